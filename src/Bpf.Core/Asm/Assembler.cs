@@ -6,6 +6,24 @@ namespace Bpf.Asm;
 /// <c>//</c> comments, decimal and 0x-hex numbers with an optional sign, and the raw-slot directive
 /// <c>.insn 0x&lt;64-bit little-endian word&gt;</c> (what the disassembler prints for an invalid slot).
 /// </summary>
+/// <remarks>
+/// Spellings that neither the conformance suite nor llvm-objdump-14 define, chosen so every valid slot has text:
+/// <list type="bullet">
+/// <item>lddw with a pseudo source: <c>lddw %r1, map_fd 5</c> / <c>r1 = map_fd 5 ll</c>; the kinds are
+/// <c>map_fd</c>, <c>map_value</c>, <c>btf_id</c>, <c>func</c>, <c>map_idx</c>, <c>map_idx_value</c>; a non-zero
+/// second-slot immediate follows a comma (<c>map_value 5, 16</c>); <c>func</c> takes a relative target or label.
+/// The LLVM spelling <c>ld_pseudo r1, 2, 5</c> is also read.</item>
+/// <item>Calls: helper <c>call 5</c> (conformance also <c>call helper 5</c>); local <c>call local +3</c> /
+/// <c>call pc+3</c> (or a label); kfunc <c>call kfunc 7</c> (conformance also <c>call runtime 7</c>); callx
+/// <c>call %r2</c> or <c>callx %r2</c> / <c>callx r2</c>, encoded with the register in dst.</item>
+/// <item>Conformance dialect: <c>swap16/32/64</c> alias <c>bswap16/32/64</c>; as in the suite's reference
+/// assembler, the label <c>exit</c> names the first <c>exit</c> unless defined explicitly; legacy packet loads are
+/// <c>ldabsw 12</c> and <c>ldindw %r1, 12</c>.</item>
+/// <item>LLVM dialect: <c>wN</c> registers select 32-bit ALU/jump forms; loads and stores accept either
+/// <c>rN</c> or <c>wN</c> for the value register; legacy packet loads are <c>r0 = *(u8 *)skb[5]</c> and
+/// <c>r0 = *(u8 *)skb[r1 + 5]</c>.</item>
+/// </list>
+/// </remarks>
 public static class Assembler
 {
     /// <summary>Assembles a program.</summary>

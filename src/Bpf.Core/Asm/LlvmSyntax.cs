@@ -60,7 +60,9 @@ internal static class LlvmSyntax
                 case "exit": e.Emit(Assembler.Make(InstructionSet.FormsOf(Opcodes.Exit)[0])); break;
                 case "lock": LockedUpdate(c, e, head); break;
                 case "ld_pseudo": LdPseudo(c, e); break;
-                default: throw c.Error(head, $"unknown instruction '{head.Text}'");
+                default:
+                    if (LooksLikeRegister(head)) throw c.Error(head, $"bad register {head}; registers are r0..r10 (w0..w10 for 32 bits)");
+                    throw c.Error(head, $"unknown instruction '{head.Text}'");
             }
         }
         c.ExpectEnd();
