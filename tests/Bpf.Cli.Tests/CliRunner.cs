@@ -8,7 +8,7 @@ internal static class CliRunner
 {
     public sealed record Output(int ExitCode, string Stdout, string Stderr, byte[] BinaryStdout);
 
-    public static Output Run(string stdin, params string[] args)
+    public static Output RunWithInput(string stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -18,7 +18,7 @@ internal static class CliRunner
         return new Output(code, stdout.ToString(), stderr.ToString(), binary.ToArray());
     }
 
-    public static Output Run(params string[] args) => Run(string.Empty, args);
+    public static Output Run(params string[] args) => RunWithInput(string.Empty, args);
 
     /// <summary>A temp file that deletes itself.</summary>
     public sealed class TempFile : IDisposable

@@ -126,7 +126,7 @@ public class CommandTests
     [Fact]
     public void ConformancePlugin_BadProgramHex_PrintsErrorOnStdout_NonZeroExit()
     {
-        var output = CliRunner.Run("zz 01", "conformance-plugin");
+        var output = CliRunner.RunWithInput("zz 01", "conformance-plugin");
         Assert.NotEqual(0, output.ExitCode);
         Assert.StartsWith("error:", output.Stdout);
     }

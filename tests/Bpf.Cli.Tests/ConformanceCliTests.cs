@@ -31,7 +31,7 @@ public class ConformanceCliTests
         var args = new List<string> { "conformance-plugin" };
         if (file.Memory.Length > 0) args.Add(Hex.Format(file.Memory));
 
-        var output = CliRunner.Run(Hex.Format(program), [.. args]);
+        var output = CliRunner.RunWithInput(Hex.Format(program), [.. args]);
 
         Assert.True(output.ExitCode == 0, $"{name}: exit {output.ExitCode}: {output.Stdout}");
         Assert.Equal(file.ExpectedResult!.Value, Convert.ToUInt64(output.Stdout.Trim(), 16));

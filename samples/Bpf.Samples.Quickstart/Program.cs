@@ -1,0 +1,69 @@
+// BpfNet quickstart: assemble a small packet classifier, print its disassembly in both dialects, and run it
+// in the managed interpreter over two packets. The same program is also built with the fluent builder.
+using Bpf;
+using Bpf.Asm;
+using Bpf.Vm;
+
+// r1 = packet address, r2 = packet length (the interpreter's "memory + length" calling convention).
+// Returns 1 for an IPv4/UDP packet to port 53 (DNS), 0 for anything else, after checking every length.
+const string Classifier = """
+    # Ethernet (14) + IPv4 (20, no options) + UDP (8) = 42 bytes needed
+    jlt %r2, 42, pass
+    ldxh %r3, [%r1+12]        # EtherType, network byte order
+    be16 %r3
+    jne %r3, 0x0800, pass      # IPv4?
+    ldxb %r3, [%r1+23]        # IP protocol
+    jne %r3, 17, pass          # UDP?
+    ldxh %r3, [%r1+36]        # UDP destination port
+    be16 %r3
+    jne %r3, 53, pass
+    mov %r0, 1
+    exit
+    pass:
+    mov %r0, 0
+    exit
+    """;
+
+var program = Assembler.Assemble(Classifier, AsmDialect.Conformance);
+Console.WriteLine($"Assembled {program.Length} instructions ({program.Length * 8} bytes).");
+Console.WriteLine();
+Console.WriteLine("-- conformance dialect --");
+Console.Write(Disassembler.Disassemble(program, AsmDialect.Conformance));
+Console.WriteLine("-- LLVM / kernel dialect --");
+Console.Write(Disassembler.Disassemble(program, AsmDialect.Llvm));
+Console.WriteLine();
+
+var interpreter = new Interpreter(program);
+foreach (var (name, packet) in new[] { ("DNS query", Packet(dstPort: 53)), ("HTTPS", Packet(dstPort: 443)), ("runt frame", new byte[20]) })
+{
+    var result = interpreter.Run(packet);
+    Console.WriteLine(result.Succeeded
+        ? $"{name,-10}: r0 = {result.R0} after {result.InstructionsExecuted} instructions"
+        : $"{name,-10}: fault: {result.Fault!.Message}");
+}
+
+// The same logic from C#: labels are resolved when Build() runs.
+var built = new ProgramBuilder()
+    .JumpIf(JumpOp.Jlt, Register.R2, 42, "pass")
+    .Load(MemSize.H, Register.R3, Register.R1, 12).ToBigEndian(Register.R3, 16)
+    .JumpIf(JumpOp.Jne, Register.R3, 0x0800, "pass")
+    .Load(MemSize.B, Register.R3, Register.R1, 23)
+    .JumpIf(JumpOp.Jne, Register.R3, 17, "pass")
+    .Load(MemSize.H, Register.R3, Register.R1, 36).ToBigEndian(Register.R3, 16)
+    .JumpIf(JumpOp.Jne, Register.R3, 53, "pass")
+    .Mov64(Register.R0, 1).Exit()
+    .Label("pass").Mov64(Register.R0, 0).Exit()
+    .Build();
+Console.WriteLine();
+Console.WriteLine($"Fluent builder produced identical bytes: {built.AsSpan().SequenceEqual(program)}");
+return built.AsSpan().SequenceEqual(program) ? 0 : 1;
+
+static byte[] Packet(int dstPort)
+{
+    var p = new byte[64];
+    p[12] = 0x08; p[13] = 0x00;                 // EtherType IPv4
+    p[14] = 0x45;                               // version 4, IHL 5
+    p[23] = 17;                                 // UDP
+    p[36] = (byte)(dstPort >> 8); p[37] = (byte)dstPort;
+    return p;
+}
