@@ -6,8 +6,9 @@ namespace Bpf.Loader;
 
 /// <summary>
 /// Asks the running kernel what it supports, by trying the smallest possible object. Answers are cached for
-/// the process. A "false" answer is reliable for the common types; program types that need a BTF attach
-/// target (tracing, LSM, extension, struct_ops) cannot be probed without one and throw instead.
+/// the process. Program types that need a BTF attach target (tracing, LSM, extension, struct_ops) and map
+/// types whose value needs BTF (local storage, struct_ops) cannot be probed that way and throw
+/// <see cref="NotSupportedException"/> instead of answering.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public static unsafe class FeatureProbes
@@ -36,6 +37,8 @@ public static unsafe class FeatureProbes
     public static bool SupportsMapType(MapType type)
     {
         if (type == MapType.Unspecified) return false;
+        if (type is MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage or MapType.StructOps)
+            throw new NotSupportedException($"map type {type} cannot be probed without BTF for its value");
         return MapTypes.GetOrAdd(type, static t =>
         {
             var attr = ProbeMapAttr(t, out BpfFd? inner);
@@ -137,8 +140,8 @@ public static unsafe class FeatureProbes
                 a.key_size = 0; a.value_size = 0; a.max_entries = (uint)Environment.SystemPageSize; break;
             case MapType.CgroupStorage or MapType.PerCpuCgroupStorage:
                 a.key_size = 16; a.value_size = 8; a.max_entries = 0; break;
-            case MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage:
-                a.map_flags = (uint)MapFlags.NoPrealloc; a.max_entries = 0; break;
+            case MapType.StackTrace:
+                a.value_size = 8; break;
             case MapType.Arena:
                 a.key_size = 0; a.value_size = 0; a.map_flags = (uint)MapFlags.Mmapable; break;
             case MapType.ArrayOfMaps or MapType.HashOfMaps:
