@@ -123,6 +123,9 @@ public sealed unsafe partial class BpfMap : IDisposable
     /// <summary>Pins the map at <paramref name="path"/> in a bpffs mount.</summary>
     public void Pin(string path) => BpfFs.Pin(Fd, path);
 
+    /// <summary>Memory-maps an <see cref="MapFlags.Mmapable"/> array map (global data), read-write unless <paramref name="writable"/> is false.</summary>
+    public BpfMapMemory MapMemory(bool writable = true) => BpfMapMemory.Map(this, writable);
+
     /// <summary>Freezes the map: user space can no longer write it (5.2+).</summary>
     public void Freeze()
     {

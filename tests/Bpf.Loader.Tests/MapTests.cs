@@ -273,6 +273,32 @@ public sealed class MapTests : KernelTest
         Assert.Contains("key 0", ex.Message);
     }
 
+    [KernelFact]
+    public void MmapableArray_SharesMemoryWithProgramsAndSyscalls()
+    {
+        using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4, Flags = MapFlags.Mmapable });
+        using var mem = m.MapMemory();
+        Assert.Equal(32, mem.Length);
+        BitConverter.TryWriteBytes(mem.Span.Slice(16), 777ul);
+        Assert.Equal(777ul, m.Lookup<uint, ulong>(2u));
+        m.Update(3u, 31ul);
+        Assert.Equal(31ul, BitConverter.ToUInt64(mem.Span.Slice(24)));
+
+        // Global data: a one-entry array; a program adds 5 to the u64 at offset 8 through a map-value pointer
+        // (the kernel allows direct value pointers only into single-entry arrays).
+        using var data = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 1, Flags = MapFlags.Mmapable, Name = ".data" });
+        using var dmem = data.MapMemory();
+        var insns = Asm.Prog(Asm.LdMap(Register.R1), Asm.Ldx(MemSize.DW, Register.R2, Register.R1, 0), Asm.Add(Register.R2, 5), Asm.Stx(MemSize.DW, Register.R1, Register.R2, 0), Asm.Mov(Register.R0, 2), Asm.Exit());
+        using var p = BpfProgram.Load(ProgramType.Xdp, insns, "GPL", new LoadOptions { MapRelocations = [new MapRelocation(0, data, IsValue: true, ValueOffset: 8)] });
+        BitConverter.TryWriteBytes(dmem.Span.Slice(8), 100ul);
+        p.TestRun(ProgramTests.MakePacket(64), options: new TestRunOptions { Repeat = 3 });
+        Assert.Equal(115ul, BitConverter.ToUInt64(dmem.Span.Slice(8)));
+        Assert.Equal(0ul, BitConverter.ToUInt64(dmem.Span.Slice(0)));
+
+        using var plain = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+        Assert.Throws<InvalidOperationException>(() => plain.MapMemory());
+    }
+
     [Fact]
     public void PossibleCpus_ParsesKernelLists()
     {
