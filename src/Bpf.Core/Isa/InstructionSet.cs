@@ -9,10 +9,6 @@ namespace Bpf;
 /// </summary>
 public static class InstructionSet
 {
-    private static readonly InstructionForm[] All = BuildForms();
-    private static readonly InstructionForm[][] ByOpcode = IndexByOpcode(All);
-    private static readonly FrozenDictionary<string, InstructionForm[]> ByMnemonicTable =
-        All.GroupBy(f => f.Mnemonic, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 
     /// <summary>All forms, in opcode order.</summary>
     public static IReadOnlyList<InstructionForm> Forms => All;
@@ -195,6 +191,12 @@ public static class InstructionSet
 
     /// <summary>The C type name the LLVM dialect uses for an access size (<c>u8</c>..<c>u64</c>).</summary>
     public static string CTypeOf(MemSize size) => Array.Find(Sizes, s => s.Size == size).CType;
+
+    // Declared after the name tables above: static initializers run in textual order.
+    private static readonly InstructionForm[] All = BuildForms();
+    private static readonly InstructionForm[][] ByOpcode = IndexByOpcode(All);
+    private static readonly FrozenDictionary<string, InstructionForm[]> ByMnemonicTable =
+        All.GroupBy(f => f.Mnemonic, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 
     private static InstructionForm[] BuildForms()
     {

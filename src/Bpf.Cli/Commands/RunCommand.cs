@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Bpf.Vm;
+
+namespace Bpf.Cli.Commands;
+
+/// <summary>
+/// <c>bpfnet run FILE [--mem HEX | --mem-file F] [--repeat N] [--json]</c>: runs a program in the managed
+/// interpreter with r1/r2 = the input memory's address and length, and prints r0.
+/// </summary>
+internal static class RunCommand
+{
+    public const string Usage = "bpfnet run FILE [--dialect conformance|llvm] [--mem HEX | --mem-file F] [--repeat N] [--json]";
+
+    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    {
+        var a = CliArgs.Parse(args, ["--dialect", "--mem", "--mem-file", "--repeat"], ["--json"]);
+        var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
+        var memory = ReadMemory(a) ?? input.Memory ?? [];
+        var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);
+
+        Interpreter interpreter;
+        try
+        {
+            interpreter = new Interpreter(input.Slots, new InterpreterOptions { Helpers = HelperRegistry.CreateDefault() });
+        }
+        catch (ProgramLoadException e)
+        {
+            return Report(cli, a.Has("--json"), input.Path, failure: e.Message);
+        }
+
+        var working = new byte[memory.Length];
+        var timings = repeat > 1 ? new long[repeat] : null;
+        RunResult result = default;
+        for (var i = 0; i < repeat; i++)
+        {
+            memory.CopyTo(working, 0);
+            var start = Stopwatch.GetTimestamp();
+            result = interpreter.Run(working);
+            if (timings is not null) timings[i] = Stopwatch.GetTimestamp() - start;
+            if (!result.Succeeded) break;
+        }
+
+        if (!result.Succeeded)
+        {
+            return Report(cli, a.Has("--json"), input.Path, failure: result.Fault!.Message);
+        }
+
+        double? medianNs = null;
+        if (timings is not null)
+        {
+            Array.Sort(timings);
+            medianNs = timings[timings.Length / 2] * 1e9 / Stopwatch.Frequency;
+        }
+
+        if (a.Has("--json"))
+        {
+            JsonOutput.Write(cli.Out, json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("file", input.Path);
+                json.WriteBoolean("ok", true);
+                json.WriteString("r0", $"0x{result.R0:x}");
+                json.WriteNumber("instructions", result.InstructionsExecuted);
+                if (input.ExpectedResult is { } expected) json.WriteBoolean("matches_expected", expected == result.R0);
+                if (medianNs is { } ns)
+                {
+                    json.WriteNumber("runs", repeat);
+                    json.WriteNumber("median_ns", Math.Round(ns, 1));
+                    json.WriteNumber("ns_per_instruction", Math.Round(ns / Math.Max(1, result.InstructionsExecuted), 3));
+                }
+                json.WriteEndObject();
+            });
+        }
+        else
+        {
+            cli.Out.WriteLine($"0x{result.R0:x}");
+            if (medianNs is { } ns)
+            {
+                cli.Out.WriteLine($"instructions: {result.InstructionsExecuted}");
+                cli.Out.WriteLine($"median: {ns:F1} ns/run over {repeat} runs ({ns / Math.Max(1, result.InstructionsExecuted):F2} ns/instruction)");
+            }
+        }
+
+        if (input.ExpectedResult is { } want && want != result.R0)
+        {
+            cli.Err.WriteLine($"{input.Path}: r0 = 0x{result.R0:x}, but the file expects 0x{want:x}");
+            return ExitCodes.Failed;
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static byte[]? ReadMemory(CliArgs a)
+    {
+        var hex = a.Get("--mem");
+        var file = a.Get("--mem-file");
+        if (hex is not null && file is not null) throw new CliUsageException("give --mem or --mem-file, not both");
+        if (hex is not null) return Hex.ParseBytes(hex, "--mem");
+        if (file is null) return null;
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CliUsageException($"{file}: cannot read: {e.Message}");
+        }
+    }
+
+    private static int Report(CliContext cli, bool json, string path, string failure)
+    {
+        if (json)
+        {
+            JsonOutput.Write(cli.Out, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("file", path);
+                w.WriteBoolean("ok", false);
+                w.WriteString("error", failure);
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            cli.Out.WriteLine($"error: {failure}");
+        }
+        return ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Bpf.Cli;
+
+/// <summary>Writes one JSON document, indented, followed by a newline. Field names are part of the CLI's
+/// stable contract (docs/cli.md): add fields, never rename or remove them.</summary>
+internal static class JsonOutput
+{
+    public static void Write(TextWriter output, Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            body(json);
+        }
+        output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+}

@@ -1,0 +1,3 @@
+using Bpf.Cli;
+
+return BpfNetCli.Run(args, CliContext.Console());

@@ -1,0 +1,40 @@
+namespace Bpf.Tests;
+
+/// <summary>Finds the repository root and the shared conformance suite beside it, from any test's output directory.</summary>
+internal static class RepoPaths
+{
+    private static readonly Lazy<string> RootLazy = new(FindRoot);
+
+    /// <summary>The directory holding BpfNet.sln.</summary>
+    public static string Root => RootLazy.Value;
+
+    /// <summary><c>../shared/conformance</c> beside the repository root.</summary>
+    public static string ConformanceDir => Path.GetFullPath(Path.Combine(Root, "..", "shared", "conformance"));
+
+    /// <summary>Every conformance data file, sorted by name.</summary>
+    public static IEnumerable<string> ConformanceFiles()
+    {
+        if (!Directory.Exists(ConformanceDir))
+        {
+            throw new DirectoryNotFoundException($"conformance suite not found at {ConformanceDir} (expected ../shared/conformance beside the repository)");
+        }
+        return Directory.EnumerateFiles(ConformanceDir, "*.data").OrderBy(f => f, StringComparer.Ordinal);
+    }
+
+    /// <summary>xunit MemberData rows: one file name per row.</summary>
+    public static TheoryData<string> ConformanceFileNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in ConformanceFiles()) data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "BpfNet.sln"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException($"no BpfNet.sln above {AppContext.BaseDirectory}");
+    }
+}
