@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bpf.Asm;
 using Bpf.Btf;
 using Bpf.Elf;
 using Bpf.Objects;
@@ -80,28 +81,9 @@ internal static class InspectCommand
         return 0;
     }
 
-    /// <summary>The text of slot <paramref name="index"/>.</summary>
+    /// <summary>The assembly text (llvm-objdump syntax) of the instruction starting at slot <paramref name="index"/>.</summary>
     internal static string InstructionText(ReadOnlySpan<Instruction> slots, int index) =>
-        HexOf(slots, index);
-
-    private static string HexOf(ReadOnlySpan<Instruction> slots, int index)
-    {
-        var count = slots[index].IsWide && index + 1 < slots.Length ? 2 : 1;
-        var sb = new StringBuilder(count * 24);
-        for (var s = 0; s < count; s++)
-        {
-            var raw = slots[index + s].ToRaw();
-            for (var b = 0; b < 8; b++)
-            {
-                if (sb.Length > 0)
-                {
-                    sb.Append(' ');
-                }
-                sb.Append(((byte)(raw >> (b * 8))).ToString("x2"));
-            }
-        }
-        return sb.ToString();
-    }
+        Disassembler.Format(slots, index, AsmDialect.Llvm);
 
     private static string TypeName(BtfType? t) => t is null ? "-" : BtfSpec.DisplayName(t);
 
@@ -150,10 +132,7 @@ internal static class InspectCommand
                 var text = InstructionText(p.Instructions, i);
                 var note = refs.TryGetValue(i, out var r) ? $"    ; {r.Kind} {r.Name}{(r.Offset != 0 ? $"+{r.Offset}" : string.Empty)}" : string.Empty;
                 o.WriteLine($"      {i,5}: {text}{note}");
-                if (p.Instructions[i].IsWide)
-                {
-                    i++;
-                }
+                i += Disassembler.Width(p.Instructions, i) - 1;
             }
             if (p.CoreRelocations.Count > 0)
             {
@@ -343,7 +322,7 @@ internal static class InspectCommand
         {
             w.WriteStartObject();
             w.WriteNumber("index", i);
-            var wide = p.Instructions[i].IsWide && i + 1 < p.Instructions.Length;
+            var wide = Disassembler.Width(p.Instructions, i) == 2;
             InstructionEncoder.Write(p.Instructions.AsSpan(i, wide ? 2 : 1), bytes);
             w.WriteString("bytes", Hex(bytes[..(wide ? 16 : 8)]));
             w.WriteString("text", InstructionText(p.Instructions, i));
