@@ -88,6 +88,7 @@ internal sealed class ObjectReader
     public static ObjectSpec Read(byte[] data, string? name)
     {
         var elf = ElfFile.Parse(data);
+        RejectUnsupported(elf);
         var reader = new ObjectReader(elf);
         var license = reader.ReadLicense();
         var version = reader.ReadVersion();
@@ -97,6 +98,22 @@ internal sealed class ObjectReader
         reader.ReadCode();
         var programs = reader.LinkPrograms(license, version);
         return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf);
+    }
+
+    /// <summary>Sections whose meaning this reader does not implement: refuse them rather than silently drop them.</summary>
+    private static void RejectUnsupported(ElfFile elf)
+    {
+        foreach (var s in elf.Sections)
+        {
+            if (s.Name is ".struct_ops" or ".struct_ops.link")
+            {
+                throw new BpfObjectException("struct_ops maps are not supported by this reader yet", s.Name, s.Offset);
+            }
+            if (s.Name.StartsWith(".addr_space.", StringComparison.Ordinal))
+            {
+                throw new BpfObjectException("BPF arena (address space) sections are not supported by this reader yet", s.Name, s.Offset);
+            }
+        }
     }
 
     private string ReadLicense()

@@ -106,6 +106,20 @@ public class MalformedInputTests
         Assert.Contains("symbol 5000", e.Message);
     }
 
+    [Fact]
+    public void Unsupported_struct_ops_section_is_refused_not_dropped()
+    {
+        // Rename section ".data.counters" to ".struct_ops" by editing the section-name string table in place.
+        var bytes = Corpus.Bytes("globals");
+        var strtab = ElfFile.Parse(Corpus.Bytes("globals")).FindSection(".strtab")!;
+        var text = System.Text.Encoding.Latin1.GetString(bytes, (int)strtab.Offset, (int)strtab.Size);
+        var at = (int)strtab.Offset + text.IndexOf(".data.counters\0", StringComparison.Ordinal);
+        System.Text.Encoding.Latin1.GetBytes(".struct_ops\0\0\0\0").CopyTo(bytes, at);
+        var e = Fails(bytes);
+        Assert.Contains("struct_ops", e.Message);
+        Assert.Equal(".struct_ops", e.SectionName);
+    }
+
     public sealed record Mutation(int File, int Kind, int Region, int Position, uint Value, int Count);
 
     private static readonly byte[][] Originals = Corpus.Names.Select(Corpus.Bytes).ToArray();
@@ -200,4 +214,35 @@ public class MalformedInputTests
             Assert.True(clock.Elapsed < TimeBound, $"{m} took {clock.Elapsed}");
             Assert.True(allocated < MemoryBoundBytes, $"{m} allocated {allocated} bytes");
         });
+
+    [Fact]
+    public void Mutations_reach_deep_into_the_reader_not_just_the_header()
+    {
+        // Guards the property against being vacuous: a fixed sample must both succeed and fail, and the
+        // failures must come from many different places (sections), not only the ELF header.
+        var random = new Random(1234);
+        var ok = 0;
+        var sections = new HashSet<string>();
+        var reasons = new HashSet<string>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var m = new Mutation(random.Next(Originals.Length), random.Next(4), random.Next(1000), random.Next(), (uint)random.Next(int.MinValue, int.MaxValue), random.Next(1, 5));
+            try
+            {
+                ObjectSpec.Read(Apply(m));
+                ok++;
+            }
+            catch (BpfObjectException e)
+            {
+                sections.Add(e.SectionName ?? "(file)");
+                reasons.Add(e.Reason.Split(' ')[0]);
+            }
+        }
+        Assert.InRange(ok, 100, 2900);
+        Assert.Contains(".BTF", sections);
+        Assert.Contains(".BTF.ext", sections);
+        Assert.Contains("(file)", sections);
+        Assert.True(sections.Count >= 8, string.Join(", ", sections));
+        Assert.True(reasons.Count >= 10, string.Join(", ", reasons));
+    }
 }
