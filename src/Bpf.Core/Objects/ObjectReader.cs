@@ -407,6 +407,11 @@ internal sealed class ObjectReader
             var readOnly = section.Name.StartsWith(".rodata", StringComparison.Ordinal);
             var datasec = _btf?.FindType(section.Name, BtfKind.DataSec) as BtfDataSec;
             var initial = section.Type == ElfSectionType.NoBits ? null : _elf.GetContents(section).ToArray();
+            foreach (var rel in _elf.RelocationSectionsFor(section))
+            {
+                // A pointer stored in global data would need the kernel to patch map-value addresses: not a thing.
+                throw new BpfObjectException($"relocations against global data ('{section.Name}') are not supported", rel.Name, rel.Offset);
+            }
             var map = new MapSpec(section.Name, initial, (int)section.Size, readOnly, datasec);
             AddMap(map, section, 0);
             _dataMaps[section.Index] = map;
