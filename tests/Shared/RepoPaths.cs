@@ -11,6 +11,12 @@ internal static class RepoPaths
     /// <summary><c>../shared/conformance</c> beside the repository root.</summary>
     public static string ConformanceDir => Path.GetFullPath(Path.Combine(Root, "..", "shared", "conformance"));
 
+    /// <summary>The C corpus written for this project and its committed objects (built by build.sh there).</summary>
+    public static string CorpusDir => Path.Combine(Root, "tests", "Bpf.Core.Tests", "programs");
+
+    /// <summary>The committed object of one corpus program, e.g. <c>CorpusObject("xdp_filter")</c>.</summary>
+    public static string CorpusObject(string name) => Path.Combine(CorpusDir, name + ".o");
+
     /// <summary>Every conformance data file, sorted by name.</summary>
     public static IEnumerable<string> ConformanceFiles()
     {

@@ -16,7 +16,7 @@ internal static class InspectCommand
     /// <summary>The JSON schema version written in the "schemaVersion" property.</summary>
     public const int JsonSchemaVersion = 1;
 
-    private const string Usage = "usage: bpfnet inspect OBJECT [--json]";
+    public const string Usage = "bpfnet inspect OBJECT [--json]";
 
     /// <summary>Runs the command. Returns 0 on success, 2 when the arguments or the object are unusable.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
@@ -31,13 +31,13 @@ internal static class InspectCommand
             }
             else if (a is "-h" or "--help")
             {
-                stdout.WriteLine(Usage);
+                stdout.WriteLine("usage: " + Usage);
                 return 0;
             }
             else if (a.StartsWith('-') && a.Length > 1)
             {
                 stderr.WriteLine($"inspect: unknown option '{a}'");
-                stderr.WriteLine(Usage);
+                stderr.WriteLine("usage: " + Usage);
                 return 2;
             }
             else if (path is null)
@@ -52,7 +52,7 @@ internal static class InspectCommand
         }
         if (path is null)
         {
-            stderr.WriteLine(Usage);
+            stderr.WriteLine("usage: " + Usage);
             return 2;
         }
         ObjectSpec spec;

@@ -8,7 +8,7 @@ public class ProgramSectionsTests
     [InlineData("socket", ProgramType.SocketFilter, null, null, ProgramFlags.None)]
     [InlineData("xdp", ProgramType.Xdp, AttachType.Xdp, null, ProgramFlags.None)]
     [InlineData("xdp.frags", ProgramType.Xdp, AttachType.Xdp, null, ProgramFlags.XdpFrags)]
-    [InlineData("xdp/devmap", ProgramType.Xdp, AttachType.XdpDevmap, null, ProgramFlags.None)]
+    [InlineData("xdp/devmap", ProgramType.Xdp, AttachType.XdpDevMap, null, ProgramFlags.None)]
     [InlineData("tc", ProgramType.SchedCls, null, null, ProgramFlags.None)]
     [InlineData("classifier", ProgramType.SchedCls, null, null, ProgramFlags.None)]
     [InlineData("tcx/ingress", ProgramType.SchedCls, AttachType.TcxIngress, null, ProgramFlags.None)]

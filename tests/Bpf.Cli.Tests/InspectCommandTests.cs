@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Bpf.Cli.Commands;
+using Bpf.Tests;
 
-namespace Bpf.Tests.Elf;
+namespace Bpf.Cli.Tests;
 
 public class InspectCommandTests
 {
@@ -16,7 +17,7 @@ public class InspectCommandTests
     [Fact]
     public void Text_shows_programs_disassembly_with_source_maps_globals_and_btf()
     {
-        var (code, text, err) = Run(Corpus.ObjectPath("globals"));
+        var (code, text, err) = Run(RepoPaths.CorpusObject("globals"));
         Assert.Equal(0, code);
         Assert.Equal(string.Empty, err);
         Assert.Contains("use_globals: section socket, type SocketFilter, 43 instructions", text);
@@ -31,7 +32,7 @@ public class InspectCommandTests
     [Fact]
     public void Text_disassembly_uses_llvm_syntax_and_marks_subprograms()
     {
-        var (code, text, _) = Run(Corpus.ObjectPath("bpf2bpf"));
+        var (code, text, _) = Run(RepoPaths.CorpusObject("bpf2bpf"));
         Assert.Equal(0, code);
         Assert.Contains("    mix:", text);
         Assert.Contains("    loop_body:", text);
@@ -41,7 +42,7 @@ public class InspectCommandTests
     [Fact]
     public void Json_is_stable_and_complete()
     {
-        var (code, json, _) = Run(Corpus.ObjectPath("map_in_map"), "--json");
+        var (code, json, _) = Run(RepoPaths.CorpusObject("map_in_map"), "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
@@ -65,9 +66,9 @@ public class InspectCommandTests
     [Fact]
     public void Json_for_every_corpus_object_parses()
     {
-        foreach (var name in Corpus.Names)
+        foreach (var name in Directory.GetFiles(RepoPaths.CorpusDir, "*.o").Select(Path.GetFileNameWithoutExtension))
         {
-            var (code, json, _) = Run(Corpus.ObjectPath(name), "--json");
+            var (code, json, _) = Run(RepoPaths.CorpusObject(name!), "--json");
             Assert.Equal(0, code);
             using var doc = JsonDocument.Parse(json);
             Assert.Equal(JsonValueKind.Array, doc.RootElement.GetProperty("programs").ValueKind);
@@ -78,7 +79,7 @@ public class InspectCommandTests
     public void Unusable_input_exits_2_with_a_located_message()
     {
         var path = Path.Combine(Path.GetTempPath(), $"bpfnet-bad-{Guid.NewGuid():n}.o");
-        File.WriteAllBytes(path, Corpus.Bytes("socket_filter")[..100]);
+        File.WriteAllBytes(path, File.ReadAllBytes(RepoPaths.CorpusObject("socket_filter"))[..100]);
         try
         {
             var (code, _, err) = Run(path);
