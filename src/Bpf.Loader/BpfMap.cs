@@ -56,7 +56,7 @@ public sealed unsafe partial class BpfMap : IDisposable
     /// <summary>Creates a map.</summary>
     /// <exception cref="BpfNotSupportedException">The kernel does not know the map type.</exception>
     /// <exception cref="BpfSyscallException">Any other failure (bad sizes, memory, privileges).</exception>
-    public static BpfMap Create(MapSpec spec)
+    public static BpfMap Create(MapCreateSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         string name = BpfProgram.SanitizeName(spec.Name);

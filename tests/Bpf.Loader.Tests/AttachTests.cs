@@ -79,7 +79,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
             try
             {
                 int tid = GetTid();
-                using var map = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+                using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
                 var insns = Prog(
                     Call(14), // bpf_get_current_pid_tgid
                     Instruction.AluReg(OpClass.Alu, AluOp.Mov, R.R0, R.R0), // low 32 bits: the thread id
@@ -154,7 +154,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
             Sh("ip", $"-n {ns} link set {vb} up");
             Sh("ip", $"-n {ns} link set lo up");
 
-            using var counts = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2, Name = "udp_counts" });
+            using var counts = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2, Name = "udp_counts" });
             var (xdpInsns, xi) = UdpCounter(0, 4, 14, Port, key: 0, ret: 2 /* XDP_PASS */);
             var (tcInsns, ti) = UdpCounter(76, 80, 14, Port, key: 1, ret: 0 /* TCX_PASS */);
             using var xdp = BpfProgram.Load(ProgramType.Xdp, xdpInsns, "GPL", new LoadOptions { MapRelocations = [new MapRelocation(xi, counts)] });
@@ -224,7 +224,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
         try
         {
             const ushort Port = 40177;
-            using var counts = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2 });
+            using var counts = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 2 });
             // cgroup skb: data starts at the IP header; allow (1) everything.
             var (insns, li) = UdpCounter(76, 80, 0, Port, key: 0, ret: 1);
             using var prog = BpfProgram.Load(ProgramType.CgroupSkb, insns, "GPL",

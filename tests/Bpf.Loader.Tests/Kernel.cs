@@ -30,7 +30,7 @@ public static class Kernel
         if (Libc.GetEuid() != 0) return "not running as root (the loader tests need CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN)";
         try
         {
-            using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
+            using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
             return null;
         }
         catch (BpfSyscallException e) when (e.Errno is Errno.ENOSYS or Errno.EPERM)

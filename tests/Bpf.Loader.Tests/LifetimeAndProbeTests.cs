@@ -40,7 +40,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
     [KernelFact]
     public void Fd_ClosesOnce_AndDuplicateIsIndependent()
     {
-        var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
+        var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
         using var dup = m.Fd.Duplicate();
         Assert.NotEqual(m.Fd.Value, dup.Value);
         Assert.True(dup.IsCloseOnExec);
@@ -71,7 +71,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
             Assert.Contains(t, supported);
         Assert.Throws<NotSupportedException>(() => FeatureProbes.SupportsMapType(MapType.TaskStorage));
         Assert.False(FeatureProbes.SupportsMapType((MapType)999));
-        var ex = Assert.Throws<BpfNotSupportedException>(() => BpfMap.Create(new MapSpec { Type = (MapType)999, KeySize = 4, ValueSize = 4, MaxEntries = 1 }));
+        var ex = Assert.Throws<BpfNotSupportedException>(() => BpfMap.Create(new MapCreateSpec { Type = (MapType)999, KeySize = 4, ValueSize = 4, MaxEntries = 1 }));
         Assert.Contains("999", ex.Feature);
     }
 

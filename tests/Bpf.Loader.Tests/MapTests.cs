@@ -5,7 +5,7 @@ namespace Bpf.Loader.Tests;
 public sealed class MapTests : KernelTest
 {
     private static BpfMap Hash(uint max = 64, MapType type = MapType.Hash, uint valueSize = 8) =>
-        BpfMap.Create(new MapSpec { Type = type, KeySize = 4, ValueSize = valueSize, MaxEntries = max, Name = "t_" + type });
+        BpfMap.Create(new MapCreateSpec { Type = type, KeySize = 4, ValueSize = valueSize, MaxEntries = max, Name = "t_" + type });
 
     [KernelFact]
     public void Hash_RoundTripsValues()
@@ -47,7 +47,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void Array_RoundTripsAndCannotDelete()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 8 });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 8 });
         var v = Enumerable.Range(0, 16).Select(i => (byte)(i + 100)).ToArray();
         m.Update(BitConverter.GetBytes(3u), v);
         var got = new byte[16];
@@ -67,7 +67,7 @@ public sealed class MapTests : KernelTest
         Assert.Equal(PossibleCpus.Parse(File.ReadAllText("/sys/devices/system/cpu/possible")), n);
         foreach (var type in new[] { MapType.PerCpuArray, MapType.PerCpuHash })
         {
-            using var m = BpfMap.Create(new MapSpec { Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 4 });
+            using var m = BpfMap.Create(new MapCreateSpec { Type = type, KeySize = 4, ValueSize = 4, MaxEntries = 4 });
             Assert.Equal(8 * n, m.UserValueSize); // 4-byte values are padded to 8 per CPU
             var values = Enumerable.Range(0, n).Select(i => (uint)(i * 11 + 1)).ToArray();
             m.UpdatePerCpu(2u, values);
@@ -79,7 +79,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void PerCpu_ProgramIncrementsCurrentCpuSlot()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.PerCpuArray, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.PerCpuArray, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
         var insns = Asm.Prog(Asm.Mov(Register.R6, 0), Asm.CountInto(Register.R6), Asm.Mov(Register.R0, 2), Asm.Exit());
         using var p = BpfProgram.Load(ProgramType.Xdp, insns, "GPL", new LoadOptions { MapRelocations = [new MapRelocation(2, m)] });
         p.TestRun(ProgramTests.MakePacket(64), options: new TestRunOptions { Repeat = 10 });
@@ -91,7 +91,7 @@ public sealed class MapTests : KernelTest
     public void LpmTrie_LongestPrefixWins()
     {
         // key: u32 prefixlen + 4 address bytes
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.LpmTrie, KeySize = 8, ValueSize = 4, MaxEntries = 16, Flags = MapFlags.NoPrealloc });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.LpmTrie, KeySize = 8, ValueSize = 4, MaxEntries = 16, Flags = MapFlags.NoPrealloc });
         static byte[] Key(int len, byte a, byte b, byte c, byte d) => [.. BitConverter.GetBytes(len), a, b, c, d];
         m.Update(Key(8, 10, 0, 0, 0), BitConverter.GetBytes(8));
         m.Update(Key(16, 10, 1, 0, 0), BitConverter.GetBytes(16));
@@ -169,7 +169,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void Batch_LookupAndDelete_DrainsMap()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 10 });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 10 });
         var cursor = new MapBatchCursor();
         var kb = new byte[4 * 4];
         var vb = new byte[4 * 4];
@@ -181,7 +181,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void Freeze_BlocksUserWrites()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
         m.Update(0u, 5ul);
         m.Freeze();
         var ex = Assert.Throws<BpfSyscallException>(() => m.Update(0u, 6ul));
@@ -192,7 +192,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void QueueMap_PushPop()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.Queue, KeySize = 0, ValueSize = 4, MaxEntries = 8 });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Queue, KeySize = 0, ValueSize = 4, MaxEntries = 8 });
         for (int i = 1; i <= 3; i++) m.Update([], BitConverter.GetBytes(i));
         var v = new byte[4];
         for (int i = 1; i <= 3; i++)
@@ -206,8 +206,8 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void MapInMap_InnerMapTemplate()
     {
-        using var inner = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4 });
-        using var outer = BpfMap.Create(new MapSpec { Type = MapType.ArrayOfMaps, KeySize = 4, ValueSize = 4, MaxEntries = 2, InnerMap = inner });
+        using var inner = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4 });
+        using var outer = BpfMap.Create(new MapCreateSpec { Type = MapType.ArrayOfMaps, KeySize = 4, ValueSize = 4, MaxEntries = 2, InnerMap = inner });
         outer.Update(1u, (uint)inner.Fd.Value);
         Assert.Equal(inner.Id, outer.Lookup<uint, uint>(1u)); // lookups return the inner map's id
     }
@@ -268,7 +268,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void Create_BadSizes_NamesTheShape()
     {
-        var ex = Assert.Throws<BpfSyscallException>(() => BpfMap.Create(new MapSpec { Type = MapType.Hash, KeySize = 0, ValueSize = 8, MaxEntries = 4 }));
+        var ex = Assert.Throws<BpfSyscallException>(() => BpfMap.Create(new MapCreateSpec { Type = MapType.Hash, KeySize = 0, ValueSize = 8, MaxEntries = 4 }));
         Assert.Equal("EINVAL", ex.ErrnoName);
         Assert.Contains("key 0", ex.Message);
     }
@@ -276,7 +276,7 @@ public sealed class MapTests : KernelTest
     [KernelFact]
     public void MmapableArray_SharesMemoryWithProgramsAndSyscalls()
     {
-        using var m = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4, Flags = MapFlags.Mmapable });
+        using var m = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4, Flags = MapFlags.Mmapable });
         using var mem = m.MapMemory();
         Assert.Equal(32, mem.Length);
         BitConverter.TryWriteBytes(mem.Span.Slice(16), 777ul);
@@ -286,7 +286,7 @@ public sealed class MapTests : KernelTest
 
         // Global data: a one-entry array; a program adds 5 to the u64 at offset 8 through a map-value pointer
         // (the kernel allows direct value pointers only into single-entry arrays).
-        using var data = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 1, Flags = MapFlags.Mmapable, Name = ".data" });
+        using var data = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 1, Flags = MapFlags.Mmapable, Name = ".data" });
         using var dmem = data.MapMemory();
         var insns = Asm.Prog(Asm.LdMap(Register.R1), Asm.Ldx(MemSize.DW, Register.R2, Register.R1, 0), Asm.Add(Register.R2, 5), Asm.Stx(MemSize.DW, Register.R1, Register.R2, 0), Asm.Mov(Register.R0, 2), Asm.Exit());
         using var p = BpfProgram.Load(ProgramType.Xdp, insns, "GPL", new LoadOptions { MapRelocations = [new MapRelocation(0, data, IsValue: true, ValueOffset: 8)] });
@@ -295,7 +295,7 @@ public sealed class MapTests : KernelTest
         Assert.Equal(115ul, BitConverter.ToUInt64(dmem.Span.Slice(8)));
         Assert.Equal(0ul, BitConverter.ToUInt64(dmem.Span.Slice(0)));
 
-        using var plain = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+        using var plain = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
         Assert.Throws<InvalidOperationException>(() => plain.MapMemory());
     }
 

@@ -127,7 +127,7 @@ public sealed class ProgramTests : KernelTest
     [KernelFact]
     public void MapRelocation_PatchesFd_AndProgramCountsIntoMap()
     {
-        using var map = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4, Name = "counts" });
+        using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4, Name = "counts" });
         var insns = Prog(Mov(R.R6, 2), CountInto(R.R6), Mov(R.R0, 2), Exit());
         using var prog = BpfProgram.Load(ProgramType.Xdp, insns, "GPL",
             new LoadOptions { MapRelocations = [new MapRelocation(2, map)] });
@@ -140,7 +140,7 @@ public sealed class ProgramTests : KernelTest
     [KernelFact]
     public void MapValueRelocation_PointsIntoArrayValue()
     {
-        using var map = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 1 });
+        using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 1 });
         // r1 = &value[8]; *(u64*)r1 = 0x1234; r0 = 2
         var insns = Prog(LdMap(R.R1), St(MemSize.DW, R.R1, 0, 0x1234), Mov(R.R0, 2), Exit());
         using var prog = BpfProgram.Load(ProgramType.Xdp, insns, "GPL",
@@ -157,7 +157,7 @@ public sealed class ProgramTests : KernelTest
     {
         var insns = new[] { Mov(R.R0, 0), Exit() };
         if (Kernel.UnavailableReason is not null) return; // needs a map fd to build the relocation
-        using var map = BpfMap.Create(new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
+        using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
         var ex = Assert.Throws<ArgumentException>(() => BpfProgram.Relocate(insns, [new MapRelocation(1, map)]));
         Assert.Contains("instruction 1", ex.Message);
     }

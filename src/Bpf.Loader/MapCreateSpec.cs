@@ -47,8 +47,9 @@ public enum MapFlags : uint
     InnerMap = 4096,
 }
 
-/// <summary>What to create: the plain data describing a map, independent of any kernel.</summary>
-public sealed record MapSpec
+/// <summary>The attributes of a kernel map to create (BPF_MAP_CREATE). An object file's maps are described by
+/// <see cref="Bpf.Objects.MapSpec"/>; this is the kernel-facing request.</summary>
+public sealed record MapCreateSpec
 {
     /// <summary>Map type.</summary>
     public required MapType Type { get; init; }
