@@ -12,8 +12,13 @@ public static class BenchPrograms
     public const string AluLoop = "AluLoop";
     public const string Checksum = "Checksum";
     public const string Calls = "Calls";
+    public const string LocalCalls = "LocalCalls";
 
-    public static readonly string[] All = [AluLoop, Checksum, Calls];
+    public static readonly string[] All = [AluLoop, Checksum, Calls, LocalCalls];
+
+    /// <summary>The programs that run unchanged in the kernel (no input memory, no made-up helpers), so the
+    /// interpreter and BPF_PROG_TEST_RUN execute the very same instructions.</summary>
+    public static readonly string[] KernelComparable = [AluLoop, LocalCalls];
 
     /// <summary>1000 iterations of 7 ALU/jump instructions.</summary>
     private const string AluLoopAsm = """
@@ -82,6 +87,27 @@ public static class BenchPrograms
         exit
         """;
 
+    /// <summary>500 iterations of a bpf-to-bpf call with no helpers: identical in both engines.</summary>
+    private const string LocalCallsAsm = """
+        mov %r6, 500
+        mov %r7, 0
+        loop:
+        mov %r1, %r6
+        mov %r2, %r7
+        call local mix
+        mov %r7, %r0
+        sub %r6, 1
+        jne %r6, 0, loop
+        mov %r0, %r7
+        exit
+        mix:
+        mov %r0, %r1
+        lsh %r0, 1
+        add %r0, %r2
+        xor %r0, 0x33
+        exit
+        """;
+
     /// <summary>Helper 1: r1 + r2 (a trivial helper, so the call overhead dominates).</summary>
     public static HelperRegistry Helpers() =>
         HelperRegistry.CreateDefault().Register(1, "add", static (ref HelperContext _, ulong a, ulong b, ulong _, ulong _, ulong _) => a + b);
@@ -91,6 +117,7 @@ public static class BenchPrograms
         AluLoop => AluLoopAsm,
         Checksum => ChecksumAsm,
         Calls => CallsAsm,
+        LocalCalls => LocalCallsAsm,
         _ => throw new ArgumentException($"unknown benchmark program '{name}'", nameof(name)),
     });
 

@@ -3,7 +3,8 @@ using BenchmarkDotNet.Running;
 using Bpf.Bench;
 
 // Run e.g.: dotnet run -c Release --project bench/Bpf.Bench -- --filter '*Interpreter*' --job short
-// Kernel comparisons (through Bpf.Loader, once it exists) belong in their own benchmark class over the same
-// BenchPrograms, so the ns/insn figures line up.
+// KernelComparisonBenchmarks runs the same BenchPrograms through BPF_PROG_TEST_RUN (root only), so the ns/insn
+// figures line up: dotnet run -c Release --project bench/Bpf.Bench -- --filter '*KernelComparison*' --job short
 var config = DefaultConfig.Instance.AddColumn(new NsPerInstructionColumn());
+if (OperatingSystem.IsLinux()) config = config.AddColumn(new KernelReportedColumn());
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args, config);
