@@ -15,7 +15,7 @@ public sealed class KernelReportedColumn : IColumn
 {
     public string Id => nameof(KernelReportedColumn);
     public string ColumnName => "kernel ns/insn";
-    public bool AlwaysShow => true;
+    public bool AlwaysShow => false;
     public ColumnCategory Category => ColumnCategory.Custom;
     public int PriorityInCategory => 1;
     public bool IsNumeric => true;
@@ -23,7 +23,8 @@ public sealed class KernelReportedColumn : IColumn
     public string Legend => "Kernel-reported BPF_PROG_TEST_RUN duration per executed instruction (ns), JIT only";
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public bool IsAvailable(Summary summary) => true;
+    public bool IsAvailable(Summary summary) =>
+        summary.BenchmarksCases.Any(c => c.Descriptor.Type == typeof(KernelComparisonBenchmarks));
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 

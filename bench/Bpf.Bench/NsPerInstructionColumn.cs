@@ -9,7 +9,7 @@ public sealed class NsPerInstructionColumn : IColumn
 {
     public string Id => nameof(NsPerInstructionColumn);
     public string ColumnName => "ns/insn";
-    public bool AlwaysShow => true;
+    public bool AlwaysShow => false;
     public ColumnCategory Category => ColumnCategory.Custom;
     public int PriorityInCategory => 0;
     public bool IsNumeric => true;
@@ -17,7 +17,8 @@ public sealed class NsPerInstructionColumn : IColumn
     public string Legend => "Mean time per executed eBPF instruction (ns)";
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public bool IsAvailable(Summary summary) => true;
+    public bool IsAvailable(Summary summary) =>
+        summary.BenchmarksCases.Any(c => c.Parameters.Items.Any(p => p.Name == "Program"));
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
