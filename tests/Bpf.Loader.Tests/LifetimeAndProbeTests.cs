@@ -8,7 +8,22 @@ namespace Bpf.Loader.Tests;
 
 public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
 {
-    private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
+    /// <summary>Open fds after finalizers have run, so objects other tests left to the GC don't close their
+    /// fds in the middle of a measurement.</summary>
+    private static int OpenFds()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return Directory.GetFiles("/proc/self/fd").Length;
+    }
+
+    /// <summary>A leak over N cycles shows as N more fds; a couple of fds that the runtime opens or closes on
+    /// its own threads meanwhile must not fail the test.</summary>
+    private static void AssertNoLeak(int before, int after, int cycles)
+    {
+        Assert.True(after <= before + 2, $"fds before {before}, after {after} over {cycles} cycles: leak");
+    }
 
     [KernelFact]
     public void TenThousandLoadCloseCycles_LeakNoFds()
@@ -25,7 +40,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         sw.Stop();
         int after = OpenFds();
         output.WriteLine($"10,000 load/close cycles in {sw.ElapsedMilliseconds} ms; fds before {before}, after {after}");
-        Assert.Equal(before, after);
+        AssertNoLeak(before, after, 10_000);
     }
 
     [KernelFact]
@@ -34,7 +49,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         var bad = new[] { Mov(R.R0, R.R7), Exit() };
         int before = OpenFds();
         for (int i = 0; i < 200; i++) Assert.Throws<VerifierException>(() => BpfProgram.Load(ProgramType.Xdp, bad, "GPL"));
-        Assert.Equal(before, OpenFds());
+        AssertNoLeak(before, OpenFds(), 200);
     }
 
     [KernelFact]
