@@ -7,7 +7,7 @@ namespace Bpf.Loader;
 
 /// <summary>A program loaded into the kernel. Disposing closes its fd (the kernel frees it once nothing else holds it).</summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class BpfProgram : IDisposable
+public sealed unsafe partial class BpfProgram : IDisposable
 {
     private BpfProgram(BpfFd fd, ProgramType type, string name, string? log)
     {
@@ -128,15 +128,30 @@ public sealed unsafe class BpfProgram : IDisposable
             };
             WriteName(attr.prog_name, name);
             int fd, errno;
+            var btf = options.ProgramBtf;
             fixed (Instruction* pi = insns)
             fixed (byte* pl = lic)
             fixed (byte* pLog = log)
+            fixed (byte* pFunc = btf?.FuncInfo)
+            fixed (byte* pLine = btf?.LineInfo)
             {
+                if (btf is not null)
+                {
+                    // BTF for func_info/line_info: the kernel then checks the functions and prints source lines in its log.
+                    attr.prog_btf_fd = btf.Btf.Raw;
+                    attr.func_info_rec_size = btf.FuncInfo.Length > 0 ? (uint)ProgramBtfInfo.FuncInfoRecordSize : 0;
+                    attr.func_info_cnt = (uint)(btf.FuncInfo.Length / ProgramBtfInfo.FuncInfoRecordSize);
+                    attr.func_info = btf.FuncInfo.Length > 0 ? (ulong)pFunc : 0;
+                    attr.line_info_rec_size = btf.LineInfo.Length > 0 ? (uint)ProgramBtfInfo.LineInfoRecordSize : 0;
+                    attr.line_info_cnt = (uint)(btf.LineInfo.Length / ProgramBtfInfo.LineInfoRecordSize);
+                    attr.line_info = btf.LineInfo.Length > 0 ? (ulong)pLine : 0;
+                }
                 attr.insns = (ulong)pi;
                 attr.license = (ulong)pl;
                 attr.log_buf = logSize > 0 ? (ulong)pLog : 0;
                 fd = Sys.Bpf(BpfCommand.BPF_PROG_LOAD, ref attr, out errno);
             }
+            GC.KeepAlive(btf?.Btf);
             if (fd >= 0)
             {
                 string? text = logSize > 0 && options.LogLevel != VerifierLogLevel.None ? CString(log!) : null;
@@ -159,7 +174,7 @@ public sealed unsafe class BpfProgram : IDisposable
             }
             // With a log attached the kernel reports ENOSPC for a truncated log; the real error is the first one.
             int reported = errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC ? firstErrno : errno;
-            throw new VerifierException(reported, CString(log!), truncated: errno == Errno.ENOSPC);
+            throw new VerifierException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
         }
     }
 

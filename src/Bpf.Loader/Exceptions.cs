@@ -48,12 +48,22 @@ public sealed class VerifierException : BpfSyscallException
 {
     /// <summary>Creates the exception.</summary>
     public VerifierException(int errno, string log, bool truncated)
-        : base("BPF_PROG_LOAD", errno, BuildMessage(errno, log, truncated))
+        : this(errno, log, truncated, null)
+    {
+    }
+
+    /// <summary>Creates the exception for a named program (the name leads the message).</summary>
+    public VerifierException(int errno, string log, bool truncated, string? programName)
+        : base("BPF_PROG_LOAD", errno, (string.IsNullOrEmpty(programName) ? "" : $"program '{programName}': ") + BuildMessage(errno, log, truncated))
     {
         Log = log;
         Truncated = truncated;
         FailedInstructionIndex = VerifierLog.FindFailedInstruction(log);
+        ProgramName = string.IsNullOrEmpty(programName) ? null : programName;
     }
+
+    /// <summary>The name of the rejected program, when known.</summary>
+    public string? ProgramName { get; }
 
     /// <summary>The whole verifier log (empty when the kernel gave none).</summary>
     public string Log { get; }

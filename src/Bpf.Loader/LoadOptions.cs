@@ -49,6 +49,9 @@ public sealed record LoadOptions
 
     /// <summary>How many times to retry a load that fails with EAGAIN (the verifier was interrupted).</summary>
     public int EagainRetries { get; init; } = 5;
+
+    /// <summary>Loaded BTF with func_info / line_info for the program (null: none).</summary>
+    public ProgramBtfInfo? ProgramBtf { get; init; }
 }
 
 /// <summary>

@@ -1,18 +1,5 @@
 namespace Bpf.Loader;
 
-/// <summary>Flags for element updates (BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK).</summary>
-public enum MapUpdateFlags : ulong
-{
-    /// <summary>Create or replace.</summary>
-    Any = 0,
-    /// <summary>Create only; fails with EEXIST if present.</summary>
-    NoExist = 1,
-    /// <summary>Replace only; fails with ENOENT if absent.</summary>
-    Exist = 2,
-    /// <summary>Update under the value's bpf_spin_lock.</summary>
-    Lock = 4,
-}
-
 /// <summary>Map creation flags (<c>map_flags</c>).</summary>
 [Flags]
 public enum MapFlags : uint

@@ -1,0 +1,393 @@
+using System.Buffers.Binary;
+using System.Runtime.Versioning;
+using Bpf.Btf;
+using Bpf.Objects;
+
+namespace Bpf.Loader;
+
+/// <summary>
+/// An object file loaded into the kernel (like libbpf's <c>bpf_object__load</c> or cilium/ebpf's
+/// <c>NewCollection</c>): every map created from its <see cref="MapSpec"/>, global data written (and
+/// <c>.rodata</c> frozen) before the programs load, map references patched with real fds, CO-RE relocations
+/// resolved against the kernel's BTF, the object's BTF loaded for map types and func/line info, program arrays
+/// and map-in-map slots filled from the object's <c>.values</c>, maps pinned as the object asks.
+/// Disposing closes every map and program the collection holds.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class KernelCollection : IBpfCollection
+{
+    private readonly Dictionary<string, BpfMap> _maps;
+    private readonly Dictionary<string, BpfProgram> _programs;
+    private readonly BpfFd? _btf;
+    private readonly IReadOnlyDictionary<string, IBpfMap> _mapView;
+    private readonly IReadOnlyDictionary<string, IBpfProgram> _programView;
+    private bool _disposed;
+
+    private KernelCollection(ObjectSpec spec, Dictionary<string, BpfMap> maps, Dictionary<string, BpfProgram> programs,
+        BpfFd? btf, string? btfDiagnostic, List<string> diagnostics, List<string> pinned)
+    {
+        Spec = spec;
+        _maps = maps;
+        _programs = programs;
+        _btf = btf;
+        BtfDiagnostic = btfDiagnostic;
+        Diagnostics = diagnostics;
+        PinnedMaps = pinned;
+        _mapView = maps.ToDictionary(kv => kv.Key, kv => (IBpfMap)kv.Value, StringComparer.Ordinal);
+        _programView = programs.ToDictionary(kv => kv.Key, kv => (IBpfProgram)kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Always <see cref="Engines.Engine.Kernel"/>.</summary>
+    public Engine Engine => Engine.Kernel;
+
+    /// <summary>The object the collection was loaded from.</summary>
+    public ObjectSpec Spec { get; }
+
+    /// <summary>The kernel maps by object name (global data maps under their section names: ".data", ".rodata", ...).</summary>
+    public IReadOnlyDictionary<string, BpfMap> Maps => _maps;
+
+    /// <summary>The kernel programs by function name.</summary>
+    public IReadOnlyDictionary<string, BpfProgram> Programs => _programs;
+
+    IReadOnlyDictionary<string, IBpfMap> IBpfCollection.Maps => _mapView;
+
+    IReadOnlyDictionary<string, IBpfProgram> IBpfCollection.Programs => _programView;
+
+    /// <summary>True when the object's BTF is loaded in the kernel (maps carry key/value types, programs func/line info).</summary>
+    public bool HasBtf => _btf is not null;
+
+    /// <summary>Why the collection runs without BTF (the object has none, it was turned off, or the kernel refused it); null when it has BTF.</summary>
+    public string? BtfDiagnostic { get; }
+
+    /// <summary>Things the loader did differently from what the object asked, e.g. a map created without BTF.</summary>
+    public IReadOnlyList<string> Diagnostics { get; }
+
+    /// <summary>Paths of maps pinned (or reused from pins) for <see cref="PinType.ByName"/>.</summary>
+    public IReadOnlyList<string> PinnedMaps { get; }
+
+    /// <summary>The map with this name.</summary>
+    /// <exception cref="KeyNotFoundException">No such map (the message lists the maps).</exception>
+    public BpfMap Map(string name) => _maps.TryGetValue(name, out var m) ? m
+        : throw new KeyNotFoundException($"no map '{name}' (maps: {string.Join(", ", _maps.Keys.Order(StringComparer.Ordinal))})");
+
+    /// <summary>The program with this name.</summary>
+    /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
+    public BpfProgram Program(string name) => _programs.TryGetValue(name, out var p) ? p
+        : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order(StringComparer.Ordinal))})");
+
+    IBpfMap IBpfCollection.Map(string name) => Map(name);
+
+    IBpfProgram IBpfCollection.Program(string name) => Program(name);
+
+    /// <summary>Runs a program by name once with BPF_PROG_TEST_RUN.</summary>
+    public BpfRunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
+
+    /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, KernelCollectionOptions?)"/>).</summary>
+    public static KernelCollection LoadFile(string path, KernelCollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
+
+    /// <summary>
+    /// Loads every map and program of <paramref name="spec"/> into the kernel. Set global variables on the spec
+    /// (<see cref="VariableSpec.Set(ReadOnlySpan{byte})"/>) before calling: <c>.rodata</c> is frozen once written.
+    /// </summary>
+    /// <exception cref="VerifierException">The kernel rejected a program (names it; carries the whole log with source lines when BTF loaded).</exception>
+    /// <exception cref="BpfSyscallException">A map could not be created, populated or pinned (the message names it).</exception>
+    /// <exception cref="NotSupportedException">The object needs something the loader does not do (names the program and what).</exception>
+    public static KernelCollection Load(ObjectSpec spec, KernelCollectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        options ??= new KernelCollectionOptions();
+        var maps = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
+        var programs = new Dictionary<string, BpfProgram>(StringComparer.Ordinal);
+        var diagnostics = new List<string>();
+        var pinned = new List<string>();
+        BpfFd? btf = null;
+        try
+        {
+            // 1. BTF. Line info strings go into the string table before it is encoded.
+            string? btfDiagnostic = null;
+            var lineInfos = new Dictionary<ProgramSpec, byte[]>();
+            if (spec.Btf is null) btfDiagnostic = "the object has no .BTF section";
+            else if (!options.LoadBtf) btfDiagnostic = "BTF loading was turned off (KernelCollectionOptions.LoadBtf)";
+            else
+            {
+                try
+                {
+                    var encoder = new BtfEncoder(spec.Btf);
+                    foreach (var p in spec.Programs) lineInfos[p] = encoder.LineInfo(p);
+                    btf = BtfLoad.Load(encoder.Encode());
+                }
+                catch (Exception e) when (e is BpfSyscallException or NotSupportedException)
+                {
+                    // libbpf does the same: a kernel that refuses the object's BTF still gets the programs, without it.
+                    btfDiagnostic = "the kernel refused the object's BTF, loaded without it: " + e.Message;
+                    btf = null;
+                }
+            }
+
+            // 2. Maps, with global data written and .rodata frozen before any program is verified against it.
+            var pending = new List<(BpfMap Map, string Path)>();
+            foreach (var m in spec.Maps)
+            {
+                if (m.Source == MapSource.InnerMap) continue;
+                if (m.Source == MapSource.GlobalData && m.ValueSize == 0) continue; // an empty section: nothing to create
+                if (m.Pinning == PinType.ByName)
+                {
+                    string path = Path.Combine(options.PinPath, m.Name);
+                    if (File.Exists(path))
+                    {
+                        var existing = BpfMap.OpenPinned(path);
+                        maps[m.Name] = existing;
+                        existing.ObjectName = m.Name;
+                        CheckPinnedCompatible(m, existing, path);
+                        pinned.Add(path);
+                        continue;
+                    }
+                    var created = CreateMap(m, btf, options, diagnostics);
+                    maps[m.Name] = created;
+                    pending.Add((created, path));
+                    continue;
+                }
+                maps[m.Name] = CreateMap(m, btf, options, diagnostics);
+            }
+
+            // 3. Programs.
+            foreach (var p in spec.Programs)
+            {
+                var prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options);
+                prog.ObjectName = p.Name;
+                programs[p.Name] = prog;
+            }
+
+            // 4. Program arrays and map-in-map slots from .values, now that everything they name exists.
+            Span<byte> value = stackalloc byte[4];
+            foreach (var m in spec.Maps)
+            {
+                if (m.InitialValues.Count == 0 || !maps.TryGetValue(m.Name, out var outer)) continue;
+                var key = new byte[outer.KeySize];
+                foreach (var v in m.InitialValues)
+                {
+                    uint fd = m.Type == MapType.ProgArray
+                        ? (programs.TryGetValue(v.Name, out var target) ? target.Fd.Raw : throw new InvalidOperationException($"program array '{m.Name}' slot {v.Index} names program '{v.Name}', which the collection has not loaded"))
+                        : (maps.TryGetValue(v.Name, out var inner) ? inner.Fd.Raw : throw new InvalidOperationException($"map-in-map '{m.Name}' slot {v.Index} names map '{v.Name}', which the collection has not created"));
+                    Array.Clear(key);
+                    if (key.Length < 4) throw new InvalidOperationException($"map '{m.Name}' has {key.Length}-byte keys; initial values need 4-byte indices");
+                    BinaryPrimitives.WriteUInt32LittleEndian(key, v.Index);
+                    BinaryPrimitives.WriteUInt32LittleEndian(value, fd);
+                    try
+                    {
+                        outer.Update(key, value);
+                    }
+                    catch (BpfSyscallException e)
+                    {
+                        throw new BpfSyscallException(e.Command, e.Errno, $"map '{m.Name}': setting initial slot {v.Index} to '{v.Name}': {e.Message}", e);
+                    }
+                }
+            }
+
+            // 5. Pins, last, so a pinned map is only published once it is complete.
+            foreach (var (map, path) in pending)
+            {
+                map.Pin(path);
+                pinned.Add(path);
+            }
+            return new KernelCollection(spec, maps, programs, btf, btfDiagnostic, diagnostics, pinned);
+        }
+        catch
+        {
+            foreach (var p in programs.Values) p.Dispose();
+            foreach (var m in maps.Values) m.Dispose();
+            btf?.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckPinnedCompatible(MapSpec m, BpfMap existing, string path)
+    {
+        if (existing.Type != m.Type || existing.KeySize != m.KeySize || existing.ValueSize != m.ValueSize || existing.MaxEntries != m.MaxEntries)
+        {
+            throw new InvalidOperationException(
+                $"map '{m.Name}': the map pinned at {path} ({existing.Type}, key {existing.KeySize}, value {existing.ValueSize}, max {existing.MaxEntries}) " +
+                $"does not match the object's ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max {m.MaxEntries}); unpin it or change the object");
+        }
+    }
+
+    // Map types whose key/value BTF the kernel does not take (libbpf leaves it out for the same set).
+    private static bool TakesBtfTypes(MapType t) => t is not (MapType.PerfEventArray or MapType.CgroupArray or MapType.StackTrace
+        or MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap
+        or MapType.SockMap or MapType.SockHash or MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.ProgArray
+        or MapType.ReuseportSockArray or MapType.UserRingBuf);
+
+    private static MapCreateSpec BuildCreateSpec(MapSpec m, BpfFd? btf, BpfMap? inner)
+    {
+        var flags = (MapFlags)m.Flags;
+        if (m.Source == MapSource.GlobalData)
+        {
+            // Global data is mmapable, as libbpf makes it, so user space can read and write it in place.
+            flags |= MapFlags.Mmapable;
+            if (m.IsReadOnly) flags |= MapFlags.ReadOnlyProgram;
+        }
+        uint keyId = 0, valueId = 0;
+        if (btf is not null && TakesBtfTypes(m.Type))
+        {
+            keyId = m.Source == MapSource.GlobalData ? 0 : m.KeyType?.Id ?? 0;
+            valueId = m.ValueType?.Id ?? 0;
+            if (m.Source != MapSource.GlobalData && (keyId == 0) != (valueId == 0))
+            {
+                // The kernel wants both or neither for ordinary maps.
+                keyId = valueId = 0;
+            }
+        }
+        return new MapCreateSpec
+        {
+            Type = m.Type,
+            KeySize = m.KeySize,
+            ValueSize = m.ValueSize,
+            MaxEntries = m.MaxEntries,
+            Flags = flags,
+            Name = m.Name,
+            InnerMap = inner,
+            Btf = valueId != 0 ? btf : null,
+            BtfKeyTypeId = keyId,
+            BtfValueTypeId = valueId,
+            MapExtra = m.MapExtra,
+        };
+    }
+
+    private static BpfMap CreateMap(MapSpec m, BpfFd? btf, KernelCollectionOptions options, List<string> diagnostics)
+    {
+        BpfMap? inner = null;
+        try
+        {
+            if (m.InnerMap is MapSpec innerSpec)
+            {
+                // The kernel only needs a map of the inner shape while creating the outer one.
+                inner = CreateMap(innerSpec, btf, options, diagnostics);
+            }
+            var request = BuildCreateSpec(m, btf, inner);
+            if (options.AdjustMap is not null) request = options.AdjustMap(m, request);
+            BpfMap map;
+            try
+            {
+                map = BpfMap.Create(request);
+            }
+            catch (BpfSyscallException e) when (request.Btf is not null && e.Errno != Interop.Errno.EPERM)
+            {
+                // As libbpf: a kernel that dislikes the BTF types of a map may still create it without them.
+                try
+                {
+                    map = BpfMap.Create(request with { Btf = null, BtfKeyTypeId = 0, BtfValueTypeId = 0 });
+                    diagnostics.Add($"map '{m.Name}' created without BTF key/value types: {e.Message}");
+                }
+                catch (BpfSyscallException)
+                {
+                    throw Named(m, e);
+                }
+            }
+            catch (BpfSyscallException e)
+            {
+                throw Named(m, e);
+            }
+            map.ObjectName = m.Name;
+            if (m.Source == MapSource.GlobalData)
+            {
+                try
+                {
+                    Span<byte> key = stackalloc byte[4];
+                    key.Clear();
+                    map.Update(key, m.Contents);
+                    if (m.IsReadOnly) map.Freeze();
+                }
+                catch
+                {
+                    map.Dispose();
+                    throw;
+                }
+            }
+            return map;
+        }
+        finally
+        {
+            inner?.Dispose();
+        }
+    }
+
+    private static BpfSyscallException Named(MapSpec m, BpfSyscallException e) =>
+        new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{m.Flags:x}): {e.Message}", e);
+
+    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options)
+    {
+        if (p.Type == ProgramType.Unspecified)
+            throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' does not name a program type the loader knows");
+        var insns = p.Instructions.ToArray();
+        var relocations = new List<MapRelocation>(p.References.Count);
+        foreach (var r in p.References)
+        {
+            switch (r.Kind)
+            {
+                case ReferenceKind.Map or ReferenceKind.MapValue:
+                    if (!maps.TryGetValue(r.Name, out var map))
+                        throw new InvalidOperationException($"program '{p.Name}': instruction {r.InstructionIndex} refers to map '{r.Name}', which the collection has not created");
+                    relocations.Add(r.Kind == ReferenceKind.Map
+                        ? new MapRelocation(r.InstructionIndex, map)
+                        : new MapRelocation(r.InstructionIndex, map, IsValue: true, ValueOffset: checked((uint)r.Offset)));
+                    break;
+                default:
+                    throw new NotSupportedException(
+                        $"program '{p.Name}': instruction {r.InstructionIndex} references {r.Kind} '{r.Name}' (a __ksym/__kconfig extern or kfunc), which the loader does not resolve yet");
+            }
+        }
+        if (p.CoreRelocations.Count > 0)
+        {
+            var target = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (CO-RE relocations)");
+            CoreRelocator.Apply(p, insns, target);
+        }
+        uint flags = 0;
+        if ((p.Flags & Objects.ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE
+        if ((p.Flags & Objects.ProgramFlags.XdpFrags) != 0) flags |= 32; // BPF_F_XDP_HAS_FRAGS
+        var load = new LoadOptions
+        {
+            Name = p.Name,
+            ExpectedAttachType = p.AttachType,
+            KernelVersion = p.KernelVersion,
+            ProgramFlags = flags,
+            LogLevel = options.LogLevel,
+            InitialLogSize = options.InitialLogSize,
+            MapRelocations = relocations,
+            AttachBtfId = (p.Flags & Objects.ProgramFlags.AttachBtf) != 0 ? AttachBtfId(p, options) : 0,
+            ProgramBtf = btf is not null && (p.FuncInfos.Count > 0 || p.LineInfos.Count > 0)
+                ? new ProgramBtfInfo(btf, BtfEncoder.FuncInfo(p), lineInfo ?? [])
+                : null,
+        };
+        return BpfProgram.Load(p.Type, insns, p.License, load);
+    }
+
+    private static uint AttachBtfId(ProgramSpec p, KernelCollectionOptions options)
+    {
+        var kernel = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (attach target '{p.AttachTo}')");
+        string target = p.AttachTo ?? throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' names no attach target");
+        // Where the kernel keeps each kind's attach point in its BTF (the same prefixes libbpf uses).
+        var (name, kind) = p.Type switch
+        {
+            ProgramType.Lsm => ("bpf_lsm_" + target, BtfKind.Func),
+            _ when p.AttachType == AttachType.TraceRawTp => ("btf_trace_" + target, BtfKind.Typedef),
+            _ when p.AttachType == AttachType.TraceIter => ("bpf_iter_" + target, BtfKind.Func),
+            _ => (target, BtfKind.Func),
+        };
+        return kernel.FindType(name, kind)?.Id
+            ?? throw new NotSupportedException($"program '{p.Name}': the kernel's BTF has no {kind} '{name}' to attach to (only vmlinux is searched, not module BTF)");
+    }
+
+    /// <summary>Closes every program and map (pinned maps stay in bpffs) and the BTF object.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var p in _programs.Values) p.Dispose();
+        foreach (var m in _maps.Values) m.Dispose();
+        _btf?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"kernel collection '{Spec.Name}': {_programs.Count} programs, {_maps.Count} maps{(HasBtf ? ", with BTF" : ", no BTF")}";
+}
