@@ -53,6 +53,296 @@ public sealed class KernelCollectionTests : KernelTest
         }
     }
 
+    internal static string LoaderObject(string name) => Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", name + ".o");
+
+    private static ObjectSpec Corpus(string name) => ObjectSpec.ReadFile(RepoPaths.CorpusObject(name));
+
+    private static byte[] U32(uint v)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, v);
+        return b;
+    }
+
+    [KernelFact]
+    public void Globals_InitialContentsAreInTheMaps_AndRodataIsFrozen()
+    {
+        var spec = Corpus("globals");
+        using var c = KernelCollection.Load(spec);
+        Assert.Equal(7ul, c.Map(".data").Lookup<uint, DataSection>(0).PacketsSeen);
+        var rodata = c.Map(".rodata");
+        Assert.True((rodata.Flags & MapFlags.ReadOnlyProgram) != 0);
+        Assert.True((rodata.Flags & MapFlags.Mmapable) != 0);
+        var bytes = new byte[rodata.ValueSize];
+        rodata.Lookup(U32(0), bytes);
+        Assert.Equal(spec.Map(".rodata")!.Contents.ToArray(), bytes);
+        var ex = Assert.Throws<BpfSyscallException>(() => rodata.Update(U32(0), bytes));
+        Assert.Equal("EPERM", ex.ErrnoName); // frozen: user space may no longer write it
+        // .data stays writable from user space.
+        c.Map(".data").Update(U32(0), new byte[c.Map(".data").ValueSize]);
+    }
+
+    /// <summary>globals.c's .data: packets_seen (u64), last_len (s32), 12 bytes.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Pack = 4)]
+    private struct DataSection
+    {
+        public ulong PacketsSeen;
+        public int LastLen;
+    }
+
+    [KernelFact]
+    public void Globals_RodataVariableSetBeforeLoad_ChangesWhatTheProgramReturns()
+    {
+        var packet = ProgramTests.MakePacket(64);
+
+        var spec = Corpus("globals");
+        uint len;
+        using (var c = KernelCollection.Load(spec))
+        {
+            var r = c.Run("use_globals", packet);
+            len = (uint)c.Map(".data").Lookup<uint, DataSection>(0).LastLen;
+            Assert.True(len > 0);
+            Assert.Equal(len, r.ReturnValue); // filter_port == 443: returns skb->len
+            Assert.Equal(8ul, c.Map(".data").Lookup<uint, DataSection>(0).PacketsSeen); // 7, then one run
+        }
+
+        spec = Corpus("globals");
+        spec.Variable("filter_port")!.SetUInt64(80);
+        using (var c = KernelCollection.Load(spec))
+        {
+            Assert.Equal(0u, c.Run("use_globals", packet).ReturnValue);
+            Assert.Equal(len, (uint)c.Map(".data").Lookup<uint, DataSection>(0).LastLen); // the program still ran
+        }
+
+        // A limit below the packet length takes the drop branch, which counts in .bss.
+        spec = Corpus("globals");
+        spec.Variable("custom_limit")!.SetUInt64(10);
+        using (var c = KernelCollection.Load(spec))
+        {
+            Assert.Equal(0u, c.Run("use_globals", packet).ReturnValue);
+            var bss = new byte[c.Map(".bss").ValueSize];
+            c.Map(".bss").Lookup(U32(0), bss);
+            var drops = spec.Variable("drops")!;
+            Assert.Equal(1ul, BinaryPrimitives.ReadUInt64LittleEndian(bss.AsSpan((int)drops.Offset)));
+        }
+    }
+
+    [KernelFact]
+    public void ProgramArray_InitialValuesPresent_TailCallTaken()
+    {
+        using var c = KernelCollection.Load(Corpus("prog_array"));
+        var table = c.Map("jump_table");
+        Assert.Equal(c.Program("stage_one").Id, table.Lookup<uint, uint>(0));
+        Assert.Equal(c.Program("stage_two").Id, table.Lookup<uint, uint>(2));
+        Assert.False(table.TryLookup<uint, uint>(1, out _));
+        var packet = ProgramTests.MakePacket(64);
+        // rx_queue_index is 0 in a test run: the tail call goes to slot 0, stage_one, which passes.
+        Assert.Equal(2u, c.Run("dispatch", packet).ReturnValue);
+        // Point slot 0 at stage_two (drop), then empty it (the call falls through to XDP_ABORTED).
+        table.Update(U32(0), U32(c.Program("stage_two").Fd.Raw));
+        Assert.Equal(1u, c.Run("dispatch", packet).ReturnValue);
+        Assert.True(table.TryDelete(U32(0)));
+        Assert.Equal(0u, c.Run("dispatch", packet).ReturnValue);
+    }
+
+    [KernelFact]
+    public void MapInMap_InitialValuesPresent_ProgramReadsThroughTheInnerMap()
+    {
+        using var c = KernelCollection.Load(Corpus("map_in_map"));
+        var outer = c.Map("outer");
+        Assert.Equal(c.Map("inner_a").Id, outer.Lookup<uint, uint>(1));
+        Assert.Equal(c.Map("inner_b").Id, outer.Lookup<uint, uint>(3));
+        Assert.False(outer.TryLookup<uint, uint>(0, out _));
+        c.Map("inner_a").Update(5u, 4242u);
+        // struct __sk_buff up to mark: len and pkt_type must be zero in a test run's context.
+        var ctx = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(8), 5);
+        Assert.Equal(4242u, c.Run("lookup_nested", ProgramTests.MakePacket(64), ctx).ReturnValue);
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(8), 6);
+        Assert.Equal(0u, c.Run("lookup_nested", ProgramTests.MakePacket(64), ctx).ReturnValue);
+    }
+
+    [KernelFact]
+    public void RejectedProgram_VerifierExceptionLogShowsTheSourceLine()
+    {
+        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected")));
+        Assert.Equal("unchecked_read", ex.ProgramName);
+        Assert.StartsWith("program 'unchecked_read'", ex.Message);
+        // line_info makes the verifier print "; <source text> @ <file>:<line>" before the instructions.
+        Assert.True(ex.Log.Contains("; return data[20]; @ rejected.c:8"), ex.Log);
+        Assert.Equal(1, ex.FailedInstructionIndex);
+    }
+
+    [KernelFact]
+    public void RejectedProgram_WithoutBtf_LogHasNoSourceLines()
+    {
+        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { LoadBtf = false }));
+        Assert.DoesNotContain("rejected.c", ex.Log);
+        Assert.Equal(1, ex.FailedInstructionIndex);
+    }
+
+    [KernelFact]
+    public void BtfDefinedMaps_CarryTheirKeyAndValueTypeIds()
+    {
+        var spec = Corpus("xdp_filter");
+        string pins = PinDir();
+        try
+        {
+            using var c = KernelCollection.Load(spec, NoLruPrealloc(pins));
+            Assert.True(c.HasBtf);
+            Assert.Null(c.BtfDiagnostic);
+            var ids = c.Map("packet_counts").BtfIds;
+            Assert.NotEqual(0u, ids.BtfId);
+            Assert.Equal(spec.Map("packet_counts")!.KeyType!.Id, ids.KeyTypeId);
+            Assert.Equal(spec.Map("packet_counts")!.ValueType!.Id, ids.ValueTypeId);
+            Assert.Equal(ids.BtfId, c.Map("blocked").BtfIds.BtfId); // one BTF object for the whole collection
+        }
+        finally
+        {
+            DeletePinDir(pins);
+        }
+        using var g = KernelCollection.Load(Corpus("globals"));
+        var data = g.Map(".data").BtfIds;
+        Assert.Equal(0u, data.KeyTypeId);
+        Assert.Equal(Corpus("globals").Map(".data")!.ValueType!.Id, data.ValueTypeId); // the DATASEC
+        using var legacy = KernelCollection.Load(Corpus("legacy_maps"));
+        Assert.Equal(default, legacy.Map("legacy_hash").BtfIds with { BtfId = 0 }); // legacy maps have no BTF types
+    }
+
+    private static KernelCollectionOptions NoLruPrealloc(string pins) => new()
+    {
+        PinPath = pins,
+        AdjustMap = (m, req) => m.Type == MapType.LruHash ? req with { Flags = req.Flags & ~MapFlags.NoPrealloc } : req,
+    };
+
+    [KernelFact]
+    public void LoadBtfOff_CollectionSaysSo_AndStillLoads()
+    {
+        var packet = ProgramTests.MakePacket(64);
+        using var with = KernelCollection.Load(Corpus("globals"));
+        using var without = KernelCollection.Load(Corpus("globals"), new KernelCollectionOptions { LoadBtf = false });
+        Assert.False(without.HasBtf);
+        Assert.Contains("turned off", without.BtfDiagnostic);
+        Assert.Equal(default, without.Map(".data").BtfIds);
+        Assert.Equal(with.Run("use_globals", packet).ReturnValue, without.Run("use_globals", packet).ReturnValue);
+    }
+
+    [KernelFact]
+    public void Bpf2Bpf_Subprograms_AndTheBpfLoopCallbackNeedsBtf()
+    {
+        var packet = ProgramTests.MakePacket(80);
+        using var a = KernelCollection.Load(Corpus("bpf2bpf"));
+        uint len = (uint)packet.Length - 14; // a socket filter's skb starts after the Ethernet header
+        uint Mix(uint x, uint y) => (x * 31) ^ y;
+        // checksum(skb) = mix(len, protocol) + mix(mark, 7); the test run's protocol is the EtherType (big-endian in skb->protocol).
+        uint protocol = (uint)(packet[12] | packet[13] << 8);
+        Assert.Equal(Mix(len, protocol) + Mix(0, 7), a.Run("sock_sum", packet).ReturnValue);
+        // tc_sum passes a callback to bpf_loop: the kernel needs the callback's func_info, so without BTF it refuses.
+        var ex = Assert.Throws<VerifierException>(() => KernelCollection.Load(Corpus("bpf2bpf"), new KernelCollectionOptions { LoadBtf = false }));
+        Assert.Equal("tc_sum", ex.ProgramName);
+        Assert.Contains("missing btf func_info", ex.Message);
+    }
+
+    [KernelFact]
+    public void Pinning_ByName_PinSurvivesDispose_AndIsReusedByTheNextLoad()
+    {
+        string pins = PinDir();
+        try
+        {
+            using (var c = KernelCollection.Load(Corpus("xdp_filter"), NoLruPrealloc(pins)))
+            {
+                Assert.Equal([Path.Combine(pins, "blocked")], c.PinnedMaps);
+                c.Map("blocked").Update(0x0100000au, (byte)1);
+            }
+            Assert.True(File.Exists(Path.Combine(pins, "blocked")));
+            using (var c = KernelCollection.Load(Corpus("xdp_filter"), NoLruPrealloc(pins)))
+            {
+                Assert.Equal((byte)1, c.Map("blocked").Lookup<uint, byte>(0x0100000au));
+                // The program uses the pinned map: a packet from 10.0.0.1 is dropped.
+                var pkt = new byte[64];
+                pkt[12] = 0x08; // EtherType IPv4
+                pkt[14] = 0x45;
+                BinaryPrimitives.WriteUInt32LittleEndian(pkt.AsSpan(14 + 12), 0x0100000au);
+                Assert.Equal(1u, c.Run("xdp_filter", pkt).ReturnValue);
+                pkt[14 + 12] = 11;
+                Assert.Equal(2u, c.Run("xdp_filter", pkt).ReturnValue);
+            }
+        }
+        finally
+        {
+            DeletePinDir(pins);
+        }
+    }
+
+    [KernelFact]
+    public void Pinning_IncompatiblePinnedMap_IsRefusedWithBothShapes()
+    {
+        string pins = PinDir();
+        try
+        {
+            using (var other = BpfMap.Create(new MapCreateSpec { Type = MapType.Hash, KeySize = 4, ValueSize = 8, MaxEntries = 8 }))
+                other.Pin(Path.Combine(pins, "blocked"));
+            var ex = Assert.Throws<InvalidOperationException>(() => KernelCollection.Load(Corpus("xdp_filter"), NoLruPrealloc(pins)));
+            Assert.Contains("map 'blocked'", ex.Message);
+            Assert.Contains("does not match", ex.Message);
+        }
+        finally
+        {
+            DeletePinDir(pins);
+        }
+    }
+
+    [KernelFact]
+    public void CoreRelocation_FieldOffsetPatchedWithTheKernelsOffset()
+    {
+        var kernel = KernelBtf.TryGet();
+        Assert.NotNull(kernel); // this kernel has /sys/kernel/btf/vmlinux (checked: the tests run where it exists)
+        var spec = Corpus("tracepoint");
+        var prog = spec.Program("on_new_task")!;
+        var relo = Assert.Single(prog.CoreRelocations);
+        var insns = prog.Instructions.ToArray();
+        Assert.Equal(4, insns[relo.InstructionIndex].Imm); // the local offset of tgid
+        CoreRelocator.Apply(prog, insns, kernel!);
+        var task = (Bpf.Btf.BtfComposite)kernel!.FindType("task_struct", Bpf.Btf.BtfKind.Struct)!;
+        Assert.Equal((int)task.FindMember("tgid")!.ByteOffset, insns[relo.InstructionIndex].Imm);
+        Assert.NotEqual(4, insns[relo.InstructionIndex].Imm);
+    }
+
+    [KernelFact]
+    public void CoreRelocation_AgainstBtfWithoutTheType_FailsNamingTheRelocation()
+    {
+        // The rejected object's BTF has no task_struct: nothing to relocate against.
+        var target = ObjectSpec.ReadFile(LoaderObject("rejected")).Btf!;
+        var ex = Assert.Throws<InvalidOperationException>(() => KernelCollection.Load(Corpus("tracepoint"), new KernelCollectionOptions { TargetBtf = target }));
+        Assert.Contains("on_new_task", ex.Message);
+        Assert.Contains("FieldByteOffset", ex.Message);
+        Assert.Contains("task_struct", ex.Message);
+    }
+
+    [KernelFact]
+    public void Dispose_ClosesEveryDescriptor()
+    {
+        var spec = Corpus("map_in_map");
+        using (KernelCollection.Load(spec)) { }
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+        for (int i = 0; i < 50; i++)
+        {
+            using var c = KernelCollection.Load(spec);
+        }
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
+    }
+
+    [KernelFact]
+    public void Map_AndProgram_UnknownNames_ListWhatExists()
+    {
+        using var c = KernelCollection.Load(Corpus("legacy_maps"));
+        var ex = Assert.Throws<KeyNotFoundException>(() => c.Map("nope"));
+        Assert.Contains("legacy_array, legacy_hash", ex.Message);
+        Assert.Contains("legacy", Assert.Throws<KeyNotFoundException>(() => c.Program("nope")).Message);
+    }
+
     internal static string PinDir()
     {
         BpfFs.EnsureMounted();
