@@ -43,14 +43,30 @@ public static class Checksum
     /// <summary>csum_replace_by_diff: patches a checksum by a precomputed difference (from csum_diff).</summary>
     public static ushort ReplaceByDiff(ushort sum, uint diff) => Fold(Add(diff, ~(uint)sum));
 
-    /// <summary>bpf_csum_diff: the 32-bit one's-complement sum of <paramref name="seed"/>, the complement of each
-    /// 32-bit word of <paramref name="from"/> and each word of <paramref name="to"/> (lengths multiples of 4).</summary>
-    public static uint Diff(ReadOnlySpan<byte> from, ReadOnlySpan<byte> to, uint seed)
+    /// <summary>csum_partial: the 32-bit one's-complement sum of <paramref name="seed"/> and the little-endian 32-bit
+    /// words of <paramref name="data"/> (length a multiple of 4), end-around carry (zero only when all inputs are zero).</summary>
+    public static uint Partial(ReadOnlySpan<byte> data, uint seed)
     {
         ulong sum = seed;
-        for (var i = 0; i + 4 <= from.Length; i += 4) sum += ~BinaryPrimitives.ReadUInt32LittleEndian(from[i..]);
-        for (var i = 0; i + 4 <= to.Length; i += 4) sum += BinaryPrimitives.ReadUInt32LittleEndian(to[i..]);
+        for (var i = 0; i + 4 <= data.Length; i += 4) sum += BinaryPrimitives.ReadUInt32LittleEndian(data[i..]);
         while ((sum >> 32) != 0) sum = (sum & 0xFFFFFFFF) + (sum >> 32);
         return (uint)sum;
+    }
+
+    /// <summary>
+    /// bpf_csum_diff as Linux 6.12+ computes it on every architecture: the one's-complement sum of the words of
+    /// <paramref name="to"/> minus those of <paramref name="from"/>, plus <paramref name="seed"/>, folded to 16 bits
+    /// without complement (csum_from32to16). Lengths are multiples of 4.
+    /// </summary>
+    public static uint Diff(ReadOnlySpan<byte> from, ReadOnlySpan<byte> to, uint seed)
+    {
+        uint sum;
+        if (!from.IsEmpty && !to.IsEmpty) sum = Sub(Partial(to, seed), Partial(from, 0));
+        else if (!to.IsEmpty) sum = Partial(to, seed);
+        else if (!from.IsEmpty) sum = ~Partial(from, ~seed);
+        else sum = seed;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return sum & 0xFFFF;
     }
 }

@@ -30,6 +30,7 @@ public sealed class ManagedCollection
 {
     private readonly Dictionary<string, ManagedMap> _maps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ManagedProgram> _programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _unsupported = new(StringComparer.Ordinal);
     private readonly List<ManagedProgram> _programsById = [];
     private readonly Dictionary<string, (ArrayMap Map, int Offset, int Size)> _variables = new(StringComparer.Ordinal);
     private volatile RingBufferMap[] _ringBuffers = [];
@@ -77,9 +78,14 @@ public sealed class ManagedCollection
     public T Map<T>(string name) where T : ManagedMap => Map(name) as T
         ?? throw new InvalidCastException($"map '{name}' is a {Map(name).GetType().Name}, not a {typeof(T).Name}");
 
+    /// <summary>Programs of the loaded object the managed runtime cannot run, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> UnsupportedPrograms => _unsupported;
+
     /// <summary>The program with this name.</summary>
     /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
+    /// <exception cref="NotSupportedException">The object has the program but the managed runtime cannot run it.</exception>
     public ManagedProgram Program(string name) => _programs.TryGetValue(name, out var program) ? program
+        : _unsupported.TryGetValue(name, out var reason) ? throw new NotSupportedException($"program '{name}': {reason}")
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order())})");
 
     /// <summary>Runs a program by name (see <see cref="ManagedProgram.Run"/>).</summary>
@@ -195,13 +201,22 @@ public sealed class ManagedCollection
         }
         foreach (var program in spec.Programs)
         {
-            collection.LoadProgram(program.Name, program.Type, program.Instructions, program.References);
+            try
+            {
+                collection.LoadProgram(program.Name, program.Type, program.Instructions, program.References);
+            }
+            catch (NotSupportedException e)
+            {
+                // One program needing something the runtime lacks (kfuncs, callbacks) does not stop the others.
+                collection._unsupported[program.Name] = e.Message;
+            }
         }
         foreach (var mapSpec in spec.Maps)
         {
             if (mapSpec.InitialValues.Count == 0 || !collection._maps.TryGetValue(mapSpec.Name, out var map)) continue;
             foreach (var initial in mapSpec.InitialValues)
             {
+                if (map is ProgramArrayMap && collection._unsupported.ContainsKey(initial.Name)) continue;
                 switch (map)
                 {
                     case ProgramArrayMap programs:

@@ -42,6 +42,21 @@ public abstract class ManagedMap
         {
             throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative and max_entries positive");
         }
+        // The kernel's creation-time checks that decide whether an object loads at all.
+        var noPrealloc = (definition.Flags & MapDefinition.FlagNoPrealloc) != 0;
+        if (definition.Type is MapType.LruHash or MapType.LruPerCpuHash && noPrealloc)
+        {
+            throw new MapException(definition.Name, "create (LRU maps are always preallocated; BPF_F_NO_PREALLOC is refused)", MapError.KernelNotSupported);
+        }
+        if (definition.Type == MapType.LpmTrie && !noPrealloc)
+        {
+            throw new MapException(definition.Name, "create (LPM tries need BPF_F_NO_PREALLOC)", MapError.Invalid);
+        }
+        if (definition.Type is MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.LpmTrie
+            && (definition.ValueSize == 0 || (definition.KeySize == 0 && definition.Type is not (MapType.Array or MapType.PerCpuArray))))
+        {
+            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize})", MapError.Invalid);
+        }
         return definition.Type switch
         {
             MapType.Array or MapType.PerCpuArray => new ArrayMap(definition, cpuCount, space),
@@ -233,7 +248,7 @@ public abstract class ManagedMap
     {
         if (!IsPerCpu)
         {
-            slot.CopyTo(user);
+            slot[..ValueSize].CopyTo(user);
             return;
         }
         user.Clear();

@@ -23,6 +23,8 @@ public enum MapError
     NoSpace = 28,
     /// <summary>EOPNOTSUPP: the map type does not support the operation.</summary>
     NotSupported = 95,
+    /// <summary>ENOTSUPP (kernel-internal 524): e.g. creating an LRU map with BPF_F_NO_PREALLOC.</summary>
+    KernelNotSupported = 524,
 }
 
 /// <summary>A map operation failed with a kernel error number.</summary>
@@ -51,6 +53,7 @@ public sealed class MapException : Exception
         MapError.Invalid => "EINVAL (22)",
         MapError.NoSpace => "ENOSPC (28)",
         MapError.NotSupported => "EOPNOTSUPP (95)",
+        MapError.KernelNotSupported => "ENOTSUPP (524)",
         _ => $"errno {(int)error}",
     };
 }

@@ -35,18 +35,28 @@ public sealed class SkBuffContext : ProgramContext
     {
         const int EthHeader = 14;
         if (frame.Length < EthHeader) throw new ArgumentException($"a test-run frame needs at least a {EthHeader}-byte Ethernet header; got {frame.Length} bytes", nameof(frame));
+        var ethertype = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
+        // The test run records the IP addresses in a fake socket and refuses an IP frame too short for its header.
+        if ((ethertype == 0x0800 && frame.Length < EthHeader + 20) || (ethertype == 0x86DD && frame.Length < EthHeader + 40))
+        {
+            throw new ArgumentException($"an {(ethertype == 0x0800 ? "IPv4" : "IPv6")} frame of {frame.Length} bytes is too short for its network header (BPF_PROG_TEST_RUN refuses it with EINVAL)", nameof(frame));
+        }
         var l2 = type is ProgramType.SchedCls or ProgramType.SchedAct;
         var context = new SkBuffContext(l2 ? frame : frame[EthHeader..]) { PulledHeaderLength = l2 ? 0 : EthHeader };
         var dest = frame[..6];
-        context.PktType = !dest.ContainsAnyExcept((byte)0) ? 0u // PACKET_HOST: lo's address is all zeros
-            : (dest[0] & 1) == 0 ? 3u // PACKET_OTHERHOST
-            : !dest.ContainsAnyExcept((byte)0xFF) ? 1u : 2u; // PACKET_BROADCAST / PACKET_MULTICAST
+        // eth_type_trans against the loopback device, whose address and broadcast address are both all zeros:
+        // so ff:ff:ff:ff:ff:ff is "multicast", not "broadcast".
+        context.PktType = !dest.ContainsAnyExcept((byte)0) ? 0u // PACKET_HOST
+            : (dest[0] & 1) != 0 ? 2u // PACKET_MULTICAST
+            : 3u; // PACKET_OTHERHOST
         var proto = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
         ushort protocol = proto >= 0x600 ? proto
             : frame.Length >= 16 && BinaryPrimitives.ReadUInt16BigEndian(frame[14..]) == 0xFFFF ? (ushort)0x0001 // ETH_P_802_3
             : (ushort)0x0004; // ETH_P_802_2
         // __sk_buff.protocol holds the __be16 as the kernel stores it.
         context.Protocol = BinaryPrimitives.ReverseEndianness(protocol);
+        // With a context, the test run sets the qdisc cb's pkt_len (read as wire_len) to skb->len.
+        context.WireLen = (uint)context.Packet.Length;
         return context;
     }
 

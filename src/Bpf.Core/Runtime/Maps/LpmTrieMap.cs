@@ -21,6 +21,7 @@ public sealed class LpmTrieMap : ManagedMap
     private readonly int _stride;
     private readonly int _maxBits;
     private readonly int[] _countByLength;
+    private readonly byte[] _userKeys;
 
     internal LpmTrieMap(MapDefinition definition, int cpuCount, AddressSpace space)
         : base(definition, cpuCount, space)
@@ -31,6 +32,8 @@ public sealed class LpmTrieMap : ManagedMap
         }
         _maxBits = (definition.KeySize - 4) * 8;
         _countByLength = new int[_maxBits + 1];
+        // The kernel keeps the key as given (bits past the prefix included) and returns it from get_next_key.
+        _userKeys = new byte[(long)definition.KeySize * definition.MaxEntries];
         _stride = RoundUp8(definition.ValueSize);
         _table = new SlotTable(definition.KeySize, definition.MaxEntries, trackRecency: false);
         _region = space.Allocate($"map '{definition.Name}' values", (long)_stride * definition.MaxEntries, writable: !ReadOnlyForPrograms);
@@ -111,6 +114,7 @@ public sealed class LpmTrieMap : ManagedMap
                 slot = _table.Insert(canonical);
                 _countByLength[length]++;
             }
+            key.CopyTo(_userKeys.AsSpan(slot * KeySize, KeySize));
             var target = _region.Data.Slice(slot * _stride, _stride);
             target.Clear();
             value.CopyTo(target);
@@ -143,7 +147,7 @@ public sealed class LpmTrieMap : ManagedMap
             var slot = key.IsEmpty || !TryCanonical(key, canonical, out _) ? -1 : _table.Find(canonical);
             var next = slot < 0 ? _table.First : _table.NextInOrder(slot);
             if (next < 0) return MapError.NotFound;
-            _table.KeyAt(next).CopyTo(nextKey);
+            _userKeys.AsSpan(next * KeySize, KeySize).CopyTo(nextKey);
             return MapError.None;
         }
     }

@@ -126,7 +126,7 @@ int xdp_ringbuf(struct xdp_md *ctx)
 		if (data + i + 1 > data_end)
 			break;
 		__u8 byte = ((__u8 *)data)[i];
-		__u64 *rec = bpf_ringbuf_reserve(&events, 8 + (byte & 0x3f), 0);
+		__u64 *rec = (byte & 0x40) ? bpf_ringbuf_reserve(&events, 40, 0) : bpf_ringbuf_reserve(&events, 8, 0);
 		if (!rec)
 			break;
 		rec[0] = byte * 0x0101010101010101ULL;
