@@ -26,7 +26,7 @@ internal static class ContextRewriter
 
     /// <summary>Rewrites a program. <paramref name="field"/> maps (offset, size) of a context load to its rewrite;
     /// <paramref name="loadPacketHelper"/> is the helper id ld_abs/ld_ind become, or -1 to reject them.</summary>
-    public static Instruction[] Rewrite(ReadOnlySpan<Instruction> program, Func<int, int, FieldRewrite> field, int loadPacketHelper)
+    internal static Instruction[] Rewrite(ReadOnlySpan<Instruction> program, Func<int, int, FieldRewrite> field, int loadPacketHelper)
     {
         var insns = program.ToArray();
         var ctxLoads = Analyse(insns);
@@ -77,7 +77,8 @@ internal static class ContextRewriter
     private static int SizeOf(byte opcode) => (opcode & 0x18) switch { 0x00 => 4, 0x08 => 2, 0x10 => 1, _ => 8 };
 
     /// <summary>Replaces slots with instruction sequences and fixes every relative jump, call and function
-    /// reference across the change. Only non-branch instructions may be replaced.</summary>
+    /// reference across the change. A replacement that starts with the original instruction keeps (and relocates)
+    /// it; other replacements must not contain branches that cross the change.</summary>
     internal static Instruction[] Patch(Instruction[] insns, Instruction[]?[] replacements)
     {
         if (replacements.All(r => r is null)) return insns;
@@ -89,15 +90,30 @@ internal static class ContextRewriter
         var output = new List<Instruction>(start[^1]);
         for (var i = 0; i < insns.Length; i++)
         {
+            var insn = insns[i];
             if (replacements[i] is { } seq)
             {
-                output.AddRange(seq);
+                // A sequence that starts with the original instruction keeps it (relocated), then appends the rest.
+                if (seq.Length == 0 || seq[0] != insn)
+                {
+                    output.AddRange(seq);
+                    continue;
+                }
+                output.Add(Relocated(insn, i, start, insns.Length));
+                output.AddRange(seq.AsSpan(1));
                 continue;
             }
-            var insn = insns[i];
+            output.Add(Relocated(insn, i, start, insns.Length));
+        }
+        return output.ToArray();
+    }
+
+    private static Instruction Relocated(Instruction insn, int i, int[] start, int n)
+    {
+        {
             var cls = insn.Opcode & 7;
             var op = insn.Opcode & 0xf0;
-            int Relocate(int relative) => start[Math.Clamp(i + 1 + relative, 0, insns.Length)] - (start[i] + 1);
+            int Relocate(int relative) => start[Math.Clamp(i + 1 + relative, 0, n)] - (start[i] + 1);
             if ((cls == 5 || cls == 6) && op != 0x90)
             {
                 if (op == 0x80)
@@ -118,9 +134,8 @@ internal static class ContextRewriter
             {
                 insn = insn.WithImm(Relocate(insn.Imm)); // lddw of a function (BPF_PSEUDO_FUNC)
             }
-            output.Add(insn);
+            return insn;
         }
-        return output.ToArray();
     }
 
     /// <summary>For each slot: whether it is a load whose base register holds the context pointer.</summary>
