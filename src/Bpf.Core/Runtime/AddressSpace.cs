@@ -16,7 +16,8 @@ internal sealed class AddressSpace
 
     private readonly object _gate = new();
     private readonly List<MemoryRegion> _regions = [];
-    private readonly List<ManagedMap> _maps = [];
+    // Copy-on-write so helpers resolve map pointers without a lock.
+    private volatile ManagedMap[] _maps = [];
     private ulong _next = VmLayout.ExtraRegionBase;
 
     /// <summary>Allocates a zero-filled region at a fresh page-aligned address, with an unmapped gap page after it
@@ -41,8 +42,8 @@ internal sealed class AddressSpace
     {
         lock (_gate)
         {
-            _maps.Add(map);
-            return _maps.Count;
+            _maps = [.. _maps, map];
+            return _maps.Length;
         }
     }
 
@@ -52,10 +53,8 @@ internal sealed class AddressSpace
     /// <summary>The map with this id, or null.</summary>
     public ManagedMap? FromId(int id)
     {
-        lock (_gate)
-        {
-            return id >= 1 && id <= _maps.Count ? _maps[id - 1] : null;
-        }
+        var maps = _maps;
+        return id >= 1 && id <= maps.Length ? maps[id - 1] : null;
     }
 
     /// <summary>The map a pointer value designates, or null.</summary>
@@ -64,10 +63,8 @@ internal sealed class AddressSpace
         var d = handle - HandleBase;
         if (d % HandleStride != 0) return null;
         var index = d / HandleStride;
-        lock (_gate)
-        {
-            return index >= 1 && index <= (ulong)_maps.Count ? _maps[(int)index - 1] : null;
-        }
+        var maps = _maps;
+        return index >= 1 && index <= (ulong)maps.Length ? maps[(int)index - 1] : null;
     }
 
     /// <summary>A snapshot of every region allocated so far.</summary>
