@@ -1,0 +1,350 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Bpf.Loader;
+using Bpf.Objects;
+using Bpf.Runtime;
+using ObjProgramType = Bpf.ProgramType;
+
+namespace Bpf.Cli.Commands;
+
+/// <summary>
+/// <c>bpfnet run OBJECT --program NAME --data HEX|--data-file F [--repeat N] [--kernel] [--maps] [--json]</c>: runs a
+/// program of a compiled object on a packet (XDP, socket filter, tc) or a context buffer (other types) in the
+/// managed runtime, or with <c>--kernel</c> through BPF_PROG_TEST_RUN, and prints r0, the output packet and, with
+/// <c>--maps</c>, every map's contents afterwards. Socket-buffer programs see the frame as the kernel's test run
+/// builds it (Ethernet header pulled for socket filters), so both engines print the same thing.
+/// </summary>
+internal static class RunObjectCommand
+{
+    public const string Usage = "bpfnet run OBJECT --program NAME (--data HEX | --data-file F) [--repeat N] [--kernel] [--maps] [--json]";
+
+    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    {
+        var a = CliArgs.Parse(args, ["--program", "--data", "--data-file", "--repeat"], ["--kernel", "--maps", "--json"]);
+        var path = a.Single("OBJECT");
+        var programName = a.Get("--program") ?? throw new CliUsageException("missing --program NAME");
+        var data = ReadData(a);
+        var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);
+        var json = a.Has("--json");
+
+        ObjectSpec spec;
+        try
+        {
+            spec = ObjectSpec.ReadFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.Elf.BpfObjectException)
+        {
+            throw new CliUsageException($"{path}: {e.Message}");
+        }
+        var programSpec = spec.Program(programName)
+            ?? throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
+
+        Outcome outcome;
+        try
+        {
+            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat)
+                : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat)
+                : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException($"{path}: {e.Message}");
+        }
+        catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException)
+        {
+            return Fail(cli, json, path, programName, e.Message);
+        }
+        if (outcome.Error is { } error)
+        {
+            return Fail(cli, json, path, programName, error);
+        }
+        Print(cli, json, path, programSpec, outcome, a.Has("--maps"), repeat);
+        return ExitCodes.Ok;
+    }
+
+    private sealed record MapDump(string Name, string Type, IReadOnlyList<KeyValuePair<byte[], byte[]>> Entries, string? Note);
+
+    private sealed record Outcome(string Engine, ulong R0, byte[] Packet, long? Instructions, double? NanosecondsPerRun, IReadOnlyList<MapDump> Maps, string? Error);
+
+    private static byte[] ReadData(CliArgs a)
+    {
+        var hex = a.Get("--data");
+        var file = a.Get("--data-file");
+        if (hex is not null && file is not null) throw new CliUsageException("give --data or --data-file, not both");
+        if (hex is not null) return Hex.ParseBytes(hex, "--data");
+        if (file is null) throw new CliUsageException("missing --data HEX or --data-file F");
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CliUsageException($"{file}: cannot read: {e.Message}");
+        }
+    }
+
+    private static ProgramContext ContextFor(ObjProgramType type, byte[] data) => ContextLayoutKind(type) switch
+    {
+        ContextKind.Xdp => new XdpContext(data),
+        ContextKind.SkBuff => SkBuffContext.ForTestRun(data, type),
+        _ => new MemoryContext(data),
+    };
+
+    private static ContextKind ContextLayoutKind(ObjProgramType type) => type switch
+    {
+        ObjProgramType.Xdp => ContextKind.Xdp,
+        ObjProgramType.SocketFilter or ObjProgramType.SchedCls or ObjProgramType.SchedAct or ObjProgramType.CgroupSkb => ContextKind.SkBuff,
+        _ => ContextKind.Memory,
+    };
+
+    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
+    {
+        var collection = ManagedCollection.Load(spec);
+        var program = collection.Program(programSpec.Name);
+        ProgramContext context = ContextFor(programSpec.Type, data);
+        ProgramRunResult result = default;
+        var timings = repeat > 1 ? new long[repeat] : null;
+        for (var i = 0; i < repeat; i++)
+        {
+            context = ContextFor(programSpec.Type, data);
+            var start = Stopwatch.GetTimestamp();
+            result = program.Run(context);
+            if (timings is not null) timings[i] = Stopwatch.GetTimestamp() - start;
+            if (!result.Succeeded) return new Outcome("interpreter", 0, [], null, null, [], result.Fault!.Message);
+        }
+        double? ns = null;
+        if (timings is not null)
+        {
+            Array.Sort(timings);
+            ns = timings[timings.Length / 2] * 1e9 / Stopwatch.Frequency;
+        }
+        var packet = context switch
+        {
+            XdpContext x => x.Packet,
+            SkBuffContext s => s.TestRunOutput(),
+            MemoryContext m => m.Memory,
+            _ => [],
+        };
+        var maps = collection.Maps.Values.OrderBy(m => m.Id).Select(m => m switch
+        {
+            RingBufferMap ring => new MapDump(m.Name, m.Type.ToString(), ring.Drain().Select((r, i) => new KeyValuePair<byte[], byte[]>(BitConverter.GetBytes(i), r)).ToList(), "records (key = index)"),
+            QueueStackMap q => new MapDump(m.Name, m.Type.ToString(), [], $"{q.Count} values"),
+            _ => new MapDump(m.Name, m.Type.ToString(), m.Entries(), null),
+        }).ToList();
+        return new Outcome("interpreter", result.R0, packet, result.InstructionsExecuted, ns, maps, null);
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static Outcome RunInKernel(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
+    {
+        using var loaded = new KernelObjectLoader(spec);
+        if (!loaded.Programs.TryGetValue(programSpec.Name, out var program))
+        {
+            return new Outcome("kernel", 0, [], null, null, [], loaded.Rejected.GetValueOrDefault(programSpec.Name, "not loaded"));
+        }
+        byte[] context = ContextLayoutKind(programSpec.Type) switch
+        {
+            ContextKind.Xdp => XdpContextIn(data.Length),
+            ContextKind.SkBuff => new byte[SkBuffContext.StructSize],
+            _ => [],
+        };
+        var r = program.TestRun(data, context, new TestRunOptions { Repeat = (uint)repeat, DataOutCapacity = 4096, ContextOutCapacity = context.Length });
+        var maps = loaded.Maps.Select(kv => new MapDump(kv.Key, kv.Value.Type.ToString(), Dump(kv.Value), null)).ToList();
+        return new Outcome("kernel", r.ReturnValue, r.Data, null, repeat > 1 ? r.DurationNanoseconds : null, maps, null);
+    }
+
+    private static byte[] XdpContextIn(int size)
+    {
+        var ctx = new byte[24];
+        BitConverter.TryWriteBytes(ctx.AsSpan(4), (uint)size); // data_end must equal the size
+        BitConverter.TryWriteBytes(ctx.AsSpan(12), 1u); // ingress_ifindex: lo
+        return ctx;
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static IReadOnlyList<KeyValuePair<byte[], byte[]>> Dump(BpfMap map)
+    {
+        var list = new List<KeyValuePair<byte[], byte[]>>();
+        if (map.Type is Bpf.MapType.RingBuf or Bpf.MapType.Queue or Bpf.MapType.Stack or Bpf.MapType.ProgArray
+            or Bpf.MapType.ArrayOfMaps or Bpf.MapType.HashOfMaps)
+        {
+            return list;
+        }
+        var key = Array.Empty<byte>();
+        var next = new byte[map.KeySize];
+        while (list.Count <= map.MaxEntries && map.TryGetNextKey(key, next))
+        {
+            key = next.ToArray();
+            var value = new byte[map.UserValueSize];
+            if (map.TryLookup(key, value)) list.Add(new(key, value));
+        }
+        return list;
+    }
+
+    private static int Fail(CliContext cli, bool json, string path, string program, string message)
+    {
+        if (json)
+        {
+            JsonOutput.Write(cli.Out, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("file", path);
+                w.WriteString("program", program);
+                w.WriteBoolean("ok", false);
+                w.WriteString("error", message);
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            cli.Out.WriteLine($"error: {message}");
+        }
+        return ExitCodes.Failed;
+    }
+
+    private static void Print(CliContext cli, bool json, string path, ProgramSpec program, Outcome o, bool maps, int repeat)
+    {
+        if (json)
+        {
+            JsonOutput.Write(cli.Out, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("file", path);
+                w.WriteString("program", program.Name);
+                w.WriteString("type", program.Type.ToString());
+                w.WriteString("engine", o.Engine);
+                w.WriteBoolean("ok", true);
+                w.WriteString("r0", $"0x{o.R0:x}");
+                w.WriteNumber("retval", (uint)o.R0);
+                w.WriteString("packet", Convert.ToHexString(o.Packet).ToLowerInvariant());
+                if (o.Instructions is { } n) w.WriteNumber("instructions", n);
+                if (o.NanosecondsPerRun is { } ns)
+                {
+                    w.WriteNumber("runs", repeat);
+                    w.WriteNumber("ns_per_run", Math.Round(ns, 1));
+                }
+                if (maps)
+                {
+                    w.WriteStartObject("maps");
+                    foreach (var m in o.Maps)
+                    {
+                        w.WriteStartObject(m.Name);
+                        w.WriteString("type", m.Type);
+                        if (m.Note is not null) w.WriteString("note", m.Note);
+                        w.WriteStartArray("entries");
+                        foreach (var (k, v) in m.Entries)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("key", Convert.ToHexString(k).ToLowerInvariant());
+                            w.WriteString("value", Convert.ToHexString(v).ToLowerInvariant());
+                            w.WriteEndObject();
+                        }
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            });
+            return;
+        }
+        cli.Out.WriteLine($"r0: 0x{o.R0:x}");
+        cli.Out.WriteLine($"packet: {Hex.Format(o.Packet)}");
+        if (o.NanosecondsPerRun is { } perRun) cli.Out.WriteLine($"{o.Engine}: {perRun:F1} ns/run over {repeat} runs");
+        if (!maps) return;
+        foreach (var m in o.Maps)
+        {
+            cli.Out.WriteLine($"map {m.Name} ({m.Type}){(m.Note is null ? "" : ", " + m.Note)}: {m.Entries.Count} entries");
+            foreach (var (k, v) in m.Entries) cli.Out.WriteLine($"  {Hex.Format(k)} => {Hex.Format(v)}");
+        }
+    }
+
+    /// <summary>Loads an object into the kernel: maps (global data written), programs relocated and loaded,
+    /// program arrays and map-in-map slots filled.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private sealed class KernelObjectLoader : IDisposable
+    {
+        private readonly List<IDisposable> _owned = [];
+
+        public Dictionary<string, BpfMap> Maps { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, BpfProgram> Programs { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
+
+        public KernelObjectLoader(ObjectSpec spec)
+        {
+            try
+            {
+                foreach (var m in spec.Maps)
+                {
+                    if (m.Source == MapSource.InnerMap || (m.Source == MapSource.GlobalData && m.ValueSize == 0)) continue;
+                    var map = Create(m);
+                    Maps[m.Name] = map;
+                    if (m.Source == MapSource.GlobalData) map.Update(BitConverter.GetBytes(0u), m.Contents);
+                }
+                foreach (var p in spec.Programs)
+                {
+                    if (p.References.Any(r => r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue)))
+                    {
+                        Rejected[p.Name] = "references kernel BTF symbols, which this command does not resolve";
+                        continue;
+                    }
+                    try
+                    {
+                        var program = BpfProgram.Load((Bpf.ProgramType)(uint)p.Type, p.Instructions, p.License, new LoadOptions
+                        {
+                            Name = p.Name,
+                            MapRelocations = p.References.Select(r => new MapRelocation(r.InstructionIndex, Maps[r.Name], r.Kind == ReferenceKind.MapValue, (uint)r.Offset)).ToList(),
+                            ExpectedAttachType = p.AttachType is { } at ? (Bpf.AttachType)(uint)at : null,
+                            ProgramFlags = p.Flags.HasFlag(ProgramFlags.XdpFrags) ? 32u : 0,
+                        });
+                        _owned.Add(program);
+                        Programs[p.Name] = program;
+                    }
+                    catch (VerifierException e)
+                    {
+                        Rejected[p.Name] = e.Message;
+                    }
+                }
+                foreach (var m in spec.Maps)
+                {
+                    if (!Maps.TryGetValue(m.Name, out var map)) continue;
+                    foreach (var initial in m.InitialValues)
+                    {
+                        int? fd = m.Type == Bpf.MapType.ProgArray
+                            ? (Programs.TryGetValue(initial.Name, out var target) ? target.Fd.Value : null)
+                            : Maps[initial.Name].Fd.Value;
+                        if (fd is { } value) map.Update(BitConverter.GetBytes(initial.Index), BitConverter.GetBytes(value));
+                    }
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        private BpfMap Create(Bpf.Objects.MapSpec m)
+        {
+            var inner = m.InnerMap is { } template ? Create(template) : null;
+            var map = BpfMap.Create(new Bpf.Loader.MapCreateSpec
+            {
+                Type = (Bpf.MapType)(uint)m.Type,
+                KeySize = m.KeySize,
+                ValueSize = m.ValueSize,
+                MaxEntries = m.MaxEntries,
+                Flags = (Bpf.Loader.MapFlags)m.Flags,
+                Name = m.Name,
+                InnerMap = inner,
+            });
+            _owned.Add(map);
+            return map;
+        }
+
+        public void Dispose()
+        {
+            for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+            _owned.Clear();
+        }
+    }
+}

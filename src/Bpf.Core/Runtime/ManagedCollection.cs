@@ -1,0 +1,236 @@
+using Bpf.Objects;
+using Bpf.Vm;
+
+namespace Bpf.Runtime;
+
+/// <summary>Options of a <see cref="ManagedCollection"/>.</summary>
+public sealed class CollectionOptions
+{
+    /// <summary>How many CPUs per-CPU maps keep values for and runs may be bound to. Defaults to the host's count.</summary>
+    public int CpuCount { get; set; } = System.Environment.ProcessorCount;
+
+    /// <summary>Clocks, random numbers, task identity and the trace sink helpers see.</summary>
+    public BpfEnvironment Environment { get; set; } = new();
+
+    /// <summary>The maximum number of instructions of one program run (per program of a tail-call chain).</summary>
+    public long InstructionBudget { get; set; } = InterpreterOptions.DefaultInstructionBudget;
+}
+
+/// <summary>
+/// A managed "collection": maps and programs that run in the interpreter with the kernel's helper, map and
+/// context semantics. Load an object file with <see cref="Load(ObjectSpec, CollectionOptions?)"/> (maps created,
+/// global data initialised, relocations applied, program arrays and map-in-map slots filled), then run a program
+/// by name and inspect or change maps from C# before and after.
+/// </summary>
+/// <remarks>
+/// A program can address the memory of every map created before it was loaded. Register extra helpers on
+/// <see cref="Helpers"/> before loading the programs that call them.
+/// </remarks>
+public sealed class ManagedCollection
+{
+    private readonly Dictionary<string, ManagedMap> _maps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ManagedProgram> _programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _unsupported = new(StringComparer.Ordinal);
+    private readonly List<ManagedProgram> _programsById = [];
+    private readonly Dictionary<string, (ArrayMap Map, int Offset, int Size)> _variables = new(StringComparer.Ordinal);
+    private volatile RingBufferMap[] _ringBuffers = [];
+    private readonly object _gate = new();
+    private readonly long _budget;
+
+    /// <summary>Creates an empty collection.</summary>
+    public ManagedCollection(CollectionOptions? options = null)
+    {
+        options ??= new CollectionOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.CpuCount);
+        CpuCount = options.CpuCount;
+        Environment = options.Environment ?? new BpfEnvironment();
+        _budget = options.InstructionBudget;
+        Helpers = new HelperRegistry();
+        RuntimeHelpers.RegisterAll(Helpers);
+    }
+
+    internal AddressSpace Space { get; } = new();
+
+    internal RingBufferMap[] RingBuffers => _ringBuffers;
+
+    /// <summary>The number of CPUs.</summary>
+    public int CpuCount { get; }
+
+    /// <summary>What helpers see of the outside world.</summary>
+    public BpfEnvironment Environment { get; }
+
+    /// <summary>The helpers programs may call: the runtime's kernel helpers; register your own here (before loading
+    /// the programs that use them).</summary>
+    public HelperRegistry Helpers { get; }
+
+    /// <summary>The maps by name.</summary>
+    public IReadOnlyDictionary<string, ManagedMap> Maps => _maps;
+
+    /// <summary>The programs by name.</summary>
+    public IReadOnlyDictionary<string, ManagedProgram> Programs => _programs;
+
+    /// <summary>The map with this name.</summary>
+    /// <exception cref="KeyNotFoundException">No such map (the message lists the maps).</exception>
+    public ManagedMap Map(string name) => _maps.TryGetValue(name, out var map) ? map
+        : throw new KeyNotFoundException($"no map '{name}' (maps: {string.Join(", ", _maps.Keys.Order())})");
+
+    /// <summary>The map with this name, as its concrete type.</summary>
+    public T Map<T>(string name) where T : ManagedMap => Map(name) as T
+        ?? throw new InvalidCastException($"map '{name}' is a {Map(name).GetType().Name}, not a {typeof(T).Name}");
+
+    /// <summary>Programs of the loaded object the managed runtime cannot run, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> UnsupportedPrograms => _unsupported;
+
+    /// <summary>The program with this name.</summary>
+    /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
+    /// <exception cref="NotSupportedException">The object has the program but the managed runtime cannot run it.</exception>
+    public ManagedProgram Program(string name) => _programs.TryGetValue(name, out var program) ? program
+        : _unsupported.TryGetValue(name, out var reason) ? throw new NotSupportedException($"program '{name}': {reason}")
+        : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order())})");
+
+    /// <summary>Runs a program by name (see <see cref="ManagedProgram.Run"/>).</summary>
+    public ProgramRunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
+
+    /// <summary>The live bytes of a global variable (.data, .rodata, .bss...), readable and writable between runs.</summary>
+    /// <exception cref="KeyNotFoundException">No such variable.</exception>
+    public Span<byte> Variable(string name)
+    {
+        if (!_variables.TryGetValue(name, out var v)) throw new KeyNotFoundException($"no global variable '{name}' (variables: {string.Join(", ", _variables.Keys.Order())})");
+        return v.Map.Memory.Slice(v.Offset, v.Size);
+    }
+
+    /// <summary>Creates a map.</summary>
+    /// <exception cref="ArgumentException">The name is taken or the attributes are invalid for the type.</exception>
+    /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>
+    public ManagedMap CreateMap(MapDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        lock (_gate)
+        {
+            if (_maps.ContainsKey(definition.Name)) throw new ArgumentException($"a map named '{definition.Name}' already exists");
+            var map = ManagedMap.Create(definition, CpuCount, Space, ProgramById);
+            _maps.Add(definition.Name, map);
+            if (map is RingBufferMap ring) _ringBuffers = [.. _ringBuffers, ring];
+            return map;
+        }
+    }
+
+    /// <summary>The program with this id, or null.</summary>
+    public ManagedProgram? ProgramById(int id)
+    {
+        lock (_gate) return id >= 1 && id <= _programsById.Count ? _programsById[id - 1] : null;
+    }
+
+    /// <summary>Loads a program: applies <paramref name="references"/> (map pointers and map-value addresses by map
+    /// name), rewrites context accesses for <paramref name="type"/>, and pre-decodes it.</summary>
+    /// <exception cref="ProgramLoadException">The program is malformed or accesses its context in a way the kernel rejects.</exception>
+    /// <exception cref="NotSupportedException">It references kernel functions, extern variables or function pointers.</exception>
+    public ManagedProgram LoadProgram(string name, ProgramType type, ReadOnlySpan<Instruction> instructions, IReadOnlyList<InstructionReference>? references = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var slots = instructions.ToArray();
+        foreach (var reference in references ?? [])
+        {
+            Relocate(name, slots, reference);
+        }
+        var kind = ContextLayout.KindOf(type);
+        var rewritten = kind switch
+        {
+            ContextKind.Xdp => ContextRewriter.Rewrite(slots, ContextLayout.XdpField, -1),
+            ContextKind.SkBuff => ContextRewriter.Rewrite(slots, ContextLayout.SkBuffField, BpfHelperIds.InternalLoadPacket),
+            _ => slots,
+        };
+        var options = new InterpreterOptions { Helpers = Helpers, InstructionBudget = _budget };
+        foreach (var region in Space.Regions) options.Regions.Add(region);
+        var interpreter = new Interpreter(rewritten, options);
+        lock (_gate)
+        {
+            if (_programs.ContainsKey(name)) throw new ArgumentException($"a program named '{name}' already exists");
+            var program = new ManagedProgram(this, _programsById.Count + 1, name, type, rewritten, interpreter);
+            _programsById.Add(program);
+            _programs.Add(name, program);
+            return program;
+        }
+    }
+
+    private void Relocate(string program, Instruction[] slots, InstructionReference reference)
+    {
+        var index = reference.InstructionIndex;
+        if ((uint)index + 1 >= (uint)slots.Length || !slots[index].IsWide)
+        {
+            throw new ProgramLoadException(index, $"program '{program}': relocation at insn {index} does not point at an lddw");
+        }
+        ulong value = reference.Kind switch
+        {
+            ReferenceKind.Map => Map(reference.Name).Handle,
+            ReferenceKind.MapValue => Map(reference.Name) is ArrayMap array
+                ? array.Address + (ulong)reference.Offset
+                : throw new ProgramLoadException(index, $"program '{program}': insn {index} takes the address of a value of map '{reference.Name}', which is not an array"),
+            _ => throw new NotSupportedException($"program '{program}': insn {index} references {reference.Kind} '{reference.Name}', which needs the running kernel's BTF; the managed runtime cannot resolve it"),
+        };
+        var first = slots[index];
+        slots[index] = new Instruction(first.Opcode, first.DstRaw, (byte)0, 0, (int)(uint)value);
+        slots[index + 1] = new Instruction((byte)0, (byte)0, (byte)0, 0, (int)(uint)(value >> 32));
+    }
+
+    /// <summary>Loads an object: creates its maps (global data initialised from the object), loads every program,
+    /// then fills program arrays and map-in-map slots from the object's initial values.</summary>
+    /// <exception cref="NotSupportedException">A map type or reference the managed runtime does not implement.</exception>
+    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var collection = new ManagedCollection(options);
+        foreach (var mapSpec in spec.Maps)
+        {
+            if (mapSpec.Source == MapSource.InnerMap) continue;
+            if (mapSpec.Source == MapSource.GlobalData)
+            {
+                if (mapSpec.ValueSize == 0) continue;
+                var data = (ArrayMap)collection.CreateMap(MapDefinition.FromSpec(mapSpec));
+                mapSpec.Contents.CopyTo(data.Memory);
+                continue;
+            }
+            collection.CreateMap(MapDefinition.FromSpec(mapSpec));
+        }
+        foreach (var variable in spec.Variables)
+        {
+            if (collection._maps.TryGetValue(variable.SectionName, out var map) && map is ArrayMap array)
+            {
+                collection._variables[variable.Name] = (array, (int)variable.Offset, (int)variable.Size);
+            }
+        }
+        foreach (var program in spec.Programs)
+        {
+            try
+            {
+                collection.LoadProgram(program.Name, program.Type, program.Instructions, program.References);
+            }
+            catch (NotSupportedException e)
+            {
+                // One program needing something the runtime lacks (kfuncs, callbacks) does not stop the others.
+                collection._unsupported[program.Name] = e.Message;
+            }
+        }
+        foreach (var mapSpec in spec.Maps)
+        {
+            if (mapSpec.InitialValues.Count == 0 || !collection._maps.TryGetValue(mapSpec.Name, out var map)) continue;
+            foreach (var initial in mapSpec.InitialValues)
+            {
+                if (map is ProgramArrayMap && collection._unsupported.ContainsKey(initial.Name)) continue;
+                switch (map)
+                {
+                    case ProgramArrayMap programs:
+                        programs.Set((int)initial.Index, collection.Program(initial.Name));
+                        break;
+                    case MapOfMaps outer:
+                        outer.Set(BitConverter.GetBytes(initial.Index), collection.Map(initial.Name));
+                        break;
+                }
+            }
+        }
+        return collection;
+    }
+
+    /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, CollectionOptions?)"/>).</summary>
+    public static ManagedCollection LoadFile(string path, CollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
+}

@@ -1,0 +1,264 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Bpf.Objects;
+using Bpf.Vm;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// A map with the kernel's semantics, kept in managed memory that programs address directly: a lookup from a
+/// program returns the virtual address of the value slot (no copy), as the kernel returns a pointer.
+/// </summary>
+/// <remarks>
+/// <para><b>Consistency model.</b> Each map has one lock that orders the structural operations (insert, delete,
+/// eviction, iteration step, ring buffer reserve/commit, queue push/pop); they are linearizable. Value bytes are
+/// plain shared memory, as in the kernel: a program writes through the pointer a lookup returned without any lock,
+/// <see cref="TryUpdate"/> copies a value in place without atomicity against concurrent readers, and only the
+/// program's atomic instructions are atomic. Slots of deleted hash elements are reused by later inserts, so a
+/// program still holding a pointer to a deleted element may see another element's value (the kernel's
+/// preallocated maps behave the same).</para>
+/// <para><b>Per-CPU maps</b> have <see cref="CpuCount"/> value slots per element; a program sees the slot of the
+/// CPU its run is bound to. From C#, values of per-CPU maps are <see cref="CpuCount"/> copies, each padded to a
+/// multiple of 8 bytes (<see cref="UserValueSize"/>), exactly as the bpf syscall lays them out.</para>
+/// </remarks>
+public abstract class ManagedMap
+{
+    private protected readonly object Gate = new();
+
+    private protected ManagedMap(MapDefinition definition, int cpuCount, AddressSpace space)
+    {
+        Definition = definition;
+        CpuCount = cpuCount;
+        Space = space;
+        Id = space.Register(this);
+        Handle = AddressSpace.HandleOf(Id);
+    }
+
+    /// <summary>Creates a map of the definition's type in a collection's address space.</summary>
+    internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries <= 0)
+        {
+            throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative and max_entries positive");
+        }
+        // The kernel's creation-time checks that decide whether an object loads at all.
+        var noPrealloc = (definition.Flags & MapDefinition.FlagNoPrealloc) != 0;
+        if (definition.Type is MapType.LruHash or MapType.LruPerCpuHash && noPrealloc)
+        {
+            throw new MapException(definition.Name, "create (LRU maps are always preallocated; BPF_F_NO_PREALLOC is refused)", MapError.KernelNotSupported);
+        }
+        if (definition.Type == MapType.LpmTrie && !noPrealloc)
+        {
+            throw new MapException(definition.Name, "create (LPM tries need BPF_F_NO_PREALLOC)", MapError.Invalid);
+        }
+        if (definition.Type is MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.LpmTrie
+            && (definition.ValueSize == 0 || (definition.KeySize == 0 && definition.Type is not (MapType.Array or MapType.PerCpuArray))))
+        {
+            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize})", MapError.Invalid);
+        }
+        return definition.Type switch
+        {
+            MapType.Array or MapType.PerCpuArray => new ArrayMap(definition, cpuCount, space),
+            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(definition, cpuCount, space),
+            MapType.LpmTrie => new LpmTrieMap(definition, cpuCount, space),
+            MapType.RingBuf => new RingBufferMap(definition, cpuCount, space),
+            MapType.ProgArray => new ProgramArrayMap(definition, cpuCount, space, programs),
+            MapType.ArrayOfMaps or MapType.HashOfMaps => new MapOfMaps(definition, cpuCount, space),
+            MapType.Queue or MapType.Stack => new QueueStackMap(definition, cpuCount, space),
+            _ => throw new NotSupportedException($"map '{definition.Name}': the managed runtime does not implement map type {definition.Type}"),
+        };
+    }
+
+    /// <summary>The map's id in its collection (where the kernel would use a file descriptor).</summary>
+    public int Id { get; }
+
+    internal AddressSpace Space { get; }
+
+    /// <summary>The attributes it was created with.</summary>
+    public MapDefinition Definition { get; }
+
+    /// <summary>The map's name.</summary>
+    public string Name => Definition.Name;
+
+    /// <summary>The map type.</summary>
+    public MapType Type => Definition.Type;
+
+    /// <summary>Key size in bytes.</summary>
+    public int KeySize => Definition.KeySize;
+
+    /// <summary>Value size in bytes (of one CPU's value for per-CPU maps).</summary>
+    public int ValueSize => Definition.ValueSize;
+
+    /// <summary>Maximum number of entries.</summary>
+    public int MaxEntries => Definition.MaxEntries;
+
+    /// <summary>The number of CPUs per-CPU maps keep values for.</summary>
+    public int CpuCount { get; }
+
+    /// <summary>The pointer value an lddw of this map puts in a register (opaque; dereferencing it faults).</summary>
+    public ulong Handle { get; }
+
+    /// <summary>Whether values are per CPU.</summary>
+    public virtual bool IsPerCpu => false;
+
+    /// <summary>Whether programs may only read the map (BPF_F_RDONLY_PROG).</summary>
+    public bool ReadOnlyForPrograms => (Definition.Flags & MapDefinition.FlagReadOnlyProgram) != 0;
+
+    /// <summary>The size of a value as C# reads and writes it: <see cref="ValueSize"/>, or for per-CPU maps
+    /// <see cref="CpuCount"/> × <see cref="ValueSize"/> rounded up to 8.</summary>
+    public int UserValueSize => IsPerCpu ? CpuCount * RoundUp8(ValueSize) : ValueSize;
+
+    internal static int RoundUp8(int n) => (n + 7) & ~7;
+
+    /// <summary>Copies the value of <paramref name="key"/> into <paramref name="value"/> (<see cref="UserValueSize"/> bytes).</summary>
+    public abstract MapError TryLookup(ReadOnlySpan<byte> key, Span<byte> value);
+
+    /// <summary>Creates or replaces an element as BPF_MAP_UPDATE_ELEM does.</summary>
+    public abstract MapError TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any);
+
+    /// <summary>Deletes an element as BPF_MAP_DELETE_ELEM does.</summary>
+    public abstract MapError TryDelete(ReadOnlySpan<byte> key);
+
+    /// <summary>BPF_MAP_GET_NEXT_KEY: the key after <paramref name="key"/>, or the first key when <paramref name="key"/>
+    /// is empty or not in the map. <see cref="MapError.NotFound"/> after the last key.</summary>
+    public abstract MapError TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey);
+
+    /// <summary>Looks a value up; throws nothing, returns false when missing.</summary>
+    public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
+    {
+        value = default;
+        CheckSizes<TKey, TValue>();
+        var error = TryLookup(AsBytes(ref key), MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
+        return error == MapError.None;
+    }
+
+    /// <summary>Creates or replaces an element; throws <see cref="MapException"/> on the kernel's errors.</summary>
+    public void Update<TKey, TValue>(TKey key, TValue value, MapUpdateFlags flags = MapUpdateFlags.Any) where TKey : unmanaged where TValue : unmanaged
+    {
+        CheckSizes<TKey, TValue>();
+        Check(TryUpdate(AsBytes(ref key), AsBytes(ref value), flags), "update");
+    }
+
+    /// <summary>Creates or replaces an element; throws <see cref="MapException"/> on the kernel's errors.</summary>
+    public void Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any) =>
+        Check(TryUpdate(key, value, flags), "update");
+
+    /// <summary>Deletes a key; false when it was missing.</summary>
+    public bool Delete<TKey>(TKey key) where TKey : unmanaged => TryDelete(AsBytes(ref key)) == MapError.None;
+
+    /// <summary>Every key, in get_next_key order (a snapshot taken one step at a time, like the syscall loop).</summary>
+    public IReadOnlyList<byte[]> Keys()
+    {
+        var keys = new List<byte[]>();
+        var current = Array.Empty<byte>();
+        var next = new byte[KeySize];
+        var guard = 0L;
+        while (TryGetNextKey(current, next) == MapError.None && guard++ <= (long)MaxEntries + 1)
+        {
+            keys.Add(next.ToArray());
+            current = keys[^1];
+        }
+        return keys;
+    }
+
+    /// <summary>Every element as (key, value) copies, in get_next_key order.</summary>
+    public IReadOnlyList<KeyValuePair<byte[], byte[]>> Entries()
+    {
+        var list = new List<KeyValuePair<byte[], byte[]>>();
+        foreach (var key in Keys())
+        {
+            var value = new byte[UserValueSize];
+            if (TryLookup(key, value) == MapError.None) list.Add(new(key, value));
+        }
+        return list;
+    }
+
+    /// <summary>Removes every element (arrays: zeroes every value).</summary>
+    public virtual void Clear()
+    {
+        foreach (var key in Keys()) TryDelete(key);
+    }
+
+    // ---- program side (called by helpers on the running thread) ----
+
+    /// <summary>bpf_map_lookup_elem: the value's virtual address for <paramref name="cpu"/>, or 0.</summary>
+    internal virtual ulong ProgramLookup(ReadOnlySpan<byte> key, int cpu) => 0;
+
+    /// <summary>bpf_map_update_elem from a program: updates only <paramref name="cpu"/>'s value of per-CPU maps.</summary>
+    internal virtual MapError ProgramUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, int cpu) => MapError.Invalid;
+
+    /// <summary>bpf_map_delete_elem from a program.</summary>
+    internal virtual MapError ProgramDelete(ReadOnlySpan<byte> key) => TryDelete(key);
+
+    /// <summary>The regions holding the map's memory.</summary>
+    internal abstract IEnumerable<MemoryRegion> Regions { get; }
+
+    private protected static MapError CheckFlags(ulong flags, bool allowLock = false)
+    {
+        var f = flags & ~(ulong)MapUpdateFlags.Lock;
+        if (f > (ulong)MapUpdateFlags.Exist) return MapError.Invalid;
+        // BPF_F_LOCK needs a bpf_spin_lock in the value's BTF; managed values never have one.
+        if ((flags & (ulong)MapUpdateFlags.Lock) != 0 && !allowLock) return MapError.Invalid;
+        return MapError.None;
+    }
+
+    private protected void CheckKey(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != KeySize) throw new ArgumentException($"map '{Name}': key is {key.Length} bytes, the map's key size is {KeySize}", nameof(key));
+    }
+
+    private protected void CheckUserValue(int length)
+    {
+        if (length != UserValueSize) throw new ArgumentException($"map '{Name}': value is {length} bytes, expected {UserValueSize}", "value");
+    }
+
+    private void CheckSizes<TKey, TValue>() where TKey : unmanaged where TValue : unmanaged
+    {
+        if (Unsafe.SizeOf<TKey>() != KeySize || Unsafe.SizeOf<TValue>() != UserValueSize)
+        {
+            throw new ArgumentException($"map '{Name}': {typeof(TKey).Name}/{typeof(TValue).Name} are {Unsafe.SizeOf<TKey>()}/{Unsafe.SizeOf<TValue>()} bytes; the map's key/value sizes are {KeySize}/{UserValueSize}");
+        }
+    }
+
+    private static ReadOnlySpan<byte> AsBytes<T>(ref T value) where T : unmanaged =>
+        MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref value, 1));
+
+    private void Check(MapError error, string operation)
+    {
+        if (error != MapError.None) throw new MapException(Name, operation, error);
+    }
+
+    /// <summary>Copies a user value (<see cref="UserValueSize"/> bytes) into the per-CPU slots at <paramref name="slot"/>.</summary>
+    private protected void WriteAllCpus(Span<byte> slot, ReadOnlySpan<byte> user)
+    {
+        if (!IsPerCpu)
+        {
+            user.CopyTo(slot);
+            return;
+        }
+        var stride = RoundUp8(ValueSize);
+        for (var cpu = 0; cpu < CpuCount; cpu++)
+        {
+            user.Slice(cpu * stride, ValueSize).CopyTo(slot.Slice(cpu * stride, ValueSize));
+        }
+    }
+
+    private protected void ReadAllCpus(ReadOnlySpan<byte> slot, Span<byte> user)
+    {
+        if (!IsPerCpu)
+        {
+            slot[..ValueSize].CopyTo(user);
+            return;
+        }
+        user.Clear();
+        var stride = RoundUp8(ValueSize);
+        for (var cpu = 0; cpu < CpuCount; cpu++)
+        {
+            slot.Slice(cpu * stride, ValueSize).CopyTo(user.Slice(cpu * stride, ValueSize));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Type} map '{Name}' (key {KeySize}, value {ValueSize}, max {MaxEntries})";
+}

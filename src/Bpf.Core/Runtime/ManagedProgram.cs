@@ -1,0 +1,128 @@
+using Bpf.Objects;
+using Bpf.Vm;
+
+namespace Bpf.Runtime;
+
+/// <summary>The outcome of one program run (tail calls included).</summary>
+/// <param name="R0">r0 when the program (or the last program it tail-called) exited; 0 after a fault.</param>
+/// <param name="Fault">Why the run stopped abnormally, or null.</param>
+/// <param name="InstructionsExecuted">Instructions executed over every program of the run.</param>
+/// <param name="TailCalls">How many tail calls were taken.</param>
+/// <param name="Redirect">The redirect the program requested, or null.</param>
+public readonly record struct ProgramRunResult(ulong R0, VmFault? Fault, long InstructionsExecuted, int TailCalls, RedirectRecord? Redirect)
+{
+    /// <summary>True when the run ended with an exit.</summary>
+    public bool Succeeded => Fault is null;
+
+    /// <summary>The 32-bit return value as BPF_PROG_TEST_RUN reports it (retval).</summary>
+    public uint ReturnValue => (uint)R0;
+
+    /// <inheritdoc/>
+    public override string ToString() => Fault is null ? $"r0=0x{R0:x} ({InstructionsExecuted} insns)" : $"fault: {Fault.Message}";
+}
+
+/// <summary>
+/// A program loaded into a <see cref="ManagedCollection"/>: relocated, context accesses rewritten, pre-decoded.
+/// <see cref="Run"/> may be called from several threads at once (each run gets its own context memory and
+/// stack; maps are shared as described on <see cref="ManagedMap"/>).
+/// </summary>
+public sealed class ManagedProgram
+{
+    [ThreadStatic] private static byte[]? t_buffer;
+
+    private readonly Interpreter _interpreter;
+
+    internal ManagedProgram(ManagedCollection collection, int id, string name, ProgramType type, Instruction[] instructions, Interpreter interpreter)
+    {
+        Collection = collection;
+        Id = id;
+        Name = name;
+        Type = type;
+        Kind = ContextLayout.KindOf(type);
+        Instructions = instructions;
+        _interpreter = interpreter;
+    }
+
+    /// <summary>The collection the program belongs to.</summary>
+    public ManagedCollection Collection { get; }
+
+    /// <summary>The program's id in its collection (the value a program array holds for it).</summary>
+    public int Id { get; }
+
+    /// <summary>The program's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The program type.</summary>
+    public ProgramType Type { get; }
+
+    /// <summary>The context kind its runs take.</summary>
+    public ContextKind Kind { get; }
+
+    /// <summary>The instructions as the interpreter runs them (relocated, context accesses rewritten).</summary>
+    public IReadOnlyList<Instruction> Instructions { get; }
+
+    /// <summary>Runs the program once on <paramref name="context"/>, which afterwards holds the output.</summary>
+    /// <param name="context">The input; its kind must match <see cref="Kind"/>.</param>
+    /// <param name="cpu">The CPU the run is bound to (per-CPU map slots, get_smp_processor_id).</param>
+    /// <exception cref="ArgumentException">The context kind does not match, or the CPU is out of range.</exception>
+    public ProgramRunResult Run(ProgramContext context, int cpu = 0)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Kind != Kind)
+        {
+            throw new ArgumentException($"program '{Name}' ({Type}) takes a {Kind} context, not {context.Kind}", nameof(context));
+        }
+        if ((uint)cpu >= (uint)Collection.CpuCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"the collection has {Collection.CpuCount} CPUs");
+        }
+        var length = context.InputLength;
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Length < length || buffer.Length > 1 << 20)
+        {
+            buffer = new byte[Math.Max(length, ContextLayout.FrameOffset + ContextLayout.FrameSize)];
+            t_buffer = buffer;
+        }
+        // A helper that runs another program on this thread must not share our buffer.
+        t_buffer = null;
+        try
+        {
+            var input = buffer.AsSpan(0, length);
+            context.Write(input);
+            var state = new RunState { Collection = Collection, Kind = Kind, Cpu = cpu };
+            var previous = state.Enter();
+            RunResult result;
+            long executed = 0;
+            try
+            {
+                var program = this;
+                while (true)
+                {
+                    result = program._interpreter.Run(input);
+                    executed += result.InstructionsExecuted;
+                    if (!result.Succeeded || state.PendingTailCall is not { } next) break;
+                    state.PendingTailCall = null;
+                    if (next.Kind != Kind)
+                    {
+                        return new ProgramRunResult(0, new VmFault(VmFaultKind.HelperFailed, 0,
+                            $"tail call from '{program.Name}' to '{next.Name}' ({next.Type}) crosses program types"), executed, state.TailCalls, state.Redirect);
+                    }
+                    program = next;
+                }
+            }
+            finally
+            {
+                RunState.Leave(previous);
+            }
+            if (result.Succeeded) context.Read(input);
+            return new ProgramRunResult(result.R0, result.Fault, executed, state.TailCalls, state.Redirect);
+        }
+        finally
+        {
+            t_buffer = buffer;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Type} program '{Name}' ({Instructions.Count} slots)";
+}

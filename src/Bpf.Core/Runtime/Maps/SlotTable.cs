@@ -1,0 +1,144 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// The index of a hash map: keys in slots 0..capacity-1, chained buckets for O(1) lookup, a free-slot stack,
+/// an insertion-order list (get_next_key order) and optionally a recency list (LRU eviction). Values live
+/// elsewhere, at the same slot index. Not thread-safe: the owning map serialises calls under its lock.
+/// </summary>
+internal sealed class SlotTable
+{
+    private const int None = -1;
+    private readonly int _keySize;
+    private readonly byte[] _keys;
+    private readonly uint[] _hashes;
+    private readonly int[] _buckets;
+    private readonly int[] _chain;
+    private readonly int[] _orderPrev, _orderNext;
+    private readonly int[]? _lruPrev, _lruNext;
+    private readonly int[] _free;
+    private int _freeCount;
+    private int _orderHead = None, _orderTail = None;
+    private int _lruHead = None, _lruTail = None;
+
+    public SlotTable(int keySize, int capacity, bool trackRecency)
+    {
+        _keySize = keySize;
+        Capacity = capacity;
+        _keys = new byte[(long)keySize * capacity];
+        _hashes = new uint[capacity];
+        _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity))];
+        Array.Fill(_buckets, None);
+        _chain = new int[capacity];
+        _orderPrev = new int[capacity];
+        _orderNext = new int[capacity];
+        if (trackRecency)
+        {
+            _lruPrev = new int[capacity];
+            _lruNext = new int[capacity];
+        }
+        _free = new int[capacity];
+        // Pop order 0, 1, 2, ... so a fresh map fills slots in order (deterministic addresses).
+        for (var i = 0; i < capacity; i++) _free[i] = capacity - 1 - i;
+        _freeCount = capacity;
+    }
+
+    public int Capacity { get; }
+
+    public int Count => Capacity - _freeCount;
+
+    public int First => _orderHead;
+
+    public int NextInOrder(int slot) => _orderNext[slot];
+
+    /// <summary>The least recently used slot (LRU tables only), or -1.</summary>
+    public int LeastRecent => _lruHead;
+
+    public ReadOnlySpan<byte> KeyAt(int slot) => _keys.AsSpan(slot * _keySize, _keySize);
+
+    public static uint Hash(ReadOnlySpan<byte> key)
+    {
+        // 64-bit multiply-mix over 8-byte words: cheap, and good enough for bucket selection.
+        ulong h = 0x9E3779B97F4A7C15UL ^ (ulong)key.Length;
+        while (key.Length >= 8)
+        {
+            h = (h ^ BinaryPrimitives.ReadUInt64LittleEndian(key)) * 0xFF51AFD7ED558CCDUL;
+            h ^= h >> 32;
+            key = key[8..];
+        }
+        ulong tail = 0;
+        for (var i = 0; i < key.Length; i++) tail |= (ulong)key[i] << (8 * i);
+        h = (h ^ tail) * 0xC4CEB9FE1A85EC53UL;
+        h ^= h >> 29;
+        return (uint)h ^ (uint)(h >> 32);
+    }
+
+    public int Find(ReadOnlySpan<byte> key)
+    {
+        var hash = Hash(key);
+        for (var s = _buckets[hash & (uint)(_buckets.Length - 1)]; s != None; s = _chain[s])
+        {
+            if (_hashes[s] == hash && KeyAt(s).SequenceEqual(key)) return s;
+        }
+        return None;
+    }
+
+    /// <summary>Inserts a key known to be absent; -1 when every slot is taken.</summary>
+    public int Insert(ReadOnlySpan<byte> key)
+    {
+        if (_freeCount == 0) return None;
+        var slot = _free[--_freeCount];
+        var hash = Hash(key);
+        key.CopyTo(_keys.AsSpan(slot * _keySize, _keySize));
+        _hashes[slot] = hash;
+        ref var bucket = ref _buckets[hash & (uint)(_buckets.Length - 1)];
+        _chain[slot] = bucket;
+        bucket = slot;
+        // Append to the insertion-order list.
+        _orderPrev[slot] = _orderTail;
+        _orderNext[slot] = None;
+        if (_orderTail == None) _orderHead = slot; else _orderNext[_orderTail] = slot;
+        _orderTail = slot;
+        if (_lruPrev is not null) LruAppend(slot);
+        return slot;
+    }
+
+    public void Remove(int slot)
+    {
+        ref var link = ref _buckets[_hashes[slot] & (uint)(_buckets.Length - 1)];
+        while (link != slot) link = ref _chain[link];
+        link = _chain[slot];
+        var p = _orderPrev[slot];
+        var n = _orderNext[slot];
+        if (p == None) _orderHead = n; else _orderNext[p] = n;
+        if (n == None) _orderTail = p; else _orderPrev[n] = p;
+        if (_lruPrev is not null) LruUnlink(slot);
+        _free[_freeCount++] = slot;
+    }
+
+    /// <summary>Marks a slot most recently used (LRU tables only).</summary>
+    public void Touch(int slot)
+    {
+        if (_lruPrev is null || _lruTail == slot) return;
+        LruUnlink(slot);
+        LruAppend(slot);
+    }
+
+    private void LruAppend(int slot)
+    {
+        _lruPrev![slot] = _lruTail;
+        _lruNext![slot] = None;
+        if (_lruTail == None) _lruHead = slot; else _lruNext[_lruTail] = slot;
+        _lruTail = slot;
+    }
+
+    private void LruUnlink(int slot)
+    {
+        var p = _lruPrev![slot];
+        var n = _lruNext![slot];
+        if (p == None) _lruHead = n; else _lruNext[p] = n;
+        if (n == None) _lruTail = p; else _lruPrev[n] = p;
+    }
+}

@@ -1,0 +1,422 @@
+using System.Buffers.Binary;
+using System.Text;
+using Bpf.Vm;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// The kernel helpers of the managed runtime, registered into a collection's <see cref="HelperRegistry"/>.
+/// Each reads the run in progress (<see cref="RunState"/>) for the collection, the CPU and the context, and
+/// touches program memory only through <see cref="HelperContext.TryGetMemory"/>.
+/// </summary>
+internal static class RuntimeHelpers
+{
+    private const ulong EFAULT = unchecked((ulong)-14L), EINVAL = unchecked((ulong)-22L), ENOENT = unchecked((ulong)-2L);
+    private const int MaxTailCalls = 33; // MAX_TAIL_CALL_CNT
+
+    public static void RegisterAll(HelperRegistry registry)
+    {
+        void Add(int id, HelperFunction f) => registry.Register(id, BpfHelperIds.Names.TryGetValue(id, out var n) ? n : $"helper_{id}", f);
+        Add(BpfHelperIds.MapLookupElem, MapLookup);
+        Add(BpfHelperIds.MapUpdateElem, MapUpdate);
+        Add(BpfHelperIds.MapDeleteElem, MapDelete);
+        Add(BpfHelperIds.MapPushElem, MapPush);
+        Add(BpfHelperIds.MapPopElem, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => MapTake(ref c, r1, r2, remove: true));
+        Add(BpfHelperIds.MapPeekElem, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => MapTake(ref c, r1, r2, remove: false));
+        Add(BpfHelperIds.KtimeGetNs, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.MonotonicNanoseconds() ?? 0);
+        Add(BpfHelperIds.KtimeGetBootNs, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) =>
+            State(ref c)?.Collection.Environment is { } e ? (e.BootNanoseconds ?? e.MonotonicNanoseconds)() : 0);
+        Add(BpfHelperIds.GetPrandomU32, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.NextRandom() ?? 0);
+        Add(BpfHelperIds.GetSmpProcessorId, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => (ulong)(State(ref c)?.Cpu ?? 0));
+        Add(BpfHelperIds.GetCurrentPidTgid, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.PidTgid ?? 0);
+        Add(BpfHelperIds.GetCurrentUidGid, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.UidGid ?? 0);
+        Add(BpfHelperIds.GetCurrentComm, GetCurrentComm);
+        Add(BpfHelperIds.TracePrintk, TracePrintk);
+        Add(BpfHelperIds.TailCall, TailCall);
+        Add(BpfHelperIds.ProbeRead, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadKernel, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadUser, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadKernelStr, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadUserStr, ProbeReadFails);
+        Add(BpfHelperIds.RingbufOutput, RingbufOutput);
+        Add(BpfHelperIds.RingbufReserve, RingbufReserve);
+        Add(BpfHelperIds.RingbufSubmit, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => RingbufCommit(ref c, r1, discard: false));
+        Add(BpfHelperIds.RingbufDiscard, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => RingbufCommit(ref c, r1, discard: true));
+        Add(BpfHelperIds.RingbufQuery, RingbufQuery);
+        Add(BpfHelperIds.XdpAdjustHead, XdpAdjustHead);
+        Add(BpfHelperIds.XdpAdjustTail, XdpAdjustTail);
+        Add(BpfHelperIds.XdpAdjustMeta, XdpAdjustMeta);
+        Add(BpfHelperIds.Redirect, Redirect);
+        Add(BpfHelperIds.RedirectMap, RedirectMap);
+        Add(BpfHelperIds.SkbLoadBytes, SkbLoadBytes);
+        Add(BpfHelperIds.SkbStoreBytes, SkbStoreBytes);
+        Add(BpfHelperIds.L3CsumReplace, L3CsumReplace);
+        Add(BpfHelperIds.L4CsumReplace, L4CsumReplace);
+        Add(BpfHelperIds.CsumDiff, CsumDiff);
+        Add(BpfHelperIds.InternalLoadPacket, LoadPacket);
+    }
+
+    private static RunState? State(ref HelperContext c)
+    {
+        var state = RunState.Current;
+        if (state is null) c.Fail("runtime helpers need a run started by a ManagedCollection");
+        return state;
+    }
+
+    private static ManagedMap? MapOf(ref HelperContext c, RunState state, ulong pointer)
+    {
+        var map = state.Collection.Space.FromHandle(pointer);
+        if (map is null) c.Fail($"r1 = 0x{pointer:x} is not a map pointer");
+        return map;
+    }
+
+    // ---- maps ----
+
+    private static ulong MapLookup(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (!c.TryGetMemory(r2, map.KeySize, false, out var key)) return 0;
+        return map.ProgramLookup(key, s.Cpu);
+    }
+
+    private static ulong MapUpdate(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (map is QueueStackMap) return Errno(MapError.Invalid);
+        if (!c.TryGetMemory(r2, map.KeySize, false, out var key)) return 0;
+        // Map-in-map and program-array values are not plain bytes: programs may not update them (the verifier says so).
+        if (map is MapOfMaps or ProgramArrayMap or RingBufferMap) return Errno(MapError.NotSupported);
+        if (!c.TryGetMemory(r3, map.ValueSize, false, out var value)) return 0;
+        return Errno(map.ProgramUpdate(key, value, r4, s.Cpu));
+    }
+
+    private static ulong MapDelete(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (!c.TryGetMemory(r2, map.KeySize, false, out var key)) return 0;
+        if (map.ReadOnlyForPrograms) return Errno(MapError.PermissionDenied);
+        return Errno(map.ProgramDelete(key));
+    }
+
+    private static ulong MapPush(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (map is not QueueStackMap q) return Errno(MapError.Invalid);
+        if (!c.TryGetMemory(r2, map.ValueSize, false, out var value)) return 0;
+        return Errno(q.Push(value, (MapUpdateFlags)r3));
+    }
+
+    private static ulong MapTake(ref HelperContext c, ulong r1, ulong r2, bool remove)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (map is not QueueStackMap q) return Errno(MapError.Invalid);
+        if (!c.TryGetMemory(r2, map.ValueSize, true, out var value)) return 0;
+        return Errno(q.Take(value, remove));
+    }
+
+    private static ulong Errno(MapError error) => error == MapError.None ? 0 : unchecked((ulong)-(long)error);
+
+    // ---- task, tracing ----
+
+    private static ulong GetCurrentComm(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        if (!c.TryGetMemory(r1, (int)Math.Min(r2, 4096), true, out var buffer)) return 0;
+        buffer.Clear();
+        if (buffer.IsEmpty) return EINVAL;
+        var comm = Encoding.UTF8.GetBytes(s.Collection.Environment.Comm);
+        comm.AsSpan(0, Math.Min(Math.Min(comm.Length, 15), buffer.Length - 1)).CopyTo(buffer);
+        return 0;
+    }
+
+    private static ulong ProbeReadFails(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        // There is no kernel or user address space to read from in a managed run: the helper fails the way it
+        // fails on a bad address in the kernel, zeroing the destination and returning -EFAULT.
+        if (c.TryGetMemory(r1, (int)Math.Min(r2, int.MaxValue), true, out var destination)) destination.Clear();
+        return EFAULT;
+    }
+
+    private static ulong TracePrintk(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        if (r2 == 0 || r2 > 4096 || !c.TryGetMemory(r1, (int)r2, false, out var fmt)) return EINVAL;
+        if (fmt[^1] != 0) return EINVAL;
+        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok);
+        if (!ok) return EINVAL;
+        s.Collection.Environment.Trace(line.TrimEnd('\n'));
+        return (ulong)Encoding.UTF8.GetByteCount(line);
+    }
+
+    // ---- tail calls ----
+
+    private static ulong TailCall(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r2) is not { } map) return 0;
+        if (map is not ProgramArrayMap array) return EINVAL;
+        var target = array.Get((uint)r3);
+        if (target is null || s.TailCalls >= MaxTailCalls) return ENOENT; // the program continues after a failed tail call
+        s.TailCalls++;
+        s.PendingTailCall = target;
+        c.Stop(0);
+        return 0;
+    }
+
+    // ---- ring buffers ----
+
+    private static ulong RingbufOutput(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (map is not RingBufferMap ring) return EINVAL;
+        if ((r4 & ~3UL) != 0) return EINVAL;
+        if (r3 > int.MaxValue || !c.TryGetMemory(r2, (int)r3, false, out var data)) return 0;
+        return unchecked((ulong)ring.Output(data));
+    }
+
+    private static ulong RingbufReserve(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (map is not RingBufferMap ring || r3 != 0) return 0;
+        return ring.Reserve(r2);
+    }
+
+    private static ulong RingbufCommit(ref HelperContext c, ulong sample, bool discard)
+    {
+        if (State(ref c) is not { } s) return 0;
+        foreach (var map in s.Collection.RingBuffers)
+        {
+            if (map.Commit(sample, discard)) return 0;
+        }
+        c.Fail($"0x{sample:x} is not a record reserved with ringbuf_reserve");
+        return 0;
+    }
+
+    private static ulong RingbufQuery(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        return map is RingBufferMap ring ? ring.Query(r2) : 0;
+    }
+
+    // ---- packet access ----
+
+    private static bool TryPointers(ref HelperContext c, RunState s, ContextKind kind, out Span<byte> block)
+    {
+        block = default;
+        if (s.Kind != kind)
+        {
+            c.Fail($"needs a {kind} context; this run's context is {s.Kind}");
+            return false;
+        }
+        return c.TryGetMemory(VmLayout.InputBase, ContextLayout.Size, true, out block);
+    }
+
+    private static ulong Read(Span<byte> block, int slot) => BinaryPrimitives.ReadUInt64LittleEndian(block[slot..]);
+
+    private static void Write(Span<byte> block, int slot, ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(block[slot..], value);
+
+    private static ulong XdpAdjustHead(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TryPointers(ref c, s, ContextKind.Xdp, out var block)) return 0;
+        var offset = (long)(int)r2;
+        var hard = Read(block, ContextLayout.HardStartPointer);
+        var meta = Read(block, ContextLayout.DataMetaPointer);
+        var data = Read(block, ContextLayout.DataPointer);
+        var end = Read(block, ContextLayout.DataEndPointer);
+        var metaLength = data - meta;
+        var newData = data + (ulong)offset;
+        if ((long)(newData - (hard + ContextLayout.XdpFrameStruct + metaLength)) < 0 || (long)(newData - (end - 14)) > 0) return EINVAL;
+        if (metaLength != 0)
+        {
+            if (!c.TryGetMemory(meta, (int)metaLength, false, out var from) || !c.TryGetMemory(meta + (ulong)offset, (int)metaLength, true, out var to)) return 0;
+            from.CopyTo(to);
+        }
+        Write(block, ContextLayout.DataMetaPointer, meta + (ulong)offset);
+        Write(block, ContextLayout.DataPointer, newData);
+        return 0;
+    }
+
+    private static ulong XdpAdjustMeta(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TryPointers(ref c, s, ContextKind.Xdp, out var block)) return 0;
+        var offset = (long)(int)r2;
+        var hard = Read(block, ContextLayout.HardStartPointer);
+        var meta = Read(block, ContextLayout.DataMetaPointer) + (ulong)offset;
+        var data = Read(block, ContextLayout.DataPointer);
+        if ((long)(meta - (hard + ContextLayout.XdpFrameStruct)) < 0 || meta > data) return EINVAL;
+        // The kernel also requires the metadata length to be a multiple of 4.
+        if (((data - meta) & 3) != 0) return EINVAL;
+        Write(block, ContextLayout.DataMetaPointer, meta);
+        return 0;
+    }
+
+    private static ulong XdpAdjustTail(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TryPointers(ref c, s, ContextKind.Xdp, out var block)) return 0;
+        var offset = (long)(int)r2;
+        var hard = Read(block, ContextLayout.HardStartPointer);
+        var data = Read(block, ContextLayout.DataPointer);
+        var end = Read(block, ContextLayout.DataEndPointer);
+        var hardEnd = hard + ContextLayout.FrameSize - ContextLayout.SharedInfoSize;
+        var newEnd = end + (ulong)offset;
+        if ((long)(newEnd - hardEnd) > 0 || (long)(newEnd - (data + 14)) < 0) return EINVAL;
+        if (offset > 0)
+        {
+            // The kernel clears the grown area: it may hold stale memory.
+            if (!c.TryGetMemory(end, (int)offset, true, out var grown)) return 0;
+            grown.Clear();
+        }
+        Write(block, ContextLayout.DataEndPointer, newEnd);
+        return 0;
+    }
+
+    private static ulong Redirect(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        if (s.Kind == ContextKind.Xdp)
+        {
+            if (r2 != 0) return 0; // XDP_ABORTED
+            s.Redirect = new RedirectRecord((uint)r1, r2, null);
+            return 4; // XDP_REDIRECT
+        }
+        if ((r2 & ~1UL) != 0) return 2; // TC_ACT_SHOT: only BPF_F_INGRESS is allowed
+        s.Redirect = new RedirectRecord((uint)r1, r2, null);
+        return 7; // TC_ACT_REDIRECT
+    }
+
+    private static ulong RedirectMap(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        const ulong ActionMask = 3, Broadcast = 1 << 3, ExcludeIngress = 1 << 4;
+        if ((r3 & ~(ActionMask | Broadcast | ExcludeIngress)) != 0) return 0; // XDP_ABORTED
+        // Device, CPU and socket maps are not modelled, so the lookup of the target always fails and the helper
+        // returns the fallback action from the low flag bits, as the kernel does for a missing entry.
+        s.Redirect = new RedirectRecord((uint)r2, r3, map);
+        return r3 & ActionMask;
+    }
+
+    /// <summary>skb-&gt;data and the linear length, for skb helpers.</summary>
+    private static bool TrySkb(ref HelperContext c, RunState s, out ulong data, out uint length)
+    {
+        data = 0;
+        length = 0;
+        if (!TryPointers(ref c, s, ContextKind.SkBuff, out var block)) return false;
+        data = Read(block, ContextLayout.DataPointer);
+        length = (uint)(Read(block, ContextLayout.DataEndPointer) - data);
+        return true;
+    }
+
+    private static ulong SkbLoadBytes(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out var data, out var length)) return 0;
+        if (r4 == 0 || r4 > int.MaxValue || !c.TryGetMemory(r3, (int)r4, true, out var to)) return 0;
+        var offset = (uint)r2;
+        if (offset > int.MaxValue || (ulong)offset + r4 > length)
+        {
+            to.Clear();
+            return EFAULT;
+        }
+        if (!c.TryGetMemory(data + offset, (int)r4, false, out var from)) return 0;
+        from.CopyTo(to);
+        return 0;
+    }
+
+    private static ulong SkbStoreBytes(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out var data, out var length)) return 0;
+        if ((r5 & ~3UL) != 0) return EINVAL; // BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH
+        var offset = (uint)r2;
+        if (r4 > int.MaxValue || !c.TryGetMemory(r3, (int)r4, false, out var from)) return 0;
+        if (offset > int.MaxValue || (ulong)offset + r4 > length) return EFAULT;
+        if (!c.TryGetMemory(data + offset, (int)r4, true, out var to)) return 0;
+        from.CopyTo(to);
+        return 0;
+    }
+
+    private static ulong L3CsumReplace(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out var data, out var length)) return 0;
+        if ((r5 & ~0xFUL) != 0) return EINVAL;
+        var offset = (uint)r2;
+        if (offset > 0xFFFF || offset + 2 > length) return EFAULT;
+        if (!c.TryGetMemory(data + offset, 2, true, out var field)) return 0;
+        var sum = BinaryPrimitives.ReadUInt16LittleEndian(field);
+        switch (r5 & 0xF)
+        {
+            case 0:
+                if (r3 != 0) return EINVAL;
+                sum = Checksum.ReplaceByDiff(sum, (uint)r4);
+                break;
+            case 2:
+                sum = Checksum.Replace2(sum, (ushort)r3, (ushort)r4);
+                break;
+            case 4:
+                sum = Checksum.Replace4(sum, (uint)r3, (uint)r4);
+                break;
+            default:
+                return EINVAL;
+        }
+        BinaryPrimitives.WriteUInt16LittleEndian(field, sum);
+        return 0;
+    }
+
+    private static ulong L4CsumReplace(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out var data, out var length)) return 0;
+        const ulong Pseudo = 0x10, MangledZero = 0x20, Enforce = 0x40, Ipv6 = 0x80;
+        if ((r5 & ~(MangledZero | Enforce | Pseudo | Ipv6 | 0xF)) != 0) return EINVAL;
+        var offset = (uint)r2;
+        if (offset > 0xFFFF || offset + 2 > length) return EFAULT;
+        if (!c.TryGetMemory(data + offset, 2, true, out var field)) return 0;
+        var sum = BinaryPrimitives.ReadUInt16LittleEndian(field);
+        var mangledZero = (r5 & MangledZero) != 0;
+        if (mangledZero && (r5 & Enforce) == 0 && sum == 0) return 0;
+        // A test-run skb is CHECKSUM_NONE, so the pseudo-header flag changes nothing: the field is patched in place.
+        switch (r5 & 0xF)
+        {
+            case 0:
+                if (r3 != 0) return EINVAL;
+                sum = Checksum.ReplaceByDiff(sum, (uint)r4);
+                break;
+            case 2:
+                sum = Checksum.Replace4(sum, (ushort)r3, (ushort)r4);
+                break;
+            case 4:
+                sum = Checksum.Replace4(sum, (uint)r3, (uint)r4);
+                break;
+            default:
+                return EINVAL;
+        }
+        if (mangledZero && sum == 0) sum = 0xFFFF; // CSUM_MANGLED_0
+        BinaryPrimitives.WriteUInt16LittleEndian(field, sum);
+        return 0;
+    }
+
+    private static ulong CsumDiff(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (((r2 | r4) & 3) != 0 || r2 + r4 > 512) return EINVAL;
+        Span<byte> from = default, to = default;
+        if (r2 != 0 && !c.TryGetMemory(r1, (int)r2, false, out from)) return 0;
+        if (r4 != 0 && !c.TryGetMemory(r3, (int)r4, false, out to)) return 0;
+        return Checksum.Diff(from, to, (uint)r5);
+    }
+
+    private static ulong LoadPacket(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out var data, out var length)) return 0;
+        var offset = (long)(int)r2;
+        var size = (int)r3;
+        if (offset < 0 || offset + size > length)
+        {
+            // Out of range (or one of the SKF_*_OFF ancillary offsets, not modelled): the program ends with r0 = 0.
+            c.Stop(0);
+            return 0;
+        }
+        if (!c.TryGetMemory(data + (ulong)offset, size, false, out var bytes)) return 0;
+        return size switch
+        {
+            1 => bytes[0],
+            2 => BinaryPrimitives.ReadUInt16BigEndian(bytes),
+            _ => BinaryPrimitives.ReadUInt32BigEndian(bytes),
+        };
+    }
+}

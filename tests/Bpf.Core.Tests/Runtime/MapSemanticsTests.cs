@@ -1,0 +1,210 @@
+using System.Buffers.Binary;
+using Bpf.Objects;
+using Bpf.Runtime;
+
+namespace Bpf.Core.Tests.Runtime;
+
+public class MapSemanticsTests
+{
+    private static ManagedCollection Collection(int cpus = 2) => new(new CollectionOptions { CpuCount = cpus });
+
+    private static byte[] U32(uint v) => BitConverter.GetBytes(v);
+    private static byte[] U64(ulong v) => BitConverter.GetBytes(v);
+
+    [Fact]
+    public void Array_updates_in_range_refuses_noexist_and_delete_and_iterates_every_index()
+    {
+        var map = Collection().CreateMap(new MapDefinition("a", MapType.Array, 4, 8, 3));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(2), U64(7)));
+        Assert.Equal(MapError.TooBig, map.TryUpdate(U32(3), U64(7)));
+        Assert.Equal(MapError.Exists, map.TryUpdate(U32(0), U64(1), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(0), U64(1), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.Invalid, map.TryUpdate(U32(0), U64(1), (MapUpdateFlags)8));
+        Assert.Equal(MapError.Invalid, map.TryDelete(U32(0)));
+        Assert.Equal(new[] { 0u, 1u, 2u }, map.Keys().Select(k => BitConverter.ToUInt32(k)));
+        // A key past the end restarts at 0; the last key ends the iteration.
+        var next = new byte[4];
+        Assert.Equal(MapError.None, map.TryGetNextKey(U32(99), next));
+        Assert.Equal(0u, BitConverter.ToUInt32(next));
+        Assert.Equal(MapError.NotFound, map.TryGetNextKey(U32(2), next));
+        Assert.True(map.TryLookup(2u, out ulong v));
+        Assert.Equal(7ul, v);
+    }
+
+    [Fact]
+    public void Hash_follows_kernel_flags_and_capacity()
+    {
+        var map = Collection().CreateMap(new MapDefinition("h", MapType.Hash, 4, 4, 2));
+        Assert.Equal(MapError.NotFound, map.TryUpdate(U32(1), U32(10), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(1), U32(10), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.Exists, map.TryUpdate(U32(1), U32(11), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(2), U32(20)));
+        Assert.Equal(MapError.TooBig, map.TryUpdate(U32(3), U32(30)));
+        // Replacing an existing key works even when full.
+        Assert.Equal(MapError.None, map.TryUpdate(U32(1), U32(12)));
+        Assert.Equal(MapError.NotFound, map.TryDelete(U32(3)));
+        Assert.Equal(MapError.None, map.TryDelete(U32(1)));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(3), U32(30)));
+        Assert.Equal(new[] { 2u, 3u }, map.Keys().Select(k => BitConverter.ToUInt32(k)));
+        Assert.Throws<MapException>(() => map.Update(4u, 40u));
+    }
+
+    [Fact]
+    public void Hash_iteration_is_stable_under_deletes_and_a_missing_key_restarts()
+    {
+        var map = Collection().CreateMap(new MapDefinition("h", MapType.Hash, 4, 4, 100));
+        for (var i = 0u; i < 50; i++) map.Update(i * 7919, i);
+        var order = map.Keys().Select(k => BitConverter.ToUInt32(k)).ToList();
+        Assert.Equal(50, order.Count);
+        // Delete every other key while walking: the walk still visits the survivors in the same order.
+        var next = new byte[4];
+        var current = order[0];
+        var visited = new List<uint> { current };
+        while (map.TryGetNextKey(U32(current), next) == MapError.None)
+        {
+            var n = BitConverter.ToUInt32(next);
+            if (visited.Count % 2 == 0) map.TryDelete(U32(current));
+            visited.Add(n);
+            current = n;
+        }
+        Assert.Equal(order, visited);
+        Assert.Equal(MapError.None, map.TryGetNextKey(U32(123456), next));
+        Assert.Equal(map.Keys()[0], next);
+    }
+
+    [Fact]
+    public void Lru_hash_evicts_the_least_recently_used_element()
+    {
+        var c = Collection();
+        var map = (HashMap)c.CreateMap(new MapDefinition("lru", MapType.LruHash, 4, 4, 3));
+        map.Update(1u, 1u);
+        map.Update(2u, 2u);
+        map.Update(3u, 3u);
+        map.Update(1u, 11u); // 1 is now the most recent; 2 the least
+        map.Update(4u, 4u);
+        Assert.False(map.TryLookup(2u, out uint _));
+        Assert.Equal(3, map.Count);
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("bad", MapType.LruHash, 4, 4, 3, MapDefinition.FlagNoPrealloc)));
+    }
+
+    [Fact]
+    public void Lpm_trie_matches_the_longest_prefix()
+    {
+        var c = Collection();
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("nopre", MapType.LpmTrie, 8, 4, 8)));
+        var map = c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 4, 8, MapDefinition.FlagNoPrealloc));
+        static byte[] Key(int len, uint addr)
+        {
+            var k = new byte[8];
+            BinaryPrimitives.WriteUInt32LittleEndian(k, (uint)len);
+            BinaryPrimitives.WriteUInt32BigEndian(k.AsSpan(4), addr);
+            return k;
+        }
+        map.Update(Key(8, 0x0A000000), U32(8));
+        map.Update(Key(16, 0x0A010000), U32(16));
+        map.Update(Key(0, 0), U32(0));
+        var value = new byte[4];
+        Assert.Equal(MapError.None, map.TryLookup(Key(32, 0x0A010203), value));
+        Assert.Equal(16u, BitConverter.ToUInt32(value));
+        Assert.Equal(MapError.None, map.TryLookup(Key(32, 0x0A020203), value));
+        Assert.Equal(8u, BitConverter.ToUInt32(value));
+        Assert.Equal(MapError.None, map.TryLookup(Key(32, 0x0B000000), value));
+        Assert.Equal(0u, BitConverter.ToUInt32(value));
+        // A lookup key with a shorter prefix length only sees prefixes up to it.
+        Assert.Equal(MapError.None, map.TryLookup(Key(12, 0x0A010203), value));
+        Assert.Equal(8u, BitConverter.ToUInt32(value));
+        Assert.Equal(MapError.Invalid, map.TryUpdate(Key(33, 0), U32(1)));
+        Assert.Equal(MapError.NotFound, map.TryDelete(Key(24, 0x0A010200)));
+        Assert.Equal(MapError.None, map.TryDelete(Key(16, 0x0A01FFFF))); // bits past the prefix do not matter
+        Assert.Equal(MapError.None, map.TryLookup(Key(32, 0x0A010203), value));
+        Assert.Equal(8u, BitConverter.ToUInt32(value));
+    }
+
+    [Fact]
+    public void Per_cpu_values_are_padded_per_cpu_like_the_syscall()
+    {
+        var map = Collection(cpus: 3).CreateMap(new MapDefinition("pc", MapType.PerCpuArray, 4, 4, 2));
+        Assert.Equal(24, map.UserValueSize);
+        var value = new byte[24];
+        BinaryPrimitives.WriteUInt32LittleEndian(value.AsSpan(8), 5);
+        map.Update(U32(1), value);
+        var back = new byte[24];
+        map.TryLookup(U32(1), back);
+        Assert.Equal(value, back);
+    }
+
+    [Fact]
+    public void Queue_and_stack_push_pop_peek_with_kernel_errors()
+    {
+        var c = Collection();
+        var q = (QueueStackMap)c.CreateMap(new MapDefinition("q", MapType.Queue, 0, 4, 2));
+        var s = (QueueStackMap)c.CreateMap(new MapDefinition("s", MapType.Stack, 0, 4, 2));
+        foreach (var m in new[] { q, s })
+        {
+            Assert.Equal(MapError.None, m.Push(U32(1)));
+            Assert.Equal(MapError.None, m.Push(U32(2)));
+            Assert.Equal(MapError.TooBig, m.Push(U32(3)));
+            Assert.Equal(MapError.None, m.Push(U32(3), MapUpdateFlags.Exist)); // drops the oldest
+        }
+        var v = new byte[4];
+        q.Take(v, remove: true);
+        Assert.Equal(2u, BitConverter.ToUInt32(v));
+        s.Take(v, remove: false);
+        Assert.Equal(3u, BitConverter.ToUInt32(v));
+        s.Take(v, remove: true);
+        s.Take(v, remove: true);
+        Assert.Equal(2u, BitConverter.ToUInt32(v));
+        Assert.Equal(MapError.NotFound, s.Take(v, remove: true));
+    }
+
+    [Fact]
+    public void Ring_buffer_records_wrap_and_the_reader_sees_them_in_order()
+    {
+        var ring = (RingBufferMap)Collection().CreateMap(new MapDefinition("rb", MapType.RingBuf, 0, 0, 4096));
+        var written = new List<byte[]>();
+        var read = new List<byte[]>();
+        var rng = new Random(5);
+        for (var i = 0; i < 500; i++)
+        {
+            var record = new byte[rng.Next(1, 300)];
+            rng.NextBytes(record);
+            if (ring.Output(record) != 0)
+            {
+                read.AddRange(ring.Drain());
+                Assert.Equal(0, ring.Output(record));
+            }
+            written.Add(record);
+        }
+        read.AddRange(ring.Drain());
+        Assert.Equal(written.Count, read.Count);
+        for (var i = 0; i < written.Count; i++) Assert.Equal(written[i], read[i]);
+        Assert.True(ring.ProducerPosition > 4096 * 10);
+    }
+
+    [Fact]
+    public void Ring_buffer_refuses_a_reservation_that_would_fill_it_completely()
+    {
+        var ring = (RingBufferMap)Collection().CreateMap(new MapDefinition("rb", MapType.RingBuf, 0, 0, 4096));
+        Assert.Equal(0ul, ring.Reserve(4096 - 8)); // 4096 bytes with the header: not strictly less than the size
+        Assert.NotEqual(0ul, ring.Reserve(4096 - 16));
+        Assert.Equal(0ul, ring.Reserve(1));
+    }
+
+    [Fact]
+    public void Concurrent_updates_and_deletes_keep_the_hash_consistent()
+    {
+        var map = (HashMap)Collection().CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, 1000));
+        Parallel.For(0, 4, t =>
+        {
+            for (var i = 0u; i < 20_000; i++)
+            {
+                var key = (uint)(t * 100 + (i % 200));
+                if (i % 3 == 0) map.Delete(key);
+                else map.TryUpdate(U32(key), U64(i));
+            }
+        });
+        var keys = map.Keys();
+        Assert.Equal(map.Count, keys.Count);
+        Assert.Equal(keys.Count, keys.Select(Convert.ToHexString).Distinct().Count());
+    }
+}

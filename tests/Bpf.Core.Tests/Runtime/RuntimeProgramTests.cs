@@ -1,0 +1,242 @@
+using System.Buffers.Binary;
+using Bpf.Asm;
+using Bpf.Objects;
+using Bpf.Runtime;
+using Bpf.Vm;
+
+namespace Bpf.Core.Tests.Runtime;
+
+/// <summary>Context rewrites, helpers and tail calls on hand-written programs (LLVM assembly).</summary>
+public class RuntimeProgramTests
+{
+    private static Instruction[] Asm(string text) => Assembler.Assemble(text, AsmDialect.Llvm);
+
+    private static ManagedCollection Collection(BpfEnvironment? env = null) =>
+        new(new CollectionOptions { CpuCount = 2, Environment = env ?? new BpfEnvironment() });
+
+    [Fact]
+    public void Context_pointer_spilled_copied_and_passed_to_a_subprogram_still_reads_data_and_data_end()
+    {
+        var c = Collection();
+        var p = c.LoadProgram("len", ProgramType.Xdp, Asm("""
+            r6 = r1
+            *(u64 *)(r10 - 8) = r6
+            r1 = 0
+            r7 = *(u64 *)(r10 - 8)
+            r1 = r7
+            call len_of
+            r8 = r0
+            r2 = *(u32 *)(r7 + 4)
+            r3 = *(u32 *)(r7 + 0)
+            r2 -= r3
+            r0 = r8
+            r0 <<= 16
+            r0 |= r2
+            exit
+            len_of:
+            r2 = *(u32 *)(r1 + 4)
+            r3 = *(u32 *)(r1 + 0)
+            r0 = r2
+            r0 -= r3
+            exit
+            """));
+        var r = p.Run(new XdpContext(new byte[77]));
+        Assert.True(r.Succeeded, r.ToString());
+        Assert.Equal((77ul << 16) | 77, r.R0);
+    }
+
+    [Fact]
+    public void Plain_xdp_md_fields_read_at_their_uapi_offsets()
+    {
+        var c = Collection();
+        var p = c.LoadProgram("f", ProgramType.Xdp, Asm("""
+            r0 = *(u32 *)(r1 + 12)
+            r2 = *(u32 *)(r1 + 16)
+            r0 <<= 8
+            r0 |= r2
+            exit
+            """));
+        Assert.Equal(0x0503ul, p.Run(new XdpContext(new byte[20], ingressIfindex: 5, rxQueueIndex: 3)).R0);
+    }
+
+    [Fact]
+    public void A_load_reached_by_the_context_and_by_another_pointer_is_refused_like_the_kernel()
+    {
+        var e = Assert.Throws<ProgramLoadException>(() => Collection().LoadProgram("mixed", ProgramType.Xdp, Asm("""
+            if r2 == 0 goto +2
+            r1 = r10
+            r1 += -8
+            r0 = *(u32 *)(r1 + 0)
+            exit
+            """)));
+        Assert.Contains("context pointer and with another pointer", e.Message);
+        Assert.Equal(3, e.InstructionIndex);
+    }
+
+    [Fact]
+    public void A_wide_read_of_data_is_refused()
+    {
+        var e = Assert.Throws<ProgramLoadException>(() => Collection().LoadProgram("wide", ProgramType.Xdp, Asm("""
+            r0 = *(u64 *)(r1 + 0)
+            exit
+            """)));
+        Assert.Contains("data must be read with a 4-byte load", e.Message);
+    }
+
+    [Fact]
+    public void Legacy_packet_loads_are_relative_to_skb_data_and_end_the_program_when_out_of_range()
+    {
+        var c = Collection();
+        var p = c.LoadProgram("ld", ProgramType.SocketFilter, Asm("""
+            r6 = r1
+            r0 = *(u16 *)skb[2]
+            r7 = r0
+            r8 = 1
+            r0 = *(u8 *)skb[r8 + 3]
+            r7 <<= 8
+            r0 |= r7
+            exit
+            """));
+        var packet = new byte[] { 0, 0, 0x12, 0x34, 0x56 };
+        Assert.Equal(0x123456ul, p.Run(new SkBuffContext(packet)).R0);
+        Assert.Equal(0ul, p.Run(new SkBuffContext(packet[..4])).R0);
+    }
+
+    [Fact]
+    public void Trace_printk_formats_into_the_sink_and_returns_the_length()
+    {
+        var lines = new List<string>();
+        var c = Collection(new BpfEnvironment { TraceSink = lines.Add });
+        // "x=%d y=%x\n" on the stack.
+        var fmt = "x=%d y=%x\n\0"u8.ToArray();
+        var stores = string.Join("\n", Enumerable.Range(0, fmt.Length).Select(i => $"*(u8 *)(r10 - {16 - i}) = {fmt[i]}"));
+        var p = c.LoadProgram("t", ProgramType.SocketFilter, Asm(stores + """
+
+            r1 = r10
+            r1 += -16
+            r2 = 11
+            r3 = -5
+            r4 = 255
+            call 6
+            exit
+            """));
+        var r = p.Run(new SkBuffContext(new byte[1]));
+        Assert.True(r.Succeeded, r.ToString());
+        Assert.Equal(["x=-5 y=ff"], lines);
+        Assert.Equal(10ul, r.R0);
+    }
+
+    [Fact]
+    public void Clock_random_and_task_helpers_are_injectable()
+    {
+        var env = new BpfEnvironment { MonotonicNanoseconds = () => 1234, PidTgid = 0x0000_0007_0000_0009, RandomSeed = 42 };
+        var c = Collection(env);
+        var time = c.LoadProgram("time", ProgramType.Kprobe, Asm("call 5\nexit"));
+        var pid = c.LoadProgram("pid", ProgramType.Kprobe, Asm("call 14\nexit"));
+        var rnd = c.LoadProgram("rnd", ProgramType.Kprobe, Asm("call 7\nexit"));
+        var cpu = c.LoadProgram("cpu", ProgramType.Kprobe, Asm("call 8\nexit"));
+        Assert.Equal(1234ul, time.Run(new MemoryContext([])).R0);
+        Assert.Equal(0x0000_0007_0000_0009ul, pid.Run(new MemoryContext([])).R0);
+        Assert.Equal(1ul, cpu.Run(new MemoryContext([]), cpu: 1).R0);
+        var first = Enumerable.Range(0, 5).Select(_ => rnd.Run(new MemoryContext([])).R0).ToList();
+        env.RandomSeed = 42;
+        var again = Enumerable.Range(0, 5).Select(_ => rnd.Run(new MemoryContext([])).R0).ToList();
+        Assert.Equal(first, again);
+        Assert.True(first.Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void Probe_read_kernel_fails_with_efault_and_zeroes_the_destination()
+    {
+        var p = Collection().LoadProgram("probe", ProgramType.Kprobe, Asm("""
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r10
+            r1 += -8
+            r2 = 8
+            r3 = 4096
+            call 113
+            r1 = *(u64 *)(r10 - 8)
+            r0 <<= 32
+            r0 |= r1
+            exit
+            """));
+        Assert.Equal(unchecked((ulong)-14L) << 32, p.Run(new MemoryContext([])).R0);
+    }
+
+    [Fact]
+    public void User_helpers_with_typed_signatures_are_callable()
+    {
+        var c = Collection();
+        c.Helpers.Register(1000, "mul_add", (ulong a, ulong b, ulong d) => a * b + d);
+        c.Helpers.RegisterMemoryHelper(1001, "sum_bytes", writable: false, (buffer, extra) =>
+        {
+            long s = (long)extra;
+            foreach (var b in buffer) s += b;
+            return s;
+        });
+        var p = c.LoadProgram("u", ProgramType.Kprobe, Asm("""
+            r6 = r1
+            r7 = r2
+            r1 = 6
+            r2 = 7
+            r3 = 8
+            call 1000
+            r8 = r0
+            r1 = r6
+            r2 = r7
+            r3 = r8
+            call 1001
+            exit
+            """));
+        Assert.Equal(50ul + 1 + 2 + 3, p.Run(new MemoryContext([1, 2, 3])).R0);
+    }
+
+    [Fact]
+    public void Tail_calls_stop_after_33_like_the_kernel()
+    {
+        var c = Collection();
+        c.CreateMap(new MapDefinition("count", MapType.Array, 4, 8, 1));
+        var jumps = c.CreateMap(new MapDefinition("jumps", MapType.ProgArray, 4, 4, 1));
+        var insns = Asm("""
+            r6 = r1
+            r1 = 0 ll
+            r2 = 0
+            *(u32 *)(r10 - 4) = r2
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto +2
+            r1 = 1
+            lock *(u64 *)(r0 + 0) += r1
+            r1 = r6
+            r2 = 0 ll
+            r3 = 0
+            call 12
+            r0 = 7
+            exit
+            """);
+        var p = c.LoadProgram("self", ProgramType.Xdp, insns,
+            [new InstructionReference(1, ReferenceKind.Map, "count", 0), new InstructionReference(12, ReferenceKind.Map, "jumps", 0)]);
+        ((ProgramArrayMap)jumps).Set(0, p);
+        var r = p.Run(new XdpContext(new byte[20]));
+        Assert.Equal(7ul, r.R0);
+        Assert.Equal(33, r.TailCalls);
+        Assert.True(c.Map("count").TryLookup(0u, out ulong runs));
+        Assert.Equal(34ul, runs);
+    }
+
+    [Fact]
+    public void Runs_on_several_threads_share_maps_with_atomic_counters()
+    {
+        var c = RuntimeCorpus.Load("rt_xdp_filter.o");
+        var packet = RuntimeCorpus.Udp(0x0A000001, 0x0A000002);
+        c.Run("xdp_filter", new XdpContext(packet)); // creates the element
+        Parallel.For(0, 4, _ =>
+        {
+            for (var i = 0; i < 5000; i++) c.Run("xdp_filter", new XdpContext(packet));
+        });
+        Assert.True(c.Map("packet_counts").TryLookup(BinaryPrimitives.ReverseEndianness(0x0A000001u), out ulong n));
+        Assert.Equal(20_001ul, n);
+    }
+}
