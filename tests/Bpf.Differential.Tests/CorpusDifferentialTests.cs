@@ -62,6 +62,7 @@ public sealed class CorpusDifferentialTests : KernelTest
         SeedMaps(managed, kernel, rng);
 
         var compared = 0;
+        var refusedByBoth = 0;
         foreach (var program in managed.Programs.Values.OrderBy(p => p.Id))
         {
             if (program.Type is not (ObjProgramType.Xdp or ObjProgramType.SocketFilter or ObjProgramType.SchedCls))
@@ -113,7 +114,9 @@ public sealed class CorpusDifferentialTests : KernelTest
                         }
                         catch (ArgumentException)
                         {
+                            refusedByBoth++;
                         }
+                        compared--;
                         continue;
                     }
                     var ctx = SkBuffContext.ForTestRun(frame, program.Type);
@@ -126,7 +129,7 @@ public sealed class CorpusDifferentialTests : KernelTest
             }
         }
         CompareMaps(mismatches, file, managed, kernel);
-        _output.WriteLine($"{file}: {compared} program runs compared, {mismatches.Count} mismatches");
+        _output.WriteLine($"{file}: {compared} program runs compared, {refusedByBoth} frames refused by both test runs, {mismatches.Count} mismatches");
         foreach (var m in mismatches.Take(15)) _output.WriteLine(m);
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches.Take(15)));
     }
