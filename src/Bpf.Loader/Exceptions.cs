@@ -1,0 +1,110 @@
+using Bpf.Loader.Interop;
+
+namespace Bpf.Loader;
+
+/// <summary>A system call made by the loader failed. Keeps the raw errno, its symbolic name and the command.</summary>
+public class BpfSyscallException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public BpfSyscallException(string command, int errno, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        Command = command;
+        Errno = errno;
+        ErrnoName = Interop.Errno.Name(errno);
+    }
+
+    /// <summary>The command or call that failed, in kernel spelling (e.g. <c>BPF_MAP_CREATE</c>).</summary>
+    public string Command { get; }
+
+    /// <summary>The raw errno number.</summary>
+    public int Errno { get; }
+
+    /// <summary>The errno's symbolic name (e.g. <c>EINVAL</c>).</summary>
+    public string ErrnoName { get; }
+
+    /// <summary>True when the errno is ENOENT (key or object not found).</summary>
+    public bool IsNotFound => Errno == Interop.Errno.ENOENT;
+
+    internal static BpfSyscallException Create(string command, int errno, string? detail = null)
+    {
+        string msg = $"{command} failed: {Interop.Errno.Name(errno)} ({errno}): {Interop.Errno.Describe(errno)}";
+        if (detail is not null) msg += " — " + detail;
+        if (errno == Interop.Errno.EPERM && detail is null) msg += " — " + PermissionHint;
+        return new BpfSyscallException(command, errno, msg);
+    }
+
+    internal const string PermissionHint =
+        "the process lacks the privilege to use bpf(): it needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for tracing " +
+        "and networking programs) or CAP_SYS_ADMIN; kernel.unprivileged_bpf_disabled may forbid unprivileged use; " +
+        "kernels before 5.11 also charge bpf memory to RLIMIT_MEMLOCK, so raise it (ulimit -l unlimited)";
+}
+
+/// <summary>
+/// The kernel's verifier rejected a program. <see cref="Exception.Message"/> is a short summary taken from the
+/// log's last meaningful lines; <see cref="Log"/> is the whole verifier log.
+/// </summary>
+public sealed class VerifierException : BpfSyscallException
+{
+    /// <summary>Creates the exception.</summary>
+    public VerifierException(int errno, string log, bool truncated)
+        : base("BPF_PROG_LOAD", errno, BuildMessage(errno, log, truncated))
+    {
+        Log = log;
+        Truncated = truncated;
+        FailedInstructionIndex = VerifierLog.FindFailedInstruction(log);
+    }
+
+    /// <summary>The whole verifier log (empty when the kernel gave none).</summary>
+    public string Log { get; }
+
+    /// <summary>True if the log could not be obtained whole even after growing the buffer.</summary>
+    public bool Truncated { get; }
+
+    /// <summary>The slot index of the last instruction the log mentions before the error, when it names one.</summary>
+    public int? FailedInstructionIndex { get; }
+
+    private static string BuildMessage(int errno, string log, bool truncated)
+    {
+        string summary = VerifierLog.Summarize(log);
+        string head = $"program rejected by the kernel verifier ({Interop.Errno.Name(errno)})";
+        if (summary.Length == 0)
+        {
+            return errno == Interop.Errno.EPERM
+                ? head + " with an empty log: " + PermissionHint
+                : head + " with an empty log";
+        }
+        int? at = VerifierLog.FindFailedInstruction(log);
+        return head + (at is int i ? $" at instruction {i}" : "") + ": " + summary + (truncated ? " (log truncated)" : "");
+    }
+}
+
+/// <summary>
+/// A kernel feature (program type, map type, helper, attach kind) is missing. Distinct from other errors so
+/// callers and tests can skip; carries the first kernel version that has it where known.
+/// </summary>
+public sealed class BpfNotSupportedException : NotSupportedException
+{
+    /// <summary>Creates the exception.</summary>
+    public BpfNotSupportedException(string feature, Version? minimumKernel, string? detail = null)
+        : base($"{feature} is not supported by this kernel" +
+               (minimumKernel is null ? "" : $" (needs Linux {minimumKernel} or later)") +
+               (detail is null ? "" : ": " + detail))
+    {
+        Feature = feature;
+        MinimumKernelVersion = minimumKernel;
+    }
+
+    /// <summary>What is missing, e.g. <c>map type RingBuf</c>.</summary>
+    public string Feature { get; }
+
+    /// <summary>The first mainline kernel version with the feature, when known.</summary>
+    public Version? MinimumKernelVersion { get; }
+}
+
+/// <summary>Map iteration could not finish because the map kept changing under it.</summary>
+public sealed class MapIterationAbortedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public MapIterationAbortedException(string message) : base(message) { }
+}
