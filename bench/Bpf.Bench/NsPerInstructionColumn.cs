@@ -1,0 +1,32 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Bpf.Bench;
+
+/// <summary>Mean time divided by the number of eBPF instructions one run executes.</summary>
+public sealed class NsPerInstructionColumn : IColumn
+{
+    public string Id => nameof(NsPerInstructionColumn);
+    public string ColumnName => "ns/insn";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Mean time per executed eBPF instruction (ns)";
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public bool IsAvailable(Summary summary) => true;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var report = summary[benchmarkCase];
+        var program = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Program")?.Value as string;
+        if (report?.ResultStatistics is null || program is null) return "-";
+        var count = BenchPrograms.InstructionCount(program);
+        return $"{report.ResultStatistics.Mean / count:0.00} ({count} insns)";
+    }
+}

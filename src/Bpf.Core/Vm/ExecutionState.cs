@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Bpf.Vm;
+
+/// <summary>
+/// The mutable state of one run: the program stack (all frames), saved caller registers, the current input
+/// memory and the helper signal. One per thread is cached and reused so runs do not allocate.
+/// </summary>
+internal sealed unsafe class ExecutionState
+{
+    /// <summary>Guard bytes on both sides of the stack area; never addressable by programs. Tests check them.</summary>
+    internal const int GuardSize = 64;
+    internal const byte GuardByte = 0xA5;
+    private const int StackAreaSize = VmLayout.MaxFrames * VmLayout.FrameStackSize;
+
+    [ThreadStatic] private static ExecutionState? t_cached;
+
+    private readonly byte[] _stack = GC.AllocateArray<byte>(GuardSize + StackAreaSize + GuardSize, pinned: true);
+
+    public ExecutionState()
+    {
+        _stack.AsSpan().Fill(GuardByte);
+        StackArea = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stack)) + GuardSize;
+    }
+
+    /// <summary>Host address of <see cref="VmLayout.StackBase"/>.</summary>
+    public byte* StackArea { get; }
+
+    public readonly CallerFrame[] Frames = new CallerFrame[VmLayout.MaxFrames];
+
+    public byte* InputHost;
+    public ulong InputLength;
+    /// <summary>The current call depth (0 = entry function); kept current before helper calls.</summary>
+    public int Depth;
+    public bool InUse;
+
+    public HelperSignal Signal;
+    public ulong StopValue;
+    public VmFault? PendingFault;
+
+    public static ExecutionState Acquire()
+    {
+        var state = t_cached;
+        if (state is null || state.InUse)
+        {
+            // A helper that runs another program on this thread gets a fresh state rather than clobbering ours.
+            state = new ExecutionState();
+            t_cached ??= state;
+        }
+        state.InUse = true;
+        return state;
+    }
+
+    public void Release()
+    {
+        InputHost = null;
+        InputLength = 0;
+        PendingFault = null;
+        InUse = false;
+    }
+
+    public bool GuardsIntact()
+    {
+        var span = _stack.AsSpan();
+        return !span[..GuardSize].ContainsAnyExcept(GuardByte) && !span[^GuardSize..].ContainsAnyExcept(GuardByte);
+    }
+
+    /// <summary>The per-thread cached state (tests inspect its guards).</summary>
+    internal static ExecutionState? CachedForThisThread => t_cached;
+}
+
+/// <summary>What a bpf-to-bpf call saves: where to return and the callee-saved registers.</summary>
+internal struct CallerFrame
+{
+    public int ReturnSlot;
+    public ulong R6, R7, R8, R9;
+}
+
+internal enum HelperSignal : byte
+{
+    None,
+    Stop,
+    Fault,
+}

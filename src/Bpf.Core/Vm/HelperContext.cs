@@ -1,0 +1,82 @@
+namespace Bpf.Vm;
+
+/// <summary>
+/// What a helper can do besides compute r0: access program memory through the interpreter's region checks,
+/// stop the program early, or fail the run. Valid only during the helper call.
+/// </summary>
+public unsafe ref struct HelperContext
+{
+    private readonly ExecutionState _state;
+    private readonly Interpreter _interpreter;
+    private readonly Helper _helper;
+
+    internal HelperContext(ExecutionState state, Interpreter interpreter, Helper helper, int instructionIndex)
+    {
+        _state = state;
+        _interpreter = interpreter;
+        _helper = helper;
+        InstructionIndex = instructionIndex;
+    }
+
+    /// <summary>The slot index of the call instruction.</summary>
+    public int InstructionIndex { get; }
+
+    /// <summary>The helper being called.</summary>
+    public Helper Helper => _helper;
+
+    /// <summary>The current call depth (0 = the entry function).</summary>
+    public int CallDepth => _state.Depth;
+
+    /// <summary>
+    /// Gets program memory at a virtual address, checked exactly like the program's own accesses (input memory,
+    /// live stack frames, extra regions; writes need a writable region). On failure records a
+    /// <see cref="VmFaultKind.HelperFailed"/> fault that ends the run when the helper returns, and returns false.
+    /// </summary>
+    public bool TryGetMemory(ulong address, int length, bool write, out Span<byte> memory)
+    {
+        if (length < 0)
+        {
+            memory = default;
+            Fail($"asked for a negative length {length}");
+            return false;
+        }
+        if (length == 0)
+        {
+            memory = default;
+            return true;
+        }
+        var host = _interpreter.Translate(_state, address, (ulong)length, write);
+        if (host is null)
+        {
+            memory = default;
+            var detail = _interpreter.DescribeBadAccess(_state, address, (ulong)length, write);
+            RecordFault($"insn {InstructionIndex}: helper {_helper.Id} '{_helper.Name}': {detail}");
+            return false;
+        }
+        memory = new Span<byte>(host, length);
+        return true;
+    }
+
+    /// <summary>Ends the program as soon as the helper returns, successfully, with r0 = <paramref name="r0"/>.</summary>
+    public void Stop(ulong r0)
+    {
+        if (_state.Signal == HelperSignal.None)
+        {
+            _state.Signal = HelperSignal.Stop;
+            _state.StopValue = r0;
+        }
+    }
+
+    /// <summary>Fails the run when the helper returns, with a message naming the call and the helper.</summary>
+    public void Fail(string reason) =>
+        RecordFault($"insn {InstructionIndex}: helper {_helper.Id} '{_helper.Name}' failed: {reason}");
+
+    private void RecordFault(string message)
+    {
+        if (_state.Signal != HelperSignal.Fault)
+        {
+            _state.Signal = HelperSignal.Fault;
+            _state.PendingFault = new VmFault(VmFaultKind.HelperFailed, InstructionIndex, message);
+        }
+    }
+}

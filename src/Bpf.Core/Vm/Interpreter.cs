@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Bpf.Vm;
+
+/// <summary>
+/// A memory-safe eBPF interpreter (RFC 9669 semantics). The program is validated and pre-decoded once in the
+/// constructor; <see cref="Run"/> then executes it against caller-supplied input memory without allocating.
+/// </summary>
+/// <remarks>
+/// <para>Programs see only virtual addresses (<see cref="VmLayout"/>): r1 = <see cref="VmLayout.InputBase"/>,
+/// r2 = the input length, r10 = the top of frame 0's 512-byte stack. Every load, store and atomic is checked
+/// against the input memory, the live stack frames and the <see cref="InterpreterOptions.Regions"/>; a
+/// violation ends the run with a <see cref="VmFault"/> — never a host crash or exception.</para>
+/// <para>Thread-safety: an instance is immutable after construction and <see cref="Run"/> may be called from
+/// several threads at once (each thread uses its own cached execution state). Runs over the same input memory
+/// from several threads race like any shared memory; only the atomic instructions are atomic.</para>
+/// </remarks>
+public sealed unsafe partial class Interpreter
+{
+    private readonly DecodedOp[] _ops;
+    private readonly Helper?[] _helpers;
+    private readonly long _budget;
+    private readonly MemoryRegion[] _regions;
+
+    /// <summary>Validates and pre-decodes a program.</summary>
+    /// <param name="program">The instruction slots (an lddw takes two).</param>
+    /// <param name="options">Helpers, budget, extra regions and the lddw resolver; defaults when null.</param>
+    /// <exception cref="ProgramLoadException">The program is empty, has an invalid slot, a jump or call target
+    /// outside the program or into the second slot of an lddw, or writes r10.</exception>
+    /// <exception cref="NotSupportedException">An lddw pseudo source without a resolver, or a kfunc call.</exception>
+    public Interpreter(ReadOnlySpan<Instruction> program, InterpreterOptions? options = null)
+    {
+        options ??= new InterpreterOptions();
+        if (options.InstructionBudget <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.InstructionBudget, "the instruction budget must be positive");
+        }
+        _budget = options.InstructionBudget;
+        _helpers = (options.Helpers ?? new HelperRegistry()).Snapshot();
+        _regions = CheckRegions(options.Regions);
+        _ops = ProgramCompiler.Compile(program, _helpers, options.LoadImm64Resolver);
+        SlotCount = program.Length;
+    }
+
+    /// <summary>The number of instruction slots of the program.</summary>
+    public int SlotCount { get; }
+
+    /// <summary>The instruction budget of each run.</summary>
+    public long InstructionBudget => _budget;
+
+    private static MemoryRegion[] CheckRegions(IList<MemoryRegion> regions)
+    {
+        var sorted = regions.OrderBy(r => r.Address).ToArray();
+        for (var i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i - 1].Address + (ulong)sorted[i - 1].Length > sorted[i].Address)
+            {
+                throw new ArgumentException($"memory regions '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap");
+            }
+        }
+        return sorted;
+    }
+
+    /// <summary>Runs the program once. r1 = the virtual address of <paramref name="memory"/>, r2 = its length;
+    /// the program's stores to input memory land in <paramref name="memory"/>.</summary>
+    public RunResult Run(Span<byte> memory) => RunCore(memory, default);
+
+    /// <summary>Runs and copies r0..r10 as they were when the run ended into <paramref name="registers"/>
+    /// (at least 11 entries). For tests and debugging.</summary>
+    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers)
+    {
+        var state = ExecutionState.Acquire();
+        try
+        {
+            fixed (byte* input = memory)
+            fixed (DecodedOp* code = _ops)
+            fixed (ulong* dump = registers)
+            {
+                state.InputHost = input;
+                state.InputLength = (ulong)memory.Length;
+                return Execute(state, code, input, (ulong)memory.Length, dump);
+            }
+        }
+        finally
+        {
+            state.Release();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte* Map(ulong address, ulong size, ulong stackLo, ulong stackLen, byte* stackHostLo, byte* inHost, ulong inLen)
+    {
+        // Live stack frames first (stackLen >= 512 > size, so the subtraction cannot wrap), then the input.
+        var d = address - stackLo;
+        if (d <= stackLen - size) return stackHostLo + d;
+        d = address - VmLayout.InputBase;
+        if (d < inLen && inLen - d >= size) return inHost + d;
+        return null;
+    }
+
+    /// <summary>Translates an access to the extra regions; null when none contains it (or it writes a read-only one).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private byte* MapExtra(ulong address, ulong size, bool write)
+    {
+        foreach (var region in _regions)
+        {
+            var d = address - region.Address;
+            var len = (ulong)region.Length;
+            if (d < len && len - d >= size)
+            {
+                return write && !region.Writable ? null : region.HostPointer + d;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Translates any access (used by helpers); null when out of bounds.</summary>
+    internal byte* Translate(ExecutionState state, ulong address, ulong size, bool write)
+    {
+        var stackLen = (ulong)((state.Depth + 1) * VmLayout.FrameStackSize);
+        var stackLo = VmLayout.StackTop - stackLen;
+        var d = address - stackLo;
+        if (d < stackLen && stackLen - d >= size) return state.StackArea + (stackLo - VmLayout.StackBase) + d;
+        d = address - VmLayout.InputBase;
+        if (d < state.InputLength && state.InputLength - d >= size) return state.InputHost + d;
+        return MapExtra(address, size, write);
+    }
+
+    /// <summary>Describes a failed access and names the nearest region, e.g.
+    /// <c>out-of-bounds read of 4 bytes at 0x200001000 (nearest: stack frame 0: [0x200000e00, 0x200001000))</c>.</summary>
+    internal string DescribeBadAccess(ExecutionState state, ulong address, ulong size, bool write)
+    {
+        var kind = write ? "write" : "read";
+        string? bestName = null;
+        ulong bestStart = 0, bestEnd = 0, bestDistance = ulong.MaxValue;
+        bool bestWritable = true;
+
+        void Consider(string name, ulong start, ulong end, bool writable)
+        {
+            var distance = address < start ? start - address : address >= end ? address - end + 1 : 0;
+            if (distance < bestDistance)
+            {
+                (bestName, bestStart, bestEnd, bestDistance, bestWritable) = (name, start, end, distance, writable);
+            }
+        }
+
+        Consider("input memory", VmLayout.InputBase, VmLayout.InputBase + state.InputLength, true);
+        for (var frame = 0; frame <= state.Depth; frame++)
+        {
+            var top = VmLayout.FramePointer(frame);
+            Consider($"stack frame {frame}", top - VmLayout.FrameStackSize, top, true);
+        }
+        foreach (var region in _regions)
+        {
+            Consider(region.Name, region.Address, region.Address + (ulong)region.Length, region.Writable);
+        }
+
+        var where = $"{bestName}: [0x{bestStart:x}, 0x{bestEnd:x})";
+        if (write && !bestWritable && bestDistance == 0 && address + size <= bestEnd)
+        {
+            return $"write of {size} bytes at 0x{address:x} into read-only region ({where})";
+        }
+        return $"out-of-bounds {kind} of {size} bytes at 0x{address:x} (nearest: {where})";
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong InvokeHelper(ExecutionState state, Helper helper, int slot, ulong* r)
+    {
+        var context = new HelperContext(state, this, helper, slot);
+        try
+        {
+            return helper.Function(ref context, r[1], r[2], r[3], r[4], r[5]);
+        }
+        catch (Exception ex)
+        {
+            // A buggy helper must not tear down the host: it fails this run.
+            state.Signal = HelperSignal.Fault;
+            state.PendingFault = new VmFault(VmFaultKind.HelperFailed, slot,
+                $"insn {slot}: helper {helper.Id} '{helper.Name}' threw {ex.GetType().Name}: {ex.Message}");
+            return 0;
+        }
+    }
+
+    private VmFault MemoryFault(ExecutionState state, int depth, int slot, ulong address, ulong size, bool write)
+    {
+        state.Depth = depth;
+        return new VmFault(VmFaultKind.MemoryAccess, slot, $"insn {slot}: {DescribeBadAccess(state, address, size, write)}");
+    }
+}
