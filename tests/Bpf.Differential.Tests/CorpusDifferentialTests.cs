@@ -72,7 +72,9 @@ public sealed class CorpusDifferentialTests : KernelTest
             }
             if (!kernel.Programs.TryGetValue(program.Name, out var kprog))
             {
-                mismatches.Add($"{program.Name}: the kernel rejected it: {kernel.Rejected.GetValueOrDefault(program.Name)}");
+                var reason = kernel.Rejected.GetValueOrDefault(program.Name);
+                if (KnownKernelRejections.Contains((file, program.Name))) _output.WriteLine($"{file}: {program.Name}: not compared: {reason}");
+                else mismatches.Add($"{program.Name}: the kernel rejected it: {reason}");
                 continue;
             }
             for (var n = 0; n < PacketsPerProgram; n++)
@@ -134,9 +136,12 @@ public sealed class CorpusDifferentialTests : KernelTest
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches.Take(15)));
     }
 
-    /// <summary>Programs the managed runtime does not run yet, with why: bpf_loop needs a callback into a BPF function
-    /// from a helper, which the interpreter's helper interface cannot do.</summary>
-    private static readonly HashSet<(string File, string Program)> KnownUnsupported =
+    /// <summary>Programs the managed runtime does not run (none at the moment).</summary>
+    private static readonly HashSet<(string File, string Program)> KnownUnsupported = [];
+
+    /// <summary>Programs this harness cannot load into the kernel: a bpf_loop callback needs BTF func_info, and the
+    /// harness loads programs without BTF. The managed side of these is covered by the Core tests.</summary>
+    private static readonly HashSet<(string File, string Program)> KnownKernelRejections =
     [
         ("bpf2bpf.o", "tc_sum"),
     ];
