@@ -62,6 +62,7 @@ public sealed class CorpusDifferentialTests : KernelTest
         SeedMaps(managed, kernel, rng);
 
         var compared = 0;
+        var refusedByBoth = 0;
         foreach (var program in managed.Programs.Values.OrderBy(p => p.Id))
         {
             if (program.Type is not (ObjProgramType.Xdp or ObjProgramType.SocketFilter or ObjProgramType.SchedCls))
@@ -71,7 +72,9 @@ public sealed class CorpusDifferentialTests : KernelTest
             }
             if (!kernel.Programs.TryGetValue(program.Name, out var kprog))
             {
-                mismatches.Add($"{program.Name}: the kernel rejected it: {kernel.Rejected.GetValueOrDefault(program.Name)}");
+                var reason = kernel.Rejected.GetValueOrDefault(program.Name);
+                if (KnownKernelRejections.Contains((file, program.Name))) _output.WriteLine($"{file}: {program.Name}: not compared: {reason}");
+                else mismatches.Add($"{program.Name}: the kernel rejected it: {reason}");
                 continue;
             }
             for (var n = 0; n < PacketsPerProgram; n++)
@@ -113,7 +116,9 @@ public sealed class CorpusDifferentialTests : KernelTest
                         }
                         catch (ArgumentException)
                         {
+                            refusedByBoth++;
                         }
+                        compared--;
                         continue;
                     }
                     var ctx = SkBuffContext.ForTestRun(frame, program.Type);
@@ -126,14 +131,17 @@ public sealed class CorpusDifferentialTests : KernelTest
             }
         }
         CompareMaps(mismatches, file, managed, kernel);
-        _output.WriteLine($"{file}: {compared} program runs compared, {mismatches.Count} mismatches");
+        _output.WriteLine($"{file}: {compared} program runs compared, {refusedByBoth} frames refused by both test runs, {mismatches.Count} mismatches");
         foreach (var m in mismatches.Take(15)) _output.WriteLine(m);
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches.Take(15)));
     }
 
-    /// <summary>Programs the managed runtime does not run yet, with why: bpf_loop needs a callback into a BPF function
-    /// from a helper, which the interpreter's helper interface cannot do.</summary>
-    private static readonly HashSet<(string File, string Program)> KnownUnsupported =
+    /// <summary>Programs the managed runtime does not run (none at the moment).</summary>
+    private static readonly HashSet<(string File, string Program)> KnownUnsupported = [];
+
+    /// <summary>Programs this harness cannot load into the kernel: a bpf_loop callback needs BTF func_info, and the
+    /// harness loads programs without BTF. The managed side of these is covered by the Core tests.</summary>
+    private static readonly HashSet<(string File, string Program)> KnownKernelRejections =
     [
         ("bpf2bpf.o", "tc_sum"),
     ];

@@ -133,6 +133,7 @@ public sealed class ManagedCollection
         {
             Relocate(name, slots, reference);
         }
+        slots = CallbackInliner.Inline(slots);
         var kind = ContextLayout.KindOf(type);
         var rewritten = kind switch
         {

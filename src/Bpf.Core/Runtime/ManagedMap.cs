@@ -66,6 +66,7 @@ public abstract class ManagedMap
             MapType.ProgArray => new ProgramArrayMap(definition, cpuCount, space, programs),
             MapType.ArrayOfMaps or MapType.HashOfMaps => new MapOfMaps(definition, cpuCount, space),
             MapType.Queue or MapType.Stack => new QueueStackMap(definition, cpuCount, space),
+            MapType.PerfEventArray => new PerfEventArrayMap(definition, cpuCount, space),
             _ => throw new NotSupportedException($"map '{definition.Name}': the managed runtime does not implement map type {definition.Type}"),
         };
     }

@@ -16,7 +16,7 @@ internal static class RuntimeHelpers
 
     public static void RegisterAll(HelperRegistry registry)
     {
-        void Add(int id, HelperFunction f) => registry.Register(id, BpfHelperIds.Names.TryGetValue(id, out var n) ? n : $"helper_{id}", f);
+        void Add(int id, HelperFunction f) => registry.Register(id, BpfHelperIds.NameOf(id), f);
         Add(BpfHelperIds.MapLookupElem, MapLookup);
         Add(BpfHelperIds.MapUpdateElem, MapUpdate);
         Add(BpfHelperIds.MapDeleteElem, MapDelete);
@@ -50,6 +50,8 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.RedirectMap, RedirectMap);
         Add(BpfHelperIds.SkbLoadBytes, SkbLoadBytes);
         Add(BpfHelperIds.SkbStoreBytes, SkbStoreBytes);
+        Add(BpfHelperIds.SkbPullData, SkbPullData);
+        Add(BpfHelperIds.PerfEventOutput, PerfEventOutput);
         Add(BpfHelperIds.L3CsumReplace, L3CsumReplace);
         Add(BpfHelperIds.L4CsumReplace, L4CsumReplace);
         Add(BpfHelperIds.CsumDiff, CsumDiff);
@@ -330,6 +332,35 @@ internal static class RuntimeHelpers
         if (!c.TryGetMemory(data + offset, (int)r4, true, out var to)) return 0;
         from.CopyTo(to);
         return 0;
+    }
+
+    private static ulong SkbPullData(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        // Managed skbs are linear: pulling succeeds up to the packet length and fails with ENOMEM beyond it.
+        if (State(ref c) is not { } s || !TrySkb(ref c, s, out _, out var length)) return 0;
+        return r2 <= length ? 0 : unchecked((ulong)-12L);
+    }
+
+    private static ulong PerfEventOutput(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r2) is not { } map) return 0;
+        if (map is not PerfEventArrayMap events) return EINVAL;
+        const ulong IndexMask = 0xFFFFFFFF, CurrentCpu = 0xFFFFFFFF, ContextLengthMask = 0xFFFFFUL << 32;
+        if ((r3 & ~(IndexMask | ContextLengthMask)) != 0) return EINVAL;
+        var index = (r3 & IndexMask) == CurrentCpu ? s.Cpu : (int)Math.Min(r3 & IndexMask, int.MaxValue);
+        var packetLength = (int)((r3 & ContextLengthMask) >> 32);
+        if (r5 > int.MaxValue || !c.TryGetMemory(r4, (int)r5, false, out var data)) return 0;
+        Span<byte> packet = default;
+        if (packetLength > 0)
+        {
+            // BPF_F_CTXLEN_MASK: append that many bytes of the packet (skb and XDP programs only).
+            if (s.Kind == ContextKind.Memory || !TryPointers(ref c, s, s.Kind, out var block)) return EINVAL;
+            var start = Read(block, ContextLayout.DataPointer);
+            var end = Read(block, ContextLayout.DataEndPointer);
+            if ((ulong)packetLength > end - start) return EFAULT;
+            if (!c.TryGetMemory(start, packetLength, false, out packet)) return 0;
+        }
+        return Errno(events.Output(index, data, packet));
     }
 
     private static ulong L3CsumReplace(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)

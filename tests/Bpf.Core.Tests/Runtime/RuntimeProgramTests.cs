@@ -227,6 +227,32 @@ public class RuntimeProgramTests
     }
 
     [Fact]
+    public void Perf_event_output_records_data_and_packet_bytes_for_the_current_cpu()
+    {
+        var c = Collection();
+        var events = (PerfEventArrayMap)c.CreateMap(new MapDefinition("events", MapType.PerfEventArray, 4, 4, 2));
+        var p = c.LoadProgram("perf", ProgramType.Xdp, Asm("""
+            r6 = r1
+            r1 = 0x04030201
+            *(u32 *)(r10 - 4) = r1
+            r1 = r6
+            r2 = 0 ll
+            r3 = 0x3ffffffff ll
+            r4 = r10
+            r4 += -4
+            r5 = 4
+            call 25
+            exit
+            """), [new InstructionReference(4, ReferenceKind.Map, "events", 0)]);
+        Assert.Equal(0ul, p.Run(new XdpContext([9, 8, 7, 6, 5]), cpu: 1).R0);
+        var record = Assert.Single(events.Drain());
+        Assert.Equal(1, record.Cpu);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 9, 8, 7 }, record.Data);
+        events.Close(0);
+        Assert.Equal(unchecked((ulong)-2L), p.Run(new XdpContext([1, 2, 3]), cpu: 0).R0); // ENOENT: no event on CPU 0
+    }
+
+    [Fact]
     public void Runs_on_several_threads_share_maps_with_atomic_counters()
     {
         var c = RuntimeCorpus.Load("rt_xdp_filter.o");
@@ -238,5 +264,24 @@ public class RuntimeProgramTests
         });
         Assert.True(c.Map("packet_counts").TryLookup(BinaryPrimitives.ReverseEndianness(0x0A000001u), out ulong n));
         Assert.Equal(20_001ul, n);
+    }
+}
+
+public class HelperTableTests
+{
+    [Fact]
+    public void Runtime_helper_names_agree_with_the_shared_prototype_table()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1 });
+        foreach (var helper in c.Helpers.Helpers.Where(h => h.Id != BpfHelperIds.InternalLoadPacket))
+        {
+            Assert.Equal(BpfHelperIds.Names[helper.Id], helper.Name);
+            if (Bpf.Helpers.HelperPrototypes.Find(helper.Id) is { } prototype) Assert.Equal(prototype.Name, helper.Name);
+        }
+        // Every helper the verifier knows a prototype for is implemented by the runtime.
+        foreach (var prototype in Bpf.Helpers.HelperPrototypes.Prototypes)
+        {
+            Assert.True(c.Helpers.TryGet(prototype.Id, out _), $"helper {prototype.Id} {prototype.Name} has a prototype but no runtime implementation");
+        }
     }
 }

@@ -1,0 +1,204 @@
+using System.Runtime.Versioning;
+using BenchmarkDotNet.Attributes;
+using Bpf.Loader;
+using Bpf.Objects;
+using Bpf.Runtime;
+
+namespace Bpf.Bench;
+
+/// <summary>Where the benchmark inputs live: the runtime corpus in the test tree.</summary>
+internal static class RuntimeBenchInputs
+{
+    public static string FilterObject
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "tests", "Bpf.Core.Tests", "Runtime", "programs", "rt_xdp_filter.o");
+                if (File.Exists(candidate)) return candidate;
+            }
+            throw new FileNotFoundException("rt_xdp_filter.o not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>A 64-byte Ethernet/IPv4/UDP frame from 10.0.0.1: the filter's counting path (two hash lookups, an atomic add).</summary>
+    public static byte[] Packet()
+    {
+        var frame = new byte[64];
+        frame[12] = 0x08;
+        frame[14] = 0x45;
+        frame[23] = 17;
+        frame[26] = 10;
+        frame[29] = 1;
+        frame[30] = 10;
+        frame[33] = 2;
+        return frame;
+    }
+}
+
+/// <summary>
+/// The XDP filter sample (rt_xdp_filter.o) per packet: in the managed runtime, and in the kernel through
+/// BPF_PROG_TEST_RUN (one syscall per packet, and 1,000 packets per syscall), in the same run.
+/// </summary>
+[MemoryDiagnoser]
+public class XdpFilterBenchmarks
+{
+    private ManagedProgram _managed = null!;
+    private byte[] _packet = null!;
+    private KernelFilter? _kernel;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var spec = ObjectSpec.ReadFile(RuntimeBenchInputs.FilterObject);
+        _managed = ManagedCollection.Load(spec).Program("xdp_filter");
+        _packet = RuntimeBenchInputs.Packet();
+        if (OperatingSystem.IsLinux()) _kernel = KernelFilter.TryCreate(spec);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        if (OperatingSystem.IsLinux()) _kernel?.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public uint Interpreter() => _managed.Run(new XdpContext(_packet)).ReturnValue;
+
+    [Benchmark]
+    public uint KernelTestRun()
+    {
+        if (_kernel is null) throw new InvalidOperationException("the kernel is unavailable (needs Linux and root)");
+        return OperatingSystem.IsLinux() ? _kernel.Run(_packet, 1) : 0;
+    }
+
+    [Benchmark(OperationsPerInvoke = 1000)]
+    public uint KernelTestRunRepeat1000()
+    {
+        if (_kernel is null) throw new InvalidOperationException("the kernel is unavailable (needs Linux and root)");
+        return OperatingSystem.IsLinux() ? _kernel.Run(_packet, 1000) : 0;
+    }
+}
+
+/// <summary>The filter loaded into the kernel.</summary>
+[SupportedOSPlatform("linux")]
+internal sealed class KernelFilter : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly BpfProgram _program;
+    private readonly byte[] _context = new byte[24];
+
+    private KernelFilter(ObjectSpec spec)
+    {
+        var maps = new Dictionary<string, BpfMap>();
+        foreach (var m in spec.Maps)
+        {
+            var map = BpfMap.Create(new Bpf.Loader.MapCreateSpec
+            {
+                Type = (MapType)(uint)m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize,
+                MaxEntries = m.MaxEntries, Flags = (Bpf.Loader.MapFlags)m.Flags, Name = m.Name,
+            });
+            _owned.Add(map);
+            maps[m.Name] = map;
+        }
+        var p = spec.Program("xdp_filter")!;
+        _program = BpfProgram.Load(ProgramType.Xdp, p.Instructions, p.License, new LoadOptions
+        {
+            Name = p.Name,
+            MapRelocations = p.References.Select(r => new MapRelocation(r.InstructionIndex, maps[r.Name])).ToList(),
+        });
+        _owned.Add(_program);
+    }
+
+    public static KernelFilter? TryCreate(ObjectSpec spec)
+    {
+        try
+        {
+            return new KernelFilter(spec);
+        }
+        catch (BpfSyscallException)
+        {
+            return null;
+        }
+    }
+
+    public uint Run(byte[] packet, uint repeat) =>
+        _program.TestRun(packet, default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).ReturnValue;
+
+    public void Dispose()
+    {
+        foreach (var o in _owned) o.Dispose();
+    }
+}
+
+/// <summary>Map operations from C#: the managed hash map against a Dictionary&lt;uint, ulong&gt; baseline, 1,024 keys.</summary>
+[MemoryDiagnoser]
+public class MapBenchmarks
+{
+    private const int Keys = 1024;
+    private ManagedMap _hash = null!;
+    private ManagedMap _array = null!;
+    private readonly Dictionary<uint, ulong> _dictionary = new();
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 2 });
+        _hash = c.CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, Keys));
+        _array = c.CreateMap(new MapDefinition("a", MapType.Array, 4, 8, Keys));
+        for (var i = 0u; i < Keys; i++)
+        {
+            _hash.Update(i * 2654435761u, (ulong)i);
+            _dictionary[i * 2654435761u] = i;
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public ulong HashLookup()
+    {
+        ulong sum = 0;
+        for (var i = 0u; i < Keys; i++)
+        {
+            _hash.TryLookup(i * 2654435761u, out ulong v);
+            sum += v;
+        }
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public void HashUpdate()
+    {
+        for (var i = 0u; i < Keys; i++) _hash.Update(i * 2654435761u, (ulong)i + 1);
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public ulong ArrayLookup()
+    {
+        ulong sum = 0;
+        for (var i = 0u; i < Keys; i++)
+        {
+            _array.TryLookup(i, out ulong v);
+            sum += v;
+        }
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys, Baseline = true)]
+    public ulong DictionaryLookup()
+    {
+        ulong sum = 0;
+        for (var i = 0u; i < Keys; i++)
+        {
+            _dictionary.TryGetValue(i * 2654435761u, out var v);
+            sum += v;
+        }
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public void DictionaryUpdate()
+    {
+        for (var i = 0u; i < Keys; i++) _dictionary[i * 2654435761u] = (ulong)i + 1;
+    }
+}

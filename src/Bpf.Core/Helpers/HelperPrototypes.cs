@@ -1,0 +1,140 @@
+namespace Bpf.Helpers;
+
+/// <summary>What a helper expects in one argument register (the kernel's ARG_* kinds, reduced to those used here).</summary>
+public enum HelperArgKind : byte
+{
+    /// <summary>No argument in this register.</summary>
+    None,
+    /// <summary>Any initialized value (scalars; pointers only where pointer leaks are allowed).</summary>
+    Anything,
+    /// <summary>A map pointer loaded with lddw.</summary>
+    MapPointer,
+    /// <summary>Pointer to a map key: key-size bytes, readable and initialized.</summary>
+    MapKey,
+    /// <summary>Pointer to a map value: value-size bytes, readable and initialized.</summary>
+    MapValue,
+    /// <summary>The program context pointer, unmodified.</summary>
+    Context,
+    /// <summary>Pointer to readable, initialized memory whose size is the next argument.</summary>
+    ReadableMemory,
+    /// <summary>As <see cref="ReadableMemory"/>, or null when the size is zero.</summary>
+    ReadableMemoryOrNull,
+    /// <summary>Pointer to writable memory (may be uninitialized) whose size is the next argument.</summary>
+    WritableMemory,
+    /// <summary>The size of the preceding memory argument: bounded and non-zero.</summary>
+    Size,
+    /// <summary>The size of the preceding memory argument: bounded, may be zero.</summary>
+    SizeOrZero,
+    /// <summary>A constant allocation size (ringbuf reserve).</summary>
+    AllocSize,
+    /// <summary>A pointer previously returned by ringbuf reserve, not null, unmodified; the call releases it.</summary>
+    RingbufMemory,
+}
+
+/// <summary>What a helper returns in R0.</summary>
+public enum HelperReturnKind : byte
+{
+    /// <summary>An integer (unknown scalar).</summary>
+    Integer,
+    /// <summary>Nothing: R0 is left uninitialized.</summary>
+    Void,
+    /// <summary>A pointer to the map's value, or null.</summary>
+    MapValueOrNull,
+    /// <summary>A pointer to ringbuf memory of the reserved size, or null; must be submitted or discarded.</summary>
+    RingbufMemoryOrNull,
+}
+
+/// <summary>Which program types offer a helper (the kernel's per-type func_proto tables, simplified to groups).</summary>
+[Flags]
+public enum HelperAvailability
+{
+    /// <summary>Offered to every program type (bpf_base_func_proto without capability requirements).</summary>
+    Base = 1,
+    /// <summary>Base helpers that need CAP_BPF.</summary>
+    BaseCapBpf = 2,
+    /// <summary>Base helpers that need CAP_PERFMON (trace_printk, probe reads), and always offered to tracing types.</summary>
+    BasePerfmon = 4,
+    /// <summary>Socket filters.</summary>
+    SocketFilter = 8,
+    /// <summary>tc classifiers and actions.</summary>
+    Tc = 16,
+    /// <summary>XDP.</summary>
+    Xdp = 32,
+    /// <summary>Tracing types (kprobe, tracepoint).</summary>
+    Tracing = 64,
+    /// <summary>cgroup skb.</summary>
+    CgroupSkb = 128,
+}
+
+/// <summary>One helper function: id, name, argument kinds and return kind.</summary>
+/// <param name="Id">The helper id (the call instruction's immediate).</param>
+/// <param name="Name">The kernel's name without the <c>bpf_</c> prefix.</param>
+/// <param name="Return">What R0 holds after the call.</param>
+/// <param name="Args">Kinds of R1..R5 (trailing <see cref="HelperArgKind.None"/> omitted).</param>
+/// <param name="Availability">Which program types offer it.</param>
+/// <param name="GplOnly">Only GPL-compatible programs may call it.</param>
+/// <param name="ChangesPacketData">The call may move packet data: every packet pointer is invalidated.</param>
+public sealed record HelperPrototype(int Id, string Name, HelperReturnKind Return, HelperArgKind[] Args,
+    HelperAvailability Availability, bool GplOnly = false, bool ChangesPacketData = false)
+{
+    /// <summary>The kind of argument register R(<paramref name="index"/>+1).</summary>
+    public HelperArgKind Arg(int index) => index < Args.Length ? Args[index] : HelperArgKind.None;
+}
+
+/// <summary>
+/// The table of helper prototypes shared by the verifier and the interpreter's helper registry. Ids and
+/// signatures follow include/uapi/linux/bpf.h.
+/// </summary>
+public static class HelperPrototypes
+{
+    private const HelperAvailability Net = HelperAvailability.Tc | HelperAvailability.Xdp;
+    private const HelperAvailability Skb = HelperAvailability.SocketFilter | HelperAvailability.Tc | HelperAvailability.CgroupSkb;
+
+    private static readonly HelperPrototype[] All =
+    [
+        new(1, "map_lookup_elem", HelperReturnKind.MapValueOrNull, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base),
+        new(2, "map_update_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base),
+        new(3, "map_delete_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base),
+        new(5, "ktime_get_ns", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(6, "trace_printk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.BasePerfmon, GplOnly: true),
+        new(7, "get_prandom_u32", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(8, "get_smp_processor_id", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(9, "skb_store_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(10, "l3_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(11, "l4_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(12, "tail_call", HelperReturnKind.Void, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
+        new(14, "get_current_pid_tgid", HelperReturnKind.Integer, [], HelperAvailability.Tracing),
+        new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
+        new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net),
+        new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true),
+        new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb),
+        new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net),
+        new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(44, "xdp_adjust_head", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
+        new(51, "redirect_map", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Xdp),
+        new(65, "xdp_adjust_tail", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
+        new(125, "ktime_get_boot_ns", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(130, "ringbuf_output", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Base),
+        new(131, "ringbuf_reserve", HelperReturnKind.RingbufMemoryOrNull, [HelperArgKind.MapPointer, HelperArgKind.AllocSize, HelperArgKind.Anything], HelperAvailability.Base),
+        new(132, "ringbuf_submit", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
+        new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
+    ];
+
+    private static readonly HelperPrototype?[] ById = BuildIndex();
+
+    /// <summary>Every prototype, by id.</summary>
+    public static IReadOnlyList<HelperPrototype> Prototypes => All;
+
+    /// <summary>The highest helper id the kernel (6.18) defines; ids above it are unknown to the kernel.</summary>
+    public const int MaxKernelHelperId = 211;
+
+    /// <summary>Looks a helper up by id; null when this table does not describe it.</summary>
+    public static HelperPrototype? Find(int id) => (uint)id < (uint)ById.Length ? ById[id] : null;
+
+    private static HelperPrototype?[] BuildIndex()
+    {
+        var table = new HelperPrototype?[All.Max(p => p.Id) + 1];
+        foreach (var p in All) table[p.Id] = p;
+        return table;
+    }
+}

@@ -1,0 +1,320 @@
+using Bpf.Helpers;
+
+namespace Bpf.Verifier.Internal;
+
+internal sealed partial class Checker
+{
+    private void DoHelperCall(int pc, Instruction insn)
+    {
+        var id = insn.Imm;
+        var proto = HelperPrototypes.Find(id);
+        if (proto is null)
+        {
+            if (id > 0 && id <= HelperPrototypes.MaxKernelHelperId)
+            {
+                throw Fail(VerifierErrorCode.NotSupported, $"helper #{id} is not in this verifier's prototype table");
+            }
+            throw Fail(VerifierErrorCode.UnknownHelper, $"invalid func unknown#{id}");
+        }
+        if (!Offered(proto))
+        {
+            throw Fail(VerifierErrorCode.UnknownHelper, $"program of this type cannot use helper bpf_{proto.Name}#{id}");
+        }
+        if (proto.GplOnly && !_o.GplCompatible)
+        {
+            throw Fail(VerifierErrorCode.UnknownHelper, "cannot call GPL-restricted function from non-GPL compatible program");
+        }
+
+        var map = -1;
+        var releaseRef = 0;
+        var constKey = -1L;
+        for (var a = 0; a < 5; a++)
+        {
+            var kind = proto.Arg(a);
+            if (kind == HelperArgKind.None) break;
+            var r = a + 1;
+            var reg = ReadReg(r);
+            switch (kind)
+            {
+                case HelperArgKind.Anything:
+                    if (IsLeakyPointer(reg)) throw Fail(VerifierErrorCode.PointerLeak, $"R{r} leaks addr into helper function", r);
+                    break;
+                case HelperArgKind.MapPointer:
+                    if (reg.Type != RegType.MapPtr) throw ArgType(r, reg, "map_ptr");
+                    map = reg.Map;
+                    CheckMapCompatible(proto, _o.Maps[map]);
+                    break;
+                case HelperArgKind.MapKey:
+                case HelperArgKind.MapValue:
+                {
+                    if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, $"invalid map_ptr to access map->{(kind == HelperArgKind.MapKey ? "key" : "value")}", r);
+                    var m = _o.Maps[map];
+                    var size = kind == HelperArgKind.MapKey ? m.KeySize : m.ValueSize;
+                    CheckHelperMemory(r, reg, size, write: false);
+                    if (kind == HelperArgKind.MapKey) constKey = ConstStackKey(reg, size);
+                    break;
+                }
+                case HelperArgKind.Context:
+                    if (reg.Type != RegType.Ctx) throw ArgType(r, reg, "ctx");
+                    if (reg.Off != 0 || !reg.V.IsZero)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"dereference of modified ctx ptr R{r} off={reg.Off} disallowed", r);
+                    }
+                    break;
+                case HelperArgKind.ReadableMemory:
+                case HelperArgKind.ReadableMemoryOrNull:
+                case HelperArgKind.WritableMemory:
+                {
+                    var sizeKind = proto.Arg(a + 1);
+                    var sizeReg = ReadReg(r + 1);
+                    if (!sizeReg.IsScalar) throw ArgType(r + 1, sizeReg, "scalar");
+                    CheckSizeArg(r + 1, sizeReg, zeroAllowed: sizeKind == HelperArgKind.SizeOrZero);
+                    var size = (long)sizeReg.V.UMax;
+                    if (kind == HelperArgKind.ReadableMemoryOrNull && reg.IsZero())
+                    {
+                        if (size != 0) throw ArgType(r, reg, "mem");
+                    }
+                    else if (size > 0 || !reg.IsScalar)
+                    {
+                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory);
+                    }
+                    a++;
+                    break;
+                }
+                case HelperArgKind.Size:
+                case HelperArgKind.SizeOrZero:
+                    if (!reg.IsScalar) throw ArgType(r, reg, "scalar");
+                    CheckSizeArg(r, reg, zeroAllowed: kind == HelperArgKind.SizeOrZero);
+                    break;
+                case HelperArgKind.AllocSize:
+                    if (!reg.IsScalar || !reg.V.IsConst)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} is not a known constant'", r);
+                    }
+                    _reservedSize = reg.V.ConstValue;
+                    break;
+                case HelperArgKind.RingbufMemory:
+                    if (reg.Type != RegType.Mem || reg.RefId == 0) throw ArgType(r, reg, "ringbuf_mem");
+                    if (reg.Off != 0 || !reg.V.IsZero)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} must have zero offset when passed to release func", r);
+                    }
+                    releaseRef = reg.RefId;
+                    break;
+            }
+        }
+
+        if (releaseRef != 0) ReleaseReference(releaseRef);
+        if (proto.Id == 12 && _cur.Refs is { Count: > 0 })
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "tail_call would lead to reference leak");
+        }
+        if (proto.ChangesPacketData)
+        {
+            ForEachReg(_cur, (ref RegState r) =>
+            {
+                if (IsPacketFamily(r)) r = RegState.Unknown;
+            });
+        }
+        for (var r = 1; r <= 5; r++) F.Regs[r] = default;
+
+        switch (proto.Return)
+        {
+            case HelperReturnKind.Integer:
+                F.Regs[0] = RegState.Unknown;
+                break;
+            case HelperReturnKind.Void:
+                F.Regs[0] = default;
+                break;
+            case HelperReturnKind.MapValueOrNull:
+            {
+                var m = _o.Maps[map];
+                var nonNull = m.Type is MapType.Array or MapType.PercpuArray && constKey >= 0 && constKey < m.MaxEntries;
+                F.Regs[0] = RegState.Pointer(nonNull ? RegType.MapValue : RegType.MapValueOrNull);
+                F.Regs[0].Map = map;
+                if (!nonNull) F.Regs[0].Id = NewId();
+                break;
+            }
+            case HelperReturnKind.RingbufMemoryOrNull:
+            {
+                var refId = NewId();
+                (_cur.Refs ??= []).Add((refId, pc));
+                F.Regs[0] = RegState.Pointer(RegType.MemOrNull);
+                F.Regs[0].Range = (int)Math.Min(int.MaxValue, ReservedSize);
+                F.Regs[0].Id = refId;
+                F.Regs[0].RefId = refId;
+                F.Regs[0].Map = map;
+                break;
+            }
+        }
+    }
+
+    /// <summary>The size argument of the last ringbuf reserve, captured before R2 was clobbered.</summary>
+    private ulong ReservedSize => _reservedSize;
+
+    private ulong _reservedSize;
+
+    private bool Offered(HelperPrototype p)
+    {
+        var a = p.Availability;
+        var tracing = _o.ProgramType is ProgramType.Kprobe or ProgramType.Tracepoint;
+        if ((a & HelperAvailability.Base) != 0) return true;
+        if ((a & HelperAvailability.BaseCapBpf) != 0 && _bpfCapable) return true;
+        if ((a & HelperAvailability.BasePerfmon) != 0 && (_allowPtrLeaks || tracing)) return true;
+        return _o.ProgramType switch
+        {
+            ProgramType.SocketFilter => (a & HelperAvailability.SocketFilter) != 0,
+            ProgramType.SchedCls or ProgramType.SchedAct => (a & HelperAvailability.Tc) != 0,
+            ProgramType.Xdp => (a & HelperAvailability.Xdp) != 0,
+            ProgramType.Kprobe or ProgramType.Tracepoint => (a & HelperAvailability.Tracing) != 0,
+            ProgramType.CgroupSkb => (a & HelperAvailability.CgroupSkb) != 0,
+            _ => false,
+        };
+    }
+
+    private VerifyFailure ArgType(int r, in RegState reg, string expected) =>
+        Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} type={reg.TypeName} expected={expected}", r);
+
+    private void CheckSizeArg(int r, in RegState reg, bool zeroAllowed)
+    {
+        if (reg.V.SMin < 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} min value is negative, either use unsigned or 'var &= const'", r);
+        }
+        if (reg.V.UMin == 0 && !zeroAllowed)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} invalid zero-sized read: u64=[{reg.V.UMin},{reg.V.UMax}]", r);
+        }
+        if (reg.V.UMax >= MaxVarOff)
+        {
+            throw Fail(VerifierErrorCode.UnboundedAccess, $"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'", r);
+        }
+    }
+
+    /// <summary>Checks that a helper may read (initialized) or write <paramref name="size"/> bytes at <paramref name="reg"/>.</summary>
+    private void CheckHelperMemory(int r, in RegState reg, long size, bool write)
+    {
+        switch (reg.Type)
+        {
+            case RegType.Stack:
+            {
+                var frame = _cur.Frames[reg.Frame];
+                if (reg.V.SMin <= -MaxVarOff || reg.V.SMax >= MaxVarOff)
+                {
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"R{r} unbounded indirect variable offset stack access", r);
+                }
+                var min = reg.Off + reg.V.SMin;
+                var max = reg.Off + reg.V.SMax;
+                if (min < -Frame.StackSize || max + size > 0 || size == 0 && min >= 0)
+                {
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid indirect access to stack R{r} off={min} size={size}", r);
+                }
+                NoteStackDepth(reg.Frame, (int)min);
+                var lo = (int)min + Frame.StackSize;
+                var hi = (int)(max + size) + Frame.StackSize;
+                if (write)
+                {
+                    if (!reg.V.IsConst && !_allowUninitStack)
+                    {
+                        CheckStackInitialized(r, frame, lo, hi, allowSpilledPointers: false);
+                    }
+                    for (var b = lo; b < hi; b++)
+                    {
+                        if (frame.Bytes[b] == SlotType.Spill)
+                        {
+                            var slot = b / 8;
+                            for (var i = 0; i < 8; i++)
+                            {
+                                if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                            }
+                        }
+                        frame.Bytes[b] = SlotType.Misc;
+                    }
+                }
+                else
+                {
+                    CheckStackInitialized(r, frame, lo, hi, allowSpilledPointers: false);
+                }
+                return;
+            }
+            case RegType.MapValue:
+            {
+                var m = _o.Maps[reg.Map];
+                CheckRegionAccess(r, reg, 0, size, m.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
+                return;
+            }
+            case RegType.Mem:
+                CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
+                return;
+            case RegType.Packet:
+            case RegType.PacketMeta:
+            {
+                var off = (long)reg.Off;
+                if (reg.V.SMin < 0 || off < 0 || off + size > reg.Range)
+                {
+                    throw Fail(VerifierErrorCode.PacketOutOfBounds, $"invalid access to packet, off={off} size={size}, R{r}(id={reg.Id},off={reg.Off},r={reg.Range})", r);
+                }
+                ContextLayouts.PacketAccess(_o.ProgramType, out var writable);
+                if (write && !writable)
+                {
+                    throw Fail(VerifierErrorCode.PacketOutOfBounds, $"R{r} cannot write into pkt", r);
+                }
+                return;
+            }
+            default:
+                throw ArgType(r, reg, write ? "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf" : "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf");
+        }
+    }
+
+    /// <summary>The key when it is a constant spilled or zeroed on the stack (lets array lookups skip the null check).</summary>
+    private long ConstStackKey(in RegState reg, int size)
+    {
+        if (reg.Type != RegType.Stack || !reg.V.IsConst || size != 4) return -1;
+        var frame = _cur.Frames[reg.Frame];
+        var b = reg.Off + (int)reg.V.ConstValue + Frame.StackSize;
+        if (b < 0 || b + size > Frame.StackSize) return -1;
+        if (b % 8 == 0 && frame.Bytes[b] == SlotType.Spill)
+        {
+            var spill = frame.Spill(b / 8);
+            if (spill.IsScalar && spill.V.IsConst) return (long)(uint)spill.V.ConstValue;
+            return -1;
+        }
+        for (var i = 0; i < size; i++)
+        {
+            if (frame.Bytes[b + i] != SlotType.Zero) return -1;
+        }
+        return 0;
+    }
+
+    private void CheckMapCompatible(HelperPrototype p, MapDefinition m)
+    {
+        var ok = p.Name switch
+        {
+            "tail_call" => m.Type == MapType.ProgArray,
+            "perf_event_output" => m.Type == MapType.PerfEventArray,
+            "ringbuf_output" or "ringbuf_reserve" => m.Type == MapType.RingBuf,
+            "redirect_map" => m.Type is MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap,
+            "map_lookup_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.CpuMap or MapType.StackTrace),
+            "map_update_elem" or "map_delete_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.StackTrace),
+            _ => true,
+        };
+        // The converse: these map types are usable only with their own helpers.
+        if (ok && m.Type is MapType.RingBuf && p.Name is not ("ringbuf_output" or "ringbuf_reserve")) ok = false;
+        if (ok && m.Type is MapType.ProgArray && p.Name != "tail_call") ok = false;
+        if (ok && m.Type is MapType.PerfEventArray && p.Name != "perf_event_output") ok = false;
+        if (!ok)
+        {
+            throw Fail(VerifierErrorCode.InvalidMap, $"cannot pass map_type {(int)m.Type} into func bpf_{p.Name}#{p.Id}");
+        }
+    }
+
+    private void ReleaseReference(int refId)
+    {
+        var removed = _cur.Refs?.RemoveAll(x => x.Id == refId) ?? 0;
+        if (removed == 0) throw Fail(VerifierErrorCode.UnreleasedReference, $"release of reference id={refId} that is not held");
+        ForEachReg(_cur, (ref RegState r) =>
+        {
+            if (r.RefId == refId) r = default;
+        });
+    }
+}

@@ -1,0 +1,285 @@
+namespace Bpf.Verifier.Internal;
+
+internal sealed partial class Checker
+{
+    private bool DoCondJump(int pc, Instruction insn)
+    {
+        var is32 = insn.Class == OpClass.Jmp32;
+        var op = insn.JumpOp;
+        int d = insn.DstRaw;
+        var target = pc + insn.Offset + 1;
+        var dst = ReadReg(d);
+        var srcIsReg = insn.Source == Source.Reg;
+        int s = insn.SrcRaw;
+        RegState src;
+        if (srcIsReg)
+        {
+            src = ReadReg(s);
+            if (src.IsPointer && !_allowPtrLeaks && !(IsPacketFamily(dst) && IsPacketFamily(src)))
+            {
+                throw Fail(VerifierErrorCode.PointerComparison, $"R{s} pointer comparison prohibited", s);
+            }
+        }
+        else
+        {
+            src = RegState.Known(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
+        }
+
+        var taken = -1;
+        if (dst.IsScalar && src.IsScalar)
+        {
+            taken = ScalarOps.BranchTaken(op, is32, dst.V, src.V);
+        }
+        else if (dst.IsPointer && src.IsScalar && src.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(dst))
+        {
+            // A non-null pointer never equals zero.
+            taken = op == JumpOp.Jne ? 1 : 0;
+        }
+        else if (src.IsPointer && dst.IsScalar && dst.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(src))
+        {
+            taken = op == JumpOp.Jne ? 1 : 0;
+        }
+
+        if (taken == 1)
+        {
+            _cur.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+            _cur.Insn = target;
+            return false;
+        }
+        if (taken == 0)
+        {
+            _cur.Insn = pc + 1;
+            return false;
+        }
+
+        var other = _cur.Clone();
+        other.Insn = target;
+        other.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+        _cur.Insn = pc + 1;
+        var otherAlive = Narrow(other, op, false, is32, d, srcIsReg ? s : -1, src);
+        var thisAlive = Narrow(_cur, ScalarOps.Negate(op), op == JumpOp.Jset, is32, d, srcIsReg ? s : -1, src);
+        if (otherAlive && thisAlive)
+        {
+            PushBranch(other);
+        }
+        else if (otherAlive)
+        {
+            other.Parent = _cur.Parent;
+            _cur = other;
+        }
+        else if (!thisAlive)
+        {
+            // Neither edge is feasible: the state itself is contradictory, so the path ends here.
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Pointer types the kernel knows are never null (others compare with 0 both ways).</summary>
+    private static bool IsNonNull(in RegState r) => r.Type is RegType.MapValue or RegType.Mem;
+
+    private static bool IsPacketFamily(in RegState r) => r.Type is RegType.Packet or RegType.PacketMeta or RegType.PacketEnd;
+
+    /// <summary>Narrows state <paramref name="st"/> by the condition <c>dst op src</c>; false when it cannot hold.</summary>
+    private bool Narrow(VState st, JumpOp op, bool negJset, bool is32, int d, int s, RegState srcValue)
+    {
+        var f = st.Cur;
+        var dst = f.Regs[d];
+        var src = s >= 0 ? f.Regs[s] : srcValue;
+
+        if (dst.IsScalar && src.IsScalar)
+        {
+            var a = dst.V;
+            var b = src.V;
+            if (!ScalarOps.Refine(op, negJset, is32, ref a, ref b)) return false;
+            SetScalar(st, d, a);
+            if (s >= 0) SetScalar(st, s, b);
+            return true;
+        }
+
+        // Null checks on or-null pointers.
+        if (!is32 && op is JumpOp.Jeq or JumpOp.Jne)
+        {
+            if (dst.IsNullable && src.IsScalar && src.V.IsZero)
+            {
+                MarkNullness(st, dst.Id, dst.RefId, isNull: op == JumpOp.Jeq);
+                return true;
+            }
+            if (src.IsNullable && dst.IsScalar && dst.V.IsZero && s >= 0)
+            {
+                MarkNullness(st, src.Id, src.RefId, isNull: op == JumpOp.Jeq);
+                return true;
+            }
+        }
+
+        if (!is32 && IsPacketFamily(dst) && IsPacketFamily(src))
+        {
+            PacketCompare(st, op, dst, src);
+        }
+        return true;
+    }
+
+    private static void SetScalar(VState st, int r, in Scalar v)
+    {
+        var f = st.Cur;
+        var id = f.Regs[r].Id;
+        f.Regs[r].V = v;
+        if (id == 0) return;
+        // Registers and spills copied from this one learn the same bound.
+        for (var i = 0; i <= st.CurFrame; i++)
+        {
+            var fr = st.Frames[i];
+            for (var k = 0; k < 11; k++)
+            {
+                if (fr.Regs[k].IsScalar && fr.Regs[k].Id == id) fr.Regs[k].V = v;
+            }
+            if (fr.Spills is null) continue;
+            for (var k = 0; k < Frame.Slots; k++)
+            {
+                if (fr.Bytes[k * 8] == SlotType.Spill && fr.Spills[k].IsScalar && fr.Spills[k].Id == id) fr.Spills[k].V = v;
+            }
+        }
+    }
+
+    private void MarkNullness(VState st, int id, int refId, bool isNull)
+    {
+        ForEachReg(st, (ref RegState r) =>
+        {
+            if (!r.IsNullable || r.Id != id) return;
+            if (isNull)
+            {
+                r = RegState.Known(0);
+            }
+            else
+            {
+                r.Type = r.Type switch
+                {
+                    RegType.MapValueOrNull => RegType.MapValue,
+                    RegType.MemOrNull => RegType.Mem,
+                    _ => r.Type,
+                };
+                if (r.Type == RegType.SockCommonOrNull) r = RegState.Unknown;
+                r.Id = 0;
+            }
+        });
+        if (isNull && refId != 0) st.Refs?.RemoveAll(x => x.Id == refId);
+    }
+
+    private delegate void RegVisitor(ref RegState r);
+
+    private static void ForEachReg(VState st, RegVisitor visit)
+    {
+        for (var i = 0; i <= st.CurFrame; i++)
+        {
+            var fr = st.Frames[i];
+            for (var k = 0; k < 11; k++) visit(ref fr.Regs[k]);
+            if (fr.Spills is null) continue;
+            for (var k = 0; k < Frame.Slots; k++)
+            {
+                if (fr.Bytes[k * 8] == SlotType.Spill) visit(ref fr.Spills[k]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Comparing a packet pointer with data_end (or a meta pointer with data) proves the bytes before it are in
+    /// the packet on one edge. A strict comparison proves one byte less, as the kernel counts it.
+    /// </summary>
+    private static void PacketCompare(VState st, JumpOp op, RegState dst, RegState src)
+    {
+        // Normalise to "ptr OP end".
+        RegState ptr;
+        if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && src.Type == RegType.Packet))
+        {
+            ptr = dst;
+        }
+        else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && dst.Type == RegType.Packet))
+        {
+            ptr = src;
+            op = ScalarOps.Swap(op);
+        }
+        else
+        {
+            return;
+        }
+        bool strict;
+        switch (op)
+        {
+            case JumpOp.Jle: strict = false; break; // ptr <= end
+            case JumpOp.Jlt: strict = true; break;  // ptr < end
+            default: return;
+        }
+        if (ptr.Off < 0 || (ptr.Off == 0 && strict)) return;
+        if (ptr.V.UMax > MaxPacketOff || ptr.V.UMax + (ulong)ptr.Off > MaxPacketOff) return;
+        var range = strict ? ptr.Off - 1 : ptr.Off;
+        var type = ptr.Type;
+        var id = ptr.Id;
+        ForEachReg(st, (ref RegState r) =>
+        {
+            if (r.Type == type && r.Id == id && r.Range < range) r.Range = range;
+        });
+    }
+
+    // ---- calls and exit -------------------------------------------------------------------------------
+
+    private void DoLocalCall(int pc, Instruction insn)
+    {
+        if (_cur.CurFrame + 1 >= MaxCallFrames)
+        {
+            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep !");
+        }
+        var target = pc + insn.Imm + 1;
+        var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(target) };
+        var caller = F;
+        for (var r = 1; r <= 5; r++) callee.Regs[r] = caller.Regs[r];
+        callee.Regs[10] = RegState.Pointer(RegType.Stack);
+        callee.Regs[10].Frame = (byte)(_cur.CurFrame + 1);
+        _cur.CurFrame++;
+        _cur.Frames[_cur.CurFrame] = callee;
+        _cur.Insn = target;
+    }
+
+    private bool DoExit()
+    {
+        ref var r0 = ref ReadReg(0);
+        if (_cur.CurFrame > 0)
+        {
+            if (r0.Type == RegType.Stack && r0.Frame == _cur.CurFrame)
+            {
+                throw Fail(VerifierErrorCode.PointerLeak, "cannot return stack pointer to the caller", 0);
+            }
+            var ret = r0;
+            var callee = F;
+            _cur.Frames[_cur.CurFrame] = null!;
+            _cur.CurFrame--;
+            var caller = F;
+            caller.Regs[0] = ret;
+            for (var r = 1; r <= 5; r++) caller.Regs[r] = default;
+            _cur.Insn = callee.CallSite + 1;
+            return false;
+        }
+
+        if (_cur.Refs is { Count: > 0 })
+        {
+            var (id, at) = _cur.Refs[0];
+            throw Fail(VerifierErrorCode.UnreleasedReference, $"Unreleased reference id={id} alloc_insn={at}");
+        }
+        if (_o.ProgramType == ProgramType.CgroupSkb)
+        {
+            if (!r0.IsScalar)
+            {
+                throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({r0.TypeName})", 0);
+            }
+            if (r0.V.SMin < 0 || r0.V.SMax > 1)
+            {
+                throw Fail(VerifierErrorCode.InvalidReturnValue,
+                    $"At program exit the register R0 has smin={r0.V.SMin} smax={r0.V.SMax} should have been in [0, 1]", 0);
+            }
+        }
+        else if (IsLeakyPointer(r0))
+        {
+            throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr as return value", 0);
+        }
+        return true;
+    }
+}

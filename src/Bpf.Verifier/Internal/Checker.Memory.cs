@@ -1,0 +1,365 @@
+namespace Bpf.Verifier.Internal;
+
+internal sealed partial class Checker
+{
+    private void DoLoad(Instruction insn)
+    {
+        int s = insn.SrcRaw, d = insn.DstRaw;
+        var src = ReadReg(s);
+        CheckWritable(d);
+        var size = Opcodes.Bytes(insn.Size);
+        var value = Access(s, src, insn.Offset, size, write: false, value: default, valueReg: -1);
+        if (value.IsScalar)
+        {
+            value.V = insn.Mode == MemMode.MemSx ? value.V.SignExtend(size) : value.V.Truncate(size);
+            if (size < 8) value.Id = 0;
+        }
+        else if (insn.Mode == MemMode.MemSx)
+        {
+            value = RegState.Unknown;
+        }
+        F.Regs[d] = value;
+    }
+
+    private void DoStore(Instruction insn, bool imm)
+    {
+        int d = insn.DstRaw;
+        var dst = ReadReg(d);
+        RegState value;
+        var valueReg = -1;
+        if (imm)
+        {
+            if (dst.Type == RegType.Ctx)
+            {
+                throw Fail(VerifierErrorCode.InvalidContextAccess, $"BPF_ST stores into R{d} ctx is not allowed", d);
+            }
+            value = RegState.Known((ulong)(long)insn.Imm);
+        }
+        else
+        {
+            valueReg = insn.SrcRaw;
+            value = ReadReg(valueReg);
+        }
+        Access(d, dst, insn.Offset, Opcodes.Bytes(insn.Size), write: true, value, valueReg, isStImm: imm);
+    }
+
+    private void DoAtomic(Instruction insn)
+    {
+        int d = insn.DstRaw, s = insn.SrcRaw;
+        var op = (AtomicOp)insn.Imm;
+        var src = ReadReg(s);
+        var dst = ReadReg(d);
+        if (op == AtomicOp.CmpXchg)
+        {
+            var r0 = ReadReg(0);
+            if (IsLeakyPointer(r0)) throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr into mem", 0);
+        }
+        if (IsLeakyPointer(src)) throw Fail(VerifierErrorCode.PointerLeak, $"R{s} leaks addr into mem", s);
+        if (dst.Type is not (RegType.Stack or RegType.MapValue or RegType.Mem))
+        {
+            if (!dst.IsPointer) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{d} invalid mem access '{dst.TypeName}'", d);
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
+        }
+        var size = Opcodes.Bytes(insn.Size);
+        var old = Access(d, dst, insn.Offset, size, write: false, value: default, valueReg: -1);
+        if (old.IsPointer && !_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{d} leaks addr into mem", d);
+        Access(d, dst, insn.Offset, size, write: true, RegState.Unknown, -1);
+        var fetched = RegState.OfScalar(size == 4 ? Scalar.Unknown.Zext32() : Scalar.Unknown);
+        var fetch = ((int)op & 0x01) != 0;
+        if (op == AtomicOp.CmpXchg)
+        {
+            F.Regs[0] = fetched;
+        }
+        else if (fetch)
+        {
+            CheckWritable(s);
+            F.Regs[s] = fetched;
+        }
+    }
+
+    /// <summary>Checks a load or store through <paramref name="reg"/>; returns the loaded value for loads.</summary>
+    private RegState Access(int regno, in RegState reg, int insnOff, int size, bool write, in RegState value, int valueReg, bool isStImm = false)
+    {
+        var leaks = write && valueReg >= 0 && IsLeakyPointer(value);
+        switch (reg.Type)
+        {
+            case RegType.Stack:
+                return StackAccess(regno, reg, insnOff, size, write, value, valueReg, isStImm);
+
+            case RegType.MapValue:
+            {
+                if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into map", valueReg);
+                var map = _o.Maps[reg.Map];
+                CheckRegionAccess(regno, reg, insnOff, size, map.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
+                return RegState.Unknown;
+            }
+
+            case RegType.Mem:
+                if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into mem", valueReg);
+                CheckRegionAccess(regno, reg, insnOff, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
+                return RegState.Unknown;
+
+            case RegType.Ctx:
+            {
+                if (reg.Off != 0 || !reg.V.IsZero)
+                {
+                    if (!reg.V.IsConst)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"variable ctx access var_off={reg.V.T} disallowed", regno);
+                    }
+                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"dereference of modified ctx ptr R{regno} off={reg.Off + (long)reg.V.ConstValue} disallowed", regno);
+                }
+                if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into ctx", valueReg);
+                if (!ContextLayouts.TryAccess(_o.ProgramType, insnOff, size, write, _bpfCapable, out var loadType))
+                {
+                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={insnOff} size={size}", regno);
+                }
+                if (write) return default;
+                if (loadType == RegType.Scalar) return RegState.Unknown;
+                var p = RegState.Pointer(loadType);
+                if (loadType == RegType.SockCommonOrNull) p.Id = NewId();
+                return p;
+            }
+
+            case RegType.Packet:
+            case RegType.PacketMeta:
+            {
+                if (!ContextLayouts.PacketAccess(_o.ProgramType, out var writable))
+                {
+                    throw Fail(VerifierErrorCode.PacketOutOfBounds, $"R{regno} invalid mem access '{reg.TypeName}'", regno);
+                }
+                if (write && !writable) throw Fail(VerifierErrorCode.PacketOutOfBounds, "cannot write into packet", regno);
+                if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into packet", valueReg);
+                if (reg.V.SMin < 0)
+                {
+                    throw Fail(VerifierErrorCode.UnboundedAccess,
+                        $"R{regno} min value is negative, either use unsigned index or do a if (index >=0) check.", regno);
+                }
+                var off = (long)reg.Off + insnOff;
+                if (off < 0 || off + size > reg.Range)
+                {
+                    throw Fail(VerifierErrorCode.PacketOutOfBounds,
+                        $"invalid access to packet, off={off} size={size}, R{regno}(id={reg.Id},off={reg.Off},r={reg.Range})\nR{regno} offset is outside of the packet", regno);
+                }
+                return RegState.Unknown;
+            }
+
+            case RegType.NotInit:
+                throw Fail(VerifierErrorCode.UninitializedRegister, $"R{regno} !read_ok", regno);
+
+            default:
+                throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} invalid mem access '{reg.TypeName}'", regno);
+        }
+    }
+
+    /// <summary>Bounds check for map values and memory regions: every byte of every possible access must be inside.</summary>
+    private void CheckRegionAccess(int regno, in RegState reg, long insnOff, long size, int regionSize, VerifierErrorCode code, string what)
+    {
+        string message(long at) => what == "map value"
+            ? $"invalid access to map value, value_size={regionSize} off={at} size={size}"
+            : $"invalid access to memory, mem_size={regionSize} off={at} size={size}";
+        var off = reg.Off + insnOff;
+        if (reg.V.SMin < 0 && !(reg.V.IsConst))
+        {
+            throw Fail(VerifierErrorCode.UnboundedAccess,
+                $"R{regno} min value is negative, either use unsigned index or do a if (index >=0) check.", regno);
+        }
+        var min = off + (reg.V.IsConst ? (long)reg.V.ConstValue : reg.V.SMin);
+        if (min < 0 || min + size > regionSize)
+        {
+            throw Fail(code, message(min), regno);
+        }
+        if (reg.V.IsConst) return;
+        if (reg.V.UMax >= MaxVarOff)
+        {
+            throw Fail(VerifierErrorCode.UnboundedAccess, $"R{regno} unbounded memory access, make sure to bounds check any such access", regno);
+        }
+        var max = off + (long)reg.V.UMax;
+        if (max + size > regionSize)
+        {
+            throw Fail(code, message(max) + $"\nR{regno} max value is outside of the allowed memory range", regno);
+        }
+    }
+
+    // ---- stack ------------------------------------------------------------------------------------------
+
+    private RegState StackAccess(int regno, in RegState reg, int insnOff, int size, bool write, in RegState value, int valueReg, bool isStImm)
+    {
+        var frame = _cur.Frames[reg.Frame];
+        if (!reg.V.IsConst)
+        {
+            return StackAccessVar(regno, reg, frame, insnOff, size, write, value, valueReg, isStImm);
+        }
+        var off = (long)reg.Off + insnOff + (long)reg.V.ConstValue;
+        if (off < -Frame.StackSize || off + size > 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess,
+                $"invalid {(write ? "write to" : "read from")} stack R{regno} off={off} size={size}", regno);
+        }
+        if (off % size != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.Off}+{insnOff} size {size}", regno);
+        }
+        NoteStackDepth(reg.Frame, (int)off);
+        var b = (int)off + Frame.StackSize;
+        return write ? StackWrite(frame, reg.Frame, b, size, value, valueReg, isStImm) : StackRead(frame, b, size);
+    }
+
+    private RegState StackWrite(Frame frame, int frameNo, int b, int size, in RegState value, int valueReg, bool isStImm)
+    {
+        var slot = b / 8;
+        var aligned = b % 8 == 0;
+        var hasValue = valueReg >= 0 || isStImm;
+        if (hasValue && value.IsPointer)
+        {
+            if (size != 8) throw Fail(VerifierErrorCode.InvalidStackAccess, "invalid size of register spill", valueReg);
+            if (value.Type == RegType.Stack && frameNo != _cur.CurFrame && value.Frame == _cur.CurFrame)
+            {
+                throw Fail(VerifierErrorCode.InvalidStackAccess, "cannot spill pointers to stack into stack frame of the caller", valueReg);
+            }
+            SaveSpill(frame, slot, value, 8);
+            return default;
+        }
+        if (hasValue && aligned && _bpfCapable && value.IsScalar)
+        {
+            var v = value;
+            if (size < 8)
+            {
+                v.V = v.V.Truncate(size);
+                if (!value.V.SameAs(v.V)) v.Id = 0;
+            }
+            SaveSpill(frame, slot, v, size);
+            return default;
+        }
+        // Plain data: destroys any spill in the slot.
+        if (frame.Bytes[slot * 8] == SlotType.Spill)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                if (frame.Bytes[slot * 8 + i] != SlotType.Invalid) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+            }
+            frame.Spill(slot) = default;
+        }
+        var type = hasValue && value.IsScalar && value.V.IsZero ? SlotType.Zero : SlotType.Misc;
+        for (var i = 0; i < size; i++) frame.Bytes[b + i] = type;
+        return default;
+    }
+
+    private void SaveSpill(Frame frame, int slot, in RegState value, int size)
+    {
+        frame.Spill(slot) = value;
+        for (var i = 0; i < 8; i++)
+        {
+            ref var t = ref frame.Bytes[slot * 8 + i];
+            if (i < size) t = SlotType.Spill;
+            else if (t == SlotType.Spill || (t == SlotType.Invalid && !_allowPtrLeaks)) t = SlotType.Misc;
+        }
+    }
+
+    private RegState StackRead(Frame frame, int b, int size)
+    {
+        var slot = b / 8;
+        if (frame.Bytes[slot * 8] == SlotType.Spill)
+        {
+            var spill = frame.Spill(slot);
+            var spillSize = 0;
+            while (spillSize < 8 && frame.Bytes[slot * 8 + spillSize] == SlotType.Spill) spillSize++;
+            if (size == 8 && spillSize == 8) return spill;
+            if (spill.IsPointer) throw Fail(VerifierErrorCode.InvalidStackAccess, "invalid size of register fill");
+            if (size <= spillSize && b % 8 == 0)
+            {
+                var r = spill;
+                r.V = r.V.Truncate(size);
+                if (size < spillSize) r.Id = 0;
+                return r;
+            }
+        }
+        var zeros = 0;
+        for (var i = 0; i < size; i++)
+        {
+            var t = frame.Bytes[b + i];
+            if (t == SlotType.Zero) zeros++;
+            else if (t == SlotType.Invalid && !_allowUninitStack)
+            {
+                throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid read from stack off {b - Frame.StackSize}+{i} size {size}");
+            }
+            else if (t == SlotType.Spill && frame.Spill(slot).IsZero()) zeros++;
+        }
+        return zeros == size ? RegState.Known(0) : RegState.Unknown;
+    }
+
+    private RegState StackAccessVar(int regno, in RegState reg, Frame frame, int insnOff, int size, bool write, in RegState value, int valueReg, bool isStImm)
+    {
+        if (reg.V.SMin <= -MaxVarOff || reg.V.SMax >= MaxVarOff)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid unbounded variable-offset {(write ? "write to" : "read from")} stack R{regno}", regno);
+        }
+        var min = reg.Off + insnOff + reg.V.SMin;
+        var max = reg.Off + insnOff + reg.V.SMax;
+        if (min < -Frame.StackSize || max + size > 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess,
+                $"invalid variable-offset {(write ? "write to" : "read from")} stack R{regno} var_off={reg.V.T} off={reg.Off + insnOff} size={size}", regno);
+        }
+        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
+        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.V.T}+{reg.Off + insnOff} size {size}", regno);
+        }
+        NoteStackDepth(reg.Frame, (int)min);
+        var lo = (int)min + Frame.StackSize;
+        var hi = (int)max + size + Frame.StackSize;
+        if (write)
+        {
+            var zero = (valueReg >= 0 || isStImm) && value.IsScalar && value.V.IsZero;
+            if ((valueReg >= 0 || isStImm) && value.IsPointer && !_allowPtrLeaks)
+            {
+                throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into stack", valueReg);
+            }
+            for (var b = lo; b < hi; b++)
+            {
+                var st = frame.Bytes[b];
+                if (st == SlotType.Spill)
+                {
+                    var slot = b / 8;
+                    if (frame.Spill(slot).IsPointer && !_allowPtrLeaks)
+                    {
+                        throw Fail(VerifierErrorCode.PointerLeak, $"spilled ptr in range of var-offset stack write; insn {_cur.Insn}");
+                    }
+                    for (var i = 0; i < 8; i++)
+                    {
+                        if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                    }
+                    st = SlotType.Misc;
+                }
+                if (st == SlotType.Invalid && !_allowUninitStack)
+                {
+                    throw Fail(VerifierErrorCode.InvalidStackAccess,
+                        $"uninit stack in range of var-offset write prohibited for !root; insn {_cur.Insn}, off: {b - Frame.StackSize}");
+                }
+                frame.Bytes[b] = zero && st == SlotType.Zero ? SlotType.Zero : SlotType.Misc;
+            }
+            return default;
+        }
+        CheckStackInitialized(regno, frame, lo, hi, allowSpilledPointers: false);
+        return RegState.Unknown;
+    }
+
+    /// <summary>Every byte in [lo, hi) (frame byte indexes) must hold data (uninitialized bytes only when allowed).</summary>
+    private void CheckStackInitialized(int regno, Frame frame, int lo, int hi, bool allowSpilledPointers)
+    {
+        for (var b = lo; b < hi; b++)
+        {
+            var t = frame.Bytes[b];
+            if (t is SlotType.Misc or SlotType.Zero) continue;
+            if (t == SlotType.Spill)
+            {
+                if (!frame.Spill(b / 8).IsPointer || _allowPtrLeaks || allowSpilledPointers) continue;
+                throw Fail(VerifierErrorCode.PointerLeak, $"R{regno} leaks addr into helper function", regno);
+            }
+            if (_allowUninitStack) continue;
+            throw Fail(VerifierErrorCode.InvalidStackAccess,
+                $"invalid read from stack R{regno} off {b - Frame.StackSize}+0 size {hi - lo}", regno);
+        }
+    }
+}

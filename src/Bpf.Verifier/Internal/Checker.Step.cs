@@ -1,0 +1,373 @@
+namespace Bpf.Verifier.Internal;
+
+internal sealed partial class Checker
+{
+    private Frame F => _cur.Cur;
+
+    /// <summary>Simulates the instruction at <paramref name="pc"/>; true when the path ends.</summary>
+    private bool Step(int pc)
+    {
+        var insn = _p[pc];
+        if (!InstructionSet.TryClassify(insn, out var form, out var kind, out _))
+        {
+            throw EncodingError(insn, kind);
+        }
+        switch (form.Shape)
+        {
+            case OperandShape.AluImm:
+            case OperandShape.AluReg:
+            case OperandShape.Negate:
+            case OperandShape.Endian:
+                DoAlu(insn);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.Jump:
+                _jumps++;
+                _cur.Insn = pc + insn.Offset + 1;
+                return false;
+            case OperandShape.JumpLong:
+                _jumps++;
+                _cur.Insn = pc + insn.Imm + 1;
+                return false;
+            case OperandShape.JumpImm:
+            case OperandShape.JumpReg:
+                _jumps++;
+                return DoCondJump(pc, insn);
+            case OperandShape.Call:
+                _jumps++;
+                if (insn.SrcRaw == (byte)CallKind.Local)
+                {
+                    DoLocalCall(pc, insn);
+                    return false;
+                }
+                DoHelperCall(pc, insn);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.Exit:
+                _jumps++;
+                return DoExit();
+            case OperandShape.LoadImm64:
+                DoLdImm64(pc, insn);
+                _cur.Insn = pc + 2;
+                return false;
+            case OperandShape.LoadAbs:
+            case OperandShape.LoadInd:
+                DoLdAbs(insn, form.Shape == OperandShape.LoadInd);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.Load:
+                DoLoad(insn);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.StoreImm:
+            case OperandShape.StoreReg:
+                DoStore(insn, form.Shape == OperandShape.StoreImm);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.Atomic:
+                DoAtomic(insn);
+                _cur.Insn = pc + 1;
+                return false;
+            default:
+                throw Fail(VerifierErrorCode.UnknownOpcode, $"unknown opcode {insn.Opcode:x2}");
+        }
+    }
+
+    private VerifyFailure EncodingError(Instruction insn, DecodeErrorKind kind)
+    {
+        if (kind == DecodeErrorKind.InvalidRegister)
+        {
+            var r = insn.DstRaw > 10 ? insn.DstRaw : insn.SrcRaw;
+            return Fail(VerifierErrorCode.InvalidRegister, $"R{r} is invalid", r);
+        }
+        var cls = insn.Class switch
+        {
+            OpClass.Alu or OpClass.Alu64 => "BPF_ALU",
+            OpClass.Jmp or OpClass.Jmp32 => "BPF_JMP/JMP32",
+            OpClass.Ld => "BPF_LD",
+            OpClass.Ldx => "BPF_LDX",
+            OpClass.St => "BPF_ST",
+            _ => insn.Mode == MemMode.Atomic ? "BPF_ATOMIC" : "BPF_STX",
+        };
+        if (insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic && kind == DecodeErrorKind.InvalidImmediate)
+        {
+            return Fail(VerifierErrorCode.ReservedField, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+        }
+        return Fail(VerifierErrorCode.ReservedField, $"{cls} uses reserved fields");
+    }
+
+    // ---- registers -----------------------------------------------------------------------------------
+
+    private ref RegState ReadReg(int r)
+    {
+        if (r > 10) throw Fail(VerifierErrorCode.InvalidRegister, $"R{r} is invalid", r);
+        ref var reg = ref F.Regs[r];
+        if (reg.Type == RegType.NotInit) throw Fail(VerifierErrorCode.UninitializedRegister, $"R{r} !read_ok", r);
+        return ref reg;
+    }
+
+    private void CheckWritable(int r)
+    {
+        if (r > 10) throw Fail(VerifierErrorCode.InvalidRegister, $"R{r} is invalid", r);
+        if (r == 10) throw Fail(VerifierErrorCode.InvalidRegister, "frame pointer is read only", r);
+    }
+
+    private bool IsLeakyPointer(in RegState reg) => !_allowPtrLeaks && reg.IsPointer;
+
+    // ---- ALU ----------------------------------------------------------------------------------------
+
+    private void DoAlu(Instruction insn)
+    {
+        var is32 = insn.Class == OpClass.Alu;
+        var op = insn.AluOp;
+        int d = insn.DstRaw;
+
+        if (op is AluOp.End or AluOp.Neg)
+        {
+            ref var r = ref ReadReg(d);
+            if (IsLeakyPointer(r)) throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
+            CheckWritable(d);
+            // The kernel keeps no bounds through byte swaps and negation.
+            F.Regs[d] = RegState.Unknown;
+            return;
+        }
+
+        if (op == AluOp.Mov)
+        {
+            CheckWritable(d);
+            if (insn.Source == Source.Imm)
+            {
+                F.Regs[d] = RegState.Known(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
+                return;
+            }
+            int s = insn.SrcRaw;
+            ref var src = ref ReadReg(s);
+            if (insn.Offset != 0)
+            {
+                if (src.IsPointer)
+                {
+                    if (!_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{s} sign-extension part of pointer", s);
+                    F.Regs[d] = RegState.Unknown;
+                    return;
+                }
+                var v = src.V.SignExtend(insn.Offset / 8);
+                F.Regs[d] = RegState.OfScalar(is32 ? v.Zext32() : v);
+                return;
+            }
+            if (is32)
+            {
+                if (src.IsPointer)
+                {
+                    if (!_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{s} partial copy of pointer", s);
+                    F.Regs[d] = RegState.OfScalar(Scalar.Unknown.Zext32());
+                    return;
+                }
+                F.Regs[d] = RegState.OfScalar(src.V.Zext32());
+                return;
+            }
+            if (src.IsScalar && !src.V.IsConst && src.Id == 0) src.Id = NewId();
+            F.Regs[d] = src;
+            return;
+        }
+
+        ref var dst = ref ReadReg(d);
+        RegState srcReg;
+        var srcIsReg = insn.Source == Source.Reg;
+        if (srcIsReg)
+        {
+            srcReg = ReadReg(insn.SrcRaw);
+        }
+        else
+        {
+            if (op is AluOp.Div or AluOp.Mod && insn.Imm == 0) throw Fail(VerifierErrorCode.InvalidImmediate, "div by zero");
+            if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && (insn.Imm < 0 || insn.Imm >= (is32 ? 32 : 64)))
+            {
+                throw Fail(VerifierErrorCode.InvalidImmediate, $"invalid shift {insn.Imm}");
+            }
+            srcReg = RegState.Known(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
+        }
+        CheckWritable(d);
+
+        if (dst.IsPointer || srcReg.IsPointer)
+        {
+            F.Regs[d] = PointerAlu(insn, d, dst, srcReg, is32, op);
+            return;
+        }
+        F.Regs[d] = RegState.OfScalar(ScalarOps.Alu(op, is32, dst.V, srcReg.V));
+    }
+
+    private static string AluName(AluOp op) => op switch
+    {
+        AluOp.Add => "+=", AluOp.Sub => "-=", AluOp.Mul => "*=", AluOp.Div => "/=", AluOp.Or => "|=", AluOp.And => "&=",
+        AluOp.Lsh => "<<=", AluOp.Rsh => ">>=", AluOp.Mod => "%=", AluOp.Xor => "^=", AluOp.Arsh => "s>>=", _ => "?",
+    };
+
+    private RegState PointerAlu(Instruction insn, int d, RegState dst, RegState src, bool is32, AluOp op)
+    {
+        if (dst.IsPointer && src.IsPointer)
+        {
+            if (op == AluOp.Sub && _allowPtrLeaks) return RegState.Unknown;
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer {AluName(op)} pointer prohibited", d);
+        }
+        var ptrIsDst = dst.IsPointer;
+        var ptr = ptrIsDst ? dst : src;
+        var off = ptrIsDst ? src : dst;
+        if (is32)
+        {
+            if (op == AluOp.Sub && _allowPtrLeaks) return RegState.Unknown;
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} 32-bit pointer arithmetic prohibited", d);
+        }
+        if (ptr.IsNullable)
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on {ptr.TypeName} prohibited, null-check it first", d);
+        }
+        switch (ptr.Type)
+        {
+            case RegType.MapPtr:
+                if (off.V.IsZero && op == AluOp.Add) return ptr;
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on map_ptr prohibited", d);
+            case RegType.PacketEnd:
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on pkt_end prohibited", d);
+        }
+        if (op == AluOp.Sub && !ptrIsDst)
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} tried to subtract pointer from scalar", d);
+        }
+        if (op is AluOp.And or AluOp.Or or AluOp.Xor)
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} bitwise operator {AluName(op)} on pointer prohibited", d);
+        }
+        if (op is not (AluOp.Add or AluOp.Sub))
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic with {AluName(op)} operator prohibited", d);
+        }
+
+        var known = off.V.IsConst;
+        var val = (long)off.V.ConstValue;
+        if (known && (val >= MaxVarOff || val <= -MaxVarOff))
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"value {val} makes {ptr.TypeName} pointer be out of bounds", d);
+        }
+        if (!known)
+        {
+            if (off.V.SMin == long.MinValue)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic,
+                    $"math between {ptr.TypeName} pointer and register with unbounded min value is not allowed", d);
+            }
+            if (off.V.SMin >= MaxVarOff || off.V.SMin <= -MaxVarOff)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"value {off.V.SMin} makes {ptr.TypeName} pointer be out of bounds", d);
+            }
+            if (!_bypassSpec && off.V.SMin < 0 && off.V.SMax >= 0)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic,
+                    $"R{d} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root", d);
+            }
+        }
+
+        var r = ptr;
+        if (known)
+        {
+            var newOff = op == AluOp.Add ? (long)r.Off + val : (long)r.Off - val;
+            if (newOff >= MaxVarOff || newOff <= -MaxVarOff)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"{ptr.TypeName} pointer offset {newOff} is not allowed", d);
+            }
+            r.Off = (int)newOff;
+        }
+        else
+        {
+            r.V = ScalarOps.Alu(op, false, r.V, off.V);
+            if (r.IsPacketLike)
+            {
+                r.Id = NewId();
+                r.Range = 0;
+            }
+            if (r.V.SMin == long.MinValue)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic,
+                    $"math between {ptr.TypeName} pointer and register with unbounded min value is not allowed", d);
+            }
+            if (r.V.SMin <= -MaxVarOff || r.V.SMin >= MaxVarOff)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"value {r.V.SMin} makes {ptr.TypeName} pointer be out of bounds", d);
+            }
+        }
+        if (!_bypassSpec) CheckSpeculativePointer(d, r);
+        return r;
+    }
+
+    /// <summary>Without CAP_PERFMON the kernel refuses pointer arithmetic whose result could leave its object.</summary>
+    private void CheckSpeculativePointer(int d, in RegState r)
+    {
+        if (r.Type == RegType.Stack)
+        {
+            if (!r.V.IsConst)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} variable stack access prohibited for !root, var_off={r.V.T} off={r.Off}", d);
+            }
+            var off = r.Off + (long)r.V.ConstValue;
+            if (off >= 0 || off < -Frame.StackSize)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} stack pointer arithmetic goes out of range, prohibited for !root; off={off}", d);
+            }
+        }
+        else if (r.Type == RegType.MapValue)
+        {
+            var vs = _o.Maps[r.Map].ValueSize;
+            if (r.Off + r.V.SMin < 0 || (long)r.Off + (long)Math.Min(r.V.UMax, long.MaxValue / 2) + 1 > vs)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic of map value goes out of range, prohibited for !root", d);
+            }
+        }
+    }
+
+    // ---- wide load, legacy packet loads -------------------------------------------------------------
+
+    private void DoLdImm64(int pc, Instruction insn)
+    {
+        int d = insn.DstRaw;
+        CheckWritable(d);
+        var map = _s.MapOfInsn[pc];
+        switch ((PseudoSource)insn.SrcRaw)
+        {
+            case PseudoSource.None:
+                F.Regs[d] = RegState.Known((uint)insn.Imm | ((ulong)(uint)_p[pc + 1].Imm << 32));
+                break;
+            case PseudoSource.MapFd:
+            case PseudoSource.MapIndex:
+                F.Regs[d] = RegState.Pointer(RegType.MapPtr);
+                F.Regs[d].Map = map;
+                break;
+            default:
+                F.Regs[d] = RegState.Pointer(RegType.MapValue, _p[pc + 1].Imm);
+                F.Regs[d].Map = map;
+                break;
+        }
+    }
+
+    private void DoLdAbs(Instruction insn, bool indirect)
+    {
+        if (!ContextLayouts.IsSkb(_o.ProgramType))
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        }
+        ref var r6 = ref ReadReg(6);
+        if (r6.Type != RegType.Ctx)
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, "at the time of BPF_LD_ABS|IND R6 != pointer to skb", 6);
+        }
+        if (indirect)
+        {
+            ref var s = ref ReadReg(insn.SrcRaw);
+            if (IsLeakyPointer(s)) throw Fail(VerifierErrorCode.PointerLeak, $"R{insn.SrcRaw} leaks addr into helper function", insn.SrcRaw);
+        }
+        if (_cur.Refs is { Count: > 0 })
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+        }
+        for (var r = 1; r <= 5; r++) F.Regs[r] = default;
+        F.Regs[0] = RegState.Unknown;
+    }
+}

@@ -1,0 +1,181 @@
+namespace Bpf.Verifier.Internal;
+
+/// <summary>The kinds of value a register can hold.</summary>
+internal enum RegType : byte
+{
+    NotInit,
+    Scalar,
+    Ctx,
+    Stack,
+    MapValue,
+    MapValueOrNull,
+    MapPtr,
+    Packet,
+    PacketMeta,
+    PacketEnd,
+    Mem,
+    MemOrNull,
+    SockCommonOrNull,
+}
+
+/// <summary>The abstract value of one register (or one spilled stack slot).</summary>
+internal struct RegState
+{
+    public RegType Type;
+    /// <summary>For <see cref="RegType.Stack"/>: the frame whose stack it points into.</summary>
+    public byte Frame;
+    /// <summary>Constant offset of a pointer from its base.</summary>
+    public int Off;
+    /// <summary>Scalars: copies share an id so a bound learned on one applies to all. Or-null pointers: the
+    /// null-check id. Packet pointers: which base (range) they share.</summary>
+    public int Id;
+    /// <summary>Reference (acquired object) id, 0 when none.</summary>
+    public int RefId;
+    /// <summary>Packet: bytes proven readable from the pointer's base. Mem: the region size.</summary>
+    public int Range;
+    /// <summary>Map index into the options' map list, for map pointers and map values.</summary>
+    public int Map;
+    /// <summary>The scalar value, or for pointers the variable part of the offset.</summary>
+    public Scalar V;
+
+    public static RegState Unknown => new() { Type = RegType.Scalar, V = Scalar.Unknown };
+
+    public static RegState Known(ulong v) => new() { Type = RegType.Scalar, V = Scalar.Const(v) };
+
+    public static RegState OfScalar(in Scalar s) => new() { Type = RegType.Scalar, V = s };
+
+    public static RegState Pointer(RegType type, int off = 0) => new() { Type = type, Off = off, V = Scalar.Const(0) };
+
+    public readonly bool IsInit => Type != RegType.NotInit;
+
+    public readonly bool IsPointer => Type is not (RegType.NotInit or RegType.Scalar);
+
+    public readonly bool IsScalar => Type == RegType.Scalar;
+
+    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
+
+    public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
+
+    public readonly bool HasConstOffset => V.IsConst;
+
+    public readonly string Format(IReadOnlyList<MapDefinition> maps)
+    {
+        var map = Map;
+        var v = V;
+        string MapDesc() => map >= 0 && map < maps.Count ? $"ks={maps[map].KeySize},vs={maps[map].ValueSize}" : "";
+        string Var() => v.IsConst ? (v.ConstValue == 0 ? "" : $",var={(long)v.ConstValue}") : $",{v.Format()}";
+        return Type switch
+        {
+            RegType.NotInit => "!read_ok",
+            RegType.Scalar => V.IsConst ? ((long)V.ConstValue).ToString(System.Globalization.CultureInfo.InvariantCulture) : $"scalar({V.Format()})",
+            RegType.Ctx => Off == 0 && V.IsZero ? "ctx()" : $"ctx(off={Off}{Var()})",
+            RegType.Stack => V.IsZero ? $"fp{Off}" : $"fp(off={Off}{Var()})",
+            RegType.MapValue => $"map_value({MapDesc()}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
+            RegType.MapValueOrNull => $"map_value_or_null(id={Id},{MapDesc()})",
+            RegType.MapPtr => $"map_ptr({MapDesc()})",
+            RegType.Packet => $"pkt(off={Off},r={Range}{Var()})",
+            RegType.PacketMeta => $"pkt_meta(off={Off},r={Range}{Var()})",
+            RegType.PacketEnd => "pkt_end()",
+            RegType.Mem => $"mem(sz={Range}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
+            RegType.MemOrNull => $"mem_or_null(id={Id},sz={Range})",
+            RegType.SockCommonOrNull => "sock_common_or_null()",
+            _ => Type.ToString(),
+        };
+    }
+
+    /// <summary>The kernel's name of the type in messages ("invalid mem access 'scalar'").</summary>
+    public readonly string TypeName => Type switch
+    {
+        RegType.NotInit => "?",
+        RegType.Scalar => "scalar",
+        RegType.Ctx => "ctx",
+        RegType.Stack => "fp",
+        RegType.MapValue => "map_value",
+        RegType.MapValueOrNull => "map_value_or_null",
+        RegType.MapPtr => "map_ptr",
+        RegType.Packet => "pkt",
+        RegType.PacketMeta => "pkt_meta",
+        RegType.PacketEnd => "pkt_end",
+        RegType.Mem => "mem",
+        RegType.MemOrNull => "mem_or_null",
+        RegType.SockCommonOrNull => "sock_common_or_null",
+        _ => "?",
+    };
+}
+
+/// <summary>What one stack byte holds.</summary>
+internal enum SlotType : byte
+{
+    Invalid,
+    Misc,
+    Zero,
+    Spill,
+}
+
+/// <summary>One call frame: registers and a 512-byte stack.</summary>
+internal sealed class Frame
+{
+    public const int StackSize = 512;
+    public const int Slots = StackSize / 8;
+
+    public readonly RegState[] Regs = new RegState[11];
+    /// <summary>Byte types; index 0 is fp-512, index 511 is fp-1.</summary>
+    public readonly SlotType[] Bytes = new SlotType[StackSize];
+    /// <summary>Spilled registers per 8-byte slot (index 0 is fp-512), allocated on first spill.</summary>
+    public RegState[]? Spills;
+    public int CallSite = -1;
+    public int Subprog;
+
+    public Frame Clone()
+    {
+        var f = new Frame { CallSite = CallSite, Subprog = Subprog };
+        Regs.AsSpan().CopyTo(f.Regs);
+        Bytes.AsSpan().CopyTo(f.Bytes);
+        if (Spills is not null) f.Spills = (RegState[])Spills.Clone();
+        return f;
+    }
+
+    public ref RegState Spill(int slot)
+    {
+        Spills ??= new RegState[Slots];
+        return ref Spills[slot];
+    }
+}
+
+/// <summary>A branch decision on the current path (a persistent list shared between forks).</summary>
+internal sealed record PathNode(int From, int To, PathNode? Prev, int Length);
+
+/// <summary>The whole abstract machine state on one path.</summary>
+internal sealed class VState
+{
+    public Frame[] Frames = new Frame[8];
+    public int CurFrame;
+    public int Insn;
+    /// <summary>Acquired references not yet released: (id, acquiring instruction).</summary>
+    public List<(int Id, int Insn)>? Refs;
+    public PathNode? Path;
+    public Checkpoint? Parent;
+
+    public Frame Cur => Frames[CurFrame];
+
+    public VState Clone()
+    {
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent };
+        for (var i = 0; i <= CurFrame; i++) s.Frames[i] = Frames[i].Clone();
+        if (Refs is { Count: > 0 }) s.Refs = new List<(int, int)>(Refs);
+        return s;
+    }
+}
+
+/// <summary>A state stored at a prune point, with the count of paths still being explored below it.</summary>
+internal sealed class Checkpoint(VState state, Checkpoint? parent)
+{
+    public readonly VState State = state;
+    public readonly Checkpoint? Parent = parent;
+    public int Branches = 1;
+}
+
+internal static class RegStateExtensions
+{
+    public static bool IsZero(this in RegState r) => r.Type == RegType.Scalar && r.V.IsZero;
+}

@@ -1,0 +1,277 @@
+namespace Bpf.Verifier.Internal;
+
+/// <summary>
+/// The whole-program checks that need no abstract state: opcodes, wide loads and their map references,
+/// subprogram boundaries, jump ranges, the control-flow graph (unreachable code, back-edges), and the
+/// prune points the simulation stores states at.
+/// </summary>
+internal sealed class Structure
+{
+    public required Instruction[] Program { get; init; }
+    /// <summary>Sorted start indexes of the subprograms (0 first).</summary>
+    public required int[] SubprogStarts { get; init; }
+    /// <summary>For each slot, the subprogram it belongs to.</summary>
+    public required int[] SubprogOf { get; init; }
+    /// <summary>For each lddw first slot referring to a map: the map index; else -1.</summary>
+    public required int[] MapOfInsn { get; init; }
+    public required bool[] PrunePoint { get; init; }
+    /// <summary>Local call sites per subprogram: (call insn, callee subprog).</summary>
+    public required List<(int Insn, int Callee)>[] Calls { get; init; }
+
+    public int SubprogIndex(int start) => Array.BinarySearch(SubprogStarts, start);
+
+    public static Structure Build(Instruction[] p, VerifierOptions o)
+    {
+        var n = p.Length;
+        if (n == 0) throw new VerifyFailure(VerifierErrorCode.EmptyProgram, -1, "program has no instructions");
+        var limit = o.EffectiveMaxInstructions;
+        if (n > limit)
+        {
+            throw new VerifyFailure(VerifierErrorCode.ProgramTooLarge, -1, $"program has {n} instructions; the limit is {limit}");
+        }
+
+        var mapOf = new int[n];
+        Array.Fill(mapOf, -1);
+        var second = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            if (!InstructionSet.IsKnownOpcode(insn.Opcode) || insn.Opcode == Opcodes.CallX)
+            {
+                throw new VerifyFailure(VerifierErrorCode.UnknownOpcode, i, $"unknown opcode {insn.Opcode:x2}");
+            }
+            if (insn.Class == OpClass.Ldx && insn.Imm != 0)
+            {
+                throw new VerifyFailure(VerifierErrorCode.ReservedField, i, "BPF_LDX uses reserved fields");
+            }
+            if (!insn.IsWide) continue;
+            if (i + 1 >= n)
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+            }
+            var next = p[i + 1];
+            if (next.Opcode != 0 || next.DstRaw != 0 || next.SrcRaw != 0 || next.Offset != 0 || insn.Offset != 0)
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+            }
+            mapOf[i] = ResolveMap(insn, next, i, o);
+            second[i + 1] = true;
+            i++;
+        }
+
+        // Subprograms start at 0 and at every local call target.
+        var starts = new SortedSet<int> { 0 };
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            if (second[i] || insn.Opcode != Opcodes.Call) continue;
+            if (insn.SrcRaw == (byte)CallKind.Local)
+            {
+                var target = (long)i + insn.Imm + 1;
+                if (target < 0 || target >= n)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i, "call to invalid destination");
+                }
+                if (o.Privilege == PrivilegeMode.Unprivileged)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i,
+                        "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
+                }
+                starts.Add((int)target);
+            }
+            else if (insn.SrcRaw == (byte)CallKind.Kfunc)
+            {
+                throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "kernel function calls (kfuncs) need kernel BTF; not modelled");
+            }
+        }
+        var startArr = starts.ToArray();
+        var subOf = new int[n];
+        for (int s = 0, i = 0; i < n; i++)
+        {
+            while (s + 1 < startArr.Length && startArr[s + 1] <= i) s++;
+            subOf[i] = s;
+        }
+
+        var prune = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            if (second[i]) continue;
+            if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32)) continue;
+            var op = insn.JumpOp;
+            if (op == JumpOp.Exit) continue;
+            if (op == JumpOp.Call)
+            {
+                if (i + 1 < n) prune[i + 1] = true;
+                continue;
+            }
+            var target = op == JumpOp.Ja && insn.Class == OpClass.Jmp32 ? (long)i + insn.Imm + 1 : (long)i + insn.Offset + 1;
+            var sub = subOf[i];
+            var end = sub + 1 < startArr.Length ? startArr[sub + 1] : n;
+            if (target < startArr[sub] || target >= end)
+            {
+                throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, i, $"jump out of range from insn {i} to {target}");
+            }
+            prune[target] = true;
+            if (op != JumpOp.Ja) prune[i] = true;
+        }
+        for (var s = 0; s < startArr.Length; s++)
+        {
+            var last = (s + 1 < startArr.Length ? startArr[s + 1] : n) - 1;
+            var code = p[last].Opcode;
+            if (second[last] || (code != Opcodes.Exit && code != Opcodes.Ja && code != Opcodes.Ja32))
+            {
+                throw new VerifyFailure(VerifierErrorCode.FallsOffEnd, last, "last insn is not an exit or jmp");
+            }
+        }
+
+        var calls = new List<(int, int)>[startArr.Length];
+        for (var s = 0; s < calls.Length; s++) calls[s] = [];
+        CheckCfg(p, o, second, startArr, subOf, calls);
+
+        return new Structure
+        {
+            Program = p, SubprogStarts = startArr, SubprogOf = subOf, MapOfInsn = mapOf, PrunePoint = prune, Calls = calls,
+        };
+    }
+
+    private static int ResolveMap(Instruction insn, Instruction next, int i, VerifierOptions o)
+    {
+        switch ((PseudoSource)insn.SrcRaw)
+        {
+            case PseudoSource.None:
+                return -1;
+            case PseudoSource.MapFd:
+            case PseudoSource.MapValue:
+            {
+                var index = -1;
+                for (var m = 0; m < o.Maps.Count; m++)
+                {
+                    if (o.Maps[m].Fd == insn.Imm) { index = m; break; }
+                }
+                if (index < 0) throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, $"fd {insn.Imm} is not pointing to valid bpf_map");
+                CheckDirectValue(insn, next, i, o.Maps[index]);
+                return index;
+            }
+            case PseudoSource.MapIndex:
+            case PseudoSource.MapIndexValue:
+                if ((uint)insn.Imm >= (uint)o.Maps.Count)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, $"map index {insn.Imm} is not a declared map");
+                }
+                CheckDirectValue(insn, next, i, o.Maps[insn.Imm]);
+                return insn.Imm;
+            default:
+                throw new VerifyFailure(VerifierErrorCode.NotSupported, i,
+                    $"lddw with pseudo source {insn.SrcRaw} (BTF ids, function pointers) is not modelled");
+        }
+    }
+
+    private static void CheckDirectValue(Instruction insn, Instruction next, int i, MapDefinition map)
+    {
+        var wantsValue = (PseudoSource)insn.SrcRaw is PseudoSource.MapValue or PseudoSource.MapIndexValue;
+        if (!wantsValue)
+        {
+            if (next.Imm != 0) throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "unrecognized bpf_ld_imm64 insn");
+            return;
+        }
+        if (map.Type != MapType.Array || map.MaxEntries != 1)
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "direct value access on map type not supported");
+        }
+        if ((uint)next.Imm >= (uint)map.ValueSize)
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i,
+                $"invalid access to map value pointer, value_size={map.ValueSize} off={(uint)next.Imm}");
+        }
+    }
+
+    /// <summary>Depth-first walk of the control-flow graph: finds back-edges, jumps into lddw and unreachable slots.</summary>
+    private static void CheckCfg(Instruction[] p, VerifierOptions o, bool[] second, int[] starts, int[] subOf, List<(int, int)>[] calls)
+    {
+        var n = p.Length;
+        // 0 = unvisited, 1 = on the DFS stack, 2 = done.
+        var color = new byte[n];
+        var stack = new Stack<(int Insn, int Edge)>();
+        color[0] = 1;
+        stack.Push((0, 0));
+        Span<int> succ = stackalloc int[2];
+        while (stack.Count > 0)
+        {
+            var (t, edge) = stack.Pop();
+            var count = Successors(p, t, succ, calls, subOf, starts);
+            if (edge < count)
+            {
+                stack.Push((t, edge + 1));
+                var w = succ[edge];
+                if (w < 0 || w >= n)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, t, $"jump out of range from insn {t} to {w}");
+                }
+                if (second[w])
+                {
+                    throw new VerifyFailure(VerifierErrorCode.JumpIntoWideLoad, t, $"jump into the middle of ldimm64 insn {w - 1}");
+                }
+                if (color[w] == 0)
+                {
+                    color[w] = 1;
+                    stack.Push((w, 0));
+                }
+                else if (color[w] == 1 && o.Privilege == PrivilegeMode.Unprivileged)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.BackEdge, t, $"back-edge from insn {t} to {w}");
+                }
+            }
+            else
+            {
+                color[t] = 2;
+            }
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (color[i] == 0 && !second[i])
+            {
+                throw new VerifyFailure(VerifierErrorCode.UnreachableInstruction, i, $"unreachable insn {i}");
+            }
+        }
+    }
+
+    private static int Successors(Instruction[] p, int t, Span<int> succ, List<(int, int)>[] calls, int[] subOf, int[] starts)
+    {
+        var insn = p[t];
+        if (insn.IsWide)
+        {
+            succ[0] = t + 2;
+            return 1;
+        }
+        if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32))
+        {
+            succ[0] = t + 1;
+            return 1;
+        }
+        switch (insn.JumpOp)
+        {
+            case JumpOp.Exit:
+                return 0;
+            case JumpOp.Call:
+                succ[0] = t + 1;
+                if (insn.SrcRaw == (byte)CallKind.Local)
+                {
+                    var target = t + insn.Imm + 1;
+                    var callee = Array.BinarySearch(starts, target);
+                    var list = calls[subOf[t]];
+                    if (!list.Contains((t, callee))) list.Add((t, callee));
+                    succ[1] = target;
+                    return 2;
+                }
+                return 1;
+            case JumpOp.Ja:
+                succ[0] = insn.Class == OpClass.Jmp32 ? t + insn.Imm + 1 : t + insn.Offset + 1;
+                return 1;
+            default:
+                succ[0] = t + 1;
+                succ[1] = t + insn.Offset + 1;
+                return 2;
+        }
+    }
+}
