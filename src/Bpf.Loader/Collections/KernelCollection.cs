@@ -40,6 +40,9 @@ public sealed class KernelCollection : IBpfCollection
     /// <summary>Always <see cref="Engines.Engine.Kernel"/>.</summary>
     public Engine Engine => Engine.Kernel;
 
+    /// <summary>Why the kernel engine: set by <see cref="BpfEngine.Open"/>; "loaded into the kernel" otherwise.</summary>
+    public string EngineReason { get; internal set; } = "loaded into the kernel";
+
     /// <summary>The object the collection was loaded from.</summary>
     public ObjectSpec Spec { get; }
 
