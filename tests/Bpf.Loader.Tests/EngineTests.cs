@@ -61,6 +61,7 @@ public sealed class EngineTests
     [InlineData("legacy_maps")]
     public void SameUserCode_KernelAndInterpreter_ObserveTheSame(string obj)
     {
+        Kernel.Require();
         using var kernel = BpfEngine.Open(Corpus(obj), EngineChoice.Kernel);
         using var interp = BpfEngine.Open(Corpus(obj), EngineChoice.Interpreter);
         Assert.Equal(Engine.Kernel, kernel.Engine);
@@ -85,6 +86,7 @@ public sealed class EngineTests
     [KernelFact]
     public void Auto_WhereTheKernelWorks_UsesTheKernelAndSaysSo()
     {
+        Kernel.Require();
         using var c = BpfEngine.Open(Corpus("globals"));
         Assert.Equal(Engine.Kernel, c.Engine);
         Assert.Contains("auto", c.EngineReason);
@@ -138,6 +140,7 @@ public sealed class EngineTests
     [KernelFact]
     public void TypedAccess_WrongSizes_IsAClearError_OnBothEngines()
     {
+        Kernel.Require();
         using var k = BpfEngine.Open(Corpus("legacy_maps"), EngineChoice.Kernel);
         using var i = BpfEngine.Open(Corpus("legacy_maps"), EngineChoice.Interpreter);
         foreach (var c in new[] { k, i })
