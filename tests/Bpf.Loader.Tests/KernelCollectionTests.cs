@@ -128,6 +128,24 @@ public sealed class KernelCollectionTests : KernelTest
     }
 
     [KernelFact]
+    public void Variables_DataIsLiveMemory_RodataIsReadOnly()
+    {
+        using var c = KernelCollection.Load(Corpus("globals"));
+        var packet = ProgramTests.MakePacket(64);
+        BinaryPrimitives.WriteUInt64LittleEndian(c.Variable("packets_seen"), 100);
+        c.Run("use_globals", packet);
+        // The program's increment and its write of last_len are visible through the same mapping.
+        Assert.Equal(101ul, BinaryPrimitives.ReadUInt64LittleEndian(c.Variable("packets_seen")));
+        Assert.Equal(50, BinaryPrimitives.ReadInt32LittleEndian(c.Variable("last_len")));
+        Assert.Equal(3u + (uint)'e', BinaryPrimitives.ReadUInt32LittleEndian(c.Variable("custom_counter"))); // .data.counters += greeting[1]
+        var ex = Assert.Throws<InvalidOperationException>(() => c.Variable("filter_port"));
+        Assert.Contains("frozen", ex.Message);
+        Assert.Equal(443u, BinaryPrimitives.ReadUInt32LittleEndian(c.ReadVariable("filter_port")));
+        Assert.Equal("hello\0\0\0"u8.ToArray(), c.ReadVariable("greeting"));
+        Assert.Throws<KeyNotFoundException>(() => c.Variable("nope"));
+    }
+
+    [KernelFact]
     public void ProgramArray_InitialValuesPresent_TailCallTaken()
     {
         using var c = KernelCollection.Load(Corpus("prog_array"));
@@ -241,6 +259,42 @@ public sealed class KernelCollectionTests : KernelTest
         var ex = Assert.Throws<VerifierException>(() => KernelCollection.Load(Corpus("bpf2bpf"), new KernelCollectionOptions { LoadBtf = false }));
         Assert.Equal("tc_sum", ex.ProgramName);
         Assert.Contains("missing btf func_info", ex.Message);
+    }
+
+    [KernelFact]
+    public void SanitizedBtf_HasNoNewerKinds_AndTheKernelTakesIt_WithLineInfo()
+    {
+        foreach (var name in new[] { "bpf2bpf", "globals", "map_in_map", "tracepoint" })
+        {
+            var spec = Corpus(name);
+            var blob = new BtfEncoder(spec.Btf!, sanitize: true).Encode();
+            var back = Bpf.Btf.BtfSpec.Parse(blob);
+            Assert.Equal(spec.Btf!.Types.Count, back.Types.Count); // ids unchanged
+            Assert.DoesNotContain(back.Types, t => t.Kind is Bpf.Btf.BtfKind.DeclTag or Bpf.Btf.BtfKind.TypeTag or Bpf.Btf.BtfKind.Enum64 or Bpf.Btf.BtfKind.Float);
+            Assert.DoesNotContain(back.Types, t => t is Bpf.Btf.BtfFunc { Linkage: Bpf.Btf.BtfLinkage.Global });
+            using var c = KernelCollection.Load(spec, new KernelCollectionOptions { SanitizeBtf = true });
+            Assert.True(c.HasBtf);
+            Assert.Contains(c.Diagnostics, d => d.Contains("sanitised"));
+        }
+        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { SanitizeBtf = true }));
+        Assert.Contains("@ rejected.c:8", ex.Log);
+    }
+
+    [KernelFact]
+    public void EncodedBtf_RoundTripsEveryType()
+    {
+        foreach (var name in new[] { "bpf2bpf", "globals", "map_in_map", "prog_array", "tracepoint", "xdp_filter" })
+        {
+            var spec = Corpus(name);
+            var back = Bpf.Btf.BtfSpec.Parse(new BtfEncoder(spec.Btf!).Encode());
+            Assert.Equal(spec.Btf!.Types.Count, back.Types.Count);
+            for (int i = 0; i < back.Types.Count; i++)
+            {
+                Assert.Equal(spec.Btf.Types[i].Kind, back.Types[i].Kind);
+                Assert.Equal(spec.Btf.Types[i].Name, back.Types[i].Name);
+                Assert.Equal(spec.Btf.Types[i].ToString(), back.Types[i].ToString());
+            }
+        }
     }
 
     [KernelFact]

@@ -101,6 +101,9 @@ public interface IBpfCollection : IDisposable
     /// <summary>The engine holding the maps and programs.</summary>
     Engine Engine { get; }
 
+    /// <summary>Why this engine: asked for explicitly, or (for <see cref="EngineChoice.Auto"/>) why the kernel was or was not usable.</summary>
+    string EngineReason { get; }
+
     /// <summary>The maps by name.</summary>
     IReadOnlyDictionary<string, IBpfMap> Maps { get; }
 

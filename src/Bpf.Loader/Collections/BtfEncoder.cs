@@ -17,9 +17,16 @@ internal sealed class BtfEncoder
     private readonly MemoryStream _strings = new();
     private readonly Dictionary<string, uint> _offsets = new(StringComparer.Ordinal);
 
-    internal BtfEncoder(BtfSpec btf)
+    private readonly bool _sanitize;
+
+    /// <param name="btf">The object's BTF.</param>
+    /// <param name="sanitize">Rewrite the kinds older kernels reject into ones they accept, as libbpf does: decl tags
+    /// become 1-byte ints, type tags const, 64-bit enums and floats empty unions/structs of the same size, global
+    /// functions static. Type ids do not change, so map types and func_info stay valid.</param>
+    internal BtfEncoder(BtfSpec btf, bool sanitize = false)
     {
         _btf = btf;
+        _sanitize = sanitize;
         var raw = btf.Strings;
         _strings.Write(raw);
         if (raw.Length == 0 || raw[0] != 0)
@@ -101,6 +108,38 @@ internal sealed class BtfEncoder
         for (int id = 1; id < _btf.Types.Count; id++)
         {
             var t = _btf.Types[id];
+            if (_sanitize)
+            {
+                switch (t)
+                {
+                    case BtfDeclTag:
+                        U32(0);
+                        U32((uint)BtfKind.Int << 24);
+                        U32(1);
+                        U32(8); // 8 bits, unsigned
+                        continue;
+                    case BtfTypeTag tt:
+                        U32(0);
+                        U32((uint)BtfKind.Const << 24);
+                        U32(tt.TargetId);
+                        continue;
+                    case BtfEnum e when e.Kind == BtfKind.Enum64:
+                        U32(String(e.Name));
+                        U32((uint)BtfKind.Union << 24);
+                        U32(e.Size);
+                        continue;
+                    case BtfFloat f:
+                        U32(String(f.Name));
+                        U32((uint)BtfKind.Struct << 24);
+                        U32(f.Size);
+                        continue;
+                    case BtfFunc fn when fn.Linkage == BtfLinkage.Global:
+                        U32(String(fn.Name));
+                        U32((uint)BtfKind.Func << 24 | (uint)BtfLinkage.Static);
+                        U32(fn.TargetId);
+                        continue;
+                }
+            }
             switch (t)
             {
                 case BtfInt i:

@@ -21,6 +21,7 @@ public sealed class KernelCollection : IBpfCollection
     private readonly BpfFd? _btf;
     private readonly IReadOnlyDictionary<string, IBpfMap> _mapView;
     private readonly IReadOnlyDictionary<string, IBpfProgram> _programView;
+    private readonly Dictionary<string, BpfMapMemory> _memory = new(StringComparer.Ordinal);
     private bool _disposed;
 
     private KernelCollection(ObjectSpec spec, Dictionary<string, BpfMap> maps, Dictionary<string, BpfProgram> programs,
@@ -39,6 +40,9 @@ public sealed class KernelCollection : IBpfCollection
 
     /// <summary>Always <see cref="Engines.Engine.Kernel"/>.</summary>
     public Engine Engine => Engine.Kernel;
+
+    /// <summary>Why the kernel engine: set by <see cref="BpfEngine.Open"/>; "loaded into the kernel" otherwise.</summary>
+    public string EngineReason { get; internal set; } = "loaded into the kernel";
 
     /// <summary>The object the collection was loaded from.</summary>
     public ObjectSpec Spec { get; }
@@ -82,6 +86,54 @@ public sealed class KernelCollection : IBpfCollection
     /// <summary>Runs a program by name once with BPF_PROG_TEST_RUN.</summary>
     public BpfRunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
 
+    /// <summary>
+    /// The live bytes of a global variable in a writable data section (.data, .bss, .data.*): a view of the map's
+    /// memory (mmap), so writes are seen by the programs' next runs and the programs' writes are seen here at once.
+    /// Valid until the collection is disposed.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such variable.</exception>
+    /// <exception cref="InvalidOperationException">The variable is in a read-only section (.rodata*), which is frozen
+    /// once loaded: set it on the <see cref="ObjectSpec"/> before loading, read it with <see cref="ReadVariable"/>.</exception>
+    public Span<byte> Variable(string name)
+    {
+        var v = FindVariable(name);
+        if (v.Map.IsReadOnly)
+            throw new InvalidOperationException($"variable '{name}' is in {v.SectionName}, which is frozen after loading; set it on the ObjectSpec before loading (VariableSpec.Set) and read it with ReadVariable");
+        return MemoryOf(v.SectionName).Span.Slice((int)v.Offset, (int)v.Size);
+    }
+
+    /// <summary>A copy of a global variable's current bytes (any data section, .rodata included).</summary>
+    /// <exception cref="KeyNotFoundException">No such variable.</exception>
+    public byte[] ReadVariable(string name)
+    {
+        var v = FindVariable(name);
+        var value = new byte[Map(v.SectionName).ValueSize];
+        Map(v.SectionName).Lookup(new byte[4], value);
+        return value.AsSpan((int)v.Offset, (int)v.Size).ToArray();
+    }
+
+    private VariableSpec FindVariable(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var v = Spec.Variable(name);
+        if (v is null || !_maps.ContainsKey(v.SectionName))
+            throw new KeyNotFoundException($"no global variable '{name}' (variables: {string.Join(", ", Spec.Variables.Select(x => x.Name).Order(StringComparer.Ordinal))})");
+        return v;
+    }
+
+    private BpfMapMemory MemoryOf(string section)
+    {
+        lock (_memory)
+        {
+            if (!_memory.TryGetValue(section, out var mem))
+            {
+                mem = Map(section).MapMemory(writable: true);
+                _memory[section] = mem;
+            }
+            return mem;
+        }
+    }
+
     /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, KernelCollectionOptions?)"/>).</summary>
     public static KernelCollection LoadFile(string path, KernelCollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
 
@@ -110,17 +162,28 @@ public sealed class KernelCollection : IBpfCollection
             else if (!options.LoadBtf) btfDiagnostic = "BTF loading was turned off (KernelCollectionOptions.LoadBtf)";
             else
             {
-                try
+                string? firstError = null;
+                foreach (bool sanitize in options.SanitizeBtf ? new[] { true } : [false, true])
                 {
-                    var encoder = new BtfEncoder(spec.Btf);
-                    foreach (var p in spec.Programs) lineInfos[p] = encoder.LineInfo(p);
-                    btf = BtfLoad.Load(encoder.Encode());
+                    try
+                    {
+                        var encoder = new BtfEncoder(spec.Btf, sanitize);
+                        lineInfos.Clear();
+                        foreach (var p in spec.Programs) lineInfos[p] = encoder.LineInfo(p);
+                        btf = BtfLoad.Load(encoder.Encode());
+                        if (sanitize) diagnostics.Add("the object's BTF was loaded sanitised (tags, 64-bit enums, floats and global function linkage rewritten)" +
+                            (firstError is null ? "" : " after the kernel refused it as is: " + firstError));
+                        break;
+                    }
+                    catch (Exception e) when (e is BpfSyscallException or NotSupportedException)
+                    {
+                        firstError ??= e.Message;
+                    }
                 }
-                catch (Exception e) when (e is BpfSyscallException or NotSupportedException)
+                if (btf is null)
                 {
                     // libbpf does the same: a kernel that refuses the object's BTF still gets the programs, without it.
-                    btfDiagnostic = "the kernel refused the object's BTF, loaded without it: " + e.Message;
-                    btf = null;
+                    btfDiagnostic = "the kernel refused the object's BTF (also sanitised), loaded without it: " + firstError;
                 }
             }
 
@@ -382,6 +445,11 @@ public sealed class KernelCollection : IBpfCollection
     {
         if (_disposed) return;
         _disposed = true;
+        lock (_memory)
+        {
+            foreach (var m in _memory.Values) m.Dispose();
+            _memory.Clear();
+        }
         foreach (var p in _programs.Values) p.Dispose();
         foreach (var m in _maps.Values) m.Dispose();
         _btf?.Dispose();

@@ -13,6 +13,10 @@ public sealed record KernelCollectionOptions
     /// kernel refuses it the collection loads without BTF and says why in <see cref="KernelCollection.BtfDiagnostic"/>.</summary>
     public bool LoadBtf { get; init; } = true;
 
+    /// <summary>Load the object's BTF sanitised from the start (normally only a retry after the kernel refuses it).
+    /// For kernels known to lack decl/type tags, 64-bit enums, floats or global functions in BTF.</summary>
+    public bool SanitizeBtf { get; init; }
+
     /// <summary>Verifier log wanted on success (failures always carry the log).</summary>
     public VerifierLogLevel LogLevel { get; init; }
 
