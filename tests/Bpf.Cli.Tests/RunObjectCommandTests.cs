@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Bpf.Cli;
-using Bpf.Cli.Commands;
 using Bpf.Tests;
 
 namespace Bpf.Cli.Tests;
@@ -13,23 +12,8 @@ public class RunObjectCommandTests
     // Ethernet + IPv4 (src 10.0.0.1) header.
     private const string Packet = "000000000000 020000000002 0800 4500003200000000401100000a0000010a000002";
 
-    private static CliRunner.Output Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var cli = new CliContext(new StringReader(""), stdout, stderr, () => new MemoryStream());
-        int code;
-        try
-        {
-            code = RunObjectCommand.Run(args, cli);
-        }
-        catch (CliUsageException e)
-        {
-            stderr.WriteLine(e.Message);
-            code = ExitCodes.Usage;
-        }
-        return new CliRunner.Output(code, stdout.ToString(), stderr.ToString(), []);
-    }
+    /// <summary>Through the dispatcher: <c>bpfnet run X.o</c> must reach the object runner.</summary>
+    private static CliRunner.Output Run(params string[] args) => CliRunner.Run(["run", .. args]);
 
     [Fact]
     public void Prints_r0_the_packet_and_the_maps()

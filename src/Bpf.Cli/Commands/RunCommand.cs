@@ -9,10 +9,17 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "bpfnet run FILE [--dialect conformance|llvm] [--mem HEX | --mem-file F] [--repeat N] [--json]";
+    public const string Usage = "bpfnet run FILE [--dialect conformance|llvm] [--mem HEX | --mem-file F] [--repeat N] [--json]\n"
+        + "       " + RunObjectCommand.Usage;
 
     public static int Run(IReadOnlyList<string> args, CliContext cli)
     {
+        // A compiled object has programs, maps and contexts: that is the runtime's job, not a bare program run.
+        if (args.Contains("--program") || args.Any(x => !x.StartsWith('-') && IsElfObject(x)))
+        {
+            return RunObjectCommand.Run(args, cli);
+        }
+
         var a = CliArgs.Parse(args, ["--dialect", "--mem", "--mem-file", "--repeat"], ["--json"]);
         var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
         var memory = ReadMemory(a) ?? input.Memory ?? [];
@@ -87,6 +94,20 @@ internal static class RunCommand
             return ExitCodes.Failed;
         }
         return ExitCodes.Ok;
+    }
+
+    private static bool IsElfObject(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            Span<byte> magic = stackalloc byte[4];
+            return file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("\u007fELF"u8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false; // ProgramInput.Load reports the unreadable file with its reason.
+        }
     }
 
     private static byte[]? ReadMemory(CliArgs a)

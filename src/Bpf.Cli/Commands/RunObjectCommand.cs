@@ -137,11 +137,8 @@ internal static class RunObjectCommand
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static Outcome RunInKernel(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
     {
-        using var loaded = new KernelObjectLoader(spec);
-        if (!loaded.Programs.TryGetValue(programSpec.Name, out var program))
-        {
-            return new Outcome("kernel", 0, [], null, null, [], loaded.Rejected.GetValueOrDefault(programSpec.Name, "not loaded"));
-        }
+        using var loaded = KernelCollection.Load(spec);
+        var program = loaded.Program(programSpec.Name);
         byte[] context = ContextLayoutKind(programSpec.Type) switch
         {
             ContextKind.Xdp => XdpContextIn(data.Length),
@@ -259,92 +256,4 @@ internal static class RunObjectCommand
         }
     }
 
-    /// <summary>Loads an object into the kernel: maps (global data written), programs relocated and loaded,
-    /// program arrays and map-in-map slots filled.</summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private sealed class KernelObjectLoader : IDisposable
-    {
-        private readonly List<IDisposable> _owned = [];
-
-        public Dictionary<string, BpfMap> Maps { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, BpfProgram> Programs { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
-
-        public KernelObjectLoader(ObjectSpec spec)
-        {
-            try
-            {
-                foreach (var m in spec.Maps)
-                {
-                    if (m.Source == MapSource.InnerMap || (m.Source == MapSource.GlobalData && m.ValueSize == 0)) continue;
-                    var map = Create(m);
-                    Maps[m.Name] = map;
-                    if (m.Source == MapSource.GlobalData) map.Update(BitConverter.GetBytes(0u), m.Contents);
-                }
-                foreach (var p in spec.Programs)
-                {
-                    if (p.References.Any(r => r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue)))
-                    {
-                        Rejected[p.Name] = "references kernel BTF symbols, which this command does not resolve";
-                        continue;
-                    }
-                    try
-                    {
-                        var program = BpfProgram.Load((Bpf.ProgramType)(uint)p.Type, p.Instructions, p.License, new LoadOptions
-                        {
-                            Name = p.Name,
-                            MapRelocations = p.References.Select(r => new MapRelocation(r.InstructionIndex, Maps[r.Name], r.Kind == ReferenceKind.MapValue, (uint)r.Offset)).ToList(),
-                            ExpectedAttachType = p.AttachType is { } at ? (Bpf.AttachType)(uint)at : null,
-                            ProgramFlags = p.Flags.HasFlag(ProgramFlags.XdpFrags) ? 32u : 0,
-                        });
-                        _owned.Add(program);
-                        Programs[p.Name] = program;
-                    }
-                    catch (VerifierException e)
-                    {
-                        Rejected[p.Name] = e.Message;
-                    }
-                }
-                foreach (var m in spec.Maps)
-                {
-                    if (!Maps.TryGetValue(m.Name, out var map)) continue;
-                    foreach (var initial in m.InitialValues)
-                    {
-                        int? fd = m.Type == Bpf.MapType.ProgArray
-                            ? (Programs.TryGetValue(initial.Name, out var target) ? target.Fd.Value : null)
-                            : Maps[initial.Name].Fd.Value;
-                        if (fd is { } value) map.Update(BitConverter.GetBytes(initial.Index), BitConverter.GetBytes(value));
-                    }
-                }
-            }
-            catch
-            {
-                Dispose();
-                throw;
-            }
-        }
-
-        private BpfMap Create(Bpf.Objects.MapSpec m)
-        {
-            var inner = m.InnerMap is { } template ? Create(template) : null;
-            var map = BpfMap.Create(new Bpf.Loader.MapCreateSpec
-            {
-                Type = (Bpf.MapType)(uint)m.Type,
-                KeySize = m.KeySize,
-                ValueSize = m.ValueSize,
-                MaxEntries = m.MaxEntries,
-                Flags = (Bpf.Loader.MapFlags)m.Flags,
-                Name = m.Name,
-                InnerMap = inner,
-            });
-            _owned.Add(map);
-            return map;
-        }
-
-        public void Dispose()
-        {
-            for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-            _owned.Clear();
-        }
-    }
 }
