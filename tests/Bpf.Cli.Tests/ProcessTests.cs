@@ -23,4 +23,28 @@ public class ProcessTests
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
         Assert.Equal("0x3", stdout.Trim());
     }
+
+    /// <summary>The README's first quickstart command: the sample must run to the end with both engines agreeing.
+    /// The solution build (which <c>dotnet test BpfNet.sln</c> runs first) builds the sample.</summary>
+    [Fact]
+    public void QuickstartSample_RunsAndBothEnginesAgree()
+    {
+        var dll = new[] { "Release", "Debug" }
+            .Select(c => Path.Combine(RepoPaths.Root, "samples", "Bpf.Samples.Quickstart", "bin", c, "net10.0", "Bpf.Samples.Quickstart.dll"))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault();
+        Assert.True(dll is not null, "the quickstart sample is not built: run 'dotnet build BpfNet.sln -c Release'");
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll!);
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "the sample did not finish within 120 s");
+
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result}{stderr.Result}");
+        Assert.Contains("Fluent builder produced identical bytes: True", stdout.Result);
+        Assert.Contains("Both engines agree.", stdout.Result);
+    }
 }
