@@ -27,7 +27,7 @@ public class ProcessTests
     /// <summary>The README's first quickstart command: the sample must run to the end with both engines agreeing.
     /// The solution build (which <c>dotnet test BpfNet.sln</c> runs first) builds the sample.</summary>
     [Fact]
-    public void QuickstartSample_RunsAndBothEnginesAgree()
+    public async Task QuickstartSample_RunsAndBothEnginesAgree()
     {
         var dll = new[] { "Release", "Debug" }
             .Select(c => Path.Combine(RepoPaths.Root, "samples", "Bpf.Samples.Quickstart", "bin", c, "net10.0", "Bpf.Samples.Quickstart.dll"))
@@ -39,12 +39,15 @@ public class ProcessTests
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(dll!);
         using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "the sample did not finish within 120 s");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var stdoutTask = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        var stdout = await stdoutTask;
+        var stderr = await stderrTask;
 
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout.Result}{stderr.Result}");
-        Assert.Contains("Fluent builder produced identical bytes: True", stdout.Result);
-        Assert.Contains("Both engines agree.", stdout.Result);
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
+        Assert.Contains("Fluent builder produced identical bytes: True", stdout);
+        Assert.Contains("Both engines agree.", stdout);
     }
 }
