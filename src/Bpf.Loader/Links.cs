@@ -45,14 +45,45 @@ public sealed unsafe class BpfLink : IBpfAttachment
     /// <inheritdoc/>
     public string Target { get; }
 
-    /// <summary>Attaches an XDP program to the interface with index <paramref name="ifindex"/> (5.9+).</summary>
-    /// <remarks>Only the bpf_link path is implemented; the netlink fallback for kernels before 5.9 is not.</remarks>
-    public static BpfLink AttachXdp(BpfProgram program, int ifindex, XdpFlags flags = XdpFlags.None) =>
-        Create(program, (uint)ifindex, AttachType.Xdp, (uint)flags, $"xdp on ifindex {ifindex}", new Version(5, 9));
+    /// <summary>
+    /// Attaches an XDP program to the interface with index <paramref name="ifindex"/>: as a bpf_link (5.9+), which
+    /// is a <see cref="BpfLink"/>, or over netlink, a <see cref="NetlinkXdpAttachment"/>. With
+    /// <see cref="XdpAttachMethod.Auto"/> netlink is used when BPF_LINK_CREATE answers EINVAL or EOPNOTSUPP (kernels
+    /// before XDP links). Disposing the result detaches the program either way.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">Both ways failed (the netlink error, naming the link error too), or the chosen one did.</exception>
+    public static IBpfAttachment AttachXdp(BpfProgram program, int ifindex, XdpFlags flags = XdpFlags.None, XdpAttachMethod method = XdpAttachMethod.Auto)
+    {
+        if (method == XdpAttachMethod.Netlink) return NetlinkXdpAttachment.Attach(program, ifindex, flags);
+        try
+        {
+            return Create(program, (uint)ifindex, AttachType.Xdp, (uint)flags, $"xdp on ifindex {ifindex}", new Version(5, 9));
+        }
+        catch (BpfSyscallException e) when (method == XdpAttachMethod.Auto && e.Errno is Errno.EINVAL or Errno.EOPNOTSUPP or Errno.ENOTSUPP)
+        {
+            return AttachXdpOverNetlink(program, ifindex, flags, e.Message);
+        }
+        catch (BpfNotSupportedException e) when (method == XdpAttachMethod.Auto)
+        {
+            return AttachXdpOverNetlink(program, ifindex, flags, e.Message);
+        }
+    }
 
-    /// <summary>Attaches an XDP program to the named interface.</summary>
-    public static BpfLink AttachXdp(BpfProgram program, string interfaceName, XdpFlags flags = XdpFlags.None) =>
-        AttachXdp(program, InterfaceIndex(interfaceName), flags);
+    private static NetlinkXdpAttachment AttachXdpOverNetlink(BpfProgram program, int ifindex, XdpFlags flags, string linkError)
+    {
+        try
+        {
+            return NetlinkXdpAttachment.Attach(program, ifindex, flags);
+        }
+        catch (NetlinkException n)
+        {
+            throw new NetlinkException(n.Command, n.Errno, $"{n.Message} (tried after BPF_LINK_CREATE failed: {linkError})", n.ExtendedAckMessage, n.ErrorOffset);
+        }
+    }
+
+    /// <summary>Attaches an XDP program to the named interface (see <see cref="AttachXdp(BpfProgram, int, XdpFlags, XdpAttachMethod)"/>).</summary>
+    public static IBpfAttachment AttachXdp(BpfProgram program, string interfaceName, XdpFlags flags = XdpFlags.None, XdpAttachMethod method = XdpAttachMethod.Auto) =>
+        AttachXdp(program, InterfaceIndex(interfaceName), flags, method);
 
     /// <summary>Attaches a SchedCls program to the interface's tcx ingress or egress hook (6.6+).</summary>
     public static BpfLink AttachTcx(BpfProgram program, int ifindex, bool ingress) =>

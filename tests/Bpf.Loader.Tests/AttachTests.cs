@@ -111,7 +111,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
     }
 
     /// <summary>Counts IPv4 UDP packets to <paramref name="port"/> into slot <paramref name="key"/> of the relocated map.</summary>
-    private static (Instruction[] Insns, int LddwIndex) UdpCounter(short dataOff, short dataEndOff, int l3, ushort port, int key, int ret)
+    internal static (Instruction[] Insns, int LddwIndex) UdpCounter(short dataOff, short dataEndOff, int l3, ushort port, int key, int ret)
     {
         int pass = 21;
         int portLe = (port >> 8) | ((port & 0xff) << 8);
@@ -162,6 +162,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
             int ifindex = BpfLink.InterfaceIndex(va);
             using var xdpLink = BpfLink.AttachXdp(xdp, ifindex);
             using var tcxLink = BpfLink.AttachTcx(tc, ifindex, ingress: true);
+            Assert.IsType<BpfLink>(xdpLink); // this kernel has XDP links: no fallback
             Assert.Contains(va, Sh("ip", $"link show {va}")); // still there
             Assert.Contains("xdp", Sh("ip", $"link show {va}"));
 
@@ -187,7 +188,7 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
         }
     }
 
-    private static void SendFromNamespace(string ns, EndPoint to, int packets)
+    internal static void SendFromNamespace(string ns, EndPoint to, int packets)
     {
         Exception? failure = null;
         // setns changes only the calling thread's namespace; a socket keeps the namespace it was created in.
