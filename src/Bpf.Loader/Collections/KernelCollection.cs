@@ -305,7 +305,8 @@ public sealed class KernelCollection : IBpfCollection
             Type = m.Type,
             KeySize = m.KeySize,
             ValueSize = m.ValueSize,
-            MaxEntries = m.MaxEntries,
+            // A perf event array that leaves max_entries out gets one slot per possible CPU, as libbpf gives it.
+            MaxEntries = m.Type == MapType.PerfEventArray && m.MaxEntries == 0 ? (uint)PossibleCpus.Count : m.MaxEntries,
             Flags = flags,
             Name = m.Name,
             InnerMap = inner,

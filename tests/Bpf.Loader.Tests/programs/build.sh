@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the loader tests' own BPF objects (rejected.o, ringbuf.o) beside their sources.
+# Rebuilds the loader tests' own BPF objects (rejected.o, ringbuf.o, perf_output.o) beside their sources.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 clang=${CLANG:-clang-14}
