@@ -25,8 +25,9 @@ public sealed class KernelCollection : IBpfCollection
     private bool _disposed;
 
     private KernelCollection(ObjectSpec spec, Dictionary<string, BpfMap> maps, Dictionary<string, BpfProgram> programs,
-        BpfFd? btf, string? btfDiagnostic, List<string> diagnostics, List<string> pinned)
+        BpfFd? btf, string? btfDiagnostic, List<string> diagnostics, List<string> pinned, Dictionary<string, Exception> failed)
     {
+        FailedPrograms = failed;
         Spec = spec;
         _maps = maps;
         _programs = programs;
@@ -65,6 +66,10 @@ public sealed class KernelCollection : IBpfCollection
 
     /// <summary>Things the loader did differently from what the object asked, e.g. a map created without BTF.</summary>
     public IReadOnlyList<string> Diagnostics { get; }
+
+    /// <summary>Programs left out under <see cref="KernelCollectionOptions.SkipFailedPrograms"/>, with why (a
+    /// <see cref="VerifierException"/>, a <see cref="NotSupportedException"/>, ...); empty otherwise.</summary>
+    public IReadOnlyDictionary<string, Exception> FailedPrograms { get; }
 
     /// <summary>Paths of maps pinned (or reused from pins) for <see cref="PinType.ByName"/>.</summary>
     public IReadOnlyList<string> PinnedMaps { get; }
@@ -152,6 +157,7 @@ public sealed class KernelCollection : IBpfCollection
         var programs = new Dictionary<string, BpfProgram>(StringComparer.Ordinal);
         var diagnostics = new List<string>();
         var pinned = new List<string>();
+        var failed = new Dictionary<string, Exception>(StringComparer.Ordinal);
         BpfFd? btf = null;
         try
         {
@@ -216,7 +222,17 @@ public sealed class KernelCollection : IBpfCollection
             // 3. Programs.
             foreach (var p in spec.Programs)
             {
-                var prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options);
+                BpfProgram prog;
+                try
+                {
+                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options);
+                }
+                catch (Exception e) when (options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)
+                {
+                    failed[p.Name] = e;
+                    diagnostics.Add($"program '{p.Name}' left out: {e.Message}");
+                    continue;
+                }
                 prog.ObjectName = p.Name;
                 programs[p.Name] = prog;
             }
@@ -229,6 +245,11 @@ public sealed class KernelCollection : IBpfCollection
                 var key = new byte[outer.KeySize];
                 foreach (var v in m.InitialValues)
                 {
+                    if (m.Type == MapType.ProgArray && failed.ContainsKey(v.Name))
+                    {
+                        diagnostics.Add($"program array '{m.Name}' slot {v.Index} left empty: program '{v.Name}' failed to load");
+                        continue;
+                    }
                     uint fd = m.Type == MapType.ProgArray
                         ? (programs.TryGetValue(v.Name, out var target) ? target.Fd.Raw : throw new InvalidOperationException($"program array '{m.Name}' slot {v.Index} names program '{v.Name}', which the collection has not loaded"))
                         : (maps.TryGetValue(v.Name, out var inner) ? inner.Fd.Raw : throw new InvalidOperationException($"map-in-map '{m.Name}' slot {v.Index} names map '{v.Name}', which the collection has not created"));
@@ -253,7 +274,7 @@ public sealed class KernelCollection : IBpfCollection
                 map.Pin(path);
                 pinned.Add(path);
             }
-            return new KernelCollection(spec, maps, programs, btf, btfDiagnostic, diagnostics, pinned);
+            return new KernelCollection(spec, maps, programs, btf, btfDiagnostic, diagnostics, pinned, failed);
         }
         catch
         {

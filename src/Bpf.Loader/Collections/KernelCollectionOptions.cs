@@ -31,4 +31,11 @@ public sealed record KernelCollectionOptions
 
     /// <summary>The BTF CO-RE relocations are resolved against; null means the running kernel's (<see cref="KernelBtf"/>).</summary>
     public BtfSpec? TargetBtf { get; init; }
+
+    /// <summary>
+    /// When true, a program the kernel rejects or the loader cannot load is left out, its error recorded in
+    /// <see cref="KernelCollection.FailedPrograms"/>, instead of failing the whole load; program-array slots naming
+    /// it stay empty. For tools that compare or report per program. Default false: any failure throws.
+    /// </summary>
+    public bool SkipFailedPrograms { get; init; }
 }

@@ -47,6 +47,7 @@ public sealed class PerfEventArrayReader : IDisposable
     private readonly int _wake = -1;
     private byte[] _scratch = new byte[256];
     private int _next;
+    private ulong _pendingTail; // where the tail goes once the record Take returned is released
     private int _disposed;
 
     private sealed class CpuRing
@@ -224,8 +225,6 @@ public sealed class PerfEventArrayReader : IDisposable
         record = default;
         return false;
     }
-
-    private ulong _pendingTail;
 
     /// <summary>
     /// Reads the record at the ring's tail without consuming it: its type and body (for a sample the raw bytes,
