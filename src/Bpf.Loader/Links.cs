@@ -85,10 +85,33 @@ public sealed unsafe class BpfLink : IBpfAttachment
     public static IBpfAttachment AttachXdp(BpfProgram program, string interfaceName, XdpFlags flags = XdpFlags.None, XdpAttachMethod method = XdpAttachMethod.Auto) =>
         AttachXdp(program, InterfaceIndex(interfaceName), flags, method);
 
-    /// <summary>Attaches a SchedCls program to the interface's tcx ingress or egress hook (6.6+).</summary>
-    public static BpfLink AttachTcx(BpfProgram program, int ifindex, bool ingress) =>
-        Create(program, (uint)ifindex, ingress ? AttachType.TcxIngress : AttachType.TcxEgress, 0,
-            $"tcx {(ingress ? "ingress" : "egress")} on ifindex {ifindex}", new Version(6, 6));
+    /// <summary>
+    /// Attaches a SchedCls program to the interface's ingress or egress: as a tcx link (6.6+), a <see cref="BpfLink"/>,
+    /// or over netlink as a direct-action cls_bpf filter on a clsact qdisc, a <see cref="NetlinkTcAttachment"/>
+    /// (priority 1, handle 1). With <see cref="TcAttachMethod.Auto"/> netlink is used when BPF_LINK_CREATE answers
+    /// EINVAL or EOPNOTSUPP (kernels before tcx). Disposing the result detaches the program either way.
+    /// </summary>
+    public static IBpfAttachment AttachTcx(BpfProgram program, int ifindex, bool ingress, TcAttachMethod method = TcAttachMethod.Auto)
+    {
+        if (method == TcAttachMethod.Netlink) return NetlinkTcAttachment.Attach(program, ifindex, ingress);
+        try
+        {
+            return Create(program, (uint)ifindex, ingress ? AttachType.TcxIngress : AttachType.TcxEgress, 0,
+                $"tcx {(ingress ? "ingress" : "egress")} on ifindex {ifindex}", new Version(6, 6));
+        }
+        catch (Exception e) when (method == TcAttachMethod.Auto &&
+            (e is BpfNotSupportedException || (e is BpfSyscallException s && s.Errno is Errno.EINVAL or Errno.EOPNOTSUPP or Errno.ENOTSUPP)))
+        {
+            try
+            {
+                return NetlinkTcAttachment.Attach(program, ifindex, ingress);
+            }
+            catch (NetlinkException n)
+            {
+                throw new NetlinkException(n.Command, n.Errno, $"{n.Message} (tried after BPF_LINK_CREATE failed: {e.Message})", n.ExtendedAckMessage, n.ErrorOffset);
+            }
+        }
+    }
 
     /// <summary>Attaches a cgroup program (e.g. CgroupSkb with <see cref="AttachType.CgroupInetIngress"/>) to a cgroup v2 directory (5.7+).</summary>
     public static BpfLink AttachCgroup(BpfProgram program, string cgroupPath, AttachType attachType)

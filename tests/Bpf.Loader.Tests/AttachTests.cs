@@ -162,7 +162,8 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
             int ifindex = BpfLink.InterfaceIndex(va);
             using var xdpLink = BpfLink.AttachXdp(xdp, ifindex);
             using var tcxLink = BpfLink.AttachTcx(tc, ifindex, ingress: true);
-            Assert.IsType<BpfLink>(xdpLink); // this kernel has XDP links: no fallback
+            Assert.IsType<BpfLink>(xdpLink); // this kernel has XDP and tcx links: no fallback
+            Assert.IsType<BpfLink>(tcxLink);
             Assert.Contains(va, Sh("ip", $"link show {va}")); // still there
             Assert.Contains("xdp", Sh("ip", $"link show {va}"));
 

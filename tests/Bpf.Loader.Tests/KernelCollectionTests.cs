@@ -192,6 +192,17 @@ public sealed class KernelCollectionTests : KernelTest
     }
 
     [KernelFact]
+    public void SkipFailedPrograms_LeavesTheRejectedProgramOut_AndSaysWhy()
+    {
+        using var c = KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { SkipFailedPrograms = true });
+        var error = Assert.IsType<VerifierException>(Assert.Single(c.FailedPrograms).Value);
+        Assert.Equal("unchecked_read", error.ProgramName);
+        Assert.False(c.Programs.ContainsKey("unchecked_read"));
+        Assert.Contains(c.Diagnostics, d => d.StartsWith("program 'unchecked_read' left out", StringComparison.Ordinal));
+        Assert.Throws<KeyNotFoundException>(() => c.Program("unchecked_read"));
+    }
+
+    [KernelFact]
     public void RejectedProgram_WithoutBtf_LogHasNoSourceLines()
     {
         var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { LoadBtf = false }));

@@ -184,6 +184,69 @@ public sealed class NetlinkAttachTests : KernelTest
         }
     }
 
+    private static (BpfMap Counts, BpfProgram Tc) UdpCountingTc()
+    {
+        var counts = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1, Name = "nl_tc_counts" });
+        var (insns, li) = UdpCounter(76, 80, 14, Port, key: 0, ret: 0 /* TC_ACT_OK */);
+        return (counts, BpfProgram.Load(ProgramType.SchedCls, insns, "GPL", new LoadOptions { Name = "nl_tc_count", MapRelocations = [new MapRelocation(li, counts)] }));
+    }
+
+    [KernelFact]
+    public void TcOverNetlink_IngressClsBpf_CountsRealPackets_AndIsDeletedOnDispose()
+    {
+        using var veth = new VethPair();
+        var (counts, tc) = UdpCountingTc();
+        using (counts)
+        using (tc)
+        {
+            var attachment = BpfLink.AttachTcx(tc, veth.HostIndex, ingress: true, TcAttachMethod.Netlink);
+            try
+            {
+                var nl = Assert.IsType<NetlinkTcAttachment>(attachment);
+                Assert.True(nl.CreatedQdisc);
+                Assert.Contains("clsact", Sh("tc", $"qdisc show dev {veth.HostName}"));
+                string filters = Sh("tc", $"filter show dev {veth.HostName} ingress");
+                Assert.Contains("direct-action", filters);
+                Assert.Contains($"id {tc.Id}", filters);
+                Assert.Equal("", Sh("tc", $"filter show dev {veth.HostName} egress").Trim());
+
+                // The same priority and handle again: refused, the first filter stays.
+                var e = Assert.Throws<NetlinkException>(() => NetlinkTcAttachment.Attach(tc, veth.HostIndex, ingress: true));
+                Assert.Equal("EEXIST", e.ErrnoName);
+
+                veth.SendAndReceive(Port, 6);
+                Assert.Equal(6ul, counts.Lookup<uint, ulong>(0));
+            }
+            finally
+            {
+                attachment.Dispose();
+            }
+            Assert.DoesNotContain("bpf", Sh("tc", $"filter show dev {veth.HostName} ingress"));
+            veth.SendAndReceive(Port, 2);
+            Assert.Equal(6ul, counts.Lookup<uint, ulong>(0));
+        }
+    }
+
+    [KernelFact]
+    public void TcOverNetlink_Egress_CountsPacketsLeavingTheHost()
+    {
+        using var veth = new VethPair();
+        var (counts, tc) = UdpCountingTc();
+        using (counts)
+        using (tc)
+        {
+            using (var nl = NetlinkTcAttachment.Attach(tc, veth.HostIndex, ingress: false, priority: 7, handle: 3))
+            {
+                Assert.Contains("pref 7", Sh("tc", $"filter show dev {veth.HostName} egress"));
+                using var tx = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                for (int i = 0; i < 5; i++) tx.SendTo(new byte[8], new IPEndPoint(veth.PeerIp, Port));
+                for (int i = 0; i < 100 && counts.Lookup<uint, ulong>(0) < 5; i++) Thread.Sleep(20); // the first waits for ARP
+                Assert.Equal(5ul, counts.Lookup<uint, ulong>(0));
+            }
+            Assert.Equal("", Sh("tc", $"filter show dev {veth.HostName} egress").Trim());
+        }
+    }
+
     [KernelFact]
     public void XdpOverNetlink_UnknownInterface_IsRefused()
     {

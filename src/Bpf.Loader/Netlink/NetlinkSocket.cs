@@ -79,7 +79,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
-    private static NetlinkException Error(string what, int errno, ushort flags, ReadOnlySpan<byte> payload)
+    internal static NetlinkException Error(string what, int errno, ushort flags, ReadOnlySpan<byte> payload)
     {
         string? extack = null;
         uint? offset = null;
