@@ -248,6 +248,25 @@ public sealed class NetlinkAttachTests : KernelTest
     }
 
     [KernelFact]
+    public void XdpAuto_WhenTheLinkIsRefusedAsUnsupported_TriesNetlink_AndReportsBoth()
+    {
+        // veth has no hardware offload: BPF_LINK_CREATE refuses HW mode as unsupported, which is what Auto falls back
+        // on; netlink then refuses too, and the error names both attempts.
+        using var veth = new VethPair();
+        var (counts, xdp) = UdpCountingXdp();
+        using (counts)
+        using (xdp)
+        {
+            var e = Assert.Throws<NetlinkException>(() => BpfLink.AttachXdp(xdp, veth.HostIndex, XdpFlags.Hardware));
+            Assert.Contains("tried after BPF_LINK_CREATE failed", e.Message);
+            Assert.Equal(XdpAttachedMode.None, NetlinkXdpAttachment.Query(veth.HostIndex).Mode);
+            // Link only: the link's own error, no netlink attempt.
+            var linkOnly = Assert.ThrowsAny<Exception>(() => BpfLink.AttachXdp(xdp, veth.HostIndex, XdpFlags.Hardware, XdpAttachMethod.Link));
+            Assert.IsNotType<NetlinkException>(linkOnly);
+        }
+    }
+
+    [KernelFact]
     public void XdpOverNetlink_UnknownInterface_IsRefused()
     {
         var (counts, xdp) = UdpCountingXdp();
