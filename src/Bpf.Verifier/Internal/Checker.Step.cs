@@ -233,6 +233,10 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} tried to subtract pointer from scalar", d);
         }
+        if (op == AluOp.Sub && ptr.Type == RegType.Stack)
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} subtraction from stack pointer prohibited", d);
+        }
         if (op is AluOp.And or AluOp.Or or AluOp.Xor)
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} bitwise operator {AluName(op)} on pointer prohibited", d);

@@ -76,10 +76,17 @@ internal sealed partial class Checker
             _cur = InitialState();
             while (true)
             {
-                if (StepPath())
+                bool ended;
+                try
                 {
-                    PathDone(_cur);
+                    ended = StepPath();
                 }
+                catch (VerifyFailure f) when (_cur.Speculative && f.Code is not (VerifierErrorCode.TooComplex or VerifierErrorCode.InfiniteLoop))
+                {
+                    // The kernel fences a mispredicted path that would fault instead of rejecting the program.
+                    ended = true;
+                }
+                if (ended) PathDone(_cur);
                 if (_pending.Count == 0) break;
                 _cur = _pending.Pop();
             }
@@ -177,10 +184,12 @@ internal sealed partial class Checker
     {
         var list = _explored[pc];
         var looping = false;
+        var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
         if (list is not null)
         {
-            foreach (var cp in list)
+            for (var i = 0; i < list.Count; i++)
             {
+                var cp = list[i];
                 if (!SameCallSites(cp.State, _cur)) continue;
                 if (cp.Branches > 0)
                 {
@@ -189,12 +198,22 @@ internal sealed partial class Checker
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
-                    continue;
                 }
-                if (StateCompare.Equal(cp.State, _cur, exact: false, this)) return true;
+                else if (StateCompare.Equal(cp.State, _cur, exact: false, this))
+                {
+                    cp.Hits++;
+                    return true;
+                }
+                // Like the kernel, forget states that keep failing to match so long loops stay linear.
+                if (add && ++cp.Misses > cp.Hits * 3 + 3)
+                {
+                    list[i] = list[^1];
+                    list.RemoveAt(list.Count - 1);
+                    i--;
+                    _stored--;
+                }
             }
         }
-        var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
         if (looping && _jumps - _prevJumps < 20 && _processed - _prevProcessed < 100) add = false;
         if (!add) return false;
 

@@ -13,6 +13,7 @@ internal static class StateCompare
     {
         var ids = _idMap ??= new Dictionary<int, int>();
         ids.Clear();
+        if (old.Speculative != cur.Speculative && (exact || old.Speculative)) return false;
         if ((old.Refs?.Count ?? 0) != (cur.Refs?.Count ?? 0)) return false;
         if (old.Refs is not null && cur.Refs is not null)
         {
