@@ -63,6 +63,24 @@ public static class KnownDisagreements
 
     public static string ModeKey(PrivilegeMode mode) => mode == PrivilegeMode.Privileged ? "privileged" : "cap_bpf";
 
+    /// <summary>Kernel message fragments of "we accept, kernel rejects" random-program cases that are explained
+    /// (lines <c>random we-accept: FRAGMENT: reason</c>).</summary>
+    public static List<string> RandomPatterns()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "known-disagreements.txt");
+        var list = new List<string>();
+        foreach (var raw in File.ReadAllLines(path))
+        {
+            const string prefix = "random we-accept: ";
+            if (!raw.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var rest = raw[prefix.Length..];
+            var colon = rest.IndexOf(": ", StringComparison.Ordinal);
+            if (colon <= 0) throw new InvalidDataException($"known-disagreements.txt: '{raw}' needs 'random we-accept: FRAGMENT: reason'");
+            list.Add(rest[..colon]);
+        }
+        return list;
+    }
+
     public static Dictionary<string, Entry> Load()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "known-disagreements.txt");
@@ -72,7 +90,7 @@ public static class KnownDisagreements
         {
             n++;
             var line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
+            if (line.Length == 0 || line.StartsWith('#') || line.StartsWith("random ", StringComparison.Ordinal)) continue;
             var colon = line.IndexOf(':');
             var head = (colon < 0 ? line : line[..colon]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (colon < 0 || head.Length != 3 || head[2] is not ("we-accept" or "we-reject") || line[(colon + 1)..].Trim().Length == 0)

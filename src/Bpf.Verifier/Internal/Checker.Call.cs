@@ -275,6 +275,8 @@ internal sealed partial class Checker
         if (b < 0 || b + size > Frame.StackSize) return -1;
         if (b % 8 == 0 && frame.Bytes[b] == SlotType.Spill)
         {
+            // Only a spill of exactly the key's width counts as a constant key.
+            if (frame.Bytes[b + size - 1] != SlotType.Spill || (size < 8 && frame.Bytes[b + size] == SlotType.Spill)) return -1;
             var spill = frame.Spill(b / 8);
             if (spill.IsScalar && spill.V.IsConst) return (long)(uint)spill.V.ConstValue;
             return -1;

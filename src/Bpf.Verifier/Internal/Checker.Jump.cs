@@ -225,7 +225,7 @@ internal sealed partial class Checker
         }
         if (ptr.Off < 0 || (ptr.Off == 0 && strict)) return;
         if (ptr.V.UMax > MaxPacketOff || ptr.V.UMax + (ulong)ptr.Off > MaxPacketOff) return;
-        var range = ptr.Off;
+        var range = strict ? ptr.Off + 1 : ptr.Off;
         var type = ptr.Type;
         var id = ptr.Id;
         ForEachReg(st, (ref RegState r) =>

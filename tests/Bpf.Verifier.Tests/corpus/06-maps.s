@@ -273,8 +273,8 @@ exit
 r0 = 0
 exit
 
-### array-const-key-no-null-check
-# expect: accept
+### array-const-key-unaligned-slot-needs-check
+# expect: reject InvalidMemoryAccess
 .map a array key=4 value=8 entries=4
 *(u32 *)(r10 - 4) = 2
 r1 = map:a ll
@@ -451,4 +451,27 @@ r2 = r0
 r1 = map:h ll
 call 1
 r0 = 0
+exit
+
+### array-const-key-no-null-check
+# expect: accept
+.map a array key=4 value=8 entries=4
+*(u32 *)(r10 - 8) = 2
+r1 = map:a ll
+r2 = r10
+r2 += -8
+call 1
+r0 = *(u64 *)(r0 + 0)
+exit
+
+### array-const-key-reg-spill
+# expect: accept
+.map a array key=4 value=8 entries=4
+r1 = 3
+*(u64 *)(r10 - 8) = r1
+r1 = map:a ll
+r2 = r10
+r2 += -8
+call 1
+r0 = *(u64 *)(r0 + 0)
 exit

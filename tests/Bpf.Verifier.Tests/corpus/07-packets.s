@@ -137,7 +137,7 @@ r0 = 2
 exit
 
 ### xdp-pkt-var-offset-unbounded
-# expect: reject PacketOutOfBounds
+# expect: reject PointerArithmetic
 .type xdp
 r6 = r1
 call 7
