@@ -59,7 +59,7 @@ public static class ProgramGen
         p.Add(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Register.R6, Register.R1));
         foreach (var r in Work)
         {
-            if (rnd.Next(8) == 0) continue; // sometimes left uninitialised
+            if (rnd.Next(20) == 0) continue; // sometimes left uninitialised
             p.Add(Instruction.AluImm(OpClass.Alu64, AluOp.Mov, r, SmallImm(rnd)));
         }
         p.Add(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Register.R7, Register.R10));
@@ -97,6 +97,12 @@ public static class ProgramGen
                     // Context / memory load at a (mostly valid) constant offset.
                     var limit = flavor == Flavor.Memory ? MemorySize : 64;
                     var off = rnd.Next(4) == 0 ? rnd.Next(-4, limit + 8) : rnd.Next(0, limit / bytes) * bytes;
+                    if (flavor == Flavor.Kernel && rnd.Next(4) != 0)
+                    {
+                        // Mostly the u32 __sk_buff fields a socket filter may read (len .. cb[4]).
+                        size = MemSize.W;
+                        off = 4 * rnd.Next(0, 17);
+                    }
                     p.Add(Instruction.Load(size, dst, Register.R6, (short)off));
                     break;
                 }

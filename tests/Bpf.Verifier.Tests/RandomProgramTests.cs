@@ -22,7 +22,7 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
     {
         if (!KernelOracle.Available(output.WriteLine)) return;
         var seed = MasterSeed(20261127);
-        const int count = 400;
+        const int count = 1000;
         output.WriteLine($"seed {seed} (set BPFNET_SEED to reproduce), {count} programs, {mode}");
         var programs = ProgramGen.Sample(ProgramGen.Flavor.Kernel, seed, count);
         var kernel = KernelOracle.LoadAll(programs.Select(p => (p, ProgramGen.KernelMaps, ProgramType.SocketFilter)).ToList(), mode);
