@@ -465,7 +465,7 @@ r0 = *(u64 *)(r0 + 0)
 exit
 
 ### array-const-key-reg-spill
-# expect: accept
+# expect: reject InvalidMemoryAccess
 .map a array key=4 value=8 entries=4
 r1 = 3
 *(u64 *)(r10 - 8) = r1
