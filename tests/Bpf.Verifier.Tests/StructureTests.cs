@@ -77,3 +77,40 @@ public sealed class StructureTests
         Assert.Equal(1, ex.Line);
     }
 }
+
+/// <summary>Rules that depend on the privilege mode.</summary>
+public sealed class PrivilegeTests
+{
+    private static VerificationResult Verify(string text, PrivilegeMode mode, ProgramType type = ProgramType.SocketFilter) =>
+        BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm), new VerifierOptions { Privilege = mode, ProgramType = type });
+
+    [Fact]
+    public void LocalCalls_NeedCapBpf()
+    {
+        const string text = "call f\nexit\nf: r0 = 0\nexit";
+        Assert.True(Verify(text, PrivilegeMode.CapBpfOnly).IsAccepted);
+        Assert.Equal(VerifierErrorCode.InvalidCallTarget, Verify(text, PrivilegeMode.Unprivileged).Error!.Code);
+    }
+
+    [Fact]
+    public void ProgramTypes_NeedTheirCapabilities()
+    {
+        Assert.Equal(VerifierErrorCode.PermissionDenied, Verify("r0 = 0\nexit", PrivilegeMode.CapBpfOnly, ProgramType.Kprobe).Error!.Code);
+        Assert.Equal(VerifierErrorCode.PermissionDenied, Verify("r0 = 2\nexit", PrivilegeMode.Unprivileged, ProgramType.Xdp).Error!.Code);
+        Assert.True(Verify("r0 = 0\nexit", PrivilegeMode.Unprivileged).IsAccepted);
+    }
+
+    [Fact]
+    public void PointerLeaks_AllowedOnlyForRoot()
+    {
+        Assert.True(Verify("r0 = r10\nexit", PrivilegeMode.Privileged).IsAccepted);
+        Assert.Equal(VerifierErrorCode.PointerLeak, Verify("r0 = r10\nexit", PrivilegeMode.Unprivileged).Error!.Code);
+    }
+
+    [Fact]
+    public void UninitializedStackReads_AllowedOnlyForRoot()
+    {
+        Assert.True(Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.Privileged).IsAccepted);
+        Assert.Equal(VerifierErrorCode.InvalidStackAccess, Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.CapBpfOnly).Error!.Code);
+    }
+}
