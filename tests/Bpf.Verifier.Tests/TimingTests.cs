@@ -25,6 +25,8 @@ public sealed class TimingTests(ITestOutputHelper output)
             yield return ($"counted loop {n} iterations",
                 Assembler.Assemble($"r0 = 0\nr1 = 0\nl: r0 += 3\nr1 += 1\nif r1 < {n} goto l\nexit", AsmDialect.Llvm));
         }
+        yield return ("12 helper-decided branches, counter never compared",
+            Assembler.Assemble(PrecisionTests.HelperDecidedBranches(12), AsmDialect.Llvm));
         yield return ("12 independent branches",
             Assembler.Assemble("r6 = r1\ncall 7\nr6 = r0\nr0 = 0\n" + string.Concat(Enumerable.Range(0, 12).Select(i => $"if r6 & {1L << (i % 31)} goto +1\nr0 += 1\n")) + "exit", AsmDialect.Llvm));
     }

@@ -20,6 +20,7 @@ internal sealed partial class Checker
     private readonly bool _bypassSpec;
     private readonly List<Checkpoint>?[] _explored;
     private readonly int[] _stackDepth;
+    private readonly ushort[] _need;
     private readonly Stack<VState> _pending = new();
 
     private VState _cur = null!;
@@ -43,6 +44,7 @@ internal sealed partial class Checker
         _bpfCapable = o.Privilege != PrivilegeMode.Unprivileged;
         _explored = new List<Checkpoint>?[p.Length];
         _stackDepth = new int[s.SubprogStarts.Length];
+        _need = Precision.Analyse(p, s, o.ProgramType);
     }
 
     public static VerificationResult Verify(Instruction[] program, VerifierOptions options)
@@ -194,12 +196,12 @@ internal sealed partial class Checker
                 if (cp.Branches > 0)
                 {
                     looping = true;
-                    if (StateCompare.Equal(cp.State, _cur, exact: true, this))
+                    if (StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
                 }
-                else if (StateCompare.Equal(cp.State, _cur, exact: false, this))
+                else if (StateCompare.Equal(cp.State, _cur, exact: false, this, _need[pc]))
                 {
                     cp.Hits++;
                     return true;
