@@ -8,7 +8,7 @@ using VProgramType = Bpf.Verifier.ProgramType;
 namespace Bpf.Verifier.Tests;
 
 /// <summary>The kernel's verdict on one program.</summary>
-public sealed record KernelVerdict(bool Accepted, string Message, int Errno);
+public sealed record KernelVerdict(bool Accepted, string Message, int Errno, bool SetupFailed = false);
 
 /// <summary>
 /// Loads programs into the running kernel with BPF_PROG_LOAD and reports its verdict. Privileged loads run on
@@ -88,14 +88,22 @@ public static unsafe class KernelOracle
         {
             foreach (var m in maps)
             {
-                created.Add(BpfMap.Create(new MapSpec
+                try
+                {
+                    created.Add(BpfMap.Create(new MapSpec
                 {
                     Type = (LMapType)(uint)m.Type,
                     KeySize = (uint)m.KeySize,
                     ValueSize = (uint)m.ValueSize,
                     MaxEntries = (uint)m.MaxEntries,
                     Flags = (MapFlags)m.Flags,
-                }));
+                    }));
+                }
+                catch (BpfSyscallException e)
+                {
+                    // Not a verifier verdict: the map itself cannot be created here.
+                    return new KernelVerdict(false, $"map '{m.Name}' not created: {e.Message}", e.Errno, SetupFailed: true);
+                }
             }
             var relocs = new List<MapRelocation>();
             for (var i = 0; i + 1 < insns.Length; i++)
