@@ -40,6 +40,11 @@ internal sealed partial class Checker
             taken = op == JumpOp.Jne ? 1 : 0;
         }
 
+        if (taken >= 0 && dst.IsScalar && src.IsScalar && !_decided[pc])
+        {
+            _decided[pc] = true;
+            _decidedGrew = true;
+        }
         if (taken >= 0 && !_bypassSpec)
         {
             // Without CAP_PERFMON the kernel also walks the edge the CPU might mispredict into (Spectre v1);

@@ -33,8 +33,12 @@ internal sealed partial class Checker
     private int _peakStored;
     private int _totalStored;
 
-    private Checker(Instruction[] p, VerifierOptions o, Structure s)
+    private readonly bool[] _decided;
+    private bool _decidedGrew;
+
+    private Checker(Instruction[] p, VerifierOptions o, Structure s, bool[] decided)
     {
+        _decided = decided;
         _p = p;
         _o = o;
         _s = s;
@@ -44,7 +48,7 @@ internal sealed partial class Checker
         _bpfCapable = o.Privilege != PrivilegeMode.Unprivileged;
         _explored = new List<Checkpoint>?[p.Length];
         _stackDepth = new int[s.SubprogStarts.Length];
-        _need = Precision.Analyse(p, s, o.ProgramType);
+        _need = Precision.Analyse(p, s, o.ProgramType, decided);
     }
 
     public static VerificationResult Verify(Instruction[] program, VerifierOptions options)
@@ -58,8 +62,18 @@ internal sealed partial class Checker
         {
             return new VerificationResult(MakeError(f, options, null, null), 0, 0, 0, 0, options.CollectLog ? f.Message + "\n" : null);
         }
-        var c = new Checker(program, options, s);
-        return c.Run();
+        // Pruning treats a scalar as irrelevant unless a decided branch (or another precise use) may read it.
+        // Which branches some path decides is only known after exploring, so verify again whenever a run
+        // discovers a newly decided branch; the final run's set is complete, which makes its pruning sound.
+        var decided = new bool[program.Length];
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt == 6) Array.Fill(decided, true);
+            var c = new Checker(program, options, s, (bool[])decided.Clone());
+            var result = c.Run();
+            if (!result.IsAccepted || !c._decidedGrew || attempt >= 6) return result;
+            decided = c._decided;
+        }
     }
 
     private static VerifierError MakeError(VerifyFailure f, VerifierOptions o, VState? st, string? regState)

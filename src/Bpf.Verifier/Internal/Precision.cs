@@ -15,7 +15,7 @@ internal static class Precision
     private const ushort Args = 0b11_1110;   // R1-R5
     private const ushort CallDefs = 0b11_1111; // R0-R5
 
-    public static ushort[] Analyse(Instruction[] p, Structure s, ProgramType type)
+    public static ushort[] Analyse(Instruction[] p, Structure s, ProgramType type, bool[]? decided = null)
     {
         var n = p.Length;
         var need = new ushort[n];
@@ -34,7 +34,7 @@ internal static class Precision
                 var insn = p[t];
                 if (t > 0 && p[t - 1].IsWide) continue; // second slot of an lddw
                 var outMask = Out(p, t, need);
-                var inMask = (ushort)(Transfer(insn, outMask, type) & All);
+                var inMask = (ushort)(Transfer(insn, outMask, type, decided is null || decided[t]) & All);
                 var merged = (ushort)(need[t] | inMask);
                 if (merged != need[t])
                 {
@@ -66,7 +66,7 @@ internal static class Precision
 
     private static int Bit(int r) => r <= 10 ? 1 << r : 0;
 
-    private static int Transfer(Instruction insn, int o, ProgramType type)
+    private static int Transfer(Instruction insn, int o, ProgramType type, bool decided)
     {
         int d = insn.DstRaw, s = insn.SrcRaw;
         var srcReg = insn.Source == Source.Reg;
@@ -100,7 +100,9 @@ internal static class Precision
                     case JumpOp.Call:
                         return (o & ~CallDefs) | Args;
                     default:
-                        return o | Bit(d) | (srcReg ? Bit(s) : 0);
+                        // A branch both of whose edges are explored does not depend on the exact values; one
+                        // that some path decided does (the other edge was skipped there).
+                        return decided ? o | Bit(d) | (srcReg ? Bit(s) : 0) : o;
                 }
             case OpClass.Ldx:
                 return o & ~Bit(d);

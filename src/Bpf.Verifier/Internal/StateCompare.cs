@@ -30,7 +30,8 @@ internal static class StateCompare
             {
                 // A scalar whose value cannot matter any more matches any scalar (see Precision).
                 if (!exact && f == 0 && old.CurFrame == 0 && (need & (1 << r)) == 0
-                    && fo.Regs[r].Type == RegType.Scalar && fc.Regs[r].Type == RegType.Scalar)
+                    && fo.Regs[r].Type == RegType.Scalar && fc.Regs[r].Type == RegType.Scalar
+                    && (fo.Regs[r].Id == 0 || MapId(ids, fo.Regs[r].Id, fc.Regs[r].Id)))
                 {
                     continue;
                 }
