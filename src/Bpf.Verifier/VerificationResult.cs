@@ -81,6 +81,8 @@ public enum VerifierErrorCode
     InfiniteLoop,
     /// <summary>More than the processed-instruction budget, or too many pending branches.</summary>
     TooComplex,
+    /// <summary>The privilege mode may not load this program type at all (the kernel answers EPERM).</summary>
+    PermissionDenied,
     /// <summary>A construct this verifier does not model (kfuncs, callbacks, BTF ids); the kernel may accept it.</summary>
     NotSupported,
 }

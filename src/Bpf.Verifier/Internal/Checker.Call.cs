@@ -129,7 +129,7 @@ internal sealed partial class Checker
             case HelperReturnKind.MapValueOrNull:
             {
                 var m = _o.Maps[map];
-                var nonNull = m.Type is MapType.Array or MapType.PercpuArray && constKey >= 0 && constKey < m.MaxEntries;
+                var nonNull = m.Type is MapType.Array or MapType.PerCpuArray && constKey >= 0 && constKey < m.MaxEntries;
                 F.Regs[0] = RegState.Pointer(nonNull ? RegType.MapValue : RegType.MapValueOrNull);
                 F.Regs[0].Map = map;
                 if (!nonNull) F.Regs[0].Id = NewId();
@@ -275,6 +275,8 @@ internal sealed partial class Checker
         if (b < 0 || b + size > Frame.StackSize) return -1;
         if (b % 8 == 0 && frame.Bytes[b] == SlotType.Spill)
         {
+            // Only a spill of exactly the key's width counts as a constant key.
+            if (frame.Bytes[b + size - 1] != SlotType.Spill || (size < 8 && frame.Bytes[b + size] == SlotType.Spill)) return -1;
             var spill = frame.Spill(b / 8);
             if (spill.IsScalar && spill.V.IsConst) return (long)(uint)spill.V.ConstValue;
             return -1;

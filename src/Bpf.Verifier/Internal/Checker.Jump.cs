@@ -40,6 +40,20 @@ internal sealed partial class Checker
             taken = op == JumpOp.Jne ? 1 : 0;
         }
 
+        if (taken >= 0 && dst.IsScalar && src.IsScalar && !_decided[pc])
+        {
+            _decided[pc] = true;
+            _decidedGrew = true;
+        }
+        if (taken >= 0 && !_bypassSpec)
+        {
+            // Without CAP_PERFMON the kernel also walks the edge the CPU might mispredict into (Spectre v1);
+            // errors there end that path, but its instructions and pending states count against the limits.
+            var spec = _cur.Clone();
+            spec.Speculative = true;
+            spec.Insn = taken == 1 ? pc + 1 : target;
+            PushBranch(spec);
+        }
         if (taken == 1)
         {
             _cur.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
@@ -52,6 +66,11 @@ internal sealed partial class Checker
             return false;
         }
 
+        if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && src.IsScalar && src.V.IsZero && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
+            && !(IsPacketFamily(dst) && IsPacketFamily(src)))
+        {
+            throw Fail(VerifierErrorCode.PointerComparison, $"R{d} pointer comparison prohibited", d);
+        }
         var other = _cur.Clone();
         other.Insn = target;
         other.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
@@ -211,7 +230,7 @@ internal sealed partial class Checker
         }
         if (ptr.Off < 0 || (ptr.Off == 0 && strict)) return;
         if (ptr.V.UMax > MaxPacketOff || ptr.V.UMax + (ulong)ptr.Off > MaxPacketOff) return;
-        var range = strict ? ptr.Off - 1 : ptr.Off;
+        var range = strict ? ptr.Off + 1 : ptr.Off;
         var type = ptr.Type;
         var id = ptr.Id;
         ForEachReg(st, (ref RegState r) =>
@@ -241,9 +260,10 @@ internal sealed partial class Checker
 
     private bool DoExit()
     {
-        ref var r0 = ref ReadReg(0);
         if (_cur.CurFrame > 0)
         {
+            // The caller reads R0 only if it uses it, so an unset R0 is returned as unset.
+            ref var r0 = ref F.Regs[0];
             if (r0.Type == RegType.Stack && r0.Frame == _cur.CurFrame)
             {
                 throw Fail(VerifierErrorCode.PointerLeak, "cannot return stack pointer to the caller", 0);
@@ -258,6 +278,7 @@ internal sealed partial class Checker
             _cur.Insn = callee.CallSite + 1;
             return false;
         }
+        ref var ret0 = ref ReadReg(0);
 
         if (_cur.Refs is { Count: > 0 })
         {
@@ -266,17 +287,17 @@ internal sealed partial class Checker
         }
         if (_o.ProgramType == ProgramType.CgroupSkb)
         {
-            if (!r0.IsScalar)
+            if (!ret0.IsScalar)
             {
-                throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({r0.TypeName})", 0);
+                throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({ret0.TypeName})", 0);
             }
-            if (r0.V.SMin < 0 || r0.V.SMax > 1)
+            if (ret0.V.SMin < 0 || ret0.V.SMax > 1)
             {
                 throw Fail(VerifierErrorCode.InvalidReturnValue,
-                    $"At program exit the register R0 has smin={r0.V.SMin} smax={r0.V.SMax} should have been in [0, 1]", 0);
+                    $"At program exit the register R0 has smin={ret0.V.SMin} smax={ret0.V.SMax} should have been in [0, 1]", 0);
             }
         }
-        else if (IsLeakyPointer(r0))
+        else if (IsLeakyPointer(ret0))
         {
             throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr as return value", 0);
         }

@@ -29,10 +29,6 @@ internal sealed partial class Checker
         var valueReg = -1;
         if (imm)
         {
-            if (dst.Type == RegType.Ctx)
-            {
-                throw Fail(VerifierErrorCode.InvalidContextAccess, $"BPF_ST stores into R{d} ctx is not allowed", d);
-            }
             value = RegState.Known((ulong)(long)insn.Imm);
         }
         else
@@ -252,7 +248,7 @@ internal sealed partial class Checker
         {
             ref var t = ref frame.Bytes[slot * 8 + i];
             if (i < size) t = SlotType.Spill;
-            else if (t == SlotType.Spill || (t == SlotType.Invalid && !_allowPtrLeaks)) t = SlotType.Misc;
+            else if (t == SlotType.Spill) t = SlotType.Misc;
         }
     }
 

@@ -190,7 +190,7 @@ internal sealed partial class Checker
 
         if (dst.IsPointer || srcReg.IsPointer)
         {
-            F.Regs[d] = PointerAlu(insn, d, dst, srcReg, is32, op);
+            F.Regs[d] = PointerAlu(insn, d, dst, srcReg, is32, op, srcIsReg);
             return;
         }
         F.Regs[d] = RegState.OfScalar(ScalarOps.Alu(op, is32, dst.V, srcReg.V));
@@ -202,7 +202,7 @@ internal sealed partial class Checker
         AluOp.Lsh => "<<=", AluOp.Rsh => ">>=", AluOp.Mod => "%=", AluOp.Xor => "^=", AluOp.Arsh => "s>>=", _ => "?",
     };
 
-    private RegState PointerAlu(Instruction insn, int d, RegState dst, RegState src, bool is32, AluOp op)
+    private RegState PointerAlu(Instruction insn, int d, RegState dst, RegState src, bool is32, AluOp op, bool srcIsReg)
     {
         if (dst.IsPointer && src.IsPointer)
         {
@@ -233,6 +233,10 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} tried to subtract pointer from scalar", d);
         }
+        if (op == AluOp.Sub && ptr.Type == RegType.Stack)
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} subtraction from stack pointer prohibited", d);
+        }
         if (op is AluOp.And or AluOp.Or or AluOp.Xor)
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} bitwise operator {AluName(op)} on pointer prohibited", d);
@@ -242,6 +246,11 @@ internal sealed partial class Checker
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic with {AluName(op)} operator prohibited", d);
         }
 
+        if (!_bypassSpec && srcIsReg && ptr.Type is not (RegType.Stack or RegType.MapValue))
+        {
+            // Spectre v1 masking exists only for stack and map value pointers.
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root", d);
+        }
         var known = off.V.IsConst;
         var val = (long)off.V.ConstValue;
         if (known && (val >= MaxVarOff || val <= -MaxVarOff))

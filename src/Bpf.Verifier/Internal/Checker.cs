@@ -20,6 +20,7 @@ internal sealed partial class Checker
     private readonly bool _bypassSpec;
     private readonly List<Checkpoint>?[] _explored;
     private readonly int[] _stackDepth;
+    private readonly ushort[] _need;
     private readonly Stack<VState> _pending = new();
 
     private VState _cur = null!;
@@ -32,8 +33,12 @@ internal sealed partial class Checker
     private int _peakStored;
     private int _totalStored;
 
-    private Checker(Instruction[] p, VerifierOptions o, Structure s)
+    private readonly bool[] _decided;
+    private bool _decidedGrew;
+
+    private Checker(Instruction[] p, VerifierOptions o, Structure s, bool[] decided)
     {
+        _decided = decided;
         _p = p;
         _o = o;
         _s = s;
@@ -43,6 +48,7 @@ internal sealed partial class Checker
         _bpfCapable = o.Privilege != PrivilegeMode.Unprivileged;
         _explored = new List<Checkpoint>?[p.Length];
         _stackDepth = new int[s.SubprogStarts.Length];
+        _need = Precision.Analyse(p, s, o.ProgramType, decided);
     }
 
     public static VerificationResult Verify(Instruction[] program, VerifierOptions options)
@@ -56,8 +62,18 @@ internal sealed partial class Checker
         {
             return new VerificationResult(MakeError(f, options, null, null), 0, 0, 0, 0, options.CollectLog ? f.Message + "\n" : null);
         }
-        var c = new Checker(program, options, s);
-        return c.Run();
+        // Pruning treats a scalar as irrelevant unless a decided branch (or another precise use) may read it.
+        // Which branches some path decides is only known after exploring, so verify again whenever a run
+        // discovers a newly decided branch; the final run's set is complete, which makes its pruning sound.
+        var decided = new bool[program.Length];
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt == 6) Array.Fill(decided, true);
+            var c = new Checker(program, options, s, (bool[])decided.Clone());
+            var result = c.Run();
+            if (!result.IsAccepted || !c._decidedGrew || attempt >= 6) return result;
+            decided = c._decided;
+        }
     }
 
     private static VerifierError MakeError(VerifyFailure f, VerifierOptions o, VState? st, string? regState)
@@ -76,10 +92,17 @@ internal sealed partial class Checker
             _cur = InitialState();
             while (true)
             {
-                if (StepPath())
+                bool ended;
+                try
                 {
-                    PathDone(_cur);
+                    ended = StepPath();
                 }
+                catch (VerifyFailure f) when (_cur.Speculative && f.Code is not (VerifierErrorCode.TooComplex or VerifierErrorCode.InfiniteLoop))
+                {
+                    // The kernel fences a mispredicted path that would fault instead of rejecting the program.
+                    ended = true;
+                }
+                if (ended) PathDone(_cur);
                 if (_pending.Count == 0) break;
                 _cur = _pending.Pop();
             }
@@ -119,7 +142,7 @@ internal sealed partial class Checker
         var f = new Frame { CallSite = -1, Subprog = 0 };
         st.Frames[0] = f;
         f.Regs[10] = RegState.Pointer(RegType.Stack);
-        if (_o.ProgramType == ProgramType.Memory)
+        if (_o.ProgramType == VerifierProgramTypes.Memory)
         {
             f.Regs[1] = RegState.Pointer(RegType.Mem);
             f.Regs[1].Range = _o.MemorySize;
@@ -177,24 +200,36 @@ internal sealed partial class Checker
     {
         var list = _explored[pc];
         var looping = false;
+        var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
         if (list is not null)
         {
-            foreach (var cp in list)
+            for (var i = 0; i < list.Count; i++)
             {
+                var cp = list[i];
                 if (!SameCallSites(cp.State, _cur)) continue;
                 if (cp.Branches > 0)
                 {
                     looping = true;
-                    if (StateCompare.Equal(cp.State, _cur, exact: true, this))
+                    if (StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
-                    continue;
                 }
-                if (StateCompare.Equal(cp.State, _cur, exact: false, this)) return true;
+                else if (StateCompare.Equal(cp.State, _cur, exact: false, this, _need[pc]))
+                {
+                    cp.Hits++;
+                    return true;
+                }
+                // Like the kernel, forget states that keep failing to match so long loops stay linear.
+                if (add && ++cp.Misses > cp.Hits * 3 + 3)
+                {
+                    list[i] = list[^1];
+                    list.RemoveAt(list.Count - 1);
+                    i--;
+                    _stored--;
+                }
             }
         }
-        var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
         if (looping && _jumps - _prevJumps < 20 && _processed - _prevProcessed < 100) add = false;
         if (!add) return false;
 

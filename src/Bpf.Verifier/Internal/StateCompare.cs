@@ -9,10 +9,11 @@ internal static class StateCompare
 {
     [ThreadStatic] private static Dictionary<int, int>? _idMap;
 
-    public static bool Equal(VState old, VState cur, bool exact, Checker checker)
+    public static bool Equal(VState old, VState cur, bool exact, Checker checker, ushort need)
     {
         var ids = _idMap ??= new Dictionary<int, int>();
         ids.Clear();
+        if (old.Speculative != cur.Speculative && (exact || old.Speculative)) return false;
         if ((old.Refs?.Count ?? 0) != (cur.Refs?.Count ?? 0)) return false;
         if (old.Refs is not null && cur.Refs is not null)
         {
@@ -27,6 +28,13 @@ internal static class StateCompare
             var fc = cur.Frames[f];
             for (var r = 0; r < 11; r++)
             {
+                // A scalar whose value cannot matter any more matches any scalar (see Precision).
+                if (!exact && f == 0 && old.CurFrame == 0 && (need & (1 << r)) == 0
+                    && fo.Regs[r].Type == RegType.Scalar && fc.Regs[r].Type == RegType.Scalar
+                    && (fo.Regs[r].Id == 0 || MapId(ids, fo.Regs[r].Id, fc.Regs[r].Id)))
+                {
+                    continue;
+                }
                 if (!RegSafe(fo.Regs[r], fc.Regs[r], exact, ids)) return false;
             }
             if (!StackSafe(fo, fc, exact, checker.AllowUninitStack, ids)) return false;

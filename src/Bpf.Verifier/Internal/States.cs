@@ -155,12 +155,14 @@ internal sealed class VState
     public List<(int Id, int Insn)>? Refs;
     public PathNode? Path;
     public Checkpoint? Parent;
+    /// <summary>A path the CPU may only reach by misprediction (explored when Spectre v1 checks apply).</summary>
+    public bool Speculative;
 
     public Frame Cur => Frames[CurFrame];
 
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative };
         for (var i = 0; i <= CurFrame; i++) s.Frames[i] = Frames[i].Clone();
         if (Refs is { Count: > 0 }) s.Refs = new List<(int, int)>(Refs);
         return s;
@@ -173,6 +175,8 @@ internal sealed class Checkpoint(VState state, Checkpoint? parent)
     public readonly VState State = state;
     public readonly Checkpoint? Parent = parent;
     public int Branches = 1;
+    public int Hits;
+    public int Misses;
 }
 
 internal static class RegStateExtensions

@@ -24,6 +24,14 @@ internal sealed class Structure
     {
         var n = p.Length;
         if (n == 0) throw new VerifyFailure(VerifierErrorCode.EmptyProgram, -1, "program has no instructions");
+        if (o.Privilege != PrivilegeMode.Privileged && o.ProgramType is ProgramType.Kprobe or ProgramType.Tracepoint)
+        {
+            throw new VerifyFailure(VerifierErrorCode.PermissionDenied, -1, "tracing programs need CAP_PERFMON (EPERM)");
+        }
+        if (o.Privilege == PrivilegeMode.Unprivileged && o.ProgramType is not (ProgramType.SocketFilter or ProgramType.CgroupSkb))
+        {
+            throw new VerifyFailure(VerifierErrorCode.PermissionDenied, -1, "only socket filter and cgroup skb programs may be loaded without CAP_BPF (EPERM)");
+        }
         var limit = o.EffectiveMaxInstructions;
         if (n > limit)
         {

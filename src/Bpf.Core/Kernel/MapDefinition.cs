@@ -1,8 +1,9 @@
 using Bpf.Objects;
 
-namespace Bpf.Runtime;
+namespace Bpf;
 
-/// <summary>The attributes a managed map is created with (the kernel's BPF_MAP_CREATE attributes).</summary>
+/// <summary>A map's shape: the kernel's BPF_MAP_CREATE attributes, engine-neutral. The managed runtime creates maps
+/// from it, and the verifier checks programs against it.</summary>
 /// <param name="Name">The map's name.</param>
 /// <param name="Type">The map type.</param>
 /// <param name="KeySize">Key size in bytes.</param>
@@ -10,7 +11,9 @@ namespace Bpf.Runtime;
 /// <param name="MaxEntries">Maximum number of entries (for a ring buffer: its size in bytes).</param>
 /// <param name="Flags">map_flags (BPF_F_NO_PREALLOC = 1, BPF_F_RDONLY_PROG = 0x80, ...).</param>
 /// <param name="InnerMap">For array/hash of maps: the template inner maps must match.</param>
-public sealed record MapDefinition(string Name, MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0, MapDefinition? InnerMap = null)
+/// <param name="Fd">The file descriptor an <c>lddw dst, map_fd</c> (pseudo source 1/2) uses to name this map, when
+/// instructions name it that way; null when only index references (pseudo source 5/6) are used.</param>
+public sealed record MapDefinition(string Name, MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0, MapDefinition? InnerMap = null, int? Fd = null)
 {
     /// <summary>BPF_F_NO_PREALLOC.</summary>
     public const uint FlagNoPrealloc = 1;

@@ -1,0 +1,75 @@
+using Bpf.Objects;
+using Bpf.Verifier.Internal;
+
+namespace Bpf.Verifier;
+
+/// <summary>Verifies programs of a parsed ELF object (<see cref="ObjectSpec"/>): its maps are declared from the
+/// object, map references become map-index loads, and errors name the source line from the BTF line info.</summary>
+public static class ObjectVerifier
+{
+    /// <summary>Verifies the program named <paramref name="programName"/> (function name) of an object.</summary>
+    /// <exception cref="ArgumentException">No program of that name.</exception>
+    public static VerificationResult Verify(ObjectSpec obj, string programName, PrivilegeMode privilege = PrivilegeMode.Privileged)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var program = obj.Program(programName)
+            ?? throw new ArgumentException($"object has no program '{programName}' (it has: {string.Join(", ", obj.Programs.Select(p => p.Name))})", nameof(programName));
+        if (!TryPrepare(obj, program, privilege, out var insns, out var options, out var error))
+        {
+            return new VerificationResult(error, 0, 0, 0, 0, null);
+        }
+        return BpfVerifier.Verify(insns, options);
+    }
+
+    /// <summary>Builds the instructions (map references as pseudo source 5/6 into <see cref="VerifierOptions.Maps"/>)
+    /// and the options for one program of an object; false with an error when the program uses something the
+    /// verifier does not model (kfuncs, extern variables, a program type it does not know).</summary>
+    public static bool TryPrepare(ObjectSpec obj, ProgramSpec program, PrivilegeMode privilege,
+        out Instruction[] instructions, out VerifierOptions options, out VerifierError? error)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(program);
+        instructions = (Instruction[])program.Instructions.Clone();
+        options = VerifierOptions.Default;
+        error = null;
+        var type = program.Type;
+        if (!Enum.IsDefined(type) || type == VerifierProgramTypes.Memory)
+        {
+            error = Unsupported(-1, $"program type {program.Type} is not modelled by this verifier");
+            return false;
+        }
+        var maps = obj.Maps.Select(MapDefinition.FromSpec).ToList();
+        foreach (var r in program.References)
+        {
+            var index = maps.FindIndex(m => m.Name == r.Name);
+            switch (r.Kind)
+            {
+                case ReferenceKind.Map when index >= 0:
+                    instructions[r.InstructionIndex] = instructions[r.InstructionIndex].WithSrc((byte)PseudoSource.MapIndex).WithImm(index);
+                    break;
+                case ReferenceKind.MapValue when index >= 0:
+                    instructions[r.InstructionIndex] = instructions[r.InstructionIndex].WithSrc((byte)PseudoSource.MapIndexValue).WithImm(index);
+                    instructions[r.InstructionIndex + 1] = instructions[r.InstructionIndex + 1].WithImm((int)r.Offset);
+                    break;
+                default:
+                    error = Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
+                    return false;
+            }
+        }
+        options = new VerifierOptions
+        {
+            ProgramType = type,
+            Privilege = privilege,
+            Maps = maps,
+            GplCompatible = IsGpl(program.License),
+            SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
+        };
+        return true;
+    }
+
+    private static VerifierError Unsupported(int insn, string message) =>
+        new(VerifierErrorCode.NotSupported, insn, message, null, null, [], null);
+
+    /// <summary>The license strings the kernel treats as GPL-compatible.</summary>
+    private static bool IsGpl(string license) => license is "GPL" or "GPL v2" or "GPL and additional rights" or "Dual BSD/GPL" or "Dual MIT/GPL" or "Dual MPL/GPL";
+}

@@ -1,0 +1,104 @@
+using Bpf.Verifier;
+using Xunit.Abstractions;
+
+namespace Bpf.Verifier.Tests;
+
+/// <summary>
+/// Our verdict against the kernel's on every corpus program, privileged (root) and CAP_BPF-only. Prints the
+/// agreement rate; fails on any disagreement not listed (with a reason) in known-disagreements.txt, and on
+/// any listed one that no longer occurs (so the file stays true).
+/// </summary>
+public sealed class DifferentialTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(PrivilegeMode.Privileged)]
+    [InlineData(PrivilegeMode.CapBpfOnly)]
+    public void Corpus_AgreesWithKernel(PrivilegeMode mode)
+    {
+        if (!KernelOracle.Available(output.WriteLine)) return;
+        var cases = Corpus.Cases;
+        Assert.True(cases.Count >= 200, $"the corpus has {cases.Count} programs; at least 200 are required");
+        var kernel = KernelOracle.LoadAll(cases.Select(c => (c.Source.Instructions, c.Source.Maps, c.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);
+        var known = KnownDisagreements.Load();
+        var modeKey = KnownDisagreements.ModeKey(mode);
+        var agree = 0;
+        var unexplained = new List<string>();
+        var seen = new HashSet<string>();
+        var categories = new Dictionary<string, int>();
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var ours = BpfVerifier.Verify(c.Source.Instructions, c.Source.ToOptions(mode));
+            var k = kernel[i];
+            if (ours.IsAccepted == k.Accepted)
+            {
+                agree++;
+                continue;
+            }
+            var direction = ours.IsAccepted ? "we-accept" : "we-reject";
+            var cat = ours.IsAccepted ? "we accept, kernel rejects" : $"we reject ({ours.Error!.Code}), kernel accepts";
+            categories[cat] = categories.GetValueOrDefault(cat) + 1;
+            var key = $"{modeKey} {c.Name}";
+            seen.Add(key);
+            var line = $"{key} {direction}: ours=[{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel=[{(k.Accepted ? "accept" : k.Message)}] ({c.File}:{c.Line})";
+            output.WriteLine("DISAGREE " + line);
+            if (!known.TryGetValue(key, out var entry) || entry.Direction != direction) unexplained.Add(line);
+        }
+        output.WriteLine($"agreement ({modeKey}): {agree}/{cases.Count} = {100.0 * agree / cases.Count:F1}%");
+        foreach (var (cat, n) in categories) output.WriteLine($"  {n} x {cat}");
+        var stale = known.Keys.Where(k => k.StartsWith(modeKey + " ", StringComparison.Ordinal) && !seen.Contains(k)).ToList();
+        Assert.True(unexplained.Count == 0, "new disagreements with the kernel (add a reason to known-disagreements.txt or fix):\n" + string.Join("\n", unexplained));
+        Assert.True(stale.Count == 0, "known-disagreements.txt lists cases that now agree; remove them:\n" + string.Join("\n", stale));
+    }
+}
+
+/// <summary>
+/// known-disagreements.txt: one line per known disagreement, <c>MODE CASE DIRECTION: reason</c>, where MODE is
+/// privileged or cap_bpf and DIRECTION is we-accept (a possible soundness bug: the reason must say why the
+/// program is still safe) or we-reject (a precision gap: the reason says what we do not model).
+/// </summary>
+public static class KnownDisagreements
+{
+    public sealed record Entry(string Direction, string Reason);
+
+    public static string ModeKey(PrivilegeMode mode) => mode == PrivilegeMode.Privileged ? "privileged" : "cap_bpf";
+
+    /// <summary>Kernel message fragments of "we accept, kernel rejects" random-program cases that are explained
+    /// (lines <c>random we-accept: FRAGMENT: reason</c>).</summary>
+    public static List<string> RandomPatterns()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "known-disagreements.txt");
+        var list = new List<string>();
+        foreach (var raw in File.ReadAllLines(path))
+        {
+            const string prefix = "random we-accept: ";
+            if (!raw.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var rest = raw[prefix.Length..];
+            var colon = rest.IndexOf(": ", StringComparison.Ordinal);
+            if (colon <= 0) throw new InvalidDataException($"known-disagreements.txt: '{raw}' needs 'random we-accept: FRAGMENT: reason'");
+            list.Add(rest[..colon]);
+        }
+        return list;
+    }
+
+    public static Dictionary<string, Entry> Load()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "known-disagreements.txt");
+        var result = new Dictionary<string, Entry>();
+        var n = 0;
+        foreach (var raw in File.ReadAllLines(path))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#') || line.StartsWith("random ", StringComparison.Ordinal)) continue;
+            var colon = line.IndexOf(':');
+            var head = (colon < 0 ? line : line[..colon]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (colon < 0 || head.Length != 3 || head[2] is not ("we-accept" or "we-reject") || line[(colon + 1)..].Trim().Length == 0)
+            {
+                throw new InvalidDataException($"known-disagreements.txt:{n}: expected 'MODE CASE we-accept|we-reject: reason'");
+            }
+            result[$"{head[0]} {head[1]}"] = new Entry(head[2], line[(colon + 1)..].Trim());
+        }
+        return result;
+    }
+}

@@ -1,0 +1,116 @@
+using Bpf.Asm;
+using Bpf.Verifier;
+
+namespace Bpf.Verifier.Tests;
+
+/// <summary>Structural rules checked on small programs assembled from text.</summary>
+public sealed class StructureTests
+{
+    private static VerificationResult Verify(string text, VerifierOptions? o = null) =>
+        BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm), o ?? VerifierOptions.Default);
+
+    [Fact]
+    public void DeadCodeBehindConstantCondition_IsReachableSyntactically()
+    {
+        var r = Verify("r0 = 0\nif r0 == 1 goto +1\ngoto +1\nr0 = 1\nexit");
+        Assert.True(r.IsAccepted, r.ToString());
+    }
+
+    [Fact]
+    public void EmptyProgram_Rejected()
+    {
+        var r = BpfVerifier.Verify(ReadOnlySpan<Instruction>.Empty);
+        Assert.Equal(VerifierErrorCode.EmptyProgram, r.Error!.Code);
+    }
+
+    [Fact]
+    public void SizeLimit_DependsOnPrivilege()
+    {
+        var text = string.Concat(Enumerable.Repeat("r0 = 0\n", 4096)) + "exit";
+        Assert.True(Verify(text).IsAccepted);
+        var r = Verify(text, new VerifierOptions { Privilege = PrivilegeMode.Unprivileged });
+        Assert.Equal(VerifierErrorCode.ProgramTooLarge, r.Error!.Code);
+        var small = Verify("r0 = 0\nr0 = 0\nexit", new VerifierOptions { MaxInstructions = 2 });
+        Assert.Equal(VerifierErrorCode.ProgramTooLarge, small.Error!.Code);
+    }
+
+    [Fact]
+    public void BackEdge_RejectedOnlyWhenUnprivileged()
+    {
+        const string loop = "r1 = 0\nl: r1 += 1\nif r1 < 3 goto l\nr0 = 0\nexit";
+        Assert.True(Verify(loop).IsAccepted);
+        var r = Verify(loop, new VerifierOptions { Privilege = PrivilegeMode.Unprivileged });
+        Assert.Equal(VerifierErrorCode.BackEdge, r.Error!.Code);
+        Assert.Equal("back-edge from insn 2 to 1", r.Error.Message);
+    }
+
+    [Fact]
+    public void Error_CarriesInstructionRegisterStateAndPath()
+    {
+        var r = Verify("call 7\nif r0 > 5 goto +1\nr3 = 1\nr0 = r3\nexit");
+        Assert.False(r.IsAccepted);
+        Assert.Equal(VerifierErrorCode.UninitializedRegister, r.Error!.Code);
+        Assert.Equal(3, r.Error.InstructionIndex);
+        Assert.Equal(Register.R3, r.Error.Register);
+        Assert.Equal("!read_ok", r.Error.RegisterState);
+        Assert.Contains((1, 3), r.Error.Path);
+        Assert.Contains("\"verdict\":\"reject\"", r.ToJson());
+        Assert.Contains("\"code\":\"UninitializedRegister\"", r.ToJson());
+    }
+
+    [Fact]
+    public void SourceLocator_NamesTheLine()
+    {
+        var r = Verify("r0 = r5\nexit", new VerifierOptions { SourceLocator = i => new SourceLocation("prog.c", 10 + i, 0, null) });
+        Assert.Equal(10, r.Error!.Source!.Line);
+    }
+
+    [Fact]
+    public void VerifierSource_DirectivesDeclareTypeAndMaps()
+    {
+        var src = VerifierSource.Parse(".type xdp\n.map m hash key=4 value=8 entries=16\nlddw %r1, map:m\nmov %r0, 2\nexit");
+        Assert.Equal(ProgramType.Xdp, src.ProgramType);
+        Assert.Equal(MapType.Hash, src.Maps[0].Type);
+        Assert.Equal((byte)PseudoSource.MapIndex, src.Instructions[0].SrcRaw);
+        Assert.True(BpfVerifier.Verify(src.Instructions, src.ToOptions()).IsAccepted);
+        var ex = Assert.Throws<AsmException>(() => VerifierSource.Parse("lddw %r1, map:nope\nexit"));
+        Assert.Equal(1, ex.Line);
+    }
+}
+
+/// <summary>Rules that depend on the privilege mode.</summary>
+public sealed class PrivilegeTests
+{
+    private static VerificationResult Verify(string text, PrivilegeMode mode, ProgramType type = ProgramType.SocketFilter) =>
+        BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm), new VerifierOptions { Privilege = mode, ProgramType = type });
+
+    [Fact]
+    public void LocalCalls_NeedCapBpf()
+    {
+        const string text = "call f\nexit\nf: r0 = 0\nexit";
+        Assert.True(Verify(text, PrivilegeMode.CapBpfOnly).IsAccepted);
+        Assert.Equal(VerifierErrorCode.InvalidCallTarget, Verify(text, PrivilegeMode.Unprivileged).Error!.Code);
+    }
+
+    [Fact]
+    public void ProgramTypes_NeedTheirCapabilities()
+    {
+        Assert.Equal(VerifierErrorCode.PermissionDenied, Verify("r0 = 0\nexit", PrivilegeMode.CapBpfOnly, ProgramType.Kprobe).Error!.Code);
+        Assert.Equal(VerifierErrorCode.PermissionDenied, Verify("r0 = 2\nexit", PrivilegeMode.Unprivileged, ProgramType.Xdp).Error!.Code);
+        Assert.True(Verify("r0 = 0\nexit", PrivilegeMode.Unprivileged).IsAccepted);
+    }
+
+    [Fact]
+    public void PointerLeaks_AllowedOnlyForRoot()
+    {
+        Assert.True(Verify("r0 = r10\nexit", PrivilegeMode.Privileged).IsAccepted);
+        Assert.Equal(VerifierErrorCode.PointerLeak, Verify("r0 = r10\nexit", PrivilegeMode.Unprivileged).Error!.Code);
+    }
+
+    [Fact]
+    public void UninitializedStackReads_AllowedOnlyForRoot()
+    {
+        Assert.True(Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.Privileged).IsAccepted);
+        Assert.Equal(VerifierErrorCode.InvalidStackAccess, Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.CapBpfOnly).Error!.Code);
+    }
+}
