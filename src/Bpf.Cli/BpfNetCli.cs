@@ -12,6 +12,7 @@ internal static class BpfNetCli
         ("asm", AsmCommand.Run, AsmCommand.Usage, "assemble text into raw little-endian instruction bytes"),
         ("disasm", DisasmCommand.Run, DisasmCommand.Usage, "disassemble raw bytes (or text, .data) in either dialect"),
         ("run", RunCommand.Run, RunCommand.Usage, "run a program in the managed interpreter and print r0"),
+        ("verify", VerifyCommand.Run, VerifyCommand.Usage, "check a program or object with the static verifier (0 accept, 1 reject)"),
         ("inspect", (a, cli) => InspectCommand.Run(a, cli.Out, cli.Err), InspectCommand.Usage, "show an object's programs, maps, globals and BTF types"),
         ("conformance-plugin", ConformancePluginCommand.Run, ConformancePluginCommand.Usage, "speak the bpf_conformance plugin protocol"),
     ];

@@ -1,0 +1,168 @@
+using System.Text;
+using Bpf.Asm;
+using Bpf.Objects;
+using Bpf.Verifier;
+
+namespace Bpf.Cli.Commands;
+
+/// <summary>
+/// <c>bpfnet verify OBJECT [--program NAME]</c> or <c>bpfnet verify FILE.s|FILE.bin|FILE.data [--type TYPE]</c>:
+/// runs the static verifier and prints the verdict. Exit 0 when every program is accepted, 1 when one is
+/// rejected, 2 for unusable input.
+/// </summary>
+internal static class VerifyCommand
+{
+    public const string Usage =
+        "bpfnet verify OBJECT|FILE [--program NAME] [--type TYPE] [--dialect conformance|llvm] [--privilege privileged|cap_bpf|unprivileged] [--json]";
+
+    private sealed record Outcome(string? Program, VerificationResult Result);
+
+    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    {
+        var a = CliArgs.Parse(args, ["--program", "--type", "--dialect", "--privilege"], ["--json"]);
+        var path = a.Single("FILE");
+        var privilege = ParsePrivilege(a.Get("--privilege"));
+        var content = ReadAll(path);
+
+        var outcomes = content.AsSpan().StartsWith("\u007fELF"u8)
+            ? VerifyObject(path, content, a.Get("--program"), privilege)
+            : [new Outcome(null, VerifyProgram(path, content, a, privilege))];
+
+        if (a.Has("--json")) WriteJson(cli, path, outcomes);
+        else WriteText(cli, outcomes);
+        return outcomes.All(o => o.Result.IsAccepted) ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static List<Outcome> VerifyObject(string path, byte[] content, string? programName, PrivilegeMode privilege)
+    {
+        ObjectSpec spec;
+        try
+        {
+            spec = ObjectSpec.Read(content, Path.GetFileName(path));
+        }
+        catch (Bpf.Elf.BpfObjectException e)
+        {
+            throw new CliUsageException($"{path}: {e.Message}");
+        }
+        if (programName is not null && spec.Program(programName) is null)
+        {
+            throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
+        }
+        var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
+        return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege))).ToList();
+    }
+
+    private static VerificationResult VerifyProgram(string path, byte[] content, CliArgs a, PrivilegeMode privilege)
+    {
+        if (a.Get("--program") is not null) throw new CliUsageException("--program applies to ELF objects");
+        ProgramType? type = a.Get("--type") is { } t ? ParseType(t) : null;
+        Instruction[] insns;
+        IReadOnlyList<MapDefinition> maps = [];
+        var memorySize = 0;
+
+        if (path.EndsWith(".data", StringComparison.OrdinalIgnoreCase))
+        {
+            // Conformance files run over plain memory: r1 = its address, r2 = its length.
+            var input = ProgramInput.Load(path, AsmDialect.Conformance);
+            insns = input.Slots;
+            memorySize = input.Memory?.Length ?? 0;
+            type ??= VerifierProgramTypes.Memory;
+        }
+        else if (content.AsSpan().IndexOf((byte)0) < 0)
+        {
+            var text = Encoding.UTF8.GetString(content);
+            var dialect = ProgramInput.ParseDialect(a.Get("--dialect")) ?? ProgramInput.DetectDialect(text);
+            VerifierSource source;
+            try
+            {
+                source = VerifierSource.Parse(text, dialect, path);
+            }
+            catch (AsmException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+            insns = source.Instructions;
+            maps = source.Maps;
+            type ??= source.ProgramType;
+        }
+        else
+        {
+            insns = ProgramInput.Load(path, null).Slots;
+        }
+
+        if (type is null) throw new CliUsageException($"{path}: no program type: give --type TYPE or a '.type TYPE' directive");
+        return BpfVerifier.Verify(insns, new VerifierOptions
+        {
+            ProgramType = type.Value,
+            Privilege = privilege,
+            Maps = maps,
+            MemorySize = memorySize,
+        });
+    }
+
+    private static ProgramType ParseType(string name) => VerifierSource.TryParseProgramType(name, out var type)
+        ? type
+        : throw new CliUsageException($"--type: unknown program type '{name}' (socket_filter, kprobe, tc, sched_act, tracepoint, xdp, cgroup_skb, memory)");
+
+    private static PrivilegeMode ParsePrivilege(string? value) => value switch
+    {
+        null or "privileged" or "root" => PrivilegeMode.Privileged,
+        "cap_bpf" => PrivilegeMode.CapBpfOnly,
+        "unprivileged" => PrivilegeMode.Unprivileged,
+        _ => throw new CliUsageException($"--privilege must be privileged, cap_bpf or unprivileged, not '{value}'"),
+    };
+
+    private static byte[] ReadAll(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CliUsageException($"{path}: cannot read: {e.Message}");
+        }
+    }
+
+    private static void WriteText(CliContext cli, List<Outcome> outcomes)
+    {
+        foreach (var (program, result) in outcomes)
+        {
+            var prefix = program is null ? "" : $"{program}: ";
+            if (result.Error is not { } e)
+            {
+                cli.Out.WriteLine($"{prefix}accept (processed {result.ProcessedInstructions} insns, peak states {result.PeakStates})");
+                continue;
+            }
+            cli.Out.WriteLine($"{prefix}reject: {e.Code}: insn {e.InstructionIndex}: {e.Message}");
+            if (e.Register is { } reg) cli.Out.WriteLine($"  R{(int)reg} = {e.RegisterState}");
+            if (e.Source is { } src) cli.Out.WriteLine($"  at {src.File}:{src.Line}: {src.Text?.Trim()}");
+            cli.Out.WriteLine($"  processed {result.ProcessedInstructions} insns");
+        }
+    }
+
+    private static void WriteJson(CliContext cli, string path, List<Outcome> outcomes) => JsonOutput.Write(cli.Out, json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("file", path);
+        json.WriteString("verdict", outcomes.All(o => o.Result.IsAccepted) ? "accept" : "reject");
+        if (outcomes is [var single])
+        {
+            // One program (a text file, or --program): its fields at the top level too, for simple scripts.
+            using var doc = System.Text.Json.JsonDocument.Parse(single.Result.ToJson());
+            foreach (var property in doc.RootElement.EnumerateObject().Where(p => p.Name != "verdict")) property.WriteTo(json);
+        }
+        json.WriteStartArray("programs");
+        foreach (var (program, result) in outcomes)
+        {
+            // The verifier's own JSON (verdict, code, insn, message, processed, ...), with the program's name added.
+            using var doc = System.Text.Json.JsonDocument.Parse(result.ToJson());
+            json.WriteStartObject();
+            if (program is not null) json.WriteString("program", program);
+            foreach (var property in doc.RootElement.EnumerateObject()) property.WriteTo(json);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+}
