@@ -1,13 +1,14 @@
 // BpfNet quickstart.
-// Part 1: assemble a small packet classifier, print its disassembly in both dialects, run it in the managed
-//         interpreter, and build the same program with the fluent builder.
-// Part 2: load a clang-compiled XDP object, then run the same C# against the interpreter and against the
-//         kernel (when this machine can load it), and check that both engines agree.
+// Part 1: assemble a small packet classifier, print its disassembly in both dialects, verify it, run it in
+//         the managed interpreter, and build the same program with the fluent builder.
+// Part 2: load a clang-compiled XDP object, verify it, then run the same C# against the interpreter and
+//         against the kernel (when this machine can load it), and check that both engines agree.
 using Bpf;
 using Bpf.Asm;
 using Bpf.Engines;
 using Bpf.Loader;
 using Bpf.Objects;
+using Bpf.Verifier;
 using Bpf.Vm;
 
 // r1 = packet address, r2 = packet length (the interpreter's "memory + length" calling convention).
@@ -37,6 +38,12 @@ Console.WriteLine("-- conformance dialect --");
 Console.Write(Disassembler.Disassemble(program, AsmDialect.Conformance));
 Console.WriteLine("-- LLVM / kernel dialect --");
 Console.Write(Disassembler.Disassemble(program, AsmDialect.Llvm));
+Console.WriteLine();
+
+// The static verifier checks it as the interpreter runs it: r1 = a 64-byte input, r2 = its length.
+var verdict = BpfVerifier.Verify(program, new VerifierOptions { ProgramType = VerifierProgramTypes.Memory, MemorySize = 64 });
+Console.WriteLine($"Verifier: {verdict}");
+if (!verdict.IsAccepted) return 1;
 Console.WriteLine();
 
 var interpreter = new Interpreter(program);
@@ -70,6 +77,13 @@ var objectPath = Path.Combine(AppContext.BaseDirectory, "bpf", "xdp_filter.o"); 
 var spec = ObjectSpec.ReadFile(objectPath);
 Console.WriteLine($"{Path.GetFileName(objectPath)}: programs [{string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.Type}, {p.Instructions.Length} insns)"))}], " +
                   $"maps [{string.Join(", ", spec.Maps.Select(m => $"{m.Name} ({m.Type})"))}]");
+
+foreach (var p in spec.Programs)
+{
+    var objectVerdict = ObjectVerifier.Verify(spec, p.Name);
+    Console.WriteLine($"Verifier, {p.Name}: {objectVerdict}");
+    if (!objectVerdict.IsAccepted) return 1;
+}
 
 uint allowed = Ipv4(10, 0, 0, 1), blocked = Ipv4(10, 0, 0, 66);
 var traffic = new[] { allowed, blocked, allowed, allowed, blocked };

@@ -48,6 +48,8 @@ public class ProcessTests
 
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
         Assert.Contains("Fluent builder produced identical bytes: True", stdout);
+        Assert.Contains("Verifier: accept", stdout);
+        Assert.Contains("Verifier, xdp_filter: accept", stdout);
         Assert.Contains("Both engines agree.", stdout);
     }
 }
