@@ -78,6 +78,7 @@ public sealed partial class VerifierSource
             "stack" => MapType.Stack,
             "devmap_hash" => MapType.DevMapHash,
             "ringbuf" => MapType.RingBuf,
+            "bloom_filter" => MapType.BloomFilter,
             _ => 0,
         };
         return type != 0;

@@ -29,6 +29,16 @@ public enum HelperArgKind : byte
     AllocSize,
     /// <summary>A pointer previously returned by ringbuf reserve, not null, unmodified; the call releases it.</summary>
     RingbufMemory,
+    /// <summary>Pointer to value-size bytes the helper writes (may be uninitialized): the kernel's
+    /// <c>ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE</c> (map_pop_elem, map_peek_elem).</summary>
+    UninitMapValue,
+    /// <summary>A pointer to a BPF function of the same program, loaded with <c>ld_imm64</c> (the kernel's
+    /// <c>ARG_PTR_TO_FUNC</c>, a callback). Bpf.Verifier does not model callbacks: it reports helpers taking one as
+    /// not supported.</summary>
+    Function,
+    /// <summary>A stack pointer or null (the kernel's <c>ARG_PTR_TO_STACK_OR_NULL</c>, a callback's context).
+    /// Bpf.Verifier does not model it: it reports helpers taking one as not supported.</summary>
+    StackOrNull,
 }
 
 /// <summary>What a helper returns in R0.</summary>
@@ -82,8 +92,10 @@ public sealed record HelperPrototype(int Id, string Name, HelperReturnKind Retur
 }
 
 /// <summary>
-/// The table of helper prototypes shared by the verifier and the interpreter's helper registry. Ids and
-/// signatures follow include/uapi/linux/bpf.h.
+/// The one table of helpers: every helper the managed runtime implements, with the kernel's id, name, argument
+/// and return kinds. The verifier checks calls against it (reporting helpers whose argument kinds it does not
+/// model as not supported) and the runtime takes its helper ids and names from it. Ids and signatures follow
+/// include/uapi/linux/bpf.h and the kernel's <c>bpf_func_proto</c> definitions.
 /// </summary>
 public static class HelperPrototypes
 {
@@ -105,16 +117,21 @@ public static class HelperPrototypes
         new(11, "l4_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
         new(12, "tail_call", HelperReturnKind.Void, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
         new(14, "get_current_pid_tgid", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(15, "get_current_uid_gid", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
         new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net),
         new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true),
         new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb),
         new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net),
+        new(35, "get_current_task", HelperReturnKind.Integer, [], HelperAvailability.BasePerfmon, GplOnly: true),
         new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
         new(44, "xdp_adjust_head", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
         new(51, "redirect_map", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Xdp),
+        new(54, "xdp_adjust_meta", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
         new(65, "xdp_adjust_tail", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
-        new(35, "get_current_task", HelperReturnKind.Integer, [], HelperAvailability.Tracing, GplOnly: true),
+        new(87, "map_push_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base),
+        new(88, "map_pop_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.UninitMapValue], HelperAvailability.Base),
+        new(89, "map_peek_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.UninitMapValue], HelperAvailability.Base),
         new(112, "probe_read_user", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.BasePerfmon, GplOnly: true),
         new(113, "probe_read_kernel", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.BasePerfmon, GplOnly: true),
         new(114, "probe_read_user_str", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.BasePerfmon, GplOnly: true),
@@ -124,6 +141,8 @@ public static class HelperPrototypes
         new(131, "ringbuf_reserve", HelperReturnKind.RingbufMemoryOrNull, [HelperArgKind.MapPointer, HelperArgKind.AllocSize, HelperArgKind.Anything], HelperAvailability.Base),
         new(132, "ringbuf_submit", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
+        new(134, "ringbuf_query", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
+        new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
     ];
 
     private static readonly HelperPrototype?[] ById = BuildIndex();
@@ -137,10 +156,19 @@ public static class HelperPrototypes
     /// <summary>Looks a helper up by id; null when this table does not describe it.</summary>
     public static HelperPrototype? Find(int id) => (uint)id < (uint)ById.Length ? ById[id] : null;
 
+    /// <summary>The prototype of helper <paramref name="id"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The table does not describe the id.</exception>
+    public static HelperPrototype Get(int id) =>
+        Find(id) ?? throw new KeyNotFoundException($"helper #{id} is not in the helper prototype table");
+
     private static HelperPrototype?[] BuildIndex()
     {
         var table = new HelperPrototype?[All.Max(p => p.Id) + 1];
-        foreach (var p in All) table[p.Id] = p;
+        foreach (var p in All)
+        {
+            if (table[p.Id] is not null) throw new InvalidOperationException($"helper #{p.Id} is in the prototype table twice");
+            table[p.Id] = p;
+        }
         return table;
     }
 }

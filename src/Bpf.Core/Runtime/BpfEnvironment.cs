@@ -45,6 +45,14 @@ public sealed class BpfEnvironment
     /// <summary>bpf_get_current_uid_gid: gid in the high 32 bits, uid in the low.</summary>
     public ulong UidGid { get; set; }
 
+    /// <summary>
+    /// bpf_get_current_task: the "address" of the current <c>task_struct</c>. A managed run has no kernel and no
+    /// task_struct, so this is an opaque value (default 0, the way a program sees a null task). Programs typically
+    /// pass it, plus a field offset, to probe_read_kernel, which in a managed run always fails with -EFAULT and
+    /// zeroes its destination (see docs/runtime.md) — whatever value is set here.
+    /// </summary>
+    public ulong CurrentTask { get; set; }
+
     /// <summary>bpf_get_current_comm: the task name (at most 15 bytes are used).</summary>
     public string Comm { get; set; } = "bpfnet";
 

@@ -31,6 +31,7 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.GetCurrentPidTgid, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.PidTgid ?? 0);
         Add(BpfHelperIds.GetCurrentUidGid, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.UidGid ?? 0);
         Add(BpfHelperIds.GetCurrentComm, GetCurrentComm);
+        Add(BpfHelperIds.GetCurrentTask, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.CurrentTask ?? 0);
         Add(BpfHelperIds.TracePrintk, TracePrintk);
         Add(BpfHelperIds.TailCall, TailCall);
         Add(BpfHelperIds.ProbeRead, ProbeReadFails);

@@ -24,6 +24,14 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.UnknownHelper, "cannot call GPL-restricted function from non-GPL compatible program");
         }
+        foreach (var kind in proto.Args)
+        {
+            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull)
+            {
+                // Callbacks (and their context pointers) are not modelled: say so rather than accept unchecked.
+                throw Fail(VerifierErrorCode.NotSupported, $"helper bpf_{proto.Name}#{id} takes an argument of kind {kind}, which this verifier does not model");
+            }
+        }
 
         var map = -1;
         var releaseRef = 0;
@@ -54,6 +62,10 @@ internal sealed partial class Checker
                     if (kind == HelperArgKind.MapKey) constKey = ConstStackKey(reg, size);
                     break;
                 }
+                case HelperArgKind.UninitMapValue:
+                    if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid map_ptr to access map->value", r);
+                    CheckHelperMemory(r, reg, _o.Maps[map].ValueSize, write: true);
+                    break;
                 case HelperArgKind.Context:
                     if (reg.Type != RegType.Ctx) throw ArgType(r, reg, "ctx");
                     if (reg.Off != 0 || !reg.V.IsZero)
@@ -294,14 +306,18 @@ internal sealed partial class Checker
         {
             "tail_call" => m.Type == MapType.ProgArray,
             "perf_event_output" => m.Type == MapType.PerfEventArray,
-            "ringbuf_output" or "ringbuf_reserve" => m.Type == MapType.RingBuf,
+            "ringbuf_output" or "ringbuf_reserve" or "ringbuf_query" => m.Type == MapType.RingBuf,
+            "map_push_elem" or "map_peek_elem" => m.Type is MapType.Queue or MapType.Stack or MapType.BloomFilter,
+            "map_pop_elem" => m.Type is MapType.Queue or MapType.Stack,
             "redirect_map" => m.Type is MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap,
             "map_lookup_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.CpuMap or MapType.StackTrace),
             "map_update_elem" or "map_delete_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.StackTrace),
             _ => true,
         };
         // The converse: these map types are usable only with their own helpers.
-        if (ok && m.Type is MapType.RingBuf && p.Name is not ("ringbuf_output" or "ringbuf_reserve")) ok = false;
+        if (ok && m.Type is MapType.RingBuf && p.Name is not ("ringbuf_output" or "ringbuf_reserve" or "ringbuf_query")) ok = false;
+        if (ok && m.Type is (MapType.Queue or MapType.Stack) && p.Name is not ("map_push_elem" or "map_pop_elem" or "map_peek_elem")) ok = false;
+        if (ok && m.Type is MapType.BloomFilter && p.Name is not ("map_push_elem" or "map_peek_elem")) ok = false;
         if (ok && m.Type is MapType.ProgArray && p.Name != "tail_call") ok = false;
         if (ok && m.Type is MapType.PerfEventArray && p.Name != "perf_event_output") ok = false;
         if (!ok)

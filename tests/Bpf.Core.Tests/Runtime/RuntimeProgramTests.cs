@@ -269,19 +269,103 @@ public class RuntimeProgramTests
 
 public class HelperTableTests
 {
+    private static ManagedCollection NewCollection() => new(new CollectionOptions { CpuCount = 1 });
+
     [Fact]
     public void Runtime_helper_names_agree_with_the_shared_prototype_table()
     {
-        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1 });
-        foreach (var helper in c.Helpers.Helpers.Where(h => h.Id != BpfHelperIds.InternalLoadPacket))
+        var c = NewCollection();
+        // Every helper the runtime registers is in the one table, under the table's name.
+        foreach (var helper in c.Helpers.Helpers)
         {
-            Assert.Equal(BpfHelperIds.Names[helper.Id], helper.Name);
-            if (Bpf.Helpers.HelperPrototypes.Find(helper.Id) is { } prototype) Assert.Equal(prototype.Name, helper.Name);
+            if (helper.Id == BpfHelperIds.InternalLoadPacket)
+            {
+                Assert.Equal(BpfHelperIds.InternalLoadPacketName, helper.Name);
+                Assert.Null(Bpf.Helpers.HelperPrototypes.Find(helper.Id));
+                continue;
+            }
+            var prototype = Bpf.Helpers.HelperPrototypes.Find(helper.Id);
+            Assert.True(prototype is not null, $"runtime helper {helper.Id} {helper.Name} has no entry in the helper table");
+            Assert.Equal(prototype!.Name, helper.Name);
         }
-        // Every helper the verifier knows a prototype for is implemented by the runtime.
+        // And every helper in the table is implemented by the runtime: registered, or (bpf_loop) inlined into a
+        // bpf-to-bpf call before the run, as the kernel's verifier does.
         foreach (var prototype in Bpf.Helpers.HelperPrototypes.Prototypes)
         {
-            Assert.True(c.Helpers.TryGet(prototype.Id, out _), $"helper {prototype.Id} {prototype.Name} has a prototype but no runtime implementation");
+            Assert.True(c.Helpers.TryGet(prototype.Id, out _) || prototype.Id == BpfHelperIds.Loop,
+                $"helper {prototype.Id} {prototype.Name} has a prototype but no runtime implementation");
         }
+        Assert.False(c.Helpers.TryGet(BpfHelperIds.Loop, out _));
+    }
+
+    [Fact]
+    public void Helper_table_ids_and_names_are_unique_and_within_the_kernels_range()
+    {
+        var all = Bpf.Helpers.HelperPrototypes.Prototypes;
+        Assert.Equal(all.Count, all.Select(p => p.Id).Distinct().Count());
+        Assert.Equal(all.Count, all.Select(p => p.Name).Distinct().Count());
+        Assert.All(all, p => Assert.InRange(p.Id, 1, Bpf.Helpers.HelperPrototypes.MaxKernelHelperId));
+        Assert.All(all, p => Assert.Same(p, Bpf.Helpers.HelperPrototypes.Get(p.Id)));
+        Assert.Throws<KeyNotFoundException>(() => Bpf.Helpers.HelperPrototypes.Get(13));
+    }
+
+    [Fact]
+    public void Named_helper_ids_are_the_tables_ids_and_names()
+    {
+        var constants = typeof(BpfHelperIds).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(int) && f.Name != nameof(BpfHelperIds.InternalLoadPacket))
+            .ToDictionary(f => (int)f.GetRawConstantValue()!, f => f.Name);
+        foreach (var (id, field) in constants)
+        {
+            var prototype = Bpf.Helpers.HelperPrototypes.Find(id);
+            Assert.True(prototype is not null, $"BpfHelperIds.{field} = {id} is not in the helper table");
+            Assert.Equal(prototype!.Name, SnakeCase(field));
+            Assert.Equal(prototype.Name, BpfHelperIds.NameOf(id));
+        }
+        // The constants name every helper of the table, no more and no fewer.
+        Assert.Equal(Bpf.Helpers.HelperPrototypes.Prototypes.Select(p => p.Id).Order(), constants.Keys.Order());
+        Assert.Throws<KeyNotFoundException>(() => BpfHelperIds.NameOf(13));
+    }
+
+    private static string SnakeCase(string pascal)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; i < pascal.Length; i++)
+        {
+            if (char.IsUpper(pascal[i]) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(pascal[i]));
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void Get_current_task_returns_the_environments_task_value_and_probe_reads_through_it_fail()
+    {
+        var env = new BpfEnvironment();
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1, Environment = env });
+        var task = c.LoadProgram("task", ProgramType.Kprobe, Assembler.Assemble("call 35\nexit", AsmDialect.Llvm));
+        Assert.Equal(0ul, env.CurrentTask);
+        Assert.Equal(0ul, task.Run(new MemoryContext([])).R0);
+        env.CurrentTask = 0xffff_8880_1234_5600;
+        Assert.Equal(0xffff_8880_1234_5600ul, task.Run(new MemoryContext([])).R0);
+
+        // The usual pattern, bpf_probe_read_kernel(&dst, 8, task + offset), fails with -EFAULT and zeroes dst:
+        // there is no task_struct behind the value in a managed run.
+        var read = c.LoadProgram("read", ProgramType.Kprobe, Assembler.Assemble("""
+            call 35
+            r3 = r0
+            r3 += 1234
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r10
+            r1 += -8
+            r2 = 8
+            call 113
+            r1 = *(u64 *)(r10 - 8)
+            r0 <<= 32
+            r0 |= r1
+            exit
+            """, AsmDialect.Llvm));
+        Assert.Equal(unchecked((ulong)-14L) << 32, read.Run(new MemoryContext([])).R0);
     }
 }

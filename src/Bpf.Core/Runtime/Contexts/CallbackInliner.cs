@@ -10,7 +10,6 @@ namespace Bpf.Runtime;
 /// </summary>
 internal static class CallbackInliner
 {
-    private const int BpfLoop = 181;
     private const int MaxLoops = 8 * 1024 * 1024; // BPF_MAX_LOOPS
 
     public static Instruction[] Inline(Instruction[] insns)
@@ -19,7 +18,7 @@ internal static class CallbackInliner
         HashSet<int>? targets = null;
         for (var i = 0; i < insns.Length; i++)
         {
-            if (insns[i].Opcode != 0x85 || insns[i].SrcRaw != 0 || insns[i].Imm != BpfLoop) continue;
+            if (insns[i].Opcode != 0x85 || insns[i].SrcRaw != 0 || insns[i].Imm != BpfHelperIds.Loop) continue;
             targets ??= JumpTargets(insns);
             if (FindCallbackLoad(insns, i, targets) is { } load)
             {
