@@ -5,7 +5,7 @@ using Bpf.Loader.Interop;
 namespace Bpf.Loader;
 
 /// <summary>
-/// Owns one file descriptor returned by the kernel (a map, program, link, BTF object or perf event).
+/// Owns one file descriptor (a map, program, link, BTF object, perf event, netlink socket, epoll set or eventfd).
 /// Closed exactly once (by <see cref="SafeHandle.Dispose()"/> or the finalizer); <c>close</c> is never retried
 /// on EINTR because Linux releases the descriptor even then. Descriptors from <c>bpf()</c> are close-on-exec.
 /// Descriptor 0 is a valid descriptor here, never "none": the bpf ABI reads 0 as "no fd" in many attr fields,

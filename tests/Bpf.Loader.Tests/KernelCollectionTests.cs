@@ -396,7 +396,10 @@ public sealed class KernelCollectionTests : KernelTest
         }
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
+        // A leak shows as 50 or more fds; the runtime mapping an assembly it loads meanwhile (seen: two fds for
+        // Microsoft.Win32.Registry.dll) must not fail the test.
+        int after = Directory.GetFiles("/proc/self/fd").Length;
+        Assert.True(after <= before + 2, $"fds before {before}, after {after} over 50 load/dispose cycles: leak");
     }
 
     [KernelFact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bpf.Loader;
+using Bpf.Loader.Interop;
 using Xunit.Abstractions;
 using static Bpf.Loader.Tests.Asm;
 using R = Bpf.Register;
@@ -50,6 +51,77 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         int before = OpenFds();
         for (int i = 0; i < 200; i++) Assert.Throws<VerifierException>(() => BpfProgram.Load(ProgramType.Xdp, bad, "GPL"));
         AssertNoLeak(before, OpenFds(), 200);
+    }
+
+    [KernelFact]
+    public void ReaderCreateDisposeCycles_LeakNoFds()
+    {
+        using var ring = BpfMap.Create(new MapCreateSpec { Type = MapType.RingBuf, MaxEntries = 4096 });
+        using var perf = BpfMap.Create(new MapCreateSpec { Type = MapType.PerfEventArray, KeySize = 4, ValueSize = 4, MaxEntries = (uint)PossibleCpus.Count });
+        // Warm up (JIT, lazy statics), then count.
+        new RingBufReader(ring).Dispose();
+        new PerfEventArrayReader(perf, pagesPerCpu: 1).Dispose();
+        int before = OpenFds();
+        for (int i = 0; i < 200; i++)
+        {
+            using var r = new RingBufReader(ring);
+            Assert.False(r.Wait(TimeSpan.Zero)); // the epoll set is used, not only created
+        }
+        for (int i = 0; i < 200; i++)
+        {
+            using var p = new PerfEventArrayReader(perf, pagesPerCpu: 1);
+            Assert.False(p.Wait(TimeSpan.Zero));
+        }
+        // Counted before any collection too: Dispose itself must close them, not the SafeHandle finalizers.
+        int afterDispose = Directory.GetFiles("/proc/self/fd").Length;
+        int after = OpenFds();
+        output.WriteLine($"200 ring buffer and 200 perf event array readers; fds before {before}, after Dispose {afterDispose}, after GC {after}");
+        AssertNoLeak(before, afterDispose, 400);
+        AssertNoLeak(before, after, 400);
+    }
+
+    [KernelFact]
+    public async Task EpollSet_ReportsTags_CancelsAndWakesAWaiterOnDispose()
+    {
+        using var ring = BpfMap.Create(new MapCreateSpec { Type = MapType.RingBuf, MaxEntries = 4096 });
+        int before = OpenFds();
+        var set = new EpollSet("test");
+        set.Add(ring.Fd, 42, "ring buffer");
+        var tags = new ulong[4];
+        Assert.Equal(0, set.Wait(TimeSpan.FromMilliseconds(20), default, tags)); // empty ring: times out
+        using (var ev = BpfFd.FromNew(Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK)))
+        {
+            set.Add(ev, 7, "eventfd");
+            WriteEventFd(ev);
+            Assert.Equal(1, set.Wait(TimeSpan.FromSeconds(5), default, tags));
+            Assert.Equal(7ul, tags[0]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.Add(ring.Fd, ulong.MaxValue, "reserved tag"));
+
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50)))
+        {
+            var sw = Stopwatch.StartNew();
+            Assert.ThrowsAny<OperationCanceledException>(() => set.Wait(Timeout.InfiniteTimeSpan, cts.Token, []));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"cancellation took {sw.Elapsed}");
+        }
+        // The cancelled call's wake is drained: the next wait times out instead of returning early.
+        Assert.Equal(0, set.Wait(TimeSpan.FromMilliseconds(20), default, []));
+
+        var waiter = Task.Run(() => set.Wait(Timeout.InfiniteTimeSpan, default, []));
+        await Task.Delay(50);
+        Assert.False(waiter.IsCompleted);
+        set.Dispose();
+        Assert.Equal(0, await waiter.WaitAsync(TimeSpan.FromSeconds(5)));
+        set.Dispose(); // second dispose is a no-op
+        set.Wake(); // after dispose: nothing to wake, no throw
+        Assert.Throws<ObjectDisposedException>(() => set.Wait(TimeSpan.Zero, default, []));
+        AssertNoLeak(before, OpenFds(), 1);
+    }
+
+    private static unsafe void WriteEventFd(BpfFd fd)
+    {
+        ulong one = 1;
+        Assert.Equal(8, (long)Libc.Write(fd.Value, (nint)(&one), 8));
     }
 
     [KernelFact]

@@ -39,12 +39,10 @@ public sealed class PerfEventArrayReader : IDisposable
     private const uint PerfRecordLost = 2, PerfRecordSample = 9;
     // Offsets in struct perf_event_mmap_page.
     private const int DataHeadOffset = 1024, DataTailOffset = 1032, DataOffsetOffset = 1040, DataSizeOffset = 1048;
-    private const ulong WakeTag = ulong.MaxValue;
 
     private readonly BpfMap _map;
     private readonly List<CpuRing> _rings = [];
-    private readonly int _epoll = -1;
-    private readonly int _wake = -1;
+    private readonly EpollSet _epoll;
     private byte[] _scratch = new byte[256];
     private int _next;
     private ulong _pendingTail; // where the tail goes once the record Take returned is released
@@ -77,13 +75,9 @@ public sealed class PerfEventArrayReader : IDisposable
         PagesPerCpu = pagesPerCpu;
         nuint page = (nuint)Environment.SystemPageSize;
         int cpus = (int)Math.Min((uint)PossibleCpus.Count, map.MaxEntries);
+        _epoll = new EpollSet(map.ToString());
         try
         {
-            _epoll = Libc.EpollCreate1(Libc.EPOLL_CLOEXEC);
-            if (_epoll < 0) throw BpfSyscallException.Create("epoll_create1", Marshal.GetLastPInvokeError(), map.ToString());
-            _wake = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-            if (_wake < 0) throw BpfSyscallException.Create("eventfd", Marshal.GetLastPInvokeError(), map.ToString());
-            if (!Add(_epoll, _wake, WakeTag)) throw BpfSyscallException.Create("epoll_ctl(eventfd)", Marshal.GetLastPInvokeError(), map.ToString());
             Span<byte> key = stackalloc byte[4];
             Span<byte> value = stackalloc byte[4];
             for (int cpu = 0; cpu < cpus; cpu++)
@@ -117,8 +111,7 @@ public sealed class PerfEventArrayReader : IDisposable
                 ulong offset = *(ulong*)(ring.Base + DataOffsetOffset), size = *(ulong*)(ring.Base + DataSizeOffset);
                 ring.Data = ring.Base + (nint)(offset != 0 ? offset : page);
                 ring.Size = size != 0 ? size : (ulong)page * (ulong)pagesPerCpu;
-                if (!Add(_epoll, ring.Event.Value, (ulong)(_rings.Count - 1)))
-                    throw BpfSyscallException.Create("epoll_ctl(perf event)", Marshal.GetLastPInvokeError(), $"CPU {cpu}");
+                _epoll.Add(ring.Event, (ulong)(_rings.Count - 1), $"perf event of CPU {cpu}");
                 BinaryPrimitives.WriteUInt32LittleEndian(key, (uint)cpu);
                 BinaryPrimitives.WriteUInt32LittleEndian(value, ring.Event.Raw);
                 map.Update(key, value);
@@ -131,16 +124,6 @@ public sealed class PerfEventArrayReader : IDisposable
             Dispose();
             throw;
         }
-    }
-
-    private static unsafe bool Add(int epoll, int fd, ulong tag)
-    {
-        // struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16) elsewhere.
-        byte* ev = stackalloc byte[16];
-        new Span<byte>(ev, 16).Clear();
-        *(uint*)ev = Libc.EPOLLIN;
-        *(ulong*)(ev + Libc.EpollDataOffset) = tag;
-        return Libc.EpollCtl(epoll, Libc.EPOLL_CTL_ADD, fd, (nint)ev) == 0;
     }
 
     /// <summary>Data pages per CPU ring.</summary>
@@ -292,28 +275,12 @@ public sealed class PerfEventArrayReader : IDisposable
     /// <summary>Blocks until some CPU's ring has data, <paramref name="timeout"/> passes, or <paramref name="cancellationToken"/> fires.
     /// True when data may be available.</summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public unsafe bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         if (Pending > 0) return true;
-        using var reg = cancellationToken.Register(static s => ((PerfEventArrayReader)s!).Wake(), this);
-        int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        const int MaxEvents = 16;
-        byte* events = stackalloc byte[16 * MaxEvents];
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = Libc.EpollWait(_epoll, (nint)events, MaxEvents, ms);
-            if (n < 0)
-            {
-                int e = Marshal.GetLastPInvokeError();
-                if (e == Errno.EINTR) continue;
-                throw BpfSyscallException.Create("epoll_wait", e, _map.ToString());
-            }
-            DrainWake();
-            cancellationToken.ThrowIfCancellationRequested();
-            return n > 0 || Pending > 0;
-        }
+        int n = _epoll.Wait(timeout, cancellationToken, []);
+        return n > 0 || Pending > 0;
     }
 
     /// <summary>Waits for the next record (sample or lost count) and returns it. The epoll wait blocks a thread-pool
@@ -332,19 +299,6 @@ public sealed class PerfEventArrayReader : IDisposable
     public async IAsyncEnumerable<PerfEventRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         while (true) yield return await ReadAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private unsafe void Wake()
-    {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        ulong one = 1;
-        Libc.Write(_wake, (nint)(&one), 8);
-    }
-
-    private unsafe void DrainWake()
-    {
-        ulong v;
-        Libc.Read(_wake, (nint)(&v), 8);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -366,7 +320,6 @@ public sealed class PerfEventArrayReader : IDisposable
             ring.Base = 0;
             ring.Event.Dispose();
         }
-        if (_epoll >= 0) Libc.Close(_epoll);
-        if (_wake >= 0) Libc.Close(_wake);
+        _epoll.Dispose();
     }
 }

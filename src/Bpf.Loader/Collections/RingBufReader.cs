@@ -25,13 +25,12 @@ public sealed class RingBufReader : IDisposable
     private nint _consumer;
     private nint _producer;
     private readonly nuint _producerLength;
-    private readonly int _epoll;
-    private readonly int _wake;
+    private readonly EpollSet _epoll;
     private int _disposed;
 
     /// <summary>Maps the ring buffer's pages and sets up the epoll. The map stays owned by the caller and must outlive the reader.</summary>
     /// <exception cref="ArgumentException">The map is not a ring buffer.</exception>
-    public unsafe RingBufReader(BpfMap map)
+    public RingBufReader(BpfMap map)
     {
         ArgumentNullException.ThrowIfNull(map);
         if (map.Type != MapType.RingBuf) throw new ArgumentException($"{map} is not a RingBuf map", nameof(map));
@@ -39,35 +38,22 @@ public sealed class RingBufReader : IDisposable
         _pageSize = (nuint)Environment.SystemPageSize;
         ulong size = map.MaxEntries;
         _mask = size - 1;
-        int fd = map.Fd.Value;
-        _consumer = Libc.Mmap(0, _pageSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-        if (_consumer == Libc.MapFailed) throw BpfSyscallException.Create("mmap(ring buffer consumer page)", Marshal.GetLastPInvokeError(), map.ToString());
         _producerLength = _pageSize + 2 * (nuint)size;
-        _producer = Libc.Mmap(0, _producerLength, Libc.PROT_READ, Libc.MAP_SHARED, fd, (nint)_pageSize);
-        if (_producer == Libc.MapFailed)
+        _epoll = new EpollSet(map.ToString());
+        try
         {
-            int e = Marshal.GetLastPInvokeError();
-            Libc.Munmap(_consumer, _pageSize);
-            throw BpfSyscallException.Create("mmap(ring buffer data)", e, map.ToString());
+            _epoll.Add(map.Fd, 0, "ring buffer map");
+            int fd = map.Fd.Value;
+            _consumer = Libc.Mmap(0, _pageSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+            if (_consumer == Libc.MapFailed) throw BpfSyscallException.Create("mmap(ring buffer consumer page)", Marshal.GetLastPInvokeError(), map.ToString());
+            _producer = Libc.Mmap(0, _producerLength, Libc.PROT_READ, Libc.MAP_SHARED, fd, (nint)_pageSize);
+            if (_producer == Libc.MapFailed) throw BpfSyscallException.Create("mmap(ring buffer data)", Marshal.GetLastPInvokeError(), map.ToString());
         }
-        _epoll = Libc.EpollCreate1(Libc.EPOLL_CLOEXEC);
-        _wake = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_epoll < 0 || _wake < 0 || !Add(_epoll, fd, 0) || !Add(_epoll, _wake, 1))
+        catch
         {
-            int e = Marshal.GetLastPInvokeError();
             Dispose();
-            throw BpfSyscallException.Create("epoll setup for ring buffer", e, map.ToString());
+            throw;
         }
-    }
-
-    private static unsafe bool Add(int epoll, int fd, ulong tag)
-    {
-        // struct epoll_event is packed (12 bytes) on x86-64 and naturally aligned (16) elsewhere.
-        byte* ev = stackalloc byte[16];
-        new Span<byte>(ev, 16).Clear();
-        *(uint*)ev = Libc.EPOLLIN;
-        *(ulong*)(ev + Libc.EpollDataOffset) = tag;
-        return Libc.EpollCtl(epoll, Libc.EPOLL_CTL_ADD, fd, (nint)ev) == 0;
     }
 
     /// <summary>Bytes of the data area (the map's max_entries).</summary>
@@ -151,27 +137,12 @@ public sealed class RingBufReader : IDisposable
     /// <summary>Blocks until the ring has data, <paramref name="timeout"/> passes, or <paramref name="cancellationToken"/> fires.
     /// True when data may be available.</summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public unsafe bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         if (Pending > 0) return true;
-        using var reg = cancellationToken.Register(static s => ((RingBufReader)s!).Wake(), this);
-        int ms = timeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
-        byte* events = stackalloc byte[32];
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = Libc.EpollWait(_epoll, (nint)events, 2, ms);
-            if (n < 0)
-            {
-                int e = Marshal.GetLastPInvokeError();
-                if (e == Errno.EINTR) continue;
-                throw BpfSyscallException.Create("epoll_wait", e, _map.ToString());
-            }
-            DrainWake();
-            cancellationToken.ThrowIfCancellationRequested();
-            return n > 0 || Pending > 0;
-        }
+        int n = _epoll.Wait(timeout, cancellationToken, []);
+        return n > 0 || Pending > 0;
     }
 
     /// <summary>Waits for the next record and returns it. The epoll wait blocks a thread-pool thread while the ring is
@@ -192,19 +163,6 @@ public sealed class RingBufReader : IDisposable
         while (true) yield return await ReadAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private unsafe void Wake()
-    {
-        if (Volatile.Read(ref _disposed) != 0) return;
-        ulong one = 1;
-        Libc.Write(_wake, (nint)(&one), 8);
-    }
-
-    private unsafe void DrainWake()
-    {
-        ulong v;
-        Libc.Read(_wake, (nint)(&v), 8);
-    }
-
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>Unmaps the ring and closes the epoll and eventfd descriptors.</summary>
@@ -214,7 +172,6 @@ public sealed class RingBufReader : IDisposable
         if (_consumer != 0 && _consumer != Libc.MapFailed) Libc.Munmap(_consumer, _pageSize);
         if (_producer != 0 && _producer != Libc.MapFailed) Libc.Munmap(_producer, _producerLength);
         _consumer = _producer = 0;
-        if (_epoll >= 0) Libc.Close(_epoll);
-        if (_wake >= 0) Libc.Close(_wake);
+        _epoll.Dispose();
     }
 }

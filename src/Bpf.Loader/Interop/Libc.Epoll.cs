@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Bpf.Loader.Interop;
 
-// epoll, eventfd and raw read/write for the ring buffer reader.
+// epoll, eventfd and raw read/write for EpollSet (the ring buffer and perf event array readers).
 internal static unsafe partial class Libc
 {
     [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
@@ -31,4 +31,7 @@ internal static unsafe partial class Libc
 
     /// <summary>Offset of <c>epoll_event.data</c>: the struct is packed on x86-64 only.</summary>
     internal static int EpollDataOffset => RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 4 : 8;
+
+    /// <summary>Size of <c>struct epoll_event</c>: 12 bytes where it is packed (x86), 16 elsewhere.</summary>
+    internal static int EpollEventSize => EpollDataOffset + 8;
 }
