@@ -81,7 +81,7 @@ internal sealed partial class ProgramInput
     }
 
     /// <summary>Raw programs are full of zero bytes and never valid UTF-8 text; assembly never has a NUL.</summary>
-    private static bool LooksLikeText(ReadOnlySpan<byte> content)
+    public static bool LooksLikeText(ReadOnlySpan<byte> content)
     {
         if (content.IndexOf((byte)0) >= 0) return false;
         try
@@ -125,7 +125,7 @@ internal sealed partial class ProgramInput
         }
         catch (AsmException e)
         {
-            throw new CliUsageException($"{path}:{e.Line + firstLine - 1}:{e.Column}: {e.Message}");
+            throw new CliUsageException($"{path}:{e.Line + firstLine - 1}:{e.Column}: {e.Reason}");
         }
     }
 

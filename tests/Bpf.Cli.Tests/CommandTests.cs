@@ -145,4 +145,14 @@ public class CommandTests
         Assert.Equal("18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11", insns[0].GetProperty("hex").GetString());
         Assert.Contains("lddw", insns[0].GetProperty("text").GetString());
     }
+
+    [Fact]
+    public void Run_ControlCharacterInText_NamesItOnceWithItsLocation()
+    {
+        using var file = new CliRunner.TempFile(".s", "mov %r0, 1\u0007\nexit\n");
+        var output = CliRunner.Run("run", file.Path);
+        Assert.Equal(2, output.ExitCode);
+        Assert.Contains($"{file.Path}:1:11: unexpected character U+0007", output.Stderr);
+        Assert.DoesNotContain("line 1, column 11", output.Stderr);
+    }
 }

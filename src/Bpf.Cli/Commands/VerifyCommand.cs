@@ -68,7 +68,7 @@ internal static class VerifyCommand
             memorySize = input.Memory?.Length ?? 0;
             type ??= VerifierProgramTypes.Memory;
         }
-        else if (content.AsSpan().IndexOf((byte)0) < 0)
+        else if (ProgramInput.LooksLikeText(content))
         {
             var text = Encoding.UTF8.GetString(content);
             var dialect = ProgramInput.ParseDialect(a.Get("--dialect")) ?? ProgramInput.DetectDialect(text);

@@ -87,7 +87,9 @@ internal static class AsmLexer
                 i += op.Length;
                 continue;
             }
-            throw new AsmException($"unexpected character '{c}'", lineNumber, column, sourceName);
+            throw new AsmException(char.IsControl(c) || char.IsSurrogate(c) || c == '\uFFFD'
+                ? $"unexpected character U+{(int)c:X4} (is this a binary file?)"
+                : $"unexpected character '{c}'", lineNumber, column, sourceName);
         }
         tokens.Add(new Token(TokenKind.End, string.Empty, line.Length + 1, 0));
         return tokens;
