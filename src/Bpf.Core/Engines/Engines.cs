@@ -27,19 +27,6 @@ public enum EngineChoice
     Interpreter,
 }
 
-/// <summary>Flags for element updates (BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK); values are the kernel's.</summary>
-public enum MapUpdateFlags : ulong
-{
-    /// <summary>Create or replace.</summary>
-    Any = 0,
-    /// <summary>Create only; fails with EEXIST if present.</summary>
-    NoExist = 1,
-    /// <summary>Replace only; fails with ENOENT if absent.</summary>
-    Exist = 2,
-    /// <summary>Update under the value's bpf_spin_lock.</summary>
-    Lock = 4,
-}
-
 /// <summary>A map of a loaded collection, whichever engine holds it. Keys and values are raw bytes of exactly
 /// <see cref="KeySize"/> and <see cref="UserValueSize"/> bytes; <see cref="BpfMapExtensions"/> adds typed access.</summary>
 public interface IBpfMap

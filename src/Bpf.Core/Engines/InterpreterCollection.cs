@@ -93,7 +93,7 @@ public sealed class InterpreterMap : IBpfMap
 
     /// <inheritdoc/>
     public void Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any) =>
-        Managed.Update(key, value, (Runtime.MapUpdateFlags)(ulong)flags);
+        Managed.Update(key, value, flags);
 
     /// <inheritdoc/>
     public bool TryDelete(ReadOnlySpan<byte> key) => Check(Managed.TryDelete(key), "delete");

@@ -58,16 +58,3 @@ public sealed class MapException : Exception
     };
 }
 
-/// <summary>Flags of a map update (BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK).</summary>
-[Flags]
-public enum MapUpdateFlags : ulong
-{
-    /// <summary>BPF_ANY: create or replace.</summary>
-    Any = 0,
-    /// <summary>BPF_NOEXIST: create only; EEXIST when the key exists.</summary>
-    NoExist = 1,
-    /// <summary>BPF_EXIST: replace only; ENOENT when the key is missing.</summary>
-    Exist = 2,
-    /// <summary>BPF_F_LOCK: update under the value's bpf_spin_lock (not supported: values have no spin lock here).</summary>
-    Lock = 4,
-}

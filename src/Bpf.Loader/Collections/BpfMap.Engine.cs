@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Bpf.Loader.Interop;
 
 namespace Bpf.Loader;
@@ -28,32 +27,10 @@ public sealed partial class BpfMap : IBpfMap
     {
         get
         {
-            var info = new MapInfoWithBtf();
+            var info = new MapInfo();
             ObjectInfo.Get(Fd, ref info);
             return new MapBtfIds(info.btf_id, info.btf_key_type_id, info.btf_value_type_id);
         }
-    }
-
-    /// <summary><c>struct bpf_map_info</c> up to <c>map_extra</c>.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private unsafe struct MapInfoWithBtf
-    {
-        public uint type;
-        public uint id;
-        public uint key_size;
-        public uint value_size;
-        public uint max_entries;
-        public uint map_flags;
-        public fixed byte name[16];
-        public uint ifindex;
-        public uint btf_vmlinux_value_type_id;
-        public ulong netns_dev;
-        public ulong netns_ino;
-        public uint btf_id;
-        public uint btf_key_type_id;
-        public uint btf_value_type_id;
-        public uint btf_vmlinux_id;
-        public ulong map_extra;
     }
 }
 

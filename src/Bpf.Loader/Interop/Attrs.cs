@@ -173,7 +173,7 @@ internal unsafe struct ProgInfo
     public fixed byte name[16];
 }
 
-/// <summary>The head of <c>struct bpf_map_info</c>.</summary>
+/// <summary><c>struct bpf_map_info</c> up to <c>map_extra</c> (the kernel fills what it has, up to info_len).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct MapInfo
 {
@@ -184,6 +184,15 @@ internal unsafe struct MapInfo
     public uint max_entries;
     public uint map_flags;
     public fixed byte name[16];
+    public uint ifindex;
+    public uint btf_vmlinux_value_type_id;
+    public ulong netns_dev;
+    public ulong netns_ino;
+    public uint btf_id;
+    public uint btf_key_type_id;
+    public uint btf_value_type_id;
+    public uint btf_vmlinux_id;
+    public ulong map_extra;
 }
 
 /// <summary>The first 128 bytes of <c>struct perf_event_attr</c> (PERF_ATTR_SIZE_VER7).</summary>
