@@ -6,12 +6,6 @@ namespace Bpf.Verifier.Internal;
 /// </summary>
 internal static class ContextLayouts
 {
-    // struct __sk_buff offsets (include/uapi/linux/bpf.h).
-    private const int SkbMark = 8, SkbQueueMapping = 12, SkbPriority = 32, SkbTcIndex = 44, SkbCb0 = 48, SkbCbEnd = 68;
-    private const int SkbTcClassid = 72, SkbData = 76, SkbDataEnd = 80, SkbFamily = 88, SkbLocalPortEnd = 140;
-    private const int SkbRemoteIp4 = 92, SkbLocalIp6End = 132, SkbDataMeta = 140, SkbFlowKeys = 144, SkbTstamp = 152;
-    private const int SkbWireLen = 160, SkbSk = 168, SkbTstampType = 180, SkbHwtstamp = 184, SkbSize = 192;
-
     /// <summary>The result of a successful context access check.</summary>
     public readonly record struct Field(RegType LoadType);
 
@@ -39,77 +33,77 @@ internal static class ContextLayouts
     private static bool SocketFilter(int off, int size, bool write, out RegType loadType)
     {
         loadType = RegType.Scalar;
-        if (In(off, SkbTcClassid, SkbTcClassid + 4) || In(off, SkbData, SkbData + 4) || In(off, SkbDataMeta, SkbDataMeta + 4)
-            || In(off, SkbDataEnd, SkbDataEnd + 4) || In(off, SkbFamily, SkbLocalPortEnd) || In(off, SkbTstamp, SkbTstamp + 8)
-            || In(off, SkbWireLen, SkbWireLen + 4) || In(off, SkbHwtstamp, SkbHwtstamp + 8))
+        if (In(off, SkBuffOffsets.TcClassid, SkBuffOffsets.TcClassid + 4) || In(off, SkBuffOffsets.Data, SkBuffOffsets.Data + 4) || In(off, SkBuffOffsets.DataMeta, SkBuffOffsets.DataMeta + 4)
+            || In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4) || In(off, SkBuffOffsets.Family, SkBuffOffsets.LocalPortEnd) || In(off, SkBuffOffsets.Tstamp, SkBuffOffsets.Tstamp + 8)
+            || In(off, SkBuffOffsets.WireLen, SkBuffOffsets.WireLen + 4) || In(off, SkBuffOffsets.Hwtstamp, SkBuffOffsets.Hwtstamp + 8))
         {
             return false;
         }
-        if (write && !In(off, SkbCb0, SkbCbEnd)) return false;
+        if (write && !In(off, SkBuffOffsets.Cb0, SkBuffOffsets.CbEnd)) return false;
         return SkbCommon(off, size, write, ref loadType);
     }
 
     private static bool Tc(int off, int size, bool write, out RegType loadType)
     {
         loadType = RegType.Scalar;
-        if (write && !(In(off, SkbMark, SkbMark + 4) || In(off, SkbTcIndex, SkbTcIndex + 4) || In(off, SkbPriority, SkbPriority + 4)
-            || In(off, SkbTcClassid, SkbTcClassid + 4) || In(off, SkbCb0, SkbCbEnd) || In(off, SkbTstamp, SkbTstamp + 8)
-            || In(off, SkbQueueMapping, SkbQueueMapping + 4)))
+        if (write && !(In(off, SkBuffOffsets.Mark, SkBuffOffsets.Mark + 4) || In(off, SkBuffOffsets.TcIndex, SkBuffOffsets.TcIndex + 4) || In(off, SkBuffOffsets.Priority, SkBuffOffsets.Priority + 4)
+            || In(off, SkBuffOffsets.TcClassid, SkBuffOffsets.TcClassid + 4) || In(off, SkBuffOffsets.Cb0, SkBuffOffsets.CbEnd) || In(off, SkBuffOffsets.Tstamp, SkBuffOffsets.Tstamp + 8)
+            || In(off, SkBuffOffsets.QueueMapping, SkBuffOffsets.QueueMapping + 4)))
         {
             return false;
         }
-        if (In(off, SkbData, SkbData + 4)) loadType = RegType.Packet;
-        else if (In(off, SkbDataMeta, SkbDataMeta + 4)) loadType = RegType.PacketMeta;
-        else if (In(off, SkbDataEnd, SkbDataEnd + 4)) loadType = RegType.PacketEnd;
-        else if (In(off, SkbFamily, SkbLocalPortEnd)) return false;
+        if (In(off, SkBuffOffsets.Data, SkBuffOffsets.Data + 4)) loadType = RegType.Packet;
+        else if (In(off, SkBuffOffsets.DataMeta, SkBuffOffsets.DataMeta + 4)) loadType = RegType.PacketMeta;
+        else if (In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4)) loadType = RegType.PacketEnd;
+        else if (In(off, SkBuffOffsets.Family, SkBuffOffsets.LocalPortEnd)) return false;
         return SkbCommon(off, size, write, ref loadType);
     }
 
     private static bool CgroupSkb(int off, int size, bool write, bool bpfCapable, out RegType loadType)
     {
         loadType = RegType.Scalar;
-        if (In(off, SkbTcClassid, SkbTcClassid + 4) || In(off, SkbDataMeta, SkbDataMeta + 4) || In(off, SkbWireLen, SkbWireLen + 4))
+        if (In(off, SkBuffOffsets.TcClassid, SkBuffOffsets.TcClassid + 4) || In(off, SkBuffOffsets.DataMeta, SkBuffOffsets.DataMeta + 4) || In(off, SkBuffOffsets.WireLen, SkBuffOffsets.WireLen + 4))
         {
             return false;
         }
-        if (In(off, SkbData, SkbData + 4) || In(off, SkbDataEnd, SkbDataEnd + 4))
+        if (In(off, SkBuffOffsets.Data, SkBuffOffsets.Data + 4) || In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4))
         {
             if (!bpfCapable) return false;
         }
         if (write)
         {
-            if (!(In(off, SkbMark, SkbMark + 4) || In(off, SkbPriority, SkbPriority + 4) || In(off, SkbCb0, SkbCbEnd)
-                  || (bpfCapable && In(off, SkbTstamp, SkbTstamp + 8))))
+            if (!(In(off, SkBuffOffsets.Mark, SkBuffOffsets.Mark + 4) || In(off, SkBuffOffsets.Priority, SkBuffOffsets.Priority + 4) || In(off, SkBuffOffsets.Cb0, SkBuffOffsets.CbEnd)
+                  || (bpfCapable && In(off, SkBuffOffsets.Tstamp, SkBuffOffsets.Tstamp + 8))))
             {
                 return false;
             }
         }
-        if (In(off, SkbData, SkbData + 4)) loadType = RegType.Packet;
-        else if (In(off, SkbDataEnd, SkbDataEnd + 4)) loadType = RegType.PacketEnd;
+        if (In(off, SkBuffOffsets.Data, SkBuffOffsets.Data + 4)) loadType = RegType.Packet;
+        else if (In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4)) loadType = RegType.PacketEnd;
         return SkbCommon(off, size, write, ref loadType);
     }
 
     /// <summary>The checks every <c>__sk_buff</c> program type shares.</summary>
     private static bool SkbCommon(int off, int size, bool write, ref RegType loadType)
     {
-        if (off < 0 || off >= SkbSize) return false;
+        if (off < 0 || off >= SkBuffOffsets.Size) return false;
         if (off % size != 0) return false;
-        if (In(off, SkbCb0, SkbCbEnd)) return off + size <= SkbCbEnd;
-        if (In(off, SkbRemoteIp4, SkbLocalIp6End) || In(off, SkbData, SkbData + 4) || In(off, SkbDataMeta, SkbDataMeta + 4)
-            || In(off, SkbDataEnd, SkbDataEnd + 4))
+        if (In(off, SkBuffOffsets.Cb0, SkBuffOffsets.CbEnd)) return off + size <= SkBuffOffsets.CbEnd;
+        if (In(off, SkBuffOffsets.RemoteIp4, SkBuffOffsets.LocalIp6End) || In(off, SkBuffOffsets.Data, SkBuffOffsets.Data + 4) || In(off, SkBuffOffsets.DataMeta, SkBuffOffsets.DataMeta + 4)
+            || In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4))
         {
             return size == 4;
         }
-        if (In(off, SkbFlowKeys, SkbFlowKeys + 8)) return false;
-        if (In(off, SkbHwtstamp, SkbHwtstamp + 8)) return !write && size == 8;
-        if (In(off, SkbTstamp, SkbTstamp + 8)) return size == 8;
-        if (In(off, SkbSk, SkbSk + 8))
+        if (In(off, SkBuffOffsets.FlowKeys, SkBuffOffsets.FlowKeys + 8)) return false;
+        if (In(off, SkBuffOffsets.Hwtstamp, SkBuffOffsets.Hwtstamp + 8)) return !write && size == 8;
+        if (In(off, SkBuffOffsets.Tstamp, SkBuffOffsets.Tstamp + 8)) return size == 8;
+        if (In(off, SkBuffOffsets.Sk, SkBuffOffsets.Sk + 8))
         {
             if (write || size != 8) return false;
             loadType = RegType.SockCommonOrNull;
             return true;
         }
-        if (In(off, SkbTstampType, SkbHwtstamp)) return false;
+        if (In(off, SkBuffOffsets.TstampType, SkBuffOffsets.Hwtstamp)) return false;
         // Other fields are u32: full-size writes, narrow (power of two, aligned) reads.
         if (write) return size == 4;
         return size <= 4;
@@ -118,12 +112,12 @@ internal static class ContextLayouts
     private static bool Xdp(int off, int size, bool write, out RegType loadType)
     {
         loadType = RegType.Scalar;
-        if (off == 20) return false; // egress_ifindex: devmap programs only
+        if (off == XdpMdOffsets.EgressIfindex) return false; // devmap programs only
         if (write) return false;
-        if (off == 0) loadType = RegType.Packet;
-        else if (off == 8) loadType = RegType.PacketMeta;
-        else if (off == 4) loadType = RegType.PacketEnd;
-        if (off < 0 || off >= 24 || off % size != 0) return false;
+        if (off == XdpMdOffsets.Data) loadType = RegType.Packet;
+        else if (off == XdpMdOffsets.DataMeta) loadType = RegType.PacketMeta;
+        else if (off == XdpMdOffsets.DataEnd) loadType = RegType.PacketEnd;
+        if (off < 0 || off >= XdpMdOffsets.Size || off % size != 0) return false;
         return size == 4;
     }
 

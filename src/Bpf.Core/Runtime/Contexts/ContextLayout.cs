@@ -56,25 +56,25 @@ internal static class ContextLayout
 
     public static FieldRewrite XdpField(int offset, int size)
     {
-        if (offset < 0 || offset + size > 24) return new(false, 0, $"invalid xdp_md access at offset {offset} size {size}");
+        if (offset < 0 || offset + size > XdpMdOffsets.Size) return new(false, 0, $"invalid xdp_md access at offset {offset} size {size}");
         return offset switch
         {
-            0 => Pointer(size, DataPointer, "data"),
-            4 => Pointer(size, DataEndPointer, "data_end"),
-            8 => Pointer(size, DataMetaPointer, "data_meta"),
+            XdpMdOffsets.Data => Pointer(size, DataPointer, "data"),
+            XdpMdOffsets.DataEnd => Pointer(size, DataEndPointer, "data_end"),
+            XdpMdOffsets.DataMeta => Pointer(size, DataMetaPointer, "data_meta"),
             _ => default,
         };
     }
 
     public static FieldRewrite SkBuffField(int offset, int size)
     {
-        if (offset < 0 || offset + size > 192) return new(false, 0, $"invalid __sk_buff access at offset {offset} size {size}");
+        if (offset < 0 || offset + size > SkBuffOffsets.Size) return new(false, 0, $"invalid __sk_buff access at offset {offset} size {size}");
         return offset switch
         {
-            76 => Pointer(size, DataPointer, "data"),
-            80 => Pointer(size, DataEndPointer, "data_end"),
-            140 => Pointer(size, DataMetaPointer, "data_meta"),
-            144 or 168 => new(false, 0, $"__sk_buff field at offset {offset} ({(offset == 144 ? "flow_keys" : "sk")}) is a kernel pointer the managed runtime does not model"),
+            SkBuffOffsets.Data => Pointer(size, DataPointer, "data"),
+            SkBuffOffsets.DataEnd => Pointer(size, DataEndPointer, "data_end"),
+            SkBuffOffsets.DataMeta => Pointer(size, DataMetaPointer, "data_meta"),
+            SkBuffOffsets.FlowKeys or SkBuffOffsets.Sk => new(false, 0, $"__sk_buff field at offset {offset} ({(offset == SkBuffOffsets.FlowKeys ? "flow_keys" : "sk")}) is a kernel pointer the managed runtime does not model"),
             _ => default,
         };
     }

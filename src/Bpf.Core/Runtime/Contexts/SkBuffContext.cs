@@ -13,7 +13,7 @@ namespace Bpf.Runtime;
 public sealed class SkBuffContext : ProgramContext
 {
     /// <summary>sizeof(struct __sk_buff).</summary>
-    public const int StructSize = 192;
+    public const int StructSize = SkBuffOffsets.Size;
 
     private readonly byte[] _fields = new byte[StructSize];
 
