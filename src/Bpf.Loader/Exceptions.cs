@@ -34,10 +34,10 @@ public class BpfSyscallException : Exception
         return new BpfSyscallException(command, errno, msg);
     }
 
-    internal const string PermissionHint =
-        "the process lacks the privilege to use bpf(): it needs CAP_BPF (plus CAP_PERFMON/CAP_NET_ADMIN for tracing " +
-        "and networking programs) or CAP_SYS_ADMIN; kernel.unprivileged_bpf_disabled may forbid unprivileged use; " +
-        "kernels before 5.11 also charge bpf memory to RLIMIT_MEMLOCK, so raise it (ulimit -l unlimited)";
+    /// <summary>What an EPERM means for this process: the capabilities it lacks, read from /proc/self/status.</summary>
+    internal static string PermissionHint =>
+        "not permitted for this process: " + ProcessCapabilities.DescribeForEperm() +
+        "; kernels before 5.11 also charge bpf memory to RLIMIT_MEMLOCK (ulimit -l unlimited)";
 }
 
 /// <summary>
@@ -80,8 +80,9 @@ public sealed class VerifierException : BpfSyscallException
         string head = $"program rejected by the kernel verifier ({Interop.Errno.Name(errno)})";
         if (summary.Length == 0)
         {
+            // EPERM with an empty log is the kernel refusing the process, not a verdict on the program.
             return errno == Interop.Errno.EPERM
-                ? head + " with an empty log: " + PermissionHint
+                ? $"program not loaded: the kernel refused this process ({Interop.Errno.Name(errno)}) before verifying it: " + PermissionHint
                 : head + " with an empty log";
         }
         int? at = VerifierLog.FindFailedInstruction(log);
@@ -110,6 +111,27 @@ public sealed class BpfNotSupportedException : NotSupportedException
 
     /// <summary>The first mainline kernel version with the feature, when known.</summary>
     public Version? MinimumKernelVersion { get; }
+}
+
+/// <summary>
+/// The kernel has a feature but refused this process (EPERM/EACCES): a capability is missing. The message names
+/// the capabilities bpf() cares about that the process lacks.
+/// </summary>
+public sealed class BpfNotPermittedException : UnauthorizedAccessException
+{
+    /// <summary>Creates the exception.</summary>
+    public BpfNotPermittedException(string feature, int errno)
+        : base($"{feature} is not permitted for this process ({Interop.Errno.Name(errno)}): {ProcessCapabilities.DescribeForEperm()}")
+    {
+        Feature = feature;
+        Errno = errno;
+    }
+
+    /// <summary>What was refused, e.g. <c>map type Arena</c>.</summary>
+    public string Feature { get; }
+
+    /// <summary>The raw errno (EPERM or EACCES).</summary>
+    public int Errno { get; }
 }
 
 /// <summary>Map iteration could not finish because the map kept changing under it.</summary>

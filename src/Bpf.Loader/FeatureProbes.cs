@@ -13,30 +13,43 @@ namespace Bpf.Loader;
 [SupportedOSPlatform("linux")]
 public static unsafe class FeatureProbes
 {
-    private static readonly ConcurrentDictionary<ProgramType, bool> ProgTypes = new();
-    private static readonly ConcurrentDictionary<MapType, bool> MapTypes = new();
-    private static readonly ConcurrentDictionary<(ProgramType, int), bool> Helpers = new();
+    private static readonly ConcurrentDictionary<ProgramType, FeatureProbeResult> ProgTypes = new();
+    private static readonly ConcurrentDictionary<MapType, FeatureProbeResult> MapTypes = new();
+    private static readonly ConcurrentDictionary<(ProgramType, int), FeatureProbeResult> Helpers = new();
     private static readonly Lazy<bool> Batch = new(ProbeBatch);
 
-    /// <summary>Whether the kernel can load programs of <paramref name="type"/>.</summary>
+    /// <summary>
+    /// Whether the kernel can load programs of <paramref name="type"/> for this process: supported, not
+    /// supported, or not permitted (with the errno and the capabilities the process lacks). Never throws for
+    /// want of a privilege.
+    /// </summary>
     /// <exception cref="NotSupportedException">The type cannot be probed without a BTF attach target.</exception>
-    public static bool SupportsProgramType(ProgramType type)
+    public static FeatureProbeResult ProbeProgramType(ProgramType type)
     {
         if (type is ProgramType.Tracing or ProgramType.Lsm or ProgramType.Extension or ProgramType.StructOps or ProgramType.Unspecified)
             throw new NotSupportedException($"program type {type} cannot be probed without a BTF attach target");
         return ProgTypes.GetOrAdd(type, static t =>
         {
             var r = TryLoad(t, [Instruction.AluImm(OpClass.Alu64, AluOp.Mov, Register.R0, 0), Instruction.ExitInsn()], out int errno, out _);
-            if (r) return true;
-            if (errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP) return false;
+            if (r) return FeatureProbeResult.Supported($"program type {t}");
+            if (errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP) return FeatureProbeResult.NotSupported($"program type {t}", errno);
+            if (errno is Errno.EPERM or Errno.EACCES) return FeatureProbeResult.NotPermitted($"program type {t}", errno);
             throw BpfSyscallException.Create($"BPF_PROG_LOAD (probe of {t})", errno);
         });
     }
 
-    /// <summary>Whether the kernel can create maps of <paramref name="type"/>.</summary>
-    public static bool SupportsMapType(MapType type)
+    /// <summary>Whether the kernel can load programs of <paramref name="type"/> for this process (see <see cref="ProbeProgramType"/>).</summary>
+    /// <exception cref="NotSupportedException">The type cannot be probed without a BTF attach target.</exception>
+    public static bool SupportsProgramType(ProgramType type) => ProbeProgramType(type).IsSupported;
+
+    /// <summary>
+    /// Whether the kernel can create maps of <paramref name="type"/> for this process: supported, not supported,
+    /// or not permitted (e.g. an arena map without CAP_SYS_RESOURCE). Never throws for want of a privilege.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The type's value needs BTF, so it cannot be probed this way.</exception>
+    public static FeatureProbeResult ProbeMapType(MapType type)
     {
-        if (type == MapType.Unspecified) return false;
+        if (type == MapType.Unspecified) return FeatureProbeResult.NotSupported($"map type {type}", Errno.EINVAL);
         if (type is MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage or MapType.StructOps)
             throw new NotSupportedException($"map type {type} cannot be probed without BTF for its value");
         return MapTypes.GetOrAdd(type, static t =>
@@ -48,13 +61,13 @@ public static unsafe class FeatureProbes
                 if (fd >= 0)
                 {
                     BpfFd.FromNew(fd).Dispose();
-                    return true;
+                    return FeatureProbeResult.Supported($"map type {t}");
                 }
                 // Storage maps need BTF for their value; EINVAL there can't tell "unknown" from "needs BTF",
                 // but a kernel that knows the type answers something more specific than E2BIG/EINVAL for the rest.
-                if (errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP) return false;
-                if (errno == Errno.EPERM) throw BpfSyscallException.Create($"BPF_MAP_CREATE (probe of {t})", errno);
-                return true; // e.g. EBADF/ENOMEM: the type is known, our tiny attributes were not good enough.
+                if (errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP) return FeatureProbeResult.NotSupported($"map type {t}", errno);
+                if (errno is Errno.EPERM or Errno.EACCES) return FeatureProbeResult.NotPermitted($"map type {t}", errno);
+                return FeatureProbeResult.Supported($"map type {t}"); // e.g. EBADF/ENOMEM: the type is known, our tiny attributes were not good enough.
             }
             finally
             {
@@ -63,12 +76,18 @@ public static unsafe class FeatureProbes
         });
     }
 
-    /// <summary>Whether programs of <paramref name="type"/> may call helper <paramref name="helperId"/>.</summary>
-    public static bool SupportsHelper(ProgramType type, int helperId)
+    /// <summary>Whether the kernel can create maps of <paramref name="type"/> for this process (see <see cref="ProbeMapType"/>).</summary>
+    /// <exception cref="NotSupportedException">The type's value needs BTF, so it cannot be probed this way.</exception>
+    public static bool SupportsMapType(MapType type) => ProbeMapType(type).IsSupported;
+
+    /// <summary>Whether programs of <paramref name="type"/> may call helper <paramref name="helperId"/>, for this process.</summary>
+    public static FeatureProbeResult ProbeHelper(ProgramType type, int helperId)
     {
-        if (!SupportsProgramType(type)) return false;
+        var prog = ProbeProgramType(type);
+        if (!prog.IsSupported) return prog;
         return Helpers.GetOrAdd((type, helperId), static k =>
         {
+            string what = $"helper {k.Item2} for {k.Item1} programs";
             // Arguments are zero: a known helper fails on argument checks, an unknown one on the call itself.
             Instruction[] prog =
             [
@@ -81,36 +100,45 @@ public static unsafe class FeatureProbes
                 Instruction.AluImm(OpClass.Alu64, AluOp.Mov, Register.R0, 0),
                 Instruction.ExitInsn(),
             ];
-            if (TryLoad(k.Item1, prog, out int errno, out string log)) return true;
-            if (errno == Errno.EPERM && log.Length == 0) throw BpfSyscallException.Create("BPF_PROG_LOAD (helper probe)", errno);
-            return !(log.Contains("invalid func ", StringComparison.Ordinal) ||
-                     log.Contains("unknown func ", StringComparison.Ordinal) ||
-                     log.Contains("program of this type cannot use helper", StringComparison.Ordinal));
+            if (TryLoad(k.Item1, prog, out int errno, out string log)) return FeatureProbeResult.Supported(what);
+            if (errno is Errno.EPERM or Errno.EACCES && log.Length == 0) return FeatureProbeResult.NotPermitted(what, errno);
+            bool unknown = log.Contains("invalid func ", StringComparison.Ordinal) ||
+                           log.Contains("unknown func ", StringComparison.Ordinal) ||
+                           log.Contains("program of this type cannot use helper", StringComparison.Ordinal);
+            return unknown ? FeatureProbeResult.NotSupported(what, errno) : FeatureProbeResult.Supported(what);
         });
     }
 
-    /// <summary>Throws <see cref="BpfNotSupportedException"/> (with the minimum kernel version) if the program type is missing.</summary>
-    public static void RequireProgramType(ProgramType type)
-    {
-        if (!SupportsProgramType(type)) throw new BpfNotSupportedException($"program type {type}", KernelVersions.Of(type));
-    }
+    /// <summary>Whether programs of <paramref name="type"/> may call helper <paramref name="helperId"/> (see <see cref="ProbeHelper"/>).</summary>
+    public static bool SupportsHelper(ProgramType type, int helperId) => ProbeHelper(type, helperId).IsSupported;
 
-    /// <summary>Throws <see cref="BpfNotSupportedException"/> (with the minimum kernel version) if the map type is missing.</summary>
-    public static void RequireMapType(MapType type)
-    {
-        if (!SupportsMapType(type)) throw new BpfNotSupportedException($"map type {type}", KernelVersions.Of(type));
-    }
+    /// <summary>
+    /// Throws <see cref="BpfNotSupportedException"/> (with the minimum kernel version) if the program type is
+    /// missing, or <see cref="BpfNotPermittedException"/> (naming the capabilities the process lacks) if this
+    /// process may not load it.
+    /// </summary>
+    public static void RequireProgramType(ProgramType type) => Require(ProbeProgramType(type), KernelVersions.Of(type));
 
-    /// <summary>Throws <see cref="BpfNotSupportedException"/> if the helper is not available to the program type.</summary>
-    public static void RequireHelper(ProgramType type, int helperId)
+    /// <summary>As <see cref="RequireProgramType"/>, for a map type.</summary>
+    public static void RequireMapType(MapType type) => Require(ProbeMapType(type), KernelVersions.Of(type));
+
+    /// <summary>As <see cref="RequireProgramType"/>, for a helper of a program type.</summary>
+    public static void RequireHelper(ProgramType type, int helperId) => Require(ProbeHelper(type, helperId), null);
+
+    private static void Require(FeatureProbeResult r, Version? minimum)
     {
-        if (!SupportsHelper(type, helperId)) throw new BpfNotSupportedException($"helper {helperId} for {type} programs", null);
+        switch (r.Status)
+        {
+            case FeatureStatus.Supported: return;
+            case FeatureStatus.NotPermitted: throw new BpfNotPermittedException(r.Feature, r.Errno);
+            default: throw new BpfNotSupportedException(r.Feature, minimum);
+        }
     }
 
     /// <summary>Whether batch map operations exist (5.6+).</summary>
     public static bool HasBatchOps() => Batch.Value;
 
-    internal static bool KnowsMapTypeNumber(MapType type) => SupportsMapType(type);
+    internal static bool KnowsMapTypeNumber(MapType type) => ProbeMapType(type).Status != FeatureStatus.NotSupported;
 
     private static bool ProbeBatch()
     {
@@ -189,4 +217,39 @@ public static unsafe class FeatureProbes
             return true;
         }
     }
+}
+
+/// <summary>The three answers of a feature probe.</summary>
+public enum FeatureStatus
+{
+    /// <summary>The kernel has the feature and this process may use it.</summary>
+    Supported,
+    /// <summary>The kernel does not have the feature (or our probe's attributes are not valid for it).</summary>
+    NotSupported,
+    /// <summary>The kernel refused this process (EPERM/EACCES): the feature may exist, but a privilege is missing.</summary>
+    NotPermitted,
+}
+
+/// <summary>The answer of one feature probe.</summary>
+/// <param name="Feature">What was probed, e.g. <c>map type Arena</c>.</param>
+/// <param name="Status">Supported, not supported, or not permitted for this process.</param>
+/// <param name="Errno">The errno of the refusal (0 when supported).</param>
+/// <param name="Detail">For <see cref="FeatureStatus.NotPermitted"/>, which capabilities the process lacks.</param>
+public readonly record struct FeatureProbeResult(string Feature, FeatureStatus Status, int Errno, string? Detail)
+{
+    /// <summary>True when <see cref="Status"/> is <see cref="FeatureStatus.Supported"/>.</summary>
+    public bool IsSupported => Status == FeatureStatus.Supported;
+
+    internal static FeatureProbeResult Supported(string feature) => new(feature, FeatureStatus.Supported, 0, null);
+    internal static FeatureProbeResult NotSupported(string feature, int errno) => new(feature, FeatureStatus.NotSupported, errno, null);
+    internal static FeatureProbeResult NotPermitted(string feature, int errno) =>
+        new(feature, FeatureStatus.NotPermitted, errno, ProcessCapabilities.DescribeForEperm());
+
+    /// <inheritdoc/>
+    public override string ToString() => Status switch
+    {
+        FeatureStatus.Supported => $"{Feature}: supported",
+        FeatureStatus.NotSupported => $"{Feature}: not supported ({Interop.Errno.Name(Errno)})",
+        _ => $"{Feature}: not permitted for this process ({Interop.Errno.Name(Errno)}): {Detail}",
+    };
 }

@@ -5,7 +5,6 @@ using Bpf.Loader.Tests;
 using Bpf.Runtime;
 using Bpf.Tests;
 using Bpf.Vm;
-using Xunit.Abstractions;
 
 namespace Bpf.Differential.Tests;
 

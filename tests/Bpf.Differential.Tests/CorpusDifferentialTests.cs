@@ -3,7 +3,6 @@ using Bpf.Loader;
 using Bpf.Loader.Tests;
 using Bpf.Objects;
 using Bpf.Runtime;
-using Xunit.Abstractions;
 using ObjProgramType = Bpf.ProgramType;
 using ObjMapType = Bpf.MapType;
 

@@ -1,2 +1,2 @@
 // Tests count this process's open descriptors and create network namespaces and cgroups: run them one at a time.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Bpf.Loader;
 using Bpf.Loader.Interop;
-using Xunit.Abstractions;
 using static Bpf.Loader.Tests.Asm;
 using R = Bpf.Register;
 

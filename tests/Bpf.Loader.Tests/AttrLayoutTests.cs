@@ -4,7 +4,6 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using Bpf.Loader.Interop;
-using Xunit.Abstractions;
 
 namespace Bpf.Loader.Tests;
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Bpf.Loader;
 using Bpf.Loader.Interop;
@@ -43,7 +44,8 @@ public static class Kernel
 /// <summary>A fact that needs the kernel: skipped with the reason unless BPFNET_REQUIRE_KERNEL=1.</summary>
 public sealed class KernelFactAttribute : FactAttribute
 {
-    public KernelFactAttribute()
+    public KernelFactAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (Kernel.UnavailableReason is string r && !Kernel.Required) Skip = "kernel unavailable: " + r;
     }
@@ -52,7 +54,8 @@ public sealed class KernelFactAttribute : FactAttribute
 /// <summary>A theory that needs the kernel: skipped with the reason unless BPFNET_REQUIRE_KERNEL=1.</summary>
 public sealed class KernelTheoryAttribute : TheoryAttribute
 {
-    public KernelTheoryAttribute()
+    public KernelTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
     {
         if (Kernel.UnavailableReason is string r && !Kernel.Required) Skip = "kernel unavailable: " + r;
     }

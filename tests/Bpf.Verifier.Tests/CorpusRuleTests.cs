@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Bpf.Verifier;
-using Xunit.Abstractions;
 
 namespace Bpf.Verifier.Tests;
 

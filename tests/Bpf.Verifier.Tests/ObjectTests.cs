@@ -1,7 +1,6 @@
 using Bpf.Objects;
 using Bpf.Tests;
 using Bpf.Verifier;
-using Xunit.Abstractions;
 
 namespace Bpf.Verifier.Tests;
 

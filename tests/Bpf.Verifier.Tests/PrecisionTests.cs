@@ -1,7 +1,6 @@
 using Bpf.Asm;
 using Bpf.Verifier;
 using Bpf.Verifier.Internal;
-using Xunit.Abstractions;
 
 namespace Bpf.Verifier.Tests;
 

@@ -1,6 +1,5 @@
 using Bpf.Verifier;
 using Bpf.Vm;
-using Xunit.Abstractions;
 
 namespace Bpf.Verifier.Tests;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Bpf.Asm;
 using Bpf.Loader;
 using Bpf.Verifier;
-using Xunit.Abstractions;
 
 namespace Bpf.Verifier.Tests;
 

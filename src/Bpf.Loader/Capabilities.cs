@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Bpf.Loader;
+
+/// <summary>A Linux capability that matters to bpf(): the number is the kernel's bit in the capability sets.</summary>
+public enum Capability
+{
+    /// <summary>CAP_NET_ADMIN: networking program types (XDP, tc, cgroup skb) and their attach points.</summary>
+    NetAdmin = 12,
+    /// <summary>CAP_SYS_ADMIN: everything bpf() can do, on kernels before 5.8 the only way in.</summary>
+    SysAdmin = 21,
+    /// <summary>CAP_SYS_RESOURCE: some map types' memory (e.g. arena) and resource limits.</summary>
+    SysResource = 24,
+    /// <summary>CAP_PERFMON: tracing program types and pointer arithmetic the verifier allows only to them.</summary>
+    Perfmon = 38,
+    /// <summary>CAP_BPF: bpf() itself (5.8+).</summary>
+    Bpf = 39,
+}
+
+/// <summary>
+/// The effective capabilities of this process, read once from <c>/proc/self/status</c>. Used to say which
+/// capability a refused operation likely needed — a probe of the process, never a guess about the machine.
+/// </summary>
+public static class ProcessCapabilities
+{
+    private static readonly Lazy<ulong?> Effective = new(Read);
+
+    /// <summary>The effective capability mask, or null when it cannot be read (not Linux, no procfs).</summary>
+    public static ulong? EffectiveMask => Effective.Value;
+
+    /// <summary>Whether the process has <paramref name="cap"/>; null when unknown.</summary>
+    public static bool? Has(Capability cap) => EffectiveMask is ulong m ? (m & (1UL << (int)cap)) != 0 : null;
+
+    /// <summary>The capabilities relevant to bpf() that this process lacks (empty when it has all, or when unknown).</summary>
+    public static IReadOnlyList<Capability> MissingForBpf() =>
+        Enum.GetValues<Capability>().Where(c => Has(c) == false).ToArray();
+
+    /// <summary>The kernel's spelling, e.g. <c>CAP_SYS_RESOURCE</c>.</summary>
+    public static string Name(Capability cap) => cap switch
+    {
+        Capability.NetAdmin => "CAP_NET_ADMIN",
+        Capability.SysAdmin => "CAP_SYS_ADMIN",
+        Capability.SysResource => "CAP_SYS_RESOURCE",
+        Capability.Perfmon => "CAP_PERFMON",
+        Capability.Bpf => "CAP_BPF",
+        _ => "CAP_" + ((int)cap).ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// One sentence for an EPERM: which of the capabilities bpf() cares about the process lacks, or that it has
+    /// them all (then something else refused: a sysctl, an LSM, a type-specific rule).
+    /// </summary>
+    public static string DescribeForEperm()
+    {
+        if (EffectiveMask is null)
+            return "the process's capabilities could not be read; bpf() needs CAP_BPF (plus CAP_PERFMON for tracing, " +
+                   "CAP_NET_ADMIN for networking) or CAP_SYS_ADMIN";
+        var missing = MissingForBpf();
+        if (missing.Count == 0)
+            return "the process has CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_RESOURCE, so something " +
+                   "else refused (kernel.unprivileged_bpf_disabled, an LSM, or a rule of this kernel for this object type)";
+        return "the process lacks " + string.Join(", ", missing.Select(Name)) +
+               " (effective set 0x" + EffectiveMask.Value.ToString("x", CultureInfo.InvariantCulture) + "); " +
+               "bpf() needs CAP_BPF (plus CAP_PERFMON for tracing, CAP_NET_ADMIN for networking) or CAP_SYS_ADMIN, and " +
+               "some map types need CAP_SYS_RESOURCE or CAP_SYS_ADMIN";
+    }
+
+    private static ulong? Read()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("CapEff:", StringComparison.Ordinal) &&
+                    ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong m))
+                    return m;
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+}
