@@ -64,6 +64,23 @@ public class InspectCommandTests
     }
 
     [Fact]
+    public void Json_shows_struct_ops_bindings_and_map_extra()
+    {
+        var (code, json, _) = Run(RepoPaths.FeatureObject("struct_ops"), "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(json);
+        var map = doc.RootElement.GetProperty("maps").EnumerateArray().Single();
+        Assert.Equal(("StructOps", "StructOps", 8192), (map.GetProperty("source").GetString(), map.GetProperty("type").GetString(), map.GetProperty("flags").GetInt32()));
+        var ops = map.GetProperty("structOps").EnumerateArray().Select(o => (o.GetProperty("member").GetString(), o.GetProperty("offset").GetInt32(), o.GetProperty("program").GetString())).ToList();
+        Assert.Equal([("init", 0, "cc_init"), ("ssthresh", 8, "cc_ssthresh")], ops);
+
+        (code, json, _) = Run(RepoPaths.FeatureObject("arena_map"), "--json");
+        Assert.Equal(0, code);
+        using var arena = JsonDocument.Parse(json);
+        Assert.Equal(0x7f000000UL, arena.RootElement.GetProperty("maps")[0].GetProperty("mapExtra").GetUInt64());
+    }
+
+    [Fact]
     public void Json_for_every_corpus_object_parses()
     {
         foreach (var name in Directory.GetFiles(RepoPaths.CorpusDir, "*.o").Select(Path.GetFileNameWithoutExtension))

@@ -17,6 +17,9 @@ internal static class RepoPaths
     /// <summary>The committed object of one corpus program, e.g. <c>CorpusObject("xdp_filter")</c>.</summary>
     public static string CorpusObject(string name) => Path.Combine(CorpusDir, name + ".o");
 
+    /// <summary>One object of the feature corpus (one C file per reader/loader feature, built by its build.sh).</summary>
+    public static string FeatureObject(string name) => Path.Combine(CorpusDir, "features", name + ".o");
+
     /// <summary>Every conformance data file, sorted by name.</summary>
     public static IEnumerable<string> ConformanceFiles()
     {

@@ -182,7 +182,15 @@ internal static class InspectCommand
         {
             o.Write($", key type {TypeName(m.KeyType)}, value type {TypeName(m.ValueType)}");
         }
+        if (m.MapExtra != 0)
+        {
+            o.Write($", map_extra 0x{m.MapExtra:x}");
+        }
         o.WriteLine($" ({m.Source})");
+        foreach (var p in m.StructOpsPrograms)
+        {
+            o.WriteLine($"{indent}  .{p.Member} (offset {p.Offset}) = {p.Program}");
+        }
         foreach (var v in m.InitialValues)
         {
             o.WriteLine($"{indent}  [{v.Index}] = {v.Name}");
@@ -367,6 +375,7 @@ internal static class InspectCommand
         w.WriteNumber("valueSize", m.ValueSize);
         w.WriteNumber("maxEntries", m.MaxEntries);
         w.WriteNumber("flags", m.Flags);
+        w.WriteNumber("mapExtra", m.MapExtra);
         w.WriteString("pinning", m.Pinning.ToString());
         WriteNullableString(w, "keyType", m.KeyType is null ? null : TypeName(m.KeyType));
         WriteNullableString(w, "valueType", m.ValueType is null ? null : TypeName(m.ValueType));
@@ -376,6 +385,16 @@ internal static class InspectCommand
             w.WriteStartObject();
             w.WriteNumber("index", v.Index);
             w.WriteString("name", v.Name);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("structOps");
+        foreach (var p in m.StructOpsPrograms)
+        {
+            w.WriteStartObject();
+            w.WriteString("member", p.Member);
+            w.WriteNumber("offset", p.Offset);
+            w.WriteString("program", p.Program);
             w.WriteEndObject();
         }
         w.WriteEndArray();

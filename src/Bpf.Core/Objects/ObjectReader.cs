@@ -95,6 +95,7 @@ internal sealed class ObjectReader
         reader.ReadLegacyMaps();
         reader.ReadBtfMaps();
         reader.ReadDataSections();
+        reader.ReadStructOps();
         reader.ReadCode();
         var programs = reader.LinkPrograms(license, version);
         return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf);
@@ -105,10 +106,6 @@ internal sealed class ObjectReader
     {
         foreach (var s in elf.Sections)
         {
-            if (s.Name is ".struct_ops" or ".struct_ops.link")
-            {
-                throw new BpfObjectException("struct_ops maps are not supported by this reader yet", s.Name, s.Offset);
-            }
             if (s.Name.StartsWith(".addr_space.", StringComparison.Ordinal))
             {
                 throw new BpfObjectException("BPF arena (address space) sections are not supported by this reader yet", s.Name, s.Offset);
@@ -239,7 +236,7 @@ internal sealed class ObjectReader
                 case "numa_node": map.NumaNode = IntMember(m); break;
                 case "key_size": CheckSize(map.KeySize, IntMember(m), "key"); map.KeySize = IntMember(m); break;
                 case "value_size": CheckSize(map.ValueSize, IntMember(m), "value"); map.ValueSize = IntMember(m); break;
-                case "map_extra": map.MapExtra = IntMember(m); break;
+                case "map_extra": map.MapExtra = LongMember(m); break;
                 case "pinning":
                     var pin = IntMember(m);
                     if (pin > (uint)PinType.ByName)
@@ -306,6 +303,22 @@ internal sealed class ObjectReader
                 return a.Count;
             }
             throw Bad($"attribute '{member.Name}' is not encoded as __uint (pointer to array)");
+        }
+
+        // __ulong(name, N) is "enum { __unique_value = N } name" (64-bit values: arena's map_extra); __uint works too.
+        ulong LongMember(BtfMember member)
+        {
+            if (BtfSpec.Underlying(member.Type) is BtfEnum e)
+            {
+                return e.Values.Count == 1
+                    ? unchecked((ulong)e.Values[0].Value)
+                    : throw Bad($"attribute '{member.Name}' is an enum with {e.Values.Count} values; __ulong encodes exactly one");
+            }
+            if (BtfSpec.Underlying(member.Type) is BtfPointer ptr && BtfSpec.Underlying(ptr.Target) is BtfArray a)
+            {
+                return a.Count;
+            }
+            throw Bad($"attribute '{member.Name}' is not encoded as __uint (pointer to array) or __ulong (one-value enum)");
         }
 
         BtfType PointerTarget(BtfMember member) =>
@@ -391,6 +404,87 @@ internal sealed class ObjectReader
         name is ".data" or ".rodata" or ".bss"
         || name.StartsWith(".data.", StringComparison.Ordinal)
         || name.StartsWith(".rodata.", StringComparison.Ordinal);
+
+    /// <summary>BPF_F_LINK: a struct_ops map from ".struct_ops.link", attached through a link.</summary>
+    private const uint StructOpsLinkFlag = 0x2000;
+
+    /// <summary>
+    /// struct_ops maps: each variable of ".struct_ops" / ".struct_ops.link" is a map of type StructOps whose value
+    /// is the variable's struct (e.g. <c>struct sched_ext_ops</c>), with its bytes as the initial value and its
+    /// function-pointer members bound to programs by the section's relocations.
+    /// </summary>
+    private void ReadStructOps()
+    {
+        foreach (var section in _elf.Sections)
+        {
+            if (section.Name is not (".struct_ops" or ".struct_ops.link"))
+            {
+                continue;
+            }
+            if (_btf?.FindType(section.Name, BtfKind.DataSec) is not BtfDataSec datasec)
+            {
+                throw new BpfObjectException("struct_ops maps need BTF: no DATASEC describes this section (compile with -g)", section.Name, section.Offset);
+            }
+            var bytes = section.Type == ElfSectionType.NoBits ? new byte[section.Size] : _elf.GetContents(section).ToArray();
+            var found = new List<(MapSpec Map, BtfComposite Struct, BtfVarSecInfo Var)>();
+            foreach (var v in datasec.Variables)
+            {
+                if (v.Type is not BtfVar var)
+                {
+                    throw new BpfObjectException($"entry at offset {v.Offset} is a {v.Type.Kind}, not a variable", section.Name, section.Offset);
+                }
+                if (v.Offset > (ulong)bytes.Length || v.Size > (ulong)bytes.Length - v.Offset)
+                {
+                    throw new BpfObjectException($"struct_ops '{var.Name}' (offset {v.Offset}, size {v.Size}) lies outside the {bytes.Length}-byte section", section.Name, section.Offset);
+                }
+                if (BtfSpec.Underlying(var.Target) is not BtfComposite st || st.IsUnion)
+                {
+                    throw new BpfObjectException($"struct_ops '{var.Name}' is not a struct", section.Name, section.Offset + v.Offset);
+                }
+                var map = new MapSpec(var.Name, MapSource.StructOps, MapType.StructOps, 4, v.Size, 1, section.Name == ".struct_ops.link" ? StructOpsLinkFlag : 0)
+                {
+                    ValueType = var.Target,
+                };
+                map.SetStructOpsData(bytes.AsSpan((int)v.Offset, (int)v.Size).ToArray());
+                AddMap(map, section, v.Offset);
+                found.Add((map, st, v));
+            }
+            var bound = found.ToDictionary(f => f.Map, _ => new List<StructOpsProgram>());
+            foreach (var relSection in _elf.RelocationSectionsFor(section))
+            {
+                foreach (var rel in _elf.ReadRelocations(relSection))
+                {
+                    BpfObjectException Bad(string message) => new(message, relSection.Name, section.Offset + (long)Math.Min(rel.Offset, (ulong)section.Size));
+                    var owner = found.FirstOrDefault(f => rel.Offset >= f.Var.Offset && rel.Offset < (ulong)f.Var.Offset + f.Var.Size);
+                    if (owner.Map is null)
+                    {
+                        throw Bad($"relocation at offset {rel.Offset} does not fall inside any struct_ops variable");
+                    }
+                    if (rel.SymbolIndex < 0 || rel.SymbolIndex >= _elf.Symbols.Count)
+                    {
+                        throw Bad($"relocation at offset {rel.Offset} names symbol {rel.SymbolIndex}, beyond the symbol table");
+                    }
+                    var inStruct = rel.Offset - owner.Var.Offset;
+                    var member = owner.Struct.Members.FirstOrDefault(m => m.ByteOffset == inStruct)
+                        ?? throw Bad($"struct_ops '{owner.Map.Name}': relocation at byte {inStruct} is not the start of a member of {owner.Struct.Name}");
+                    if (BtfSpec.Underlying(member.Type) is not BtfPointer ptr || BtfSpec.Underlying(ptr.Target) is not BtfFuncProto)
+                    {
+                        throw Bad($"struct_ops '{owner.Map.Name}': member '{member.Name}' is not a function pointer");
+                    }
+                    var sym = _elf.Symbols[rel.SymbolIndex];
+                    if (sym.Type != ElfSymbolType.Func || sym.IsUndefined)
+                    {
+                        throw Bad($"struct_ops '{owner.Map.Name}': member '{member.Name}' refers to '{sym.Name}', which is not a program");
+                    }
+                    bound[owner.Map].Add(new StructOpsProgram(member.Name, (uint)inStruct, sym.Name));
+                }
+            }
+            foreach (var (map, programs) in bound)
+            {
+                map.StructOpsPrograms = programs;
+            }
+        }
+    }
 
     private void ReadDataSections()
     {

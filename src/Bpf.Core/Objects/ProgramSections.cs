@@ -23,7 +23,7 @@ public static class ProgramSections
 
     private static readonly Row[] Table =
     [
-        new("socket", ProgramType.SocketFilter, null, 0),
+        new("socket+", ProgramType.SocketFilter, null, 0), // cilium/ebpf and old libbpf objects use socket/N
         new("sk_reuseport/migrate", ProgramType.SkReuseport, AttachType.SkReuseportSelectOrMigrate, 0),
         new("sk_reuseport", ProgramType.SkReuseport, AttachType.SkReuseportSelect, 0),
         new("kprobe+", ProgramType.Kprobe, null, 0),
@@ -122,17 +122,44 @@ public static class ProgramSections
         new("cgroup/dev", ProgramType.CgroupDevice, AttachType.CgroupDevice, 0),
         new("struct_ops+", ProgramType.StructOps, null, 0),
         new("struct_ops.s+", ProgramType.StructOps, null, S),
-        new("sk_lookup", ProgramType.SkLookup, AttachType.SkLookup, 0),
+        new("sk_lookup+", ProgramType.SkLookup, AttachType.SkLookup, 0), // "sk_lookup/" is common in the wild
         new("netfilter", ProgramType.Netfilter, AttachType.Netfilter, 0),
     ];
 
     /// <summary>Every pattern of the table, in match order.</summary>
     public static IEnumerable<string> Patterns => Table.Select(r => r.Pattern);
 
-    /// <summary>Resolves a section name, or returns null when no libbpf convention matches.</summary>
+    /// <summary>
+    /// Resolves a section name, or returns null when no convention matches. The table's strict forms are tried
+    /// first; then, as libbpf's legacy mode and cilium/ebpf do, a name that merely starts with a pattern
+    /// (<c>xdp_drop</c>, <c>kprobe__sys_open</c>) resolves to that pattern's type, its
+    /// <see cref="ProgramSectionInfo.Pattern"/> suffixed with " (legacy prefix)".
+    /// </summary>
     public static ProgramSectionInfo? Resolve(string sectionName)
     {
         ArgumentNullException.ThrowIfNull(sectionName);
+        return ResolveStrict(sectionName) ?? ResolveLegacyPrefix(sectionName);
+    }
+
+    private static ProgramSectionInfo? ResolveLegacyPrefix(string sectionName)
+    {
+        // Longest prefix first, so "xdp.frags_x" is not taken for "xdp", nor "cgroup/sock_create_x" for "cgroup/sock".
+        ProgramSectionInfo? best = null;
+        var bestLength = 0;
+        foreach (var row in Table)
+        {
+            var prefix = row.Pattern.TrimEnd('+');
+            if (prefix.Length > bestLength && sectionName.Length > prefix.Length && sectionName.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                best = new(row.Type, row.Attach, null, row.Flags, row.Pattern + " (legacy prefix)");
+                bestLength = prefix.Length;
+            }
+        }
+        return best;
+    }
+
+    private static ProgramSectionInfo? ResolveStrict(string sectionName)
+    {
         foreach (var row in Table)
         {
             var p = row.Pattern;

@@ -146,7 +146,15 @@ public enum MapSource
     GlobalData,
     /// <summary>The inner-map template of a map-in-map.</summary>
     InnerMap,
+    /// <summary>A struct_ops map: a variable of ".struct_ops" or ".struct_ops.link" (a kernel ops struct).</summary>
+    StructOps,
 }
+
+/// <summary>A function-pointer member of a struct_ops map bound to a program of the object.</summary>
+/// <param name="Member">The member of the ops struct (e.g. <c>enqueue</c>).</param>
+/// <param name="Offset">Its byte offset in the struct.</param>
+/// <param name="Program">The program (function) name it points to.</param>
+public sealed record StructOpsProgram(string Member, uint Offset, string Program);
 
 /// <summary>A map definition (parsed only, not created).</summary>
 public sealed class MapSpec
@@ -220,15 +228,26 @@ public sealed class MapSpec
     /// <summary>Initial slots of a program array or map-in-map (from <c>.values</c>).</summary>
     public IReadOnlyList<MapInitialValue> InitialValues { get; internal set; } = [];
 
+    /// <summary>For struct_ops maps: the function-pointer members and the programs they point to.</summary>
+    public IReadOnlyList<StructOpsProgram> StructOpsPrograms { get; internal set; } = [];
+
+    internal void SetStructOpsData(byte[] data) => _data = data;
+
     /// <summary>For .rodata maps: programs cannot write it and the loader freezes it after filling.</summary>
     public bool IsReadOnly { get; }
 
     /// <summary>
     /// For global data maps: the value the loader writes into element 0 before loading (the section bytes,
-    /// zeros for .bss, updated by <see cref="VariableSpec.Set(ReadOnlySpan{byte})"/>). Empty for other maps.
+    /// zeros for .bss, updated by <see cref="VariableSpec.Set(ReadOnlySpan{byte})"/>); for struct_ops maps the
+    /// struct's bytes as compiled (function pointers zero). Empty for other maps.
     /// Allocated on first use, so a huge .bss costs nothing until someone asks.
     /// </summary>
-    public Span<byte> Contents => Source == MapSource.GlobalData ? (_data ??= new byte[_dataSize]) : Span<byte>.Empty;
+    public Span<byte> Contents => Source switch
+    {
+        MapSource.GlobalData => _data ??= new byte[_dataSize],
+        MapSource.StructOps => _data,
+        _ => Span<byte>.Empty,
+    };
 }
 
 /// <summary>A global variable inside a data-section map; set it before loading to change the program's constants.</summary>

@@ -301,6 +301,27 @@ public sealed class KernelCollection : IBpfCollection
         or MapType.SockMap or MapType.SockHash or MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.ProgArray
         or MapType.ReuseportSockArray or MapType.UserRingBuf);
 
+    /// <summary>
+    /// Sizes the kernel insists on whatever the object says, as libbpf and cilium/ebpf fix them up: objects
+    /// often declare a ring buffer's event type as its value, or leave a perf event array's key/value sizes out,
+    /// which the kernel refuses (EINVAL). Ring buffers take 0/0; perf event arrays 4/4 where the object says 0
+    /// (another size is passed on, and the kernel's refusal names the map), and one slot per possible CPU when
+    /// max_entries is 0 or larger than that (code in the wild hard-codes large constants).
+    /// </summary>
+    internal static (uint KeySize, uint ValueSize, uint MaxEntries) FixUpSizes(MapSpec m)
+    {
+        switch (m.Type)
+        {
+            case MapType.RingBuf or MapType.UserRingBuf:
+                return (0, 0, m.MaxEntries);
+            case MapType.PerfEventArray:
+                uint cpus = (uint)PossibleCpus.Count;
+                return (m.KeySize == 0 ? 4 : m.KeySize, m.ValueSize == 0 ? 4 : m.ValueSize, m.MaxEntries == 0 || m.MaxEntries > cpus ? cpus : m.MaxEntries);
+            default:
+                return (m.KeySize, m.ValueSize, m.MaxEntries);
+        }
+    }
+
     private static MapCreateSpec BuildCreateSpec(MapSpec m, BpfFd? btf, BpfMap? inner)
     {
         var flags = (MapFlags)m.Flags;
@@ -321,13 +342,13 @@ public sealed class KernelCollection : IBpfCollection
                 keyId = valueId = 0;
             }
         }
+        var (keySize, valueSize, maxEntries) = FixUpSizes(m);
         return new MapCreateSpec
         {
             Type = m.Type,
-            KeySize = m.KeySize,
-            ValueSize = m.ValueSize,
-            // A perf event array that leaves max_entries out gets one slot per possible CPU, as libbpf gives it.
-            MaxEntries = m.Type == MapType.PerfEventArray && m.MaxEntries == 0 ? (uint)PossibleCpus.Count : m.MaxEntries,
+            KeySize = keySize,
+            ValueSize = valueSize,
+            MaxEntries = maxEntries,
             Flags = flags,
             Name = m.Name,
             InnerMap = inner,
@@ -340,6 +361,12 @@ public sealed class KernelCollection : IBpfCollection
 
     private static BpfMap CreateMap(MapSpec m, BpfFd? btf, KernelCollectionOptions options, List<string> diagnostics)
     {
+        if (m.Type == MapType.StructOps)
+        {
+            throw new BpfNotSupportedException($"struct_ops map '{m.Name}'", null,
+                "creating struct_ops maps (binding programs to a kernel ops struct through vmlinux BTF) is not implemented by this loader yet; " +
+                "the object reader and `bpfnet inspect` read them (programs: " + string.Join(", ", m.StructOpsPrograms.Select(p => $"{p.Member}={p.Program}")) + ")");
+        }
         BpfMap? inner = null;
         try
         {

@@ -52,10 +52,31 @@ public class ProgramSectionsTests
     }
 
     [Theory]
-    [InlineData("kprobex")]
-    [InlineData("xdp_foo")]
-    [InlineData("socket/extra")]
+    [InlineData("socket/extra", ProgramType.SocketFilter, "socket+", "extra")]
+    [InlineData("socket/1", ProgramType.SocketFilter, "socket+", "1")]
+    [InlineData("sk_lookup/", ProgramType.SkLookup, "sk_lookup+", null)]
+    public void Prefix_forms_in_the_wild_resolve(string section, ProgramType type, string pattern, string? target)
+    {
+        var info = ProgramSections.Resolve(section)!;
+        Assert.Equal((type, pattern, target), (info.Type, info.Pattern, info.AttachTo));
+    }
+
+    [Theory]
+    [InlineData("xdp_foo", ProgramType.Xdp, "xdp")]
+    [InlineData("kprobex", ProgramType.Kprobe, "kprobe+")]
+    [InlineData("xdp.frags_x", ProgramType.Xdp, "xdp.frags")]
+    [InlineData("cgroup/sock_create_x", ProgramType.CgroupSock, "cgroup/sock_create")]
+    [InlineData("classifier_ingress", ProgramType.SchedCls, "classifier")]
+    public void Legacy_prefixes_resolve_to_the_longest_pattern(string section, ProgramType type, string pattern)
+    {
+        var info = ProgramSections.Resolve(section)!;
+        Assert.Equal((type, pattern + " (legacy prefix)"), (info.Type, info.Pattern));
+    }
+
+    [Theory]
     [InlineData(".text")]
+    [InlineData("license")]
+    [InlineData("maps_extra")]
     [InlineData("")]
     public void Unknown_sections_do_not_resolve(string section) => Assert.Null(ProgramSections.Resolve(section));
 
