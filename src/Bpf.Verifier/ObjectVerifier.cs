@@ -1,3 +1,4 @@
+using Bpf.Btf;
 using Bpf.Objects;
 using Bpf.Verifier.Internal;
 
@@ -8,13 +9,19 @@ namespace Bpf.Verifier;
 public static class ObjectVerifier
 {
     /// <summary>Verifies the program named <paramref name="programName"/> (function name) of an object.</summary>
+    /// <param name="obj">The object.</param>
+    /// <param name="programName">The program's function name.</param>
+    /// <param name="privilege">The privileges the program would be loaded with.</param>
+    /// <param name="coreTarget">The BTF CO-RE relocations resolve against (the kernel the program is for, e.g. the
+    /// Loader's <c>KernelBtf.TryGet()</c>), so the verifier judges the instructions the kernel would see. A program
+    /// with CO-RE relocations and no target is reported as not supported, never judged unrelocated.</param>
     /// <exception cref="ArgumentException">No program of that name.</exception>
-    public static VerificationResult Verify(ObjectSpec obj, string programName, PrivilegeMode privilege = PrivilegeMode.Privileged)
+    public static VerificationResult Verify(ObjectSpec obj, string programName, PrivilegeMode privilege = PrivilegeMode.Privileged, BtfSpec? coreTarget = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         var program = obj.Program(programName)
             ?? throw new ArgumentException($"object has no program '{programName}' (it has: {string.Join(", ", obj.Programs.Select(p => p.Name))})", nameof(programName));
-        if (!TryPrepare(obj, program, privilege, out var insns, out var options, out var error))
+        if (!TryPrepare(obj, program, privilege, coreTarget, out var insns, out var options, out var error))
         {
             return new VerificationResult(error, 0, 0, 0, 0, null);
         }
@@ -25,6 +32,13 @@ public static class ObjectVerifier
     /// and the options for one program of an object; false with an error when the program uses something the
     /// verifier does not model (kfuncs, extern variables, a program type it does not know).</summary>
     public static bool TryPrepare(ObjectSpec obj, ProgramSpec program, PrivilegeMode privilege,
+        out Instruction[] instructions, out VerifierOptions options, out VerifierError? error) =>
+        TryPrepare(obj, program, privilege, null, out instructions, out options, out error);
+
+    /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, out Instruction[], out VerifierOptions, out VerifierError?)"/>,
+    /// with CO-RE relocations applied against <paramref name="coreTarget"/> first (unresolvable ones poisoned, as
+    /// libbpf and the kernel loader do).</summary>
+    public static bool TryPrepare(ObjectSpec obj, ProgramSpec program, PrivilegeMode privilege, BtfSpec? coreTarget,
         out Instruction[] instructions, out VerifierOptions options, out VerifierError? error)
     {
         ArgumentNullException.ThrowIfNull(obj);
@@ -32,6 +46,25 @@ public static class ObjectVerifier
         instructions = (Instruction[])program.Instructions.Clone();
         options = VerifierOptions.Default;
         error = null;
+        if (program.CoreRelocations.Count > 0)
+        {
+            if (coreTarget is null)
+            {
+                error = Unsupported(program.CoreRelocations[0].InstructionIndex,
+                    $"program '{program.Name}' has {program.CoreRelocations.Count} CO-RE relocations and no target BTF to resolve them against; " +
+                    "pass the kernel's BTF (coreTarget) so the verifier judges the instructions the kernel would see");
+                return false;
+            }
+            try
+            {
+                CoreRelocator.Apply(program, instructions, coreTarget);
+            }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
+            {
+                error = Unsupported(program.CoreRelocations[0].InstructionIndex, e.Message);
+                return false;
+            }
+        }
         var type = program.Type;
         if (!Enum.IsDefined(type) || type == VerifierProgramTypes.Memory)
         {

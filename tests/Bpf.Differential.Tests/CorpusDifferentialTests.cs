@@ -57,7 +57,7 @@ public sealed class CorpusDifferentialTests : KernelTest
         var mismatches = new List<string>();
         var env = new BpfEnvironment { RandomSeed = 1 };
         foreach (var (name, error) in kernel.FailedPrograms) _output.WriteLine($"{file}: kernel rejected {name}: {error.Message.Split('\n')[0]}");
-        var managed = ManagedCollection.Load(ObjectSpec.ReadFile(path), new CollectionOptions { CpuCount = PossibleCpus.Count, Environment = env });
+        var managed = ManagedCollection.Load(ObjectSpec.ReadFile(path), new CollectionOptions { CpuCount = PossibleCpus.Count, Environment = env, TargetBtf = KernelBtf.TryGet() });
         var rng = new Random(file.Aggregate(17, (h, ch) => h * 31 + ch));
         foreach (var (name, reason) in managed.UnsupportedPrograms)
         {

@@ -99,7 +99,9 @@ internal static class RunObjectCommand
 
     private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
     {
-        var collection = ManagedCollection.Load(spec);
+        // CO-RE relocations resolve against this machine's kernel, as the kernel engine resolves them.
+        var target = programSpec.CoreRelocations.Count > 0 && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        var collection = ManagedCollection.Load(spec, new CollectionOptions { TargetBtf = target });
         var program = collection.Program(programSpec.Name);
         ProgramContext context = ContextFor(programSpec.Type, data);
         ProgramRunResult result = default;

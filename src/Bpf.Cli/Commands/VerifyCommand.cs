@@ -49,7 +49,9 @@ internal static class VerifyCommand
             throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
         }
         var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
-        return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege))).ToList();
+        // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them.
+        var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege, coreTarget))).ToList();
     }
 
     private static VerificationResult VerifyProgram(string path, byte[] content, CliArgs a, PrivilegeMode privilege)

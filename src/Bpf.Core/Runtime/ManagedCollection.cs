@@ -14,6 +14,22 @@ public sealed class CollectionOptions
 
     /// <summary>The maximum number of instructions of one program run (per program of a tail-call chain).</summary>
     public long InstructionBudget { get; set; } = InterpreterOptions.DefaultInstructionBudget;
+
+    /// <summary>
+    /// The BTF that CO-RE relocations are resolved against (the kernel the program is meant for). The Loader's
+    /// <c>BpfEngine</c> supplies the running kernel's on Linux; elsewhere pass one (e.g. a saved vmlinux BTF).
+    /// A program with CO-RE relocations and no target is left out, with the reason, rather than run unrelocated.
+    /// </summary>
+    public Btf.BtfSpec? TargetBtf { get; set; }
+
+    /// <summary>A copy of these options with <see cref="TargetBtf"/> set.</summary>
+    public CollectionOptions WithTargetBtf(Btf.BtfSpec? targetBtf) => new()
+    {
+        CpuCount = CpuCount,
+        Environment = Environment,
+        InstructionBudget = InstructionBudget,
+        TargetBtf = targetBtf,
+    };
 }
 
 /// <summary>
@@ -31,6 +47,7 @@ public sealed class ManagedCollection
     private readonly Dictionary<string, ManagedMap> _maps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ManagedProgram> _programs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _unsupported = new(StringComparer.Ordinal);
+    private readonly List<string> _diagnostics = [];
     private readonly List<ManagedProgram> _programsById = [];
     private readonly Dictionary<string, (ArrayMap Map, int Offset, int Size)> _variables = new(StringComparer.Ordinal);
     private volatile RingBufferMap[] _ringBuffers = [];
@@ -80,6 +97,9 @@ public sealed class ManagedCollection
 
     /// <summary>Programs of the loaded object the managed runtime cannot run, with the reason.</summary>
     public IReadOnlyDictionary<string, string> UnsupportedPrograms => _unsupported;
+
+    /// <summary>What loading the object did that a user should know (e.g. CO-RE relocations poisoned because the target lacks a field).</summary>
+    public IReadOnlyList<string> Diagnostics => _diagnostics;
 
     /// <summary>The program with this name.</summary>
     /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
@@ -204,7 +224,17 @@ public sealed class ManagedCollection
         {
             try
             {
-                collection.LoadProgram(program.Name, program.Type, program.Instructions, program.References);
+                var instructions = program.Instructions;
+                if (program.CoreRelocations.Count > 0)
+                {
+                    var target = options?.TargetBtf ?? throw new NotSupportedException(
+                        $"program '{program.Name}' has {program.CoreRelocations.Count} CO-RE relocations and no target BTF to resolve them against " +
+                        "(set CollectionOptions.TargetBtf; BpfEngine supplies the running kernel's on Linux)");
+                    var relocated = (Instruction[])program.Instructions.Clone();
+                    foreach (var poisoned in CoreRelocator.Apply(program, relocated, target)) collection._diagnostics.Add(poisoned);
+                    instructions = relocated;
+                }
+                collection.LoadProgram(program.Name, program.Type, instructions, program.References);
             }
             catch (NotSupportedException e)
             {

@@ -43,6 +43,9 @@ public static class BpfEngine
     {
         ArgumentNullException.ThrowIfNull(spec);
         options ??= new BpfEngineOptions();
+        // CO-RE for the interpreter too: against the running kernel's BTF unless the caller chose a target.
+        if (options.Interpreter?.TargetBtf is null && spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() && KernelBtf.TryGet() is { } vmlinux)
+            options = options with { Interpreter = (options.Interpreter ?? new CollectionOptions()).WithTargetBtf(vmlinux) };
         switch (choice)
         {
             case EngineChoice.Interpreter:

@@ -225,7 +225,7 @@ public sealed class KernelCollection : IBpfCollection
                 BpfProgram prog;
                 try
                 {
-                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options);
+                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options, diagnostics);
                 }
                 catch (Exception e) when (options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)
                 {
@@ -426,7 +426,7 @@ public sealed class KernelCollection : IBpfCollection
     private static BpfSyscallException Named(MapSpec m, BpfSyscallException e) =>
         new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{m.Flags:x}): {e.Message}", e);
 
-    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options)
+    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options, List<string> diagnostics)
     {
         if (p.Type == ProgramType.Unspecified)
             throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' does not name a program type the loader knows");
@@ -451,7 +451,7 @@ public sealed class KernelCollection : IBpfCollection
         if (p.CoreRelocations.Count > 0)
         {
             var target = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (CO-RE relocations)");
-            CoreRelocator.Apply(p, insns, target);
+            diagnostics.AddRange(CoreRelocator.Apply(p, insns, target));
         }
         uint flags = 0;
         if ((p.Flags & Objects.ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE

@@ -139,9 +139,15 @@ public class CollectionTests
         {
             if (Path.GetFileName(file) == "xdp_filter.o") continue; // refused, see above
             var spec = ObjectSpec.ReadFile(file);
+            // CO-RE programs need a target BTF; without one they are left out with the reason, never run unrelocated.
+            var core = spec.Programs.Where(p => p.CoreRelocations.Count > 0).Select(p => p.Name).Order().ToList();
             var c = ManagedCollection.Load(spec);
-            Assert.Equal(spec.Programs.Count, c.Programs.Count);
-            Assert.Empty(c.UnsupportedPrograms);
+            Assert.Equal(core, c.UnsupportedPrograms.Keys.Order());
+            Assert.All(c.UnsupportedPrograms.Values, reason => Assert.Contains("CO-RE", reason));
+            // With the object's own BTF as the target every program loads.
+            var withTarget = ManagedCollection.Load(spec, new CollectionOptions { TargetBtf = spec.Btf });
+            Assert.Equal(spec.Programs.Count, withTarget.Programs.Count);
+            Assert.Empty(withTarget.UnsupportedPrograms);
         }
     }
 }

@@ -2,44 +2,60 @@ using System.Globalization;
 using Bpf.Btf;
 using Bpf.Objects;
 
-namespace Bpf.Loader;
-
-/// <summary>
-/// The running kernel's own BTF (<c>/sys/kernel/btf/vmlinux</c>), parsed once on first use: the target of CO-RE
-/// relocations and the place to find attach targets of BTF-attached programs.
-/// </summary>
-public static class KernelBtf
-{
-    /// <summary>Where the kernel exposes its BTF.</summary>
-    public const string VmlinuxPath = "/sys/kernel/btf/vmlinux";
-
-    private static readonly Lazy<BtfSpec?> Vmlinux = new(() =>
-        File.Exists(VmlinuxPath) ? BtfSpec.Parse(File.ReadAllBytes(VmlinuxPath)) : null);
-
-    /// <summary>The kernel's BTF, or null when the kernel was built without it (CONFIG_DEBUG_INFO_BTF).</summary>
-    public static BtfSpec? TryGet() => Vmlinux.Value;
-
-    /// <summary>The kernel's BTF; <see cref="NotSupportedException"/> naming <paramref name="needFor"/> when absent.</summary>
-    public static BtfSpec Get(string needFor) => TryGet() ??
-        throw new NotSupportedException($"{needFor} needs the kernel's BTF at {VmlinuxPath}, which this kernel does not provide (CONFIG_DEBUG_INFO_BTF)");
-}
+namespace Bpf.Objects;
 
 /// <summary>
 /// Applies CO-RE relocations (BTF.ext core_relo records) against the kernel's BTF, the way libbpf does for the
 /// field and type kinds: the access string is replayed on the local type, members matched by name in the
 /// kernel's type of the same name (ignoring a <c>___flavour</c> suffix, looking through anonymous members), and the
-/// instruction patched with the kernel's value. Kinds not implemented raise <see cref="NotSupportedException"/>
-/// naming the relocation.
+/// instruction patched with the kernel's value. One routine for every engine: the kernel loader, the interpreter
+/// and the verifier all see the same relocated instructions.
 /// </summary>
-internal static class CoreRelocator
+/// <remarks>
+/// A relocation that cannot be resolved against the target (the type or field does not exist there) poisons
+/// its instruction as libbpf does: it becomes <c>call 0xbad2310</c> (both slots of an lddw), so only a program
+/// that actually reaches it is rejected ("invalid func unknown#195896080"), and the rest of the object loads.
+/// Kinds not implemented raise <see cref="NotSupportedException"/> naming the relocation.
+/// </remarks>
+public static class CoreRelocator
 {
-    internal static void Apply(ProgramSpec program, Instruction[] insns, BtfSpec target)
+    /// <summary>The helper number libbpf writes into a poisoned instruction (0xbad2310).</summary>
+    public const int PoisonHelper = 0xbad2310;
+
+    /// <summary>
+    /// Applies every CO-RE relocation of <paramref name="program"/> to <paramref name="insns"/> (a copy of its
+    /// instructions) against <paramref name="target"/>; returns a description of each relocation it poisoned.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A relocation kind or instruction shape this routine does not implement.</exception>
+    /// <exception cref="InvalidOperationException">A malformed relocation (access string, instruction index, value range).</exception>
+    public static IReadOnlyList<string> Apply(ProgramSpec program, Instruction[] insns, BtfSpec target)
     {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(insns);
+        ArgumentNullException.ThrowIfNull(target);
+        List<string>? poisoned = null;
         foreach (var relo in program.CoreRelocations)
         {
-            ulong value = Compute(program, relo, target);
-            Patch(program, insns, relo, value);
+            if (Compute(program, relo, target, out string? why) is ulong value)
+            {
+                Patch(program, insns, relo, value);
+            }
+            else
+            {
+                Poison(program, insns, relo);
+                (poisoned ??= []).Add($"{Describe(program, relo)}: {why}; instruction poisoned (call 0x{PoisonHelper:x})");
+            }
         }
+        return poisoned ?? (IReadOnlyList<string>)[];
+    }
+
+    private static void Poison(ProgramSpec program, Instruction[] insns, CoreRelocation relo)
+    {
+        int i = relo.InstructionIndex;
+        if ((uint)i >= (uint)insns.Length) throw new InvalidOperationException($"{Describe(program, relo)}: instruction index outside the program");
+        bool wide = insns[i].IsWide && i + 1 < insns.Length;
+        insns[i] = Instruction.CallHelper(PoisonHelper);
+        if (wide) insns[i + 1] = Instruction.CallHelper(PoisonHelper);
     }
 
     private static string Describe(ProgramSpec p, CoreRelocation r) =>
@@ -51,8 +67,9 @@ internal static class CoreRelocator
         return i > 0 ? name[..i] : name;
     }
 
-    private static ulong Compute(ProgramSpec program, CoreRelocation relo, BtfSpec target)
+    private static ulong? Compute(ProgramSpec program, CoreRelocation relo, BtfSpec target, out string? unresolved)
     {
+        unresolved = null;
         var local = BtfSpec.Underlying(relo.Type);
         var access = relo.AccessString.Split(':').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var candidates = target.TypesByName(EssentialName(local.Name)).Where(t => SameKind(t, local)).ToList();
@@ -61,12 +78,15 @@ internal static class CoreRelocator
             case CoreRelocationKind.TypeIdLocal:
                 return relo.Type.Id;
             case CoreRelocationKind.TypeIdTarget:
-                return candidates.Count > 0 ? candidates[0].Id : 0;
+                if (candidates.Count > 0) return candidates[0].Id;
+                unresolved = "the target has no such type";
+                return null;
             case CoreRelocationKind.TypeExists:
                 return candidates.Count > 0 ? 1u : 0u;
             case CoreRelocationKind.TypeSize:
-                return candidates.Count > 0 ? BtfSpec.SizeOf(candidates[0])
-                    : throw new InvalidOperationException($"{Describe(program, relo)}: the kernel has no such type");
+                if (candidates.Count > 0) return BtfSpec.SizeOf(candidates[0]);
+                unresolved = "the target has no such type";
+                return null;
             case CoreRelocationKind.EnumValueExists or CoreRelocationKind.EnumValue:
             {
                 if (local is not BtfEnum le || access.Length != 1 || (uint)access[0] >= (uint)le.Values.Count)
@@ -80,7 +100,8 @@ internal static class CoreRelocator
                     }
                 }
                 if (relo.Kind == CoreRelocationKind.EnumValueExists) return 0;
-                throw new InvalidOperationException($"{Describe(program, relo)}: the kernel's enum has no value '{name}'");
+                unresolved = $"the target's enum has no value '{name}'";
+                return null;
             }
             case CoreRelocationKind.FieldByteOffset or CoreRelocationKind.FieldByteSize or CoreRelocationKind.FieldExists or CoreRelocationKind.FieldSigned:
             {
@@ -102,8 +123,8 @@ internal static class CoreRelocator
                     };
                 }
                 if (relo.Kind == CoreRelocationKind.FieldExists) return 0;
-                throw new InvalidOperationException(
-                    $"{Describe(program, relo)}: no type in the kernel's BTF matches (candidates named '{EssentialName(local.Name)}': {candidates.Count})");
+                unresolved = $"no type in the target BTF matches (candidates named '{EssentialName(local.Name)}': {candidates.Count})";
+                return null;
             }
             default:
                 throw new NotSupportedException($"{Describe(program, relo)}: this relocation kind is not implemented by the loader");
