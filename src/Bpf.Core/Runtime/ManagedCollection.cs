@@ -14,6 +14,14 @@ public sealed class CollectionOptions
 
     /// <summary>The maximum number of instructions of one program run (per program of a tail-call chain).</summary>
     public long InstructionBudget { get; set; } = InterpreterOptions.DefaultInstructionBudget;
+
+    /// <summary>The default <see cref="MaxMapMemory"/>: 1 GiB.</summary>
+    public const long DefaultMaxMapMemory = 1L << 30;
+
+    /// <summary>The most memory one map may allocate up front (values, keys and index of every entry; twice the size
+    /// of a ring buffer). The kernel's only bound for a preallocated map is the memory it can get (ENOMEM); the
+    /// managed runtime refuses a larger map with <see cref="MapError.NoMemory"/> before allocating anything.</summary>
+    public long MaxMapMemory { get; set; } = DefaultMaxMapMemory;
 }
 
 /// <summary>
@@ -36,6 +44,7 @@ public sealed class ManagedCollection
     private volatile RingBufferMap[] _ringBuffers = [];
     private readonly object _gate = new();
     private readonly long _budget;
+    private readonly long _maxMapMemory;
 
     /// <summary>Creates an empty collection.</summary>
     public ManagedCollection(CollectionOptions? options = null)
@@ -45,6 +54,8 @@ public sealed class ManagedCollection
         CpuCount = options.CpuCount;
         Environment = options.Environment ?? new BpfEnvironment();
         _budget = options.InstructionBudget;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMapMemory);
+        _maxMapMemory = options.MaxMapMemory;
         Helpers = new HelperRegistry();
         RuntimeHelpers.RegisterAll(Helpers);
     }
@@ -102,13 +113,15 @@ public sealed class ManagedCollection
     /// <summary>Creates a map.</summary>
     /// <exception cref="ArgumentException">The name is taken or the attributes are invalid for the type.</exception>
     /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>
+    /// <exception cref="MapException">The kernel would refuse the sizes (EINVAL, E2BIG), or the map needs more than
+    /// <see cref="CollectionOptions.MaxMapMemory"/> (ENOMEM).</exception>
     public ManagedMap CreateMap(MapDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         lock (_gate)
         {
             if (_maps.ContainsKey(definition.Name)) throw new ArgumentException($"a map named '{definition.Name}' already exists");
-            var map = ManagedMap.Create(definition, CpuCount, Space, ProgramById);
+            var map = ManagedMap.Create(definition, CpuCount, Space, ProgramById, _maxMapMemory);
             _maps.Add(definition.Name, map);
             if (map is RingBufferMap ring) _ringBuffers = [.. _ringBuffers, ring];
             return map;
@@ -177,6 +190,11 @@ public sealed class ManagedCollection
     /// <summary>Loads an object: creates its maps (global data initialised from the object), loads every program,
     /// then fills program arrays and map-in-map slots from the object's initial values.</summary>
     /// <exception cref="NotSupportedException">A map type or reference the managed runtime does not implement.</exception>
+    /// <exception cref="MapException">A map the kernel would refuse (EINVAL, E2BIG) or too large for the runtime
+    /// (ENOMEM); the message names the map.</exception>
+    /// <exception cref="ArgumentException">Map attributes invalid for their type.</exception>
+    /// <exception cref="ProgramLoadException">A program is malformed or accesses its context in a way the kernel rejects.</exception>
+    /// <exception cref="KeyNotFoundException">A relocation or initial value names a map or program the object lacks.</exception>
     public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(spec);

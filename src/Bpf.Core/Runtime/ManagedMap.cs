@@ -35,7 +35,7 @@ public abstract class ManagedMap
     }
 
     /// <summary>Creates a map of the definition's type in a collection's address space.</summary>
-    internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs)
+    internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs, long maxMapMemory)
     {
         ArgumentNullException.ThrowIfNull(definition);
         if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries <= 0)
@@ -56,6 +56,20 @@ public abstract class ManagedMap
             && (definition.ValueSize == 0 || (definition.KeySize == 0 && definition.Type is not (MapType.Array or MapType.PerCpuArray))))
         {
             throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize})", MapError.Invalid);
+        }
+        // The kernel's size limits, then the runtime's memory limit: both before anything is allocated.
+        for (var d = definition; d is not null; d = d.InnerMap)
+        {
+            var error = MapLimits.Check(d.Type, (ulong)d.KeySize, (ulong)d.ValueSize, (ulong)d.MaxEntries, d.Flags, out var reason);
+            if (error != MapError.None)
+            {
+                throw new MapException(d.Name, $"create ({(d == definition ? "" : $"inner map of '{definition.Name}': ")}{reason})", error);
+            }
+        }
+        var bytes = MapLimits.ManagedBytes(definition, cpuCount);
+        if (bytes > maxMapMemory || bytes > Array.MaxLength)
+        {
+            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize}, max_entries {definition.MaxEntries} need {bytes} bytes up front, more than the managed runtime's limit of {Math.Min(maxMapMemory, Array.MaxLength)} per map: CollectionOptions.MaxMapMemory)", MapError.NoMemory);
         }
         return definition.Type switch
         {
