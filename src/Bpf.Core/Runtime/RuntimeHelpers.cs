@@ -145,10 +145,11 @@ internal static class RuntimeHelpers
         if (State(ref c) is not { } s) return 0;
         if (r2 == 0 || r2 > 4096 || !c.TryGetMemory(r1, (int)r2, false, out var fmt)) return EINVAL;
         if (fmt[^1] != 0) return EINVAL;
-        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok);
+        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok, out var length);
         if (!ok) return EINVAL;
         s.Collection.Environment.Trace(line.TrimEnd('\n'));
-        return (ulong)Encoding.UTF8.GetByteCount(line);
+        // bstr_printf's result: the length of the whole line, even when the 512-byte buffer cut it.
+        return (ulong)length;
     }
 
     // ---- tail calls ----
