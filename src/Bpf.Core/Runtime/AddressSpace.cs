@@ -22,7 +22,7 @@ internal sealed class AddressSpace
 
     /// <summary>Allocates a zero-filled region at a fresh page-aligned address, with an unmapped gap page after it
     /// so an overrun faults instead of landing in a neighbour.</summary>
-    public MemoryRegion Allocate(string name, long length, bool writable)
+    public MemoryRegion Allocate(string name, long length, bool writable, IRegionWriteGuard? guard = null)
     {
         if (length <= 0 || length > Array.MaxLength)
         {
@@ -30,7 +30,7 @@ internal sealed class AddressSpace
         }
         lock (_gate)
         {
-            var region = new MemoryRegion(name, _next, (int)length, writable);
+            var region = new MemoryRegion(name, _next, (int)length, writable) { WriteGuard = guard };
             _next += ((ulong)length + Page - 1) / Page * Page + Page;
             _regions.Add(region);
             return region;
