@@ -38,9 +38,9 @@ public abstract class ManagedMap
     internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs, long maxMapMemory)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries <= 0)
+        if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries < 0)
         {
-            throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative and max_entries positive");
+            throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative");
         }
         // The kernel's creation-time checks that decide whether an object loads at all.
         var noPrealloc = (definition.Flags & MapDefinition.FlagNoPrealloc) != 0;
