@@ -7,6 +7,7 @@ using Bpf.Vm;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using Bpf.Tests;
 
 namespace Bpf.Verifier.Tests;
 
@@ -26,9 +27,6 @@ public class HostileObjectTests
     // a lot of memory is refused (ENOMEM) instead of allocated 10,000 times.
     private static readonly CollectionOptions Options = new() { CpuCount = 2, MaxMapMemory = 8 << 20, InstructionBudget = 100_000 };
 
-    /// <summary>A u32 field of an object's BTF that defines a map: a <c>__uint</c> value or the size of a key/value type.</summary>
-    public sealed record MapField(string Label, int FileOffset);
-
     private sealed record Target(string Name, byte[] Bytes, MapField[] Fields);
 
     private static readonly Target[] Targets = LoadTargets();
@@ -38,103 +36,9 @@ public class HostileObjectTests
         var dir = Path.Combine(AppContext.BaseDirectory, "objects");
         return Directory.GetFiles(dir, "*.o").Order(StringComparer.Ordinal)
             .Select(path => (Name: Path.GetFileNameWithoutExtension(path), Bytes: File.ReadAllBytes(path)))
-            .Select(o => new Target(o.Name, o.Bytes, MapFields(o.Bytes)))
+            .Select(o => new Target(o.Name, o.Bytes, BtfMapFields.Find(o.Bytes)))
             .Where(t => t.Fields.Length > 0)
             .ToArray();
-    }
-
-    /// <summary>Finds the map-defining fields: DATASEC ".maps" → VAR → STRUCT members → PTR → ARRAY (a
-    /// <c>__uint</c>: its nelems) or a key/value type (its size), and recursively the inner map struct of
-    /// <c>__array(values, ...)</c>.</summary>
-    internal static MapField[] MapFields(byte[] bytes)
-    {
-        var elf = ElfFile.Parse(bytes);
-        var section = elf.FindSection(".BTF");
-        if (section is null) return [];
-        var btf = (int)section.Offset;
-        var span = bytes.AsSpan(btf);
-        var hdrLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(span[4..]);
-        var typeOff = btf + hdrLen + (int)BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
-        var typeLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(span[12..]);
-        var strOff = btf + hdrLen + (int)BinaryPrimitives.ReadUInt32LittleEndian(span[16..]);
-        var types = new List<int> { -1 }; // type id → file offset of its btf_type
-        for (var at = typeOff; at < typeOff + typeLen;)
-        {
-            types.Add(at);
-            var info = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
-            var kind = (int)((info >> 24) & 0x1f);
-            var vlen = (int)(info & 0xffff);
-            at += 12 + kind switch
-            {
-                1 or 14 or 17 => 4,
-                3 => 12,
-                4 or 5 or 15 or 19 => vlen * 12,
-                6 or 13 => vlen * 8,
-                _ => 0,
-            };
-        }
-        uint U32(int offset) => BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset));
-        int Kind(int id) => (int)((U32(types[id] + 4) >> 24) & 0x1f);
-        int Vlen(int id) => (int)(U32(types[id] + 4) & 0xffff);
-        string Name(int id)
-        {
-            var start = strOff + (int)U32(types[id]);
-            var end = Array.IndexOf(bytes, (byte)0, start);
-            return System.Text.Encoding.ASCII.GetString(bytes, start, end - start);
-        }
-        int Skip(int id)
-        {
-            // typedef, volatile, const, restrict, type tag
-            for (var guard = 0; guard < 32 && id > 0 && id < types.Count && Kind(id) is 8 or 9 or 10 or 11 or 18; guard++) id = (int)U32(types[id] + 8);
-            return id;
-        }
-
-        var fields = new List<MapField>();
-        void Definition(int structId, string map, int depth = 0)
-        {
-            if (depth > 4) return; // a map of maps of maps...: deep enough
-            for (var m = 0; m < Vlen(structId); m++)
-            {
-                var member = types[structId] + 12 + m * 12;
-                var memberName = System.Text.Encoding.ASCII.GetString(bytes, strOff + (int)U32(member), Array.IndexOf(bytes, (byte)0, strOff + (int)U32(member)) - strOff - (int)U32(member));
-                var t = Skip((int)U32(member + 4));
-                if (t <= 0 || t >= types.Count) continue;
-                if (Kind(t) == 3 && memberName == "values")
-                {
-                    // __array(values, struct inner): an array of pointers to the inner map's definition.
-                    var element = Skip((int)U32(types[t] + 12));
-                    if (element > 0 && Kind(element) == 2 && Skip((int)U32(types[element] + 8)) is var inner && inner > 0 && Kind(inner) == 4)
-                    {
-                        Definition(inner, $"{map}.values(inner)", depth + 1);
-                    }
-                    continue;
-                }
-                if (Kind(t) != 2) continue;
-                var pointee = Skip((int)U32(types[t] + 8));
-                if (pointee <= 0) continue;
-                switch (Kind(pointee))
-                {
-                    case 3: // __uint(name, value): int (*name)[value]
-                        fields.Add(new MapField($"{map}.{memberName}", types[pointee] + 12 + 8));
-                        break;
-                    case 1 or 4 or 5: // __type(key, T): the size of T
-                        fields.Add(new MapField($"{map}.{memberName} size", types[pointee] + 8));
-                        break;
-                }
-            }
-        }
-        for (var id = 1; id < types.Count; id++)
-        {
-            if (Kind(id) != 15 || Name(id) != ".maps") continue;
-            for (var v = 0; v < Vlen(id); v++)
-            {
-                var variable = (int)U32(types[id] + 12 + v * 12);
-                if (variable <= 0 || variable >= types.Count || Kind(variable) != 14) continue;
-                var def = Skip((int)U32(types[variable] + 8));
-                if (def > 0 && Kind(def) == 4) Definition(def, Name(variable));
-            }
-        }
-        return fields.ToArray();
     }
 
     public sealed record Mutation(int Target, int Field, uint Value, int Second, uint SecondValue)
