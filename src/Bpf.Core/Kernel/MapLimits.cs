@@ -89,7 +89,7 @@ internal static class MapLimits
     public static long ManagedBytes(MapDefinition d, int cpuCount)
     {
         long entries = d.MaxEntries, stride = (d.ValueSize + 7L) & ~7L, key = d.KeySize;
-        long perEntryIndex = 4 + 4 + 4 + 8 + 4; // hashes, buckets (~1 per entry), chain, order links, free stack
+        long perEntryIndex = 4 + 8 + 4 + 8 + 4; // hashes, buckets (a power of 2: up to 2 per entry), chain, order links, free stack
         return d.Type switch
         {
             MapType.Array => entries * stride,
