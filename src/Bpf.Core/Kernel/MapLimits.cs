@@ -86,9 +86,23 @@ internal static class MapLimits
 
     /// <summary>What the managed runtime would allocate up front for a map (values, keys, index), so creation can
     /// refuse a map above its memory limit before allocating anything.</summary>
-    public static long ManagedBytes(MapDefinition d, int cpuCount)
+    public static long ManagedBytes(MapDefinition d, int cpuCount) => ManagedBytes(d, cpuCount, InitialEntries(d));
+
+    /// <summary>The elements a map the kernel fills lazily starts with (then doubles): hash maps with
+    /// BPF_F_NO_PREALLOC and LPM tries. Every other map is preallocated: max_entries.</summary>
+    public const int LazyInitialEntries = 64;
+
+    /// <summary>Whether the managed runtime, like the kernel, allocates the map's elements as they are inserted.</summary>
+    public static bool IsLazy(MapDefinition d) => d.Type == MapType.LpmTrie
+        || (d.Type is MapType.Hash or MapType.PerCpuHash && (d.Flags & MapDefinition.FlagNoPrealloc) != 0);
+
+    /// <summary>How many elements the managed map backs at creation.</summary>
+    public static int InitialEntries(MapDefinition d) => IsLazy(d) ? Math.Min(d.MaxEntries, LazyInitialEntries) : d.MaxEntries;
+
+    /// <summary>What the managed runtime allocates for <paramref name="entries"/> elements of the map.</summary>
+    public static long ManagedBytes(MapDefinition d, int cpuCount, long entries)
     {
-        long entries = d.MaxEntries, stride = (d.ValueSize + 7L) & ~7L, key = d.KeySize;
+        long stride = (d.ValueSize + 7L) & ~7L, key = d.KeySize;
         long perEntryIndex = 4 + 8 + 4 + 8 + 4; // hashes, buckets (a power of 2: up to 2 per entry), chain, order links, free stack
         return d.Type switch
         {

@@ -18,9 +18,10 @@ public sealed class CollectionOptions
     /// <summary>The default <see cref="MaxMapMemory"/>: 1 GiB.</summary>
     public const long DefaultMaxMapMemory = 1L << 30;
 
-    /// <summary>The most memory one map may allocate up front (values, keys and index of every entry; twice the size
-    /// of a ring buffer). The kernel's only bound for a preallocated map is the memory it can get (ENOMEM); the
-    /// managed runtime refuses a larger map with <see cref="MapError.NoMemory"/> before allocating anything.</summary>
+    /// <summary>The most memory one map may allocate (values, keys and index of every entry; twice the size of a
+    /// ring buffer). The kernel's only bound is the memory it can get (ENOMEM); the managed runtime refuses a larger
+    /// preallocated map with <see cref="MapError.NoMemory"/> before allocating anything, and fails an insert that
+    /// would grow a lazily allocated map (BPF_F_NO_PREALLOC hash, LPM trie) past it with ENOMEM.</summary>
     public long MaxMapMemory { get; set; } = DefaultMaxMapMemory;
 }
 
@@ -154,8 +155,8 @@ public sealed class ManagedCollection
             ContextKind.SkBuff => ContextRewriter.Rewrite(slots, ContextLayout.SkBuffField, BpfHelperIds.InternalLoadPacket),
             _ => slots,
         };
-        var options = new InterpreterOptions { Helpers = Helpers, InstructionBudget = _budget };
-        foreach (var region in Space.Regions) options.Regions.Add(region);
+        // Every region of the collection, including those lazily growing maps add later.
+        var options = new InterpreterOptions { Helpers = Helpers, InstructionBudget = _budget, RegionSource = Space };
         var interpreter = new Interpreter(rewritten, options);
         lock (_gate)
         {

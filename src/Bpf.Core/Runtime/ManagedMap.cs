@@ -69,13 +69,13 @@ public abstract class ManagedMap
         var bytes = MapLimits.ManagedBytes(definition, cpuCount);
         if (bytes > maxMapMemory || bytes > Array.MaxLength)
         {
-            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize}, max_entries {definition.MaxEntries} need {bytes} bytes up front, more than the managed runtime's limit of {Math.Min(maxMapMemory, Array.MaxLength)} per map: CollectionOptions.MaxMapMemory)", MapError.NoMemory);
+            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize}, max_entries {definition.MaxEntries} need {bytes} bytes{(MapLimits.IsLazy(definition) ? "" : " up front")}, more than the managed runtime's limit of {Math.Min(maxMapMemory, Array.MaxLength)} per map: CollectionOptions.MaxMapMemory)", MapError.NoMemory);
         }
         return definition.Type switch
         {
             MapType.Array or MapType.PerCpuArray => new ArrayMap(definition, cpuCount, space),
-            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(definition, cpuCount, space),
-            MapType.LpmTrie => new LpmTrieMap(definition, cpuCount, space),
+            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(definition, cpuCount, space, maxMapMemory),
+            MapType.LpmTrie => new LpmTrieMap(definition, cpuCount, space, maxMapMemory),
             MapType.RingBuf => new RingBufferMap(definition, cpuCount, space),
             MapType.ProgArray => new ProgramArrayMap(definition, cpuCount, space, programs),
             MapType.ArrayOfMaps or MapType.HashOfMaps => new MapOfMaps(definition, cpuCount, space),

@@ -22,6 +22,7 @@ public sealed unsafe partial class Interpreter
     private readonly Helper?[] _helpers;
     private readonly long _budget;
     private readonly MemoryRegion[] _regions;
+    private readonly IRegionSource? _regionSource;
 
     /// <summary>Validates and pre-decodes a program.</summary>
     /// <param name="program">The instruction slots (an lddw takes two).</param>
@@ -39,6 +40,7 @@ public sealed unsafe partial class Interpreter
         _budget = options.InstructionBudget;
         _helpers = (options.Helpers ?? new HelperRegistry()).Snapshot();
         _regions = CheckRegions(options.Regions);
+        _regionSource = options.RegionSource;
         _ops = ProgramCompiler.Compile(program, _helpers, options.LoadImm64Resolver);
         SlotCount = program.Length;
     }
@@ -122,7 +124,7 @@ public sealed unsafe partial class Interpreter
         var d = address - VmLayout.InputBase;
         var ctxLen = write ? state.ContextWriteLength : state.ContextReadLength;
         if (d < ctxLen && ctxLen - d >= size) return state.InputHost + d;
-        foreach (var region in _regions)
+        foreach (var region in _regionSource?.Regions ?? _regions)
         {
             d = address - region.Address;
             var len = (ulong)region.Length;
@@ -176,7 +178,7 @@ public sealed unsafe partial class Interpreter
             var top = VmLayout.FramePointer(frame);
             Consider($"stack frame {frame}", top - VmLayout.FrameStackSize, top, true);
         }
-        foreach (var region in _regions)
+        foreach (var region in _regionSource?.Regions ?? _regions)
         {
             Consider(region.Name, region.Address, region.Address + (ulong)region.Length, region.Writable, region);
         }

@@ -52,6 +52,13 @@ public sealed class MemoryRegion
     internal unsafe byte* HostPointer => (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_data));
 }
 
+/// <summary>A set of regions that can grow while programs run (maps that allocate lazily add regions).</summary>
+internal interface IRegionSource
+{
+    /// <summary>The regions now; never overlapping.</summary>
+    MemoryRegion[] Regions { get; }
+}
+
 /// <summary>Decides which writes a program may make into a region that is otherwise read-only.</summary>
 internal interface IRegionWriteGuard
 {
@@ -102,6 +109,10 @@ public sealed class InterpreterOptions
 
     /// <summary>Extra memory regions programs may access (map values, later). They must not overlap.</summary>
     public IList<MemoryRegion> Regions { get; } = new List<MemoryRegion>();
+
+    /// <summary>When set, the regions are read from here at each access instead of <see cref="Regions"/>, so
+    /// regions added after the interpreter was created (a lazily growing map) are addressable.</summary>
+    internal IRegionSource? RegionSource { get; set; }
 
     /// <summary>Resolves lddw pseudo sources at load time; when null such programs are rejected with
     /// <see cref="NotSupportedException"/>.</summary>

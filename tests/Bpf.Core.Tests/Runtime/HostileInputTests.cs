@@ -340,13 +340,63 @@ public class HostileInputTests
         var array = new MapSpec("big", MapSource.BtfMaps, MapType.Array, 4, 8, 0xffffffff, 0);
         Assert.Equal(MapError.NoMemory, Assert.Throws<MapException>(() => MapDefinition.FromSpec(array)).Error);
 
-        // An LPM trie: the kernel accepts it (it allocates lazily); the definition keeps the largest count it can.
+        // An LPM trie: the kernel accepts it (it allocates lazily); the definition keeps the largest count it can,
+        // and the managed trie, lazy too, starts small and grows.
         var lpm = MapDefinition.FromSpec(new MapSpec("lpm", MapSource.BtfMaps, MapType.LpmTrie, 8, 4, 0xffffffff, 1));
         Assert.Equal(int.MaxValue, lpm.MaxEntries);
-        // The managed runtime preallocates, so it refuses such a trie with ENOMEM naming the limit.
-        var e = Assert.Throws<MapException>(() => Collection().CreateMap(lpm));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var trie = Collection().CreateMap(lpm);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        for (var i = 0u; i < 1000; i++) trie.Update(Lpm(32, i << 8), i);
+        Assert.Equal(1000, trie.Keys().Count);
+        Assert.True(trie.TryLookup(Lpm(32, 777u << 8), out uint v));
+        Assert.Equal(777u, v);
+    }
+
+    private static ulong Lpm(uint prefix, uint address) => prefix | (ulong)System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(address) << 32;
+
+    [Fact]
+    public void A_no_prealloc_hash_map_grows_lazily_and_its_values_never_move()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 2, MaxMapMemory = 1 << 20 });
+        var map = c.CreateMap(new MapDefinition("lazy", MapType.Hash, 4, 8, 1 << 24, MapDefinition.FlagNoPrealloc));
+        // The kernel accepts 2^24 entries without preallocating; so does the runtime (2^24 × 8 bytes would be 128 MiB).
+        var p = c.LoadProgram("bump", ProgramType.Kprobe, Asm("""
+            r1 = 0 ll
+            r2 = 0
+            *(u32 *)(r10 - 4) = r2
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto out
+            r1 = 1
+            lock *(u64 *)(r0 + 0) += r1
+            out:
+            r0 = 0
+            exit
+            """), [new InstructionReference(0, ReferenceKind.Map, "lazy", 0)]);
+        map.Update(0u, 41ul);
+        for (var i = 1u; i < 5000; i++) map.Update(i, (ulong)i); // grows the slots many times
+        Assert.True(p.Run(new MemoryContext(new byte[8])).Succeeded);
+        Assert.True(map.TryLookup(0u, out ulong zero));
+        Assert.Equal(42ul, zero); // the program found key 0 where it was first put
+        Assert.True(map.TryLookup(4999u, out ulong last));
+        Assert.Equal(4999ul, last);
+        // Growth stops at the per-map memory limit with ENOMEM, as a failed allocation does in the kernel.
+        MapException? e = null;
+        for (var i = 5000u; i < 1 << 20 && e is null; i++)
+        {
+            try
+            {
+                map.Update(i, 1ul);
+            }
+            catch (MapException x)
+            {
+                e = x;
+            }
+        }
+        Assert.NotNull(e);
         Assert.Equal(MapError.NoMemory, e.Error);
-        Assert.Contains("CollectionOptions.MaxMapMemory", e.Message);
     }
 
     [Fact]
