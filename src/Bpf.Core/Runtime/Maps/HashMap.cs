@@ -109,7 +109,7 @@ public sealed class HashMap : ManagedMap
             // BPF_F_NO_PREALLOC: the kernel allocates each element on insert; here the slots double, up to
             // max_entries and the collection's per-map memory limit (beyond it: ENOMEM, as a failed allocation).
             var grown = (int)Math.Min((long)_table.Capacity * 2, MaxEntries);
-            if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > _maxMemory)
+            if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > Math.Min(_maxMemory, Array.MaxLength))
             {
                 error = MapError.NoMemory;
                 return -1;

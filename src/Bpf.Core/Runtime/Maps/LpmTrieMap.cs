@@ -117,7 +117,7 @@ public sealed class LpmTrieMap : ManagedMap
                 if (_table.Count == _table.Capacity && _table.Capacity < MaxEntries)
                 {
                     var grown = (int)Math.Min((long)_table.Capacity * 2, MaxEntries);
-                    if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > _maxMemory) return MapError.NoMemory;
+                    if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > Math.Min(_maxMemory, Array.MaxLength)) return MapError.NoMemory;
                     _table.Grow(grown);
                     _values.Grow(grown);
                     Array.Resize(ref _userKeys, checked(KeySize * grown));
