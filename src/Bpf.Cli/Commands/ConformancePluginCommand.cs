@@ -8,6 +8,8 @@ namespace Bpf.Cli.Commands;
 /// instruction bytes arrive on stdin as hex text; the input memory, also hex, is the first argument (absent
 /// when there is none). r0 is printed in hex with exit 0; an error is printed on stdout with exit 1.
 /// Options bpf_conformance may pass (<c>--jit</c>, <c>--interpret</c>) are accepted; this engine always interprets.
+/// A program the interpreter cannot load (malformed, or an lddw of a map or a kfunc call, which a bare run cannot
+/// resolve) is an error line too: the plugin never dies with an exception.
 /// </summary>
 internal static class ConformancePluginCommand
 {
@@ -38,7 +40,7 @@ internal static class ConformancePluginCommand
             cli.Out.WriteLine(result.R0.ToString("x", CultureInfo.InvariantCulture));
             return ExitCodes.Ok;
         }
-        catch (Exception e) when (e is CliUsageException or ProgramLoadException)
+        catch (Exception e) when (e is CliUsageException or ProgramLoadException or NotSupportedException)
         {
             cli.Out.WriteLine($"error: {e.Message}");
             return ExitCodes.Failed;

@@ -30,8 +30,10 @@ internal static class RunCommand
         {
             interpreter = new Interpreter(input.Slots, new InterpreterOptions { Helpers = HelperRegistry.CreateDefault() });
         }
-        catch (ProgramLoadException e)
+        catch (Exception e) when (e is ProgramLoadException or NotSupportedException)
         {
+            // Malformed (ProgramLoadException) or needing what a bare run cannot give: a map (lddw of a map
+            // fd or value), a kfunc. Both are the program failing to load, one line, exit 1.
             return Report(cli, a.Has("--json"), input.Path, failure: e.Message);
         }
 

@@ -39,6 +39,17 @@ internal static class RunObjectCommand
         var programSpec = spec.Program(programName)
             ?? throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
 
+        try
+        {
+            // The input itself (a packet too large for an XDP frame, too short for its headers) is unusable input;
+            // checked here, so an ArgumentException from the run below is never mistaken for a usage error.
+            ContextFor(programSpec.Type, data);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException($"{path}: {e.Message}");
+        }
+
         Outcome outcome;
         try
         {
@@ -46,12 +57,13 @@ internal static class RunObjectCommand
                 : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException
+            or KeyNotFoundException or ArgumentException)
         {
-            throw new CliUsageException($"{path}: {e.Message}");
-        }
-        catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException)
-        {
+            // Everything loading and running can report: a map the kernel or the runtime refuses (MapException,
+            // naming the map), a map type, helper or kfunc the runtime lacks, a program that does not load, a
+            // syscall error, a relocation naming a missing map, map attributes invalid for their type (CreateMap's
+            // ArgumentException). The program failed: one line, exit 1.
             return Fail(cli, json, path, programName, e.Message);
         }
         if (outcome.Error is { } error)

@@ -24,9 +24,19 @@ internal static class VerifyCommand
         var privilege = ParsePrivilege(a.Get("--privilege"));
         var content = ReadAll(path);
 
-        var outcomes = content.AsSpan().StartsWith("\u007fELF"u8)
-            ? VerifyObject(path, content, a.Get("--program"), privilege)
-            : [new Outcome(null, VerifyProgram(path, content, a, privilege))];
+        List<Outcome> outcomes;
+        try
+        {
+            outcomes = content.AsSpan().StartsWith("\u007fELF"u8)
+                ? VerifyObject(path, content, a.Get("--program"), privilege)
+                : [new Outcome(null, VerifyProgram(path, content, a, privilege))];
+        }
+        catch (Bpf.Runtime.MapException e)
+        {
+            // A map the kernel refuses to create (E2BIG, EINVAL: the message names it): the object cannot load,
+            // so nothing in it is accepted. One line, exit 1.
+            return ReportObjectError(cli, a.Has("--json"), path, e.Message);
+        }
 
         if (a.Has("--json")) WriteJson(cli, path, outcomes);
         else WriteText(cli, outcomes);
@@ -100,6 +110,28 @@ internal static class VerifyCommand
             Maps = maps,
             MemorySize = memorySize,
         });
+    }
+
+    private static int ReportObjectError(CliContext cli, bool json, string path, string message)
+    {
+        if (json)
+        {
+            JsonOutput.Write(cli.Out, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("file", path);
+                w.WriteString("verdict", "reject");
+                w.WriteString("error", message);
+                w.WriteStartArray("programs");
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            cli.Out.WriteLine($"reject: {path}: {message}");
+        }
+        return ExitCodes.Failed;
     }
 
     private static ProgramType ParseType(string name) => VerifierSource.TryParseProgramType(name, out var type)

@@ -1,4 +1,5 @@
 using Bpf.Objects;
+using Bpf.Runtime;
 
 namespace Bpf;
 
@@ -21,13 +22,36 @@ public sealed record MapDefinition(string Name, MapType Type, int KeySize, int V
     /// <summary>BPF_F_RDONLY_PROG: programs may read the map but not write it.</summary>
     public const uint FlagReadOnlyProgram = 0x80;
 
-    /// <summary>Converts an object file's map spec.</summary>
+    /// <summary>Converts an object file's map spec. Sizes are checked against the kernel's creation limits first
+    /// (<see cref="MapLimits"/>), inner map templates included, so a size that does not fit the definition never
+    /// overflows: a size the kernel refuses throws the kernel's errno; a max_entries above <see cref="int.MaxValue"/>
+    /// that the kernel accepts because it allocates lazily (LPM tries, types the managed runtime does not
+    /// implement) becomes <see cref="int.MaxValue"/>, a count no managed map can reach.</summary>
+    /// <exception cref="MapException">The kernel refuses the sizes (EINVAL, E2BIG), or they are too large for the
+    /// managed runtime to represent (ENOMEM). The message names the map.</exception>
     public static MapDefinition FromSpec(MapSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new MapDefinition(spec.Name, spec.Type, checked((int)spec.KeySize), checked((int)spec.ValueSize),
-            checked((int)spec.MaxEntries), spec.Flags, spec.InnerMap is null ? null : FromSpec(spec.InnerMap));
+        var inner = spec.InnerMap is null ? null : FromSpec(spec.InnerMap);
+        if (spec.KeySize <= int.MaxValue && spec.ValueSize <= int.MaxValue && spec.MaxEntries <= int.MaxValue)
+        {
+            return new MapDefinition(spec.Name, spec.Type, (int)spec.KeySize, (int)spec.ValueSize, (int)spec.MaxEntries, spec.Flags, inner);
+        }
+        var error = MapLimits.Check(spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries, spec.Flags, out var reason);
+        if (error != MapError.None)
+        {
+            throw new MapException(spec.Name, $"create ({reason})", error);
+        }
+        if (spec.KeySize > int.MaxValue || spec.ValueSize > int.MaxValue || (IsImplemented(spec.Type) && spec.Type != MapType.LpmTrie))
+        {
+            throw new MapException(spec.Name, $"create (key size {spec.KeySize}, value size {spec.ValueSize}, max_entries {spec.MaxEntries}: more than the managed runtime can allocate)", MapError.NoMemory);
+        }
+        return new MapDefinition(spec.Name, spec.Type, (int)spec.KeySize, (int)spec.ValueSize, int.MaxValue, spec.Flags, inner);
     }
+
+    private static bool IsImplemented(MapType type) => type is MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash
+        or MapType.LruHash or MapType.LruPerCpuHash or MapType.LpmTrie or MapType.RingBuf or MapType.ProgArray or MapType.ArrayOfMaps
+        or MapType.HashOfMaps or MapType.Queue or MapType.Stack or MapType.PerfEventArray;
 
     /// <summary>Whether two definitions are compatible as inner maps (type, key, value and flags equal; the kernel
     /// also allows max_entries to differ only for some types, here it must match unless the type is an array).</summary>

@@ -7,7 +7,7 @@ namespace Bpf.Runtime;
 /// opaque map pointers an lddw of a map yields. One per <see cref="ManagedCollection"/>; every program of the
 /// collection can address every region allocated before it was loaded.
 /// </summary>
-internal sealed class AddressSpace
+internal sealed class AddressSpace : IRegionSource
 {
     /// <summary>Map pointers live here: never backed by memory, so a program dereferencing one faults.</summary>
     public const ulong HandleBase = 0x0000_7000_0000_0000;
@@ -15,14 +15,15 @@ internal sealed class AddressSpace
     private const ulong Page = 4096;
 
     private readonly object _gate = new();
-    private readonly List<MemoryRegion> _regions = [];
+    // Copy-on-write so interpreters read the current regions without a lock.
+    private volatile MemoryRegion[] _regions = [];
     // Copy-on-write so helpers resolve map pointers without a lock.
     private volatile ManagedMap[] _maps = [];
     private ulong _next = VmLayout.ExtraRegionBase;
 
     /// <summary>Allocates a zero-filled region at a fresh page-aligned address, with an unmapped gap page after it
     /// so an overrun faults instead of landing in a neighbour.</summary>
-    public MemoryRegion Allocate(string name, long length, bool writable)
+    public MemoryRegion Allocate(string name, long length, bool writable, IRegionWriteGuard? guard = null)
     {
         if (length <= 0 || length > Array.MaxLength)
         {
@@ -30,9 +31,35 @@ internal sealed class AddressSpace
         }
         lock (_gate)
         {
-            var region = new MemoryRegion(name, _next, (int)length, writable);
+            var region = new MemoryRegion(name, _next, (int)length, writable) { WriteGuard = guard };
             _next += ((ulong)length + Page - 1) / Page * Page + Page;
-            _regions.Add(region);
+            _regions = [.. _regions, region];
+            return region;
+        }
+    }
+
+    /// <summary>Reserves <paramref name="length"/> bytes of virtual addresses (and a gap page) without allocating;
+    /// <see cref="AllocateAt"/> backs parts of the range as a lazily growing map needs them.</summary>
+    /// <returns>The first address, or 0 when the range would run into the map handles.</returns>
+    public ulong Reserve(long length)
+    {
+        lock (_gate)
+        {
+            var start = _next;
+            var end = start + ((ulong)length + Page - 1) / Page * Page + Page;
+            if (length < 0 || end > HandleBase || end < start) return 0;
+            _next = end;
+            return start;
+        }
+    }
+
+    /// <summary>Backs [address, address + length) of a reserved range with a zero-filled region.</summary>
+    public MemoryRegion AllocateAt(string name, ulong address, int length, bool writable)
+    {
+        lock (_gate)
+        {
+            var region = new MemoryRegion(name, address, length, writable);
+            _regions = [.. _regions, region];
             return region;
         }
     }
@@ -68,20 +95,8 @@ internal sealed class AddressSpace
     }
 
     /// <summary>A snapshot of every region allocated so far.</summary>
-    public MemoryRegion[] Regions
-    {
-        get
-        {
-            lock (_gate) return _regions.ToArray();
-        }
-    }
+    public MemoryRegion[] Regions => _regions;
 
     /// <summary>The number of regions allocated so far.</summary>
-    public int RegionCount
-    {
-        get
-        {
-            lock (_gate) return _regions.Count;
-        }
-    }
+    public int RegionCount => _regions.Length;
 }

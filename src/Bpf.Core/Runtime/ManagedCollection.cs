@@ -15,6 +15,15 @@ public sealed class CollectionOptions
     /// <summary>The maximum number of instructions of one program run (per program of a tail-call chain).</summary>
     public long InstructionBudget { get; set; } = InterpreterOptions.DefaultInstructionBudget;
 
+    /// <summary>The default <see cref="MaxMapMemory"/>: 1 GiB.</summary>
+    public const long DefaultMaxMapMemory = 1L << 30;
+
+    /// <summary>The most memory one map may allocate (values, keys and index of every entry; twice the size of a
+    /// ring buffer). The kernel's only bound is the memory it can get (ENOMEM); the managed runtime refuses a larger
+    /// preallocated map with <see cref="MapError.NoMemory"/> before allocating anything, and fails an insert that
+    /// would grow a lazily allocated map (BPF_F_NO_PREALLOC hash, LPM trie) past it with ENOMEM.</summary>
+    public long MaxMapMemory { get; set; } = DefaultMaxMapMemory;
+
     /// <summary>
     /// The BTF that CO-RE relocations are resolved against (the kernel the program is meant for). The Loader's
     /// <c>BpfEngine</c> supplies the running kernel's on Linux; elsewhere pass one (e.g. a saved vmlinux BTF).
@@ -28,6 +37,7 @@ public sealed class CollectionOptions
         CpuCount = CpuCount,
         Environment = Environment,
         InstructionBudget = InstructionBudget,
+        MaxMapMemory = MaxMapMemory,
         TargetBtf = targetBtf,
     };
 }
@@ -53,6 +63,7 @@ public sealed class ManagedCollection
     private volatile RingBufferMap[] _ringBuffers = [];
     private readonly object _gate = new();
     private readonly long _budget;
+    private readonly long _maxMapMemory;
 
     /// <summary>Creates an empty collection.</summary>
     public ManagedCollection(CollectionOptions? options = null)
@@ -62,6 +73,8 @@ public sealed class ManagedCollection
         CpuCount = options.CpuCount;
         Environment = options.Environment ?? new BpfEnvironment();
         _budget = options.InstructionBudget;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMapMemory);
+        _maxMapMemory = options.MaxMapMemory;
         Helpers = new HelperRegistry();
         RuntimeHelpers.RegisterAll(Helpers);
     }
@@ -122,13 +135,15 @@ public sealed class ManagedCollection
     /// <summary>Creates a map.</summary>
     /// <exception cref="ArgumentException">The name is taken or the attributes are invalid for the type.</exception>
     /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>
+    /// <exception cref="MapException">The kernel would refuse the sizes (EINVAL, E2BIG), or the map needs more than
+    /// <see cref="CollectionOptions.MaxMapMemory"/> (ENOMEM).</exception>
     public ManagedMap CreateMap(MapDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         lock (_gate)
         {
             if (_maps.ContainsKey(definition.Name)) throw new ArgumentException($"a map named '{definition.Name}' already exists");
-            var map = ManagedMap.Create(definition, CpuCount, Space, ProgramById);
+            var map = ManagedMap.Create(definition, CpuCount, Space, ProgramById, _maxMapMemory);
             _maps.Add(definition.Name, map);
             if (map is RingBufferMap ring) _ringBuffers = [.. _ringBuffers, ring];
             return map;
@@ -161,8 +176,8 @@ public sealed class ManagedCollection
             ContextKind.SkBuff => ContextRewriter.Rewrite(slots, ContextLayout.SkBuffField, BpfHelperIds.InternalLoadPacket),
             _ => slots,
         };
-        var options = new InterpreterOptions { Helpers = Helpers, InstructionBudget = _budget };
-        foreach (var region in Space.Regions) options.Regions.Add(region);
+        // Every region of the collection, including those lazily growing maps add later.
+        var options = new InterpreterOptions { Helpers = Helpers, InstructionBudget = _budget, RegionSource = Space };
         var interpreter = new Interpreter(rewritten, options);
         lock (_gate)
         {
@@ -197,6 +212,11 @@ public sealed class ManagedCollection
     /// <summary>Loads an object: creates its maps (global data initialised from the object), loads every program,
     /// then fills program arrays and map-in-map slots from the object's initial values.</summary>
     /// <exception cref="NotSupportedException">A map type or reference the managed runtime does not implement.</exception>
+    /// <exception cref="MapException">A map the kernel would refuse (EINVAL, E2BIG) or too large for the runtime
+    /// (ENOMEM); the message names the map.</exception>
+    /// <exception cref="ArgumentException">Map attributes invalid for their type.</exception>
+    /// <exception cref="ProgramLoadException">A program is malformed or accesses its context in a way the kernel rejects.</exception>
+    /// <exception cref="KeyNotFoundException">A relocation or initial value names a map or program the object lacks.</exception>
     public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(spec);

@@ -35,12 +35,12 @@ public abstract class ManagedMap
     }
 
     /// <summary>Creates a map of the definition's type in a collection's address space.</summary>
-    internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs)
+    internal static ManagedMap Create(MapDefinition definition, int cpuCount, AddressSpace space, Func<int, ManagedProgram?> programs, long maxMapMemory)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries <= 0)
+        if (definition.KeySize < 0 || definition.ValueSize < 0 || definition.MaxEntries < 0)
         {
-            throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative and max_entries positive");
+            throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative");
         }
         // The kernel's creation-time checks that decide whether an object loads at all.
         var noPrealloc = (definition.Flags & MapDefinition.FlagNoPrealloc) != 0;
@@ -57,11 +57,25 @@ public abstract class ManagedMap
         {
             throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize})", MapError.Invalid);
         }
+        // The kernel's size limits, then the runtime's memory limit: both before anything is allocated.
+        for (var d = definition; d is not null; d = d.InnerMap)
+        {
+            var error = MapLimits.Check(d.Type, (ulong)d.KeySize, (ulong)d.ValueSize, (ulong)d.MaxEntries, d.Flags, out var reason);
+            if (error != MapError.None)
+            {
+                throw new MapException(d.Name, $"create ({(d == definition ? "" : $"inner map of '{definition.Name}': ")}{reason})", error);
+            }
+        }
+        var bytes = MapLimits.ManagedBytes(definition, cpuCount);
+        if (bytes > maxMapMemory || bytes > Array.MaxLength)
+        {
+            throw new MapException(definition.Name, $"create (key size {definition.KeySize}, value size {definition.ValueSize}, max_entries {definition.MaxEntries} need {bytes} bytes{(MapLimits.IsLazy(definition) ? "" : " up front")}, more than the managed runtime's limit of {Math.Min(maxMapMemory, Array.MaxLength)} per map: CollectionOptions.MaxMapMemory)", MapError.NoMemory);
+        }
         return definition.Type switch
         {
             MapType.Array or MapType.PerCpuArray => new ArrayMap(definition, cpuCount, space),
-            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(definition, cpuCount, space),
-            MapType.LpmTrie => new LpmTrieMap(definition, cpuCount, space),
+            MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash => new HashMap(definition, cpuCount, space, maxMapMemory),
+            MapType.LpmTrie => new LpmTrieMap(definition, cpuCount, space, maxMapMemory),
             MapType.RingBuf => new RingBufferMap(definition, cpuCount, space),
             MapType.ProgArray => new ProgramArrayMap(definition, cpuCount, space, programs),
             MapType.ArrayOfMaps or MapType.HashOfMaps => new MapOfMaps(definition, cpuCount, space),

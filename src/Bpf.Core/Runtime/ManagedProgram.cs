@@ -98,7 +98,7 @@ public sealed class ManagedProgram
                 var program = this;
                 while (true)
                 {
-                    result = program._interpreter.Run(input);
+                    result = program._interpreter.RunWindowed(input, context.Windows(input));
                     executed += result.InstructionsExecuted;
                     if (!result.Succeeded || state.PendingTailCall is not { } next) break;
                     state.PendingTailCall = null;

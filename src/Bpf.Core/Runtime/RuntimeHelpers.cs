@@ -145,10 +145,11 @@ internal static class RuntimeHelpers
         if (State(ref c) is not { } s) return 0;
         if (r2 == 0 || r2 > 4096 || !c.TryGetMemory(r1, (int)r2, false, out var fmt)) return EINVAL;
         if (fmt[^1] != 0) return EINVAL;
-        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok);
+        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok, out var length);
         if (!ok) return EINVAL;
         s.Collection.Environment.Trace(line.TrimEnd('\n'));
-        return (ulong)Encoding.UTF8.GetByteCount(line);
+        // bstr_printf's result: the length of the whole line, even when the 512-byte buffer cut it.
+        return (ulong)length;
     }
 
     // ---- tail calls ----
@@ -210,7 +211,23 @@ internal static class RuntimeHelpers
             c.Fail($"needs a {kind} context; this run's context is {s.Kind}");
             return false;
         }
-        return c.TryGetMemory(VmLayout.InputBase, ContextLayout.Size, true, out block);
+        // The runtime's own context block: programs cannot write its pointer slots, helpers can.
+        block = c.Input[..ContextLayout.Size];
+        return true;
+    }
+
+    /// <summary>Input bytes at virtual address <paramref name="address"/> (already checked against the frame),
+    /// headroom and tailroom included, which programs cannot address.</summary>
+    private static Span<byte> Frame(ref HelperContext c, ulong address, int length) =>
+        c.Input.Slice((int)(address - VmLayout.InputBase), length);
+
+    /// <summary>Moves the window programs address to the packet [data_meta, data_end) the slots now say.</summary>
+    private static void UpdatePacketWindow(ref HelperContext c, scoped Span<byte> block)
+    {
+        if (!c.SetPacketWindow(Read(block, ContextLayout.DataMetaPointer), Read(block, ContextLayout.DataEndPointer)))
+        {
+            c.Fail("the packet pointers left the frame");
+        }
     }
 
     private static ulong Read(Span<byte> block, int slot) => BinaryPrimitives.ReadUInt64LittleEndian(block[slot..]);
@@ -230,11 +247,11 @@ internal static class RuntimeHelpers
         if ((long)(newData - (hard + ContextLayout.XdpFrameStruct + metaLength)) < 0 || (long)(newData - (end - 14)) > 0) return EINVAL;
         if (metaLength != 0)
         {
-            if (!c.TryGetMemory(meta, (int)metaLength, false, out var from) || !c.TryGetMemory(meta + (ulong)offset, (int)metaLength, true, out var to)) return 0;
-            from.CopyTo(to);
+            Frame(ref c, meta, (int)metaLength).CopyTo(Frame(ref c, meta + (ulong)offset, (int)metaLength));
         }
         Write(block, ContextLayout.DataMetaPointer, meta + (ulong)offset);
         Write(block, ContextLayout.DataPointer, newData);
+        UpdatePacketWindow(ref c, block);
         return 0;
     }
 
@@ -249,6 +266,7 @@ internal static class RuntimeHelpers
         // The kernel also requires the metadata length to be a multiple of 4.
         if (((data - meta) & 3) != 0) return EINVAL;
         Write(block, ContextLayout.DataMetaPointer, meta);
+        UpdatePacketWindow(ref c, block);
         return 0;
     }
 
@@ -265,10 +283,10 @@ internal static class RuntimeHelpers
         if (offset > 0)
         {
             // The kernel clears the grown area: it may hold stale memory.
-            if (!c.TryGetMemory(end, (int)offset, true, out var grown)) return 0;
-            grown.Clear();
+            Frame(ref c, end, (int)offset).Clear();
         }
         Write(block, ContextLayout.DataEndPointer, newEnd);
+        UpdatePacketWindow(ref c, block);
         return 0;
     }
 

@@ -5,42 +5,75 @@ using Bpf.Vm;
 namespace Bpf.Runtime;
 
 /// <summary>Formats a bpf_trace_printk line: the kernel's subset of printf (%d %i %u %x %X %c %s %p %%, with
-/// l/ll/h modifiers, flags, width and precision; at most three arguments).</summary>
+/// l/ll/h modifiers, flags, width and precision; at most three arguments), bounded as the kernel bounds it: the
+/// line is cut at <see cref="MaxOutput"/> − 1 bytes (MAX_BPRINTF_BUF), widths and precisions are clamped as
+/// vsprintf clamps them, and the returned length is what <c>bstr_printf</c> returns — the length the whole line
+/// would have had — computed without building it. Time and memory do not depend on the widths.</summary>
 internal static class TraceFormatter
 {
-    public static string Format(ref HelperContext c, ReadOnlySpan<byte> fmt, ulong a1, ulong a2, ulong a3, out bool ok)
+    /// <summary>MAX_BPRINTF_BUF: the kernel's output buffer for bpf_trace_printk.</summary>
+    public const int MaxOutput = 512;
+
+    /// <summary>FIELD_WIDTH_MAX in lib/vsprintf.c: wider fields are clamped (with a warning) to this.</summary>
+    public const int FieldWidthMax = (1 << 23) - 1;
+
+    /// <summary>PRECISION_MAX in lib/vsprintf.c.</summary>
+    public const int PrecisionMax = (1 << 15) - 1;
+
+    /// <summary>Output cut at <see cref="MaxOutput"/> − 1 bytes, with the untruncated length counted.</summary>
+    private sealed class Bounded
     {
-        var args = new[] { a1, a2, a3 };
+        private readonly StringBuilder _text = new();
+        public long Length;
+
+        public void Append(string s)
+        {
+            var room = MaxOutput - 1 - _text.Length;
+            if (room > 0) _text.Append(s, 0, Math.Min(room, s.Length));
+            Length += s.Length;
+        }
+
+        public void Append(char ch, long count)
+        {
+            var room = MaxOutput - 1 - _text.Length;
+            if (room > 0 && count > 0) _text.Append(ch, (int)Math.Min(room, count));
+            Length += Math.Max(0, count);
+        }
+
+        public override string ToString() => _text.ToString();
+    }
+
+    public static string Format(ref HelperContext c, ReadOnlySpan<byte> fmt, ulong a1, ulong a2, ulong a3, out bool ok, out long length)
+    {
+        Span<ulong> args = [a1, a2, a3];
         var text = Encoding.ASCII.GetString(fmt);
-        var output = new StringBuilder();
+        var output = new Bounded();
         var next = 0;
         ok = true;
+        length = 0;
         for (var i = 0; i < text.Length; i++)
         {
             var ch = text[i];
             if (ch != '%')
             {
-                output.Append(ch);
+                output.Append(ch, 1);
                 continue;
             }
             if (++i >= text.Length) break;
             if (text[i] == '%')
             {
-                output.Append('%');
+                output.Append('%', 1);
                 continue;
             }
             var flagsStart = i;
             while (i < text.Length && "-+ 0#".Contains(text[i])) i++;
             var flags = text[flagsStart..i];
-            var widthStart = i;
-            while (i < text.Length && char.IsAsciiDigit(text[i])) i++;
-            var width = i > widthStart ? int.Parse(text[widthStart..i], CultureInfo.InvariantCulture) : 0;
+            var width = (int)Math.Min(ReadNumber(text, ref i), FieldWidthMax);
             int? precision = null;
             if (i < text.Length && text[i] == '.')
             {
-                var p = ++i;
-                while (i < text.Length && char.IsAsciiDigit(text[i])) i++;
-                precision = i > p ? int.Parse(text[p..i], CultureInfo.InvariantCulture) : 0;
+                i++;
+                precision = (int)Math.Min(ReadNumber(text, ref i), PrecisionMax);
             }
             var longs = 0;
             while (i < text.Length && (text[i] == 'l' || text[i] == 'h' || text[i] == 'z'))
@@ -51,6 +84,7 @@ internal static class TraceFormatter
             if (i >= text.Length || next >= args.Length)
             {
                 ok = false;
+                length = output.Length;
                 return output.ToString();
             }
             var raw = args[next++];
@@ -79,20 +113,49 @@ internal static class TraceFormatter
                     piece = "0x" + raw.ToString("x", CultureInfo.InvariantCulture);
                     break;
                 case 's':
-                    piece = ReadString(ref c, raw, precision ?? 256);
+                    piece = ReadString(ref c, raw, Math.Min(precision ?? 256, MaxOutput));
                     break;
                 default:
                     ok = false;
+                    length = output.Length;
                     return output.ToString();
             }
-            if (precision is { } digits && text[i] is 'd' or 'i' or 'u' or 'x' or 'X' && piece.Length < digits) piece = piece.PadLeft(digits, '0');
-            if (piece.Length < width)
+            // Zero padding up to the precision, then padding up to the width: counted, never materialised beyond
+            // the buffer.
+            var zeros = precision is { } digits && text[i] is 'd' or 'i' or 'u' or 'x' or 'X' ? Math.Max(0, digits - piece.Length) : 0;
+            var pad = Math.Max(0, width - piece.Length - zeros);
+            if (flags.Contains('-'))
             {
-                piece = flags.Contains('-') ? piece.PadRight(width) : flags.Contains('0') && text[i] != 's' ? piece.PadLeft(width, '0') : piece.PadLeft(width);
+                output.Append('0', zeros);
+                output.Append(piece);
+                output.Append(' ', pad);
             }
-            output.Append(piece);
+            else if (flags.Contains('0') && text[i] != 's' && precision is null)
+            {
+                output.Append('0', zeros + pad);
+                output.Append(piece);
+            }
+            else
+            {
+                output.Append(' ', pad);
+                output.Append('0', zeros);
+                output.Append(piece);
+            }
         }
+        length = output.Length;
         return output.ToString();
+    }
+
+    /// <summary>Reads a decimal field (width or precision) without overflowing: digits beyond any sane value saturate.</summary>
+    private static long ReadNumber(string text, ref int i)
+    {
+        long n = 0;
+        while (i < text.Length && char.IsAsciiDigit(text[i]))
+        {
+            n = Math.Min(n * 10 + (text[i] - '0'), int.MaxValue);
+            i++;
+        }
+        return n;
     }
 
     private static string ReadString(ref HelperContext c, ulong address, int max)

@@ -29,8 +29,27 @@ internal sealed unsafe class ExecutionState
 
     public readonly CallerFrame[] Frames = new CallerFrame[VmLayout.MaxFrames];
 
+    /// <summary>The whole input memory (the runtime's helpers reach the context block through it).</summary>
     public byte* InputHost;
     public ulong InputLength;
+
+    /// <summary>The fast window programs address directly: the whole input, or a context run's packet.</summary>
+    public ulong WindowBase;
+    public byte* WindowHost;
+    public ulong WindowLength;
+
+    /// <summary>For a context run, how much of the context block at <see cref="VmLayout.InputBase"/> programs may
+    /// read and write (0 otherwise: the window is the whole input).</summary>
+    public ulong ContextReadLength;
+    public ulong ContextWriteLength;
+
+    /// <summary>Sets the window to input bytes [start, end) (offsets into the input, already validated).</summary>
+    public void SetWindow(ulong start, ulong end)
+    {
+        WindowBase = VmLayout.InputBase + start;
+        WindowHost = InputHost + start;
+        WindowLength = end - start;
+    }
     /// <summary>The current call depth (0 = entry function); kept current before helper calls.</summary>
     public int Depth;
     public bool InUse;
@@ -56,6 +75,8 @@ internal sealed unsafe class ExecutionState
     {
         InputHost = null;
         InputLength = 0;
+        WindowHost = null;
+        WindowBase = WindowLength = ContextReadLength = ContextWriteLength = 0;
         PendingFault = null;
         InUse = false;
     }

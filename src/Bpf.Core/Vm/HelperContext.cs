@@ -57,6 +57,22 @@ public unsafe ref struct HelperContext
         return true;
     }
 
+    /// <summary>The run's whole input memory, context block included, for the runtime's own helpers (programs see
+    /// only the windows). Valid only during the helper call.</summary>
+    internal Span<byte> Input => new(_state.InputHost, (int)_state.InputLength);
+
+    /// <summary>Moves the packet window programs address to input bytes [start, end) (virtual addresses), after a
+    /// helper moved data_meta, data or data_end. False when the range is not inside the input after the context
+    /// block.</summary>
+    internal bool SetPacketWindow(ulong start, ulong end)
+    {
+        var s = start - VmLayout.InputBase;
+        var e = end - VmLayout.InputBase;
+        if (s > e || e > _state.InputLength || s < _state.ContextReadLength) return false;
+        _state.SetWindow(s, e);
+        return true;
+    }
+
     /// <summary>Ends the program as soon as the helper returns, successfully, with r0 = <paramref name="r0"/>.</summary>
     public void Stop(ulong r0)
     {

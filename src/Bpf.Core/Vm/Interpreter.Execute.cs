@@ -9,12 +9,17 @@ public sealed unsafe partial class Interpreter
     /// the live stack frames and input memory are addressed through a handful of locals so the common access
     /// check is two subtractions and two compares.</summary>
     [SkipLocalsInit]
-    private RunResult Execute(ExecutionState st, DecodedOp* code, byte* inHost, ulong inLen, ulong* dump)
+    private RunResult Execute(ExecutionState st, DecodedOp* code, ulong* dump)
     {
         var r = stackalloc ulong[11];
         r[0] = 0;
         r[1] = VmLayout.InputBase;
-        r[2] = inLen;
+        r[2] = st.InputLength;
+        // The fast window: the whole input memory, or for a context run the packet [data_meta, data_end).
+        // Helpers may move it (xdp_adjust_head/meta/tail), so it is reloaded after every helper call.
+        var inBase = st.WindowBase;
+        var inHost = st.WindowHost;
+        var inLen = st.WindowLength;
         r[3] = r[4] = r[5] = r[6] = r[7] = r[8] = r[9] = 0;
         r[10] = VmLayout.StackTop;
 
@@ -191,6 +196,9 @@ public sealed unsafe partial class Interpreter
                     st.Depth = depth;
                     r[0] = InvokeHelper(st, helpers[(int)i->Imm]!, (int)(i - code), r);
                     if (st.Signal != HelperSignal.None) goto helperSignal;
+                    inBase = st.WindowBase;
+                    inHost = st.WindowHost;
+                    inLen = st.WindowLength;
                     break;
                 }
                 case VmOp.CallX:
@@ -205,6 +213,9 @@ public sealed unsafe partial class Interpreter
                     st.Depth = depth;
                     r[0] = InvokeHelper(st, helper, (int)(i - code), r);
                     if (st.Signal != HelperSignal.None) goto helperSignal;
+                    inBase = st.WindowBase;
+                    inHost = st.WindowHost;
+                    inLen = st.WindowLength;
                     break;
                 }
                 case VmOp.CallUnknown:
@@ -276,280 +287,280 @@ public sealed unsafe partial class Interpreter
                     case VmOp.LdxB:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 1, false)) == null) { fAddr = a; fSize = 1; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 1, false)) == null) { fAddr = a; fSize = 1; fWrite = false; goto memoryFault; }
                         r[i->Dst] = *p;
                         break;
                     }
                     case VmOp.LdxH:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 2, false)) == null) { fAddr = a; fSize = 2; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 2, false)) == null) { fAddr = a; fSize = 2; fWrite = false; goto memoryFault; }
                         r[i->Dst] = Unsafe.ReadUnaligned<ushort>(p);
                         break;
                     }
                     case VmOp.LdxW:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, false)) == null) { fAddr = a; fSize = 4; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, false)) == null) { fAddr = a; fSize = 4; fWrite = false; goto memoryFault; }
                         r[i->Dst] = Unsafe.ReadUnaligned<uint>(p);
                         break;
                     }
                     case VmOp.LdxDW:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, false)) == null) { fAddr = a; fSize = 8; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, false)) == null) { fAddr = a; fSize = 8; fWrite = false; goto memoryFault; }
                         r[i->Dst] = Unsafe.ReadUnaligned<ulong>(p);
                         break;
                     }
                     case VmOp.LdxSB:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 1, false)) == null) { fAddr = a; fSize = 1; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 1, false)) == null) { fAddr = a; fSize = 1; fWrite = false; goto memoryFault; }
                         r[i->Dst] = (ulong)(long)*(sbyte*)p;
                         break;
                     }
                     case VmOp.LdxSH:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 2, false)) == null) { fAddr = a; fSize = 2; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 2, false)) == null) { fAddr = a; fSize = 2; fWrite = false; goto memoryFault; }
                         r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<short>(p);
                         break;
                     }
                     case VmOp.LdxSW:
                     {
                         var a = r[i->Src] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, false)) == null) { fAddr = a; fSize = 4; fWrite = false; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, false)) == null) { fAddr = a; fSize = 4; fWrite = false; goto memoryFault; }
                         r[i->Dst] = (ulong)(long)Unsafe.ReadUnaligned<int>(p);
                         break;
                     }
                     case VmOp.StB:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 1, true)) == null) { fAddr = a; fSize = 1; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 1, true)) == null) { fAddr = a; fSize = 1; fWrite = true; goto memoryFault; }
                         *p = (byte)i->Imm;
                         break;
                     }
                     case VmOp.StH:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 2, true)) == null) { fAddr = a; fSize = 2; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 2, true)) == null) { fAddr = a; fSize = 2; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, (ushort)i->Imm);
                         break;
                     }
                     case VmOp.StW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, (uint)i->Imm);
                         break;
                     }
                     case VmOp.StDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, i->Imm);
                         break;
                     }
                     case VmOp.StxB:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 1, true)) == null) { fAddr = a; fSize = 1; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 1, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 1, true)) == null) { fAddr = a; fSize = 1; fWrite = true; goto memoryFault; }
                         *p = (byte)r[i->Src];
                         break;
                     }
                     case VmOp.StxH:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 2, true)) == null) { fAddr = a; fSize = 2; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 2, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 2, true)) == null) { fAddr = a; fSize = 2; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, (ushort)r[i->Src]);
                         break;
                     }
                     case VmOp.StxW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.StxDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Unsafe.WriteUnaligned(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicAddW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Atomics.Add32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicAddDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Atomics.Add64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchAddW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Add32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchAddDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Add64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicOrW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Atomics.Or32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicOrDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Atomics.Or64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchOrW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Or32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchOrDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Or64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicAndW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Atomics.And32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicAndDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Atomics.And64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchAndW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.And32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchAndDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.And64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicXorW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         Atomics.Xor32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicXorDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         Atomics.Xor64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchXorW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Xor32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicFetchXorDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Xor64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicXchgW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Xchg32(p, (uint)r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicXchgDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[i->Src] = Atomics.Xchg64(p, r[i->Src]);
                         break;
                     }
                     case VmOp.AtomicCmpXchgW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 4, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 4, true)) == null) { fAddr = a; fSize = 4; fWrite = true; goto memoryFault; }
                         r[0] = Atomics.CmpXchg32(p, (uint)r[i->Src], (uint)r[0]);
                         break;
                     }
                     case VmOp.AtomicCmpXchgDW:
                     {
                         var a = r[i->Dst] + (ulong)(long)i->Off;
-                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inHost, inLen);
-                        if (p == null && (p = MapExtra(a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
+                        var p = Map(a, 8, stackLo, stackLen, stackHostLo, inBase, inHost, inLen);
+                        if (p == null && (p = MapSlow(st, a, 8, true)) == null) { fAddr = a; fSize = 8; fWrite = true; goto memoryFault; }
                         r[0] = Atomics.CmpXchg64(p, r[i->Src], r[0]);
                         break;
                     }

@@ -22,6 +22,7 @@ public sealed unsafe partial class Interpreter
     private readonly Helper?[] _helpers;
     private readonly long _budget;
     private readonly MemoryRegion[] _regions;
+    private readonly IRegionSource? _regionSource;
 
     /// <summary>Validates and pre-decodes a program.</summary>
     /// <param name="program">The instruction slots (an lddw takes two).</param>
@@ -39,6 +40,7 @@ public sealed unsafe partial class Interpreter
         _budget = options.InstructionBudget;
         _helpers = (options.Helpers ?? new HelperRegistry()).Snapshot();
         _regions = CheckRegions(options.Regions);
+        _regionSource = options.RegionSource;
         _ops = ProgramCompiler.Compile(program, _helpers, options.LoadImm64Resolver);
         SlotCount = program.Length;
     }
@@ -64,12 +66,23 @@ public sealed unsafe partial class Interpreter
 
     /// <summary>Runs the program once. r1 = the virtual address of <paramref name="memory"/>, r2 = its length;
     /// the program's stores to input memory land in <paramref name="memory"/>.</summary>
-    public RunResult Run(Span<byte> memory) => RunCore(memory, default);
+    public RunResult Run(Span<byte> memory) => RunCore(memory, InputWindows.Whole(memory.Length), default);
+
+    /// <summary>Runs over an input laid out as a context block and a packet (the managed runtime's XDP and skb
+    /// contexts): only <paramref name="windows"/> are addressable by the program, so the runtime's private context
+    /// slots, the headroom and the tailroom are not.</summary>
+    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows) => RunCore(memory, windows, default);
 
     /// <summary>Runs and copies r0..r10 as they were when the run ended into <paramref name="registers"/>
     /// (at least 11 entries). For tests and debugging.</summary>
-    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers)
+    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers);
+
+    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers)
     {
+        if (!windows.FitIn(memory.Length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(windows), windows, $"the windows must lie inside the {memory.Length}-byte input");
+        }
         var state = ExecutionState.Acquire();
         try
         {
@@ -79,7 +92,10 @@ public sealed unsafe partial class Interpreter
             {
                 state.InputHost = input;
                 state.InputLength = (ulong)memory.Length;
-                return Execute(state, code, input, (ulong)memory.Length, dump);
+                state.ContextReadLength = (ulong)windows.ContextReadLength;
+                state.ContextWriteLength = (ulong)windows.ContextWriteLength;
+                state.SetWindow((ulong)windows.PacketStart, (ulong)windows.PacketEnd);
+                return Execute(state, code, dump);
             }
         }
         finally
@@ -89,27 +105,32 @@ public sealed unsafe partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte* Map(ulong address, ulong size, ulong stackLo, ulong stackLen, byte* stackHostLo, byte* inHost, ulong inLen)
+    private static byte* Map(ulong address, ulong size, ulong stackLo, ulong stackLen, byte* stackHostLo, ulong inBase, byte* inHost, ulong inLen)
     {
-        // Live stack frames first (stackLen >= 512 > size, so the subtraction cannot wrap), then the input.
+        // Live stack frames first (stackLen >= 512 > size, so the subtraction cannot wrap), then the input window.
         var d = address - stackLo;
         if (d <= stackLen - size) return stackHostLo + d;
-        d = address - VmLayout.InputBase;
+        d = address - inBase;
         if (d < inLen && inLen - d >= size) return inHost + d;
         return null;
     }
 
-    /// <summary>Translates an access to the extra regions; null when none contains it (or it writes a read-only one).</summary>
+    /// <summary>The slow path: the context block of a context run (reads up to
+    /// <see cref="ExecutionState.ContextReadLength"/>, writes up to <see cref="ExecutionState.ContextWriteLength"/>),
+    /// then the extra regions; null when none contains the access (or it writes what it may not).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte* MapExtra(ulong address, ulong size, bool write)
+    private byte* MapSlow(ExecutionState state, ulong address, ulong size, bool write)
     {
-        foreach (var region in _regions)
+        var d = address - VmLayout.InputBase;
+        var ctxLen = write ? state.ContextWriteLength : state.ContextReadLength;
+        if (d < ctxLen && ctxLen - d >= size) return state.InputHost + d;
+        foreach (var region in _regionSource?.Regions ?? _regions)
         {
-            var d = address - region.Address;
+            d = address - region.Address;
             var len = (ulong)region.Length;
             if (d < len && len - d >= size)
             {
-                return write && !region.Writable ? null : region.HostPointer + d;
+                return !write || region.Writable || region.WriteGuard?.AllowsWrite(d, size) == true ? region.HostPointer + d : null;
             }
         }
         return null;
@@ -122,9 +143,9 @@ public sealed unsafe partial class Interpreter
         var stackLo = VmLayout.StackTop - stackLen;
         var d = address - stackLo;
         if (d < stackLen && stackLen - d >= size) return state.StackArea + (stackLo - VmLayout.StackBase) + d;
-        d = address - VmLayout.InputBase;
-        if (d < state.InputLength && state.InputLength - d >= size) return state.InputHost + d;
-        return MapExtra(address, size, write);
+        d = address - state.WindowBase;
+        if (d < state.WindowLength && state.WindowLength - d >= size) return state.WindowHost + d;
+        return MapSlow(state, address, size, write);
     }
 
     /// <summary>Describes a failed access and names the nearest region, e.g.
@@ -135,31 +156,39 @@ public sealed unsafe partial class Interpreter
         string? bestName = null;
         ulong bestStart = 0, bestEnd = 0, bestDistance = ulong.MaxValue;
         bool bestWritable = true;
+        MemoryRegion? bestRegion = null;
 
-        void Consider(string name, ulong start, ulong end, bool writable)
+        void Consider(string name, ulong start, ulong end, bool writable, MemoryRegion? region = null)
         {
             var distance = address < start ? start - address : address >= end ? address - end + 1 : 0;
             if (distance < bestDistance)
             {
-                (bestName, bestStart, bestEnd, bestDistance, bestWritable) = (name, start, end, distance, writable);
+                (bestName, bestStart, bestEnd, bestDistance, bestWritable, bestRegion) = (name, start, end, distance, writable, region);
             }
         }
 
-        Consider("input memory", VmLayout.InputBase, VmLayout.InputBase + state.InputLength, true);
+        var windowed = state.ContextReadLength != 0;
+        Consider(windowed ? "packet" : "input memory", state.WindowBase, state.WindowBase + state.WindowLength, true);
+        if (windowed)
+        {
+            Consider("context", VmLayout.InputBase, VmLayout.InputBase + state.ContextReadLength, state.ContextWriteLength != 0);
+        }
         for (var frame = 0; frame <= state.Depth; frame++)
         {
             var top = VmLayout.FramePointer(frame);
             Consider($"stack frame {frame}", top - VmLayout.FrameStackSize, top, true);
         }
-        foreach (var region in _regions)
+        foreach (var region in _regionSource?.Regions ?? _regions)
         {
-            Consider(region.Name, region.Address, region.Address + (ulong)region.Length, region.Writable);
+            Consider(region.Name, region.Address, region.Address + (ulong)region.Length, region.Writable, region);
         }
 
         var where = $"{bestName}: [0x{bestStart:x}, 0x{bestEnd:x})";
-        if (write && !bestWritable && bestDistance == 0 && address + size <= bestEnd)
+        if (write && bestDistance == 0 && address + size <= bestEnd)
         {
-            return $"write of {size} bytes at 0x{address:x} into read-only region ({where})";
+            if (bestRegion?.WriteGuard is { } guard) return $"write of {size} bytes at 0x{address:x} into {guard.Describe(address - bestStart)} ({where})";
+            if (!bestWritable) return $"write of {size} bytes at 0x{address:x} into read-only region ({where})";
+            if (windowed && bestName == "context") return $"write of {size} bytes at 0x{address:x} into the context beyond its writable fields (0..{state.ContextWriteLength}) ({where})";
         }
         return $"out-of-bounds {kind} of {size} bytes at 0x{address:x} (nearest: {where})";
     }

@@ -41,10 +41,45 @@ public sealed class MemoryRegion
     /// <summary>Whether programs may store into the region.</summary>
     public bool Writable { get; }
 
+    /// <summary>For a region that is read-only as a whole: the parts programs may write after all (the data of the
+    /// ring buffer records a program has reserved, never their headers). Null: the whole region follows
+    /// <see cref="Writable"/>.</summary>
+    internal IRegionWriteGuard? WriteGuard { get; init; }
+
     /// <summary>The backing bytes (the host may read and write them between runs).</summary>
     public Span<byte> Data => _data;
 
     internal unsafe byte* HostPointer => (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_data));
+}
+
+/// <summary>A set of regions that can grow while programs run (maps that allocate lazily add regions).</summary>
+internal interface IRegionSource
+{
+    /// <summary>The regions now; never overlapping.</summary>
+    MemoryRegion[] Regions { get; }
+}
+
+/// <summary>Decides which writes a program may make into a region that is otherwise read-only.</summary>
+internal interface IRegionWriteGuard
+{
+    /// <summary>Whether a program may write <paramref name="size"/> bytes at <paramref name="offset"/> in the region.</summary>
+    bool AllowsWrite(ulong offset, ulong size);
+
+    /// <summary>What a refused write at <paramref name="offset"/> landed in, for the fault message.</summary>
+    string Describe(ulong offset);
+}
+
+/// <summary>The parts of a run's input memory a program may address: for a plain run the whole input; for a
+/// context run the context block (reads up to <see cref="ContextReadLength"/>, writes up to
+/// <see cref="ContextWriteLength"/>) and the packet [<see cref="PacketStart"/>, <see cref="PacketEnd"/>). Offsets
+/// are into the input memory.</summary>
+internal readonly record struct InputWindows(int ContextReadLength, int ContextWriteLength, int PacketStart, int PacketEnd)
+{
+    /// <summary>The whole input as one window (plain memory runs, the conformance suite).</summary>
+    public static InputWindows Whole(int length) => new(0, 0, 0, length);
+
+    public bool FitIn(int length) => ContextReadLength >= 0 && ContextWriteLength >= 0 && ContextWriteLength <= ContextReadLength
+        && ContextReadLength <= length && PacketStart >= ContextReadLength && PacketStart <= PacketEnd && PacketEnd <= length;
 }
 
 /// <summary>What the interpreter asks an <see cref="LoadImm64Resolver"/> to resolve: an lddw whose source field
@@ -74,6 +109,10 @@ public sealed class InterpreterOptions
 
     /// <summary>Extra memory regions programs may access (map values, later). They must not overlap.</summary>
     public IList<MemoryRegion> Regions { get; } = new List<MemoryRegion>();
+
+    /// <summary>When set, the regions are read from here at each access instead of <see cref="Regions"/>, so
+    /// regions added after the interpreter was created (a lazily growing map) are addressable.</summary>
+    internal IRegionSource? RegionSource { get; set; }
 
     /// <summary>Resolves lddw pseudo sources at load time; when null such programs are rejected with
     /// <see cref="NotSupportedException"/>.</summary>

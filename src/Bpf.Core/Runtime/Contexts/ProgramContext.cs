@@ -26,6 +26,15 @@ public abstract class ProgramContext
     /// <summary>Takes the output from the input memory after a run.</summary>
     internal abstract void Read(ReadOnlySpan<byte> input);
 
+    /// <summary>What programs may address of the input memory: everything for a plain buffer; for a packet context
+    /// the UAPI struct (read: the whole context block, so the rewritten pointer loads work; write: the fields the
+    /// kernel may let programs write) and the packet [data_meta, data_end) as the pointer slots say now. The
+    /// runtime's pointer slots, the headroom and the tailroom are never program-writable.</summary>
+    internal virtual InputWindows Windows(ReadOnlySpan<byte> input) => InputWindows.Whole(input.Length);
+
+    private protected static InputWindows PacketWindows(ReadOnlySpan<byte> input, int writableFields) =>
+        new(ContextLayout.Size, writableFields, PointerOffset(input, ContextLayout.DataMetaPointer), PointerOffset(input, ContextLayout.DataEndPointer));
+
     private protected static void SetPointers(Span<byte> input, int data, int dataEnd, int dataMeta, int hardStart)
     {
         BinaryPrimitives.WriteUInt64LittleEndian(input[ContextLayout.DataPointer..], VmLayout.InputBase + (ulong)data);
@@ -110,6 +119,9 @@ public sealed class XdpContext : ProgramContext
         Packet.CopyTo(input[data..]);
         SetPointers(input, data, data + Packet.Length, data, ContextLayout.FrameOffset);
     }
+
+    /// <summary>xdp_md is read-only to programs (the kernel's xdp_is_valid_access refuses every write).</summary>
+    internal override InputWindows Windows(ReadOnlySpan<byte> input) => PacketWindows(input, writableFields: 0);
 
     internal override void Read(ReadOnlySpan<byte> input)
     {

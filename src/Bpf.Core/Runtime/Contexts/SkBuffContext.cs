@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Bpf.Objects;
+using Bpf.Vm;
 
 namespace Bpf.Runtime;
 
@@ -162,6 +163,10 @@ public sealed class SkBuffContext : ProgramContext
         Packet.CopyTo(input[data..]);
         SetPointers(input, data, data + Packet.Length, data, ContextLayout.FrameOffset);
     }
+
+    /// <summary>The __sk_buff struct (192 bytes) is writable; which fields a program may really write is the
+    /// verifier's business, none of them is memory the runtime relies on.</summary>
+    internal override InputWindows Windows(ReadOnlySpan<byte> input) => PacketWindows(input, StructSize);
 
     internal override void Read(ReadOnlySpan<byte> input)
     {

@@ -17,20 +17,23 @@ namespace Bpf.Runtime;
 public sealed class HashMap : ManagedMap
 {
     private readonly SlotTable _table;
-    private readonly MemoryRegion _region;
+    private readonly ValueSlots _values;
     private readonly int _cpuStride;
     private readonly int _slotStride;
+    private readonly long _maxMemory;
 
-    internal HashMap(MapDefinition definition, int cpuCount, AddressSpace space)
+    internal HashMap(MapDefinition definition, int cpuCount, AddressSpace space, long maxMemory = long.MaxValue)
         : base(definition, cpuCount, space)
     {
+        _maxMemory = maxMemory;
         if (definition.KeySize <= 0) throw new ArgumentException($"hash map '{definition.Name}': key size must be positive");
         IsPerCpu = definition.Type is MapType.PerCpuHash or MapType.LruPerCpuHash;
         IsLru = definition.Type is MapType.LruHash or MapType.LruPerCpuHash;
         _cpuStride = RoundUp8(definition.ValueSize);
         _slotStride = IsPerCpu ? _cpuStride * cpuCount : _cpuStride;
-        _table = new SlotTable(definition.KeySize, definition.MaxEntries, IsLru);
-        _region = space.Allocate($"map '{definition.Name}' values", (long)_slotStride * definition.MaxEntries, writable: !ReadOnlyForPrograms);
+        var initial = MapLimits.InitialEntries(definition);
+        _table = new SlotTable(definition.KeySize, initial, IsLru);
+        _values = new ValueSlots(space, $"map '{definition.Name}' values", _slotStride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
     }
 
     /// <inheritdoc/>
@@ -48,9 +51,9 @@ public sealed class HashMap : ManagedMap
         }
     }
 
-    internal override IEnumerable<MemoryRegion> Regions => [_region];
+    internal override IEnumerable<MemoryRegion> Regions => _values.Regions;
 
-    private Span<byte> Slot(int slot) => _region.Data.Slice(slot * _slotStride, _slotStride);
+    private Span<byte> Slot(int slot) => _values.Slot(slot);
 
     /// <inheritdoc/>
     public override MapError TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
@@ -101,6 +104,19 @@ public sealed class HashMap : ManagedMap
             error = MapError.NotFound;
             return -1;
         }
+        if (_table.Count == _table.Capacity && _table.Capacity < MaxEntries)
+        {
+            // BPF_F_NO_PREALLOC: the kernel allocates each element on insert; here the slots double, up to
+            // max_entries and the collection's per-map memory limit (beyond it: ENOMEM, as a failed allocation).
+            var grown = (int)Math.Min((long)_table.Capacity * 2, MaxEntries);
+            if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > Math.Min(_maxMemory, Array.MaxLength))
+            {
+                error = MapError.NoMemory;
+                return -1;
+            }
+            _table.Grow(grown);
+            _values.Grow(grown);
+        }
         if (_table.Count == _table.Capacity)
         {
             if (!IsLru)
@@ -148,7 +164,7 @@ public sealed class HashMap : ManagedMap
             var slot = _table.Find(key);
             if (slot < 0) return 0;
             _table.Touch(slot);
-            return _region.Address + (ulong)(slot * _slotStride + (IsPerCpu ? cpu * _cpuStride : 0));
+            return _values.Address(slot) + (ulong)(IsPerCpu ? cpu * _cpuStride : 0);
         }
     }
 

@@ -17,15 +17,17 @@ namespace Bpf.Runtime;
 public sealed class LpmTrieMap : ManagedMap
 {
     private readonly SlotTable _table;
-    private readonly MemoryRegion _region;
+    private readonly ValueSlots _values;
+    private readonly long _maxMemory;
     private readonly int _stride;
     private readonly int _maxBits;
     private readonly int[] _countByLength;
-    private readonly byte[] _userKeys;
+    private byte[] _userKeys;
 
-    internal LpmTrieMap(MapDefinition definition, int cpuCount, AddressSpace space)
+    internal LpmTrieMap(MapDefinition definition, int cpuCount, AddressSpace space, long maxMemory = long.MaxValue)
         : base(definition, cpuCount, space)
     {
+        _maxMemory = maxMemory;
         if (definition.KeySize < 5 || definition.KeySize > 4 + 256)
         {
             throw new ArgumentException($"LPM trie '{definition.Name}': key size must be 5..260 (u32 prefixlen + data), not {definition.KeySize}");
@@ -33,13 +35,15 @@ public sealed class LpmTrieMap : ManagedMap
         _maxBits = (definition.KeySize - 4) * 8;
         _countByLength = new int[_maxBits + 1];
         // The kernel keeps the key as given (bits past the prefix included) and returns it from get_next_key.
-        _userKeys = new byte[(long)definition.KeySize * definition.MaxEntries];
+        // Like the kernel's trie, elements are allocated as they are inserted: the slots double as needed.
+        var initial = MapLimits.InitialEntries(definition);
+        _userKeys = new byte[(long)definition.KeySize * initial];
         _stride = RoundUp8(definition.ValueSize);
-        _table = new SlotTable(definition.KeySize, definition.MaxEntries, trackRecency: false);
-        _region = space.Allocate($"map '{definition.Name}' values", (long)_stride * definition.MaxEntries, writable: !ReadOnlyForPrograms);
+        _table = new SlotTable(definition.KeySize, initial, trackRecency: false);
+        _values = new ValueSlots(space, $"map '{definition.Name}' values", _stride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
     }
 
-    internal override IEnumerable<MemoryRegion> Regions => [_region];
+    internal override IEnumerable<MemoryRegion> Regions => _values.Regions;
 
     /// <summary>Writes the canonical form of (length, data): the data masked to <paramref name="length"/> bits.</summary>
     private void Normalize(ReadOnlySpan<byte> data, int length, Span<byte> canonical)
@@ -84,7 +88,7 @@ public sealed class LpmTrieMap : ManagedMap
         {
             var slot = Match(key);
             if (slot < 0) return MapError.NotFound;
-            _region.Data.Slice(slot * _stride, ValueSize).CopyTo(value);
+            _values.Slot(slot)[..ValueSize].CopyTo(value);
             return MapError.None;
         }
     }
@@ -110,12 +114,20 @@ public sealed class LpmTrieMap : ManagedMap
             if (slot < 0)
             {
                 if ((flags & (ulong)MapUpdateFlags.Exist) != 0) return MapError.NotFound;
+                if (_table.Count == _table.Capacity && _table.Capacity < MaxEntries)
+                {
+                    var grown = (int)Math.Min((long)_table.Capacity * 2, MaxEntries);
+                    if (MapLimits.ManagedBytes(Definition, CpuCount, grown) > Math.Min(_maxMemory, Array.MaxLength)) return MapError.NoMemory;
+                    _table.Grow(grown);
+                    _values.Grow(grown);
+                    Array.Resize(ref _userKeys, checked(KeySize * grown));
+                }
                 if (_table.Count == _table.Capacity) return MapError.NoSpace;
                 slot = _table.Insert(canonical);
                 _countByLength[length]++;
             }
             key.CopyTo(_userKeys.AsSpan(slot * KeySize, KeySize));
-            var target = _region.Data.Slice(slot * _stride, _stride);
+            var target = _values.Slot(slot);
             target.Clear();
             value.CopyTo(target);
             return MapError.None;
@@ -157,7 +169,7 @@ public sealed class LpmTrieMap : ManagedMap
         lock (Gate)
         {
             var slot = Match(key);
-            return slot < 0 ? 0 : _region.Address + (ulong)(slot * _stride);
+            return slot < 0 ? 0 : _values.Address(slot);
         }
     }
 

@@ -16,8 +16,11 @@ namespace Bpf.Runtime;
 /// is committed. A reservation fails (returns null to the program) when it would leave less than one byte free,
 /// exactly the kernel's <c>new_prod_pos - cons_pos &gt; mask</c> test. Reads stop at the first record still
 /// being written, as a kernel consumer does.
+/// <para>Programs may write only the data of the records they have reserved and not yet submitted: the headers
+/// and everything else in the ring are read-only to them (a write there faults), and submit/discard take the
+/// record from the runtime's own list of reservations, never from bytes a program could have forged.</para>
 /// </remarks>
-public sealed class RingBufferMap : ManagedMap
+public sealed class RingBufferMap : ManagedMap, IRegionWriteGuard
 {
     /// <summary>The BUSY bit of a record header's length word.</summary>
     public const uint BusyBit = 1u << 31;
@@ -31,6 +34,8 @@ public sealed class RingBufferMap : ManagedMap
     private readonly MemoryRegion _region;
     private readonly int _size;
     private long _producer, _consumer;
+    // Reserved, uncommitted records: (header offset, data size). Few at a time; guarded by Gate.
+    private readonly List<(int Offset, int Size)> _busy = [];
 
     internal RingBufferMap(MapDefinition definition, int cpuCount, AddressSpace space)
         : base(definition, cpuCount, space)
@@ -44,7 +49,7 @@ public sealed class RingBufferMap : ManagedMap
             throw new ArgumentException($"ring buffer '{definition.Name}': max_entries (the size in bytes) must be a power of 2 and at least a page, not {definition.MaxEntries}");
         }
         _size = definition.MaxEntries;
-        _region = space.Allocate($"ring buffer '{definition.Name}'", 2L * _size, writable: true);
+        _region = space.Allocate($"ring buffer '{definition.Name}'", 2L * _size, writable: false, guard: this);
     }
 
     internal override IEnumerable<MemoryRegion> Regions => [_region];
@@ -90,6 +95,7 @@ public sealed class RingBufferMap : ManagedMap
             var data = _region.Data;
             BinaryPrimitives.WriteUInt32LittleEndian(data[offset..], (uint)size | BusyBit);
             BinaryPrimitives.WriteUInt32LittleEndian(data[(offset + 4)..], (uint)offset);
+            _busy.Add((offset, (int)size));
             _producer += length;
             return _region.Address + (ulong)offset + HeaderSize;
         }
@@ -104,21 +110,37 @@ public sealed class RingBufferMap : ManagedMap
         if (sample < HeaderSize || offset >= (ulong)_size) return false;
         lock (Gate)
         {
+            var index = _busy.FindIndex(r => r.Offset == (int)offset);
+            if (index < 0) return false;
+            var size = _busy[index].Size;
+            _busy.RemoveAt(index);
             var data = _region.Data;
-            var header = data[(int)offset..];
-            var word = BinaryPrimitives.ReadUInt32LittleEndian(header);
-            if ((word & BusyBit) == 0) return false;
-            var size = word & ~(BusyBit | DiscardBit);
-            var end = (long)offset + RecordLength((int)size);
+            var end = (long)offset + RecordLength(size);
             if (end > _size)
             {
                 // The record ran into the mirror half: fold the spilled bytes back to the start of the ring.
                 data.Slice(_size, (int)(end - _size)).CopyTo(data);
             }
-            BinaryPrimitives.WriteUInt32LittleEndian(header, size | (discard ? DiscardBit : 0));
+            BinaryPrimitives.WriteUInt32LittleEndian(data[(int)offset..], (uint)size | (discard ? DiscardBit : 0));
             return true;
         }
     }
+
+    /// <summary>Programs may write the data of a record they reserved and have not submitted, nothing else.</summary>
+    bool IRegionWriteGuard.AllowsWrite(ulong offset, ulong size)
+    {
+        lock (Gate)
+        {
+            foreach (var (start, length) in _busy)
+            {
+                var d = offset - (ulong)(start + HeaderSize);
+                if (d < (ulong)length && (ulong)length - d >= size) return true;
+            }
+        }
+        return false;
+    }
+
+    string IRegionWriteGuard.Describe(ulong offset) => $"ring buffer '{Name}' outside the data of a reserved record (offset {offset})";
 
     /// <summary>bpf_ringbuf_output: reserve, copy, submit. 0 or -ENOSPC... as the kernel (-EAGAIN when full).</summary>
     internal long Output(ReadOnlySpan<byte> bytes)
@@ -153,6 +175,11 @@ public sealed class RingBufferMap : ManagedMap
                 var word = BinaryPrimitives.ReadUInt32LittleEndian(_region.Data[offset..]);
                 if ((word & BusyBit) != 0) break;
                 var size = (int)(word & ~DiscardBit);
+                if (size > _size - HeaderSize || RecordLength(size) > _producer - _consumer)
+                {
+                    // Only the runtime writes headers (programs cannot); a bad one is a bug, not a 1 GiB allocation.
+                    throw new InvalidOperationException($"ring buffer '{Name}': corrupt record header 0x{word:x8} at offset {offset}");
+                }
                 _consumer += RecordLength(size);
                 if ((word & DiscardBit) != 0) continue;
                 record = new byte[size];

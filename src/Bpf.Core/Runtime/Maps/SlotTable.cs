@@ -12,13 +12,13 @@ internal sealed class SlotTable
 {
     private const int None = -1;
     private readonly int _keySize;
-    private readonly byte[] _keys;
-    private readonly uint[] _hashes;
-    private readonly int[] _buckets;
-    private readonly int[] _chain;
-    private readonly int[] _orderPrev, _orderNext;
-    private readonly int[]? _lruPrev, _lruNext;
-    private readonly int[] _free;
+    private byte[] _keys;
+    private uint[] _hashes;
+    private int[] _buckets;
+    private int[] _chain;
+    private int[] _orderPrev, _orderNext;
+    private int[]? _lruPrev, _lruNext;
+    private int[] _free;
     private int _freeCount;
     private int _orderHead = None, _orderTail = None;
     private int _lruHead = None, _lruTail = None;
@@ -45,7 +45,46 @@ internal sealed class SlotTable
         _freeCount = capacity;
     }
 
-    public int Capacity { get; }
+    public int Capacity { get; private set; }
+
+    /// <summary>Adds slots Capacity..newCapacity-1 (a map that allocates lazily growing); existing slots keep their
+    /// index, and fresh ones are taken in order.</summary>
+    public void Grow(int newCapacity)
+    {
+        if (newCapacity <= Capacity) return;
+        Array.Resize(ref _keys, checked(_keySize * newCapacity));
+        Array.Resize(ref _hashes, newCapacity);
+        Array.Resize(ref _chain, newCapacity);
+        Array.Resize(ref _orderPrev, newCapacity);
+        Array.Resize(ref _orderNext, newCapacity);
+        if (_lruPrev is not null)
+        {
+            Array.Resize(ref _lruPrev, newCapacity);
+            Array.Resize(ref _lruNext, newCapacity);
+        }
+        // The free stack pops from the end: put the new slots below the free ones, highest first, so the
+        // remaining free slots go first and then Capacity, Capacity + 1, ...
+        var free = new int[newCapacity];
+        var added = newCapacity - Capacity;
+        for (var i = 0; i < added; i++) free[i] = newCapacity - 1 - i;
+        Array.Copy(_free, 0, free, added, _freeCount);
+        _free = free;
+        _freeCount += added;
+        Capacity = newCapacity;
+        // Rehash the live slots into more buckets.
+        var buckets = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, newCapacity));
+        if (buckets != _buckets.Length)
+        {
+            _buckets = new int[buckets];
+            Array.Fill(_buckets, None);
+            for (var slot = _orderHead; slot != None; slot = _orderNext[slot])
+            {
+                ref var bucket = ref _buckets[_hashes[slot] & (uint)(buckets - 1)];
+                _chain[slot] = bucket;
+                bucket = slot;
+            }
+        }
+    }
 
     public int Count => Capacity - _freeCount;
 
