@@ -40,11 +40,9 @@ internal sealed partial class Checker
             taken = op == JumpOp.Jne ? 1 : 0;
         }
 
-        if (taken >= 0 && dst.IsScalar && src.IsScalar && !_decided[pc])
-        {
-            _decided[pc] = true;
-            _decidedGrew = true;
-        }
+        // A decided branch depends on the scalar operands' values (a pointer compared with a register holding 0
+        // included: the kernel marks that register precise), so pruning must compare them (see Precision).
+        if (taken >= 0) MarkDecided(pc);
         if (taken >= 0 && !_bypassSpec)
         {
             // Without CAP_PERFMON the kernel also walks the edge the CPU might mispredict into (Spectre v1);
@@ -66,7 +64,7 @@ internal sealed partial class Checker
             return false;
         }
 
-        if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && src.IsScalar && src.V.IsZero && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
+        if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && !srcIsReg && insn.Imm == 0 && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
             && !(IsPacketFamily(dst) && IsPacketFamily(src)))
         {
             throw Fail(VerifierErrorCode.PointerComparison, $"R{d} pointer comparison prohibited", d);
@@ -77,6 +75,8 @@ internal sealed partial class Checker
         _cur.Insn = pc + 1;
         var otherAlive = Narrow(other, op, false, is32, d, srcIsReg ? s : -1, src);
         var thisAlive = Narrow(_cur, ScalarOps.Negate(op), op == JumpOp.Jset, is32, d, srcIsReg ? s : -1, src);
+        // An edge ruled out by refinement (tnum or bounds) is a decision too: it rests on the operands' values.
+        if (!(otherAlive && thisAlive)) MarkDecided(pc);
         if (otherAlive && thisAlive)
         {
             PushBranch(other);
@@ -92,6 +92,13 @@ internal sealed partial class Checker
             return true;
         }
         return false;
+    }
+
+    private void MarkDecided(int pc)
+    {
+        if (_decided[pc]) return;
+        _decided[pc] = true;
+        _decidedGrew = true;
     }
 
     /// <summary>Pointer types the kernel knows are never null (others compare with 0 both ways).</summary>
@@ -116,19 +123,12 @@ internal sealed partial class Checker
             return true;
         }
 
-        // Null checks on or-null pointers.
-        if (!is32 && op is JumpOp.Jeq or JumpOp.Jne)
+        // Null checks on or-null pointers: only against the immediate 0, as the kernel does (a register holding
+        // 0, on either side, leaves the pointer or-null on both edges).
+        if (!is32 && op is JumpOp.Jeq or JumpOp.Jne && s < 0 && dst.IsNullable && src.IsScalar && src.V.IsZero)
         {
-            if (dst.IsNullable && src.IsScalar && src.V.IsZero)
-            {
-                MarkNullness(st, dst.Id, dst.RefId, isNull: op == JumpOp.Jeq);
-                return true;
-            }
-            if (src.IsNullable && dst.IsScalar && dst.V.IsZero && s >= 0)
-            {
-                MarkNullness(st, src.Id, src.RefId, isNull: op == JumpOp.Jeq);
-                return true;
-            }
+            MarkNullness(st, dst.Id, dst.RefId, isNull: op == JumpOp.Jeq);
+            return true;
         }
 
         if (!is32 && IsPacketFamily(dst) && IsPacketFamily(src))
@@ -206,13 +206,14 @@ internal sealed partial class Checker
     /// </summary>
     private static void PacketCompare(VState st, JumpOp op, RegState dst, RegState src)
     {
-        // Normalise to "ptr OP end".
+        // Normalise to "ptr OP end". A data_meta pointer gets a range only against the initial data pointer
+        // (offset 0, never moved: the kernel's reg_is_init_pkt_pointer).
         RegState ptr;
-        if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && src.Type == RegType.Packet))
+        if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && IsInitialPacket(src)))
         {
             ptr = dst;
         }
-        else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && dst.Type == RegType.Packet))
+        else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && IsInitialPacket(dst)))
         {
             ptr = src;
             op = ScalarOps.Swap(op);
@@ -238,6 +239,8 @@ internal sealed partial class Checker
             if (r.Type == type && r.Id == id && r.Range < range) r.Range = range;
         });
     }
+
+    private static bool IsInitialPacket(in RegState r) => r.Type == RegType.Packet && r.Id == 0 && r.Off == 0 && r.V.IsZero;
 
     // ---- calls and exit -------------------------------------------------------------------------------
 
