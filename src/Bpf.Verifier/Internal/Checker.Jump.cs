@@ -138,26 +138,17 @@ internal sealed partial class Checker
         return true;
     }
 
-    private static void SetScalar(VState st, int r, in Scalar v)
+    private static void SetScalar(VState st, int r, Scalar v)
     {
         var f = st.Cur;
         var id = f.Regs[r].Id;
         f.Regs[r].V = v;
         if (id == 0) return;
         // Registers and spills copied from this one learn the same bound.
-        for (var i = 0; i <= st.CurFrame; i++)
+        ForEachReg(st, (ref RegState x) =>
         {
-            var fr = st.Frames[i];
-            for (var k = 0; k < 11; k++)
-            {
-                if (fr.Regs[k].IsScalar && fr.Regs[k].Id == id) fr.Regs[k].V = v;
-            }
-            if (fr.Spills is null) continue;
-            for (var k = 0; k < Frame.Slots; k++)
-            {
-                if (fr.Bytes[k * 8] == SlotType.Spill && fr.Spills[k].IsScalar && fr.Spills[k].Id == id) fr.Spills[k].V = v;
-            }
-        }
+            if (x.IsScalar && x.Id == id) x.V = v;
+        });
     }
 
     private void MarkNullness(VState st, int id, int refId, bool isNull)
@@ -186,19 +177,37 @@ internal sealed partial class Checker
 
     private delegate void RegVisitor(ref RegState r);
 
+    /// <summary>Visits every register and spill of every frame; a shared caller frame is copied only when the
+    /// visitor changes one of its values.</summary>
     private static void ForEachReg(VState st, RegVisitor visit)
     {
         for (var i = 0; i <= st.CurFrame; i++)
         {
             var fr = st.Frames[i];
-            for (var k = 0; k < 11; k++) visit(ref fr.Regs[k]);
+            for (var k = 0; k < 11; k++)
+            {
+                var r = fr.Regs[k];
+                visit(ref r);
+                if (SameBits(r, fr.Regs[k])) continue;
+                fr = st.Writable(i);
+                fr.Regs[k] = r;
+            }
             if (fr.Spills is null) continue;
             for (var k = 0; k < Frame.Slots; k++)
             {
-                if (fr.Bytes[k * 8] == SlotType.Spill) visit(ref fr.Spills[k]);
+                if (fr.Bytes[k * 8] != SlotType.Spill) continue;
+                var r = fr.Spills[k];
+                visit(ref r);
+                if (SameBits(r, fr.Spills[k])) continue;
+                fr = st.Writable(i);
+                fr.Spills![k] = r;
             }
         }
     }
+
+    private static bool SameBits(in RegState a, in RegState b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<RegState>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<RegState>(in b)));
 
     /// <summary>
     /// Comparing a packet pointer with data_end (or a meta pointer with data) proves the bytes before it are in
@@ -275,7 +284,7 @@ internal sealed partial class Checker
             var callee = F;
             _cur.Frames[_cur.CurFrame] = null!;
             _cur.CurFrame--;
-            var caller = F;
+            var caller = _cur.Writable(_cur.CurFrame); // becomes the current frame, which is never shared
             caller.Regs[0] = ret;
             for (var r = 1; r <= 5; r++) caller.Regs[r] = default;
             _cur.Insn = callee.CallSite + 1;
