@@ -40,7 +40,14 @@ public static class PruningFuzz
     private static readonly MemSize[] Sizes = [MemSize.B, MemSize.H, MemSize.W, MemSize.DW];
     private static readonly int[] Boundary = [0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 48, 56, 60, 62, 63, 64, 65, 100, 1000, -1, -8, int.MaxValue, int.MinValue];
 
-    public static int ProgramSeed(int masterSeed, long index) => HashCode.Combine(masterSeed, index);
+    /// <summary>The seed of program <paramref name="index"/> (SplitMix64; the same in every process, unlike HashCode).</summary>
+    public static int ProgramSeed(int masterSeed, long index)
+    {
+        var z = ((ulong)(uint)masterSeed << 32 ^ (ulong)index) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)(z ^ (z >> 31));
+    }
 
     /// <summary>Verifier options for a fuzz program (a lower processed-instruction limit keeps the rate up).</summary>
     public static VerifierOptions Options(Target target, PrivilegeMode mode) => target == Target.Memory
