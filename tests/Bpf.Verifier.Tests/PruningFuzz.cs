@@ -12,7 +12,7 @@ namespace Bpf.Verifier.Tests;
 /// accesses bounded by those values (directly or through another register), stack spills and fills, stores
 /// into memory (the pointer itself included, so it comes back as a scalar), pointer-versus-register compares
 /// and bpf-to-bpf calls. <see cref="Target.Kernel"/> programs are socket filters over a 64-byte array-map value
-/// (the same shapes, for the kernel differential). Program <c>i</c> of master seed <c>s</c> is built from
+/// (the same shapes, for the kernel differential); <see cref="Target.Xdp"/> programs do the same over the packet. Program <c>i</c> of master seed <c>s</c> is built from
 /// <see cref="ProgramSeed"/>(s, i), so any finding is reproduced from the printed pair.
 /// Shared by the CI tests (PruningFuzzTests) and the long-campaign console (tests/Bpf.Verifier.Fuzz).
 /// </summary>
@@ -24,6 +24,9 @@ public static class PruningFuzz
         Memory,
         /// <summary>A socket filter reading and writing a 64-byte array-map value.</summary>
         Kernel,
+        /// <summary>An XDP program over the packet: data checked against data_end for 64 bytes, variable
+        /// offsets re-checked before each access (r7 holds data_end, r5 is scratch; no calls).</summary>
+        Xdp,
     }
 
     public const int MemorySize = 64;
@@ -32,7 +35,10 @@ public static class PruningFuzz
 
     private static readonly Register Base = Register.R9;
     private static readonly Register[] Work = [Register.R0, Register.R2, Register.R3, Register.R4, Register.R5, Register.R6, Register.R7, Register.R8];
+    private static readonly Register[] XdpWork = [Register.R0, Register.R2, Register.R3, Register.R4, Register.R6, Register.R8];
     private static readonly Register[] Kept = [Register.R0, Register.R6, Register.R7, Register.R8]; // survive a call
+    private static readonly Register DataEnd = Register.R7;
+    private static readonly Register Scratch = Register.R5;
 
     private static readonly JumpOp[] Unsigned = [JumpOp.Jgt, JumpOp.Jge, JumpOp.Jlt, JumpOp.Jle, JumpOp.Jeq, JumpOp.Jne];
     private static readonly JumpOp[] AllCond =
@@ -50,9 +56,16 @@ public static class PruningFuzz
     }
 
     /// <summary>Verifier options for a fuzz program (a lower processed-instruction limit keeps the rate up).</summary>
-    public static VerifierOptions Options(Target target, PrivilegeMode mode) => target == Target.Memory
-        ? new VerifierOptions { ProgramType = VerifierProgramTypes.Memory, MemorySize = MemorySize, Privilege = mode, MaxProcessedInstructions = 200_000 }
-        : new VerifierOptions { ProgramType = ProgramType.SocketFilter, Privilege = mode, Maps = KernelMaps };
+    public static VerifierOptions Options(Target target, PrivilegeMode mode) => target switch
+    {
+        Target.Memory => new VerifierOptions { ProgramType = VerifierProgramTypes.Memory, MemorySize = MemorySize, Privilege = mode, MaxProcessedInstructions = 200_000 },
+        Target.Xdp => new VerifierOptions { ProgramType = ProgramType.Xdp, Privilege = mode },
+        _ => new VerifierOptions { ProgramType = ProgramType.SocketFilter, Privilege = mode, Maps = KernelMaps },
+    };
+
+    /// <summary>The kernel program type and maps of a kernel-target program.</summary>
+    public static (ProgramType Type, IReadOnlyList<MapDefinition> Maps) KernelSetup(Target target) =>
+        target == Target.Xdp ? (ProgramType.Xdp, []) : (ProgramType.SocketFilter, KernelMaps);
 
     private sealed class Builder(Random rnd, Target target)
     {
@@ -90,7 +103,9 @@ public static class PruningFuzz
             return P.ToArray();
         }
 
-        public Register W() => Work[R.Next(Work.Length)];
+        public readonly Register[] Regs = target == Target.Xdp ? XdpWork : Work;
+
+        public Register W() => Regs[R.Next(Regs.Length)];
 
         public int Const() => R.Next(4) == 0 ? R.Next(-3, 80) : Boundary[R.Next(Boundary.Length)];
 
@@ -111,6 +126,16 @@ public static class PruningFuzz
         {
             b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Base, Register.R1));
         }
+        else if (target == Target.Xdp)
+        {
+            b.Emit(Instruction.Load(MemSize.W, Base, Register.R1, 0));
+            b.Emit(Instruction.Load(MemSize.W, DataEnd, Register.R1, 4));
+            b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Scratch, Base));
+            b.Emit(Instruction.AluImm(OpClass.Alu64, AluOp.Add, Scratch, MemorySize));
+            b.Emit(Instruction.JumpReg(OpClass.Jmp, JumpOp.Jle, Scratch, DataEnd, 2));
+            b.Emit(Instruction.AluImm(OpClass.Alu64, AluOp.Mov, Register.R0, 2));
+            b.Emit(Instruction.ExitInsn());
+        }
         else
         {
             b.Emit(Instruction.StoreImm(MemSize.W, Register.R10, -4, 0));
@@ -125,7 +150,7 @@ public static class PruningFuzz
             b.Emit(Instruction.ExitInsn());
             b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Base, Register.R0));
         }
-        foreach (var r in Work) b.Emit(Instruction.AluImm(OpClass.Alu64, AluOp.Mov, r, b.Const()));
+        foreach (var r in b.Regs) b.Emit(Instruction.AluImm(OpClass.Alu64, AluOp.Mov, r, b.Const()));
         for (var i = rnd.Next(1, 4); i > 0; i--) LoadValue(b, b.W());
 
         var items = rnd.Next(2, target == Target.Memory ? 11 : 9);
@@ -244,6 +269,9 @@ public static class PruningFuzz
                 b.Mark(skip);
                 break;
             }
+            case 12 or 13 when b.T == Target.Xdp:
+                Assign(b);
+                break;
             case 12: case 13: // bpf-to-bpf call with the base and a value
             {
                 if (b.SubLabel < 0) b.SubLabel = b.Label();
@@ -282,8 +310,18 @@ public static class PruningFuzz
         b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Register.R1, Base));
         b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Add, Register.R1, x));
         var off = (short)(b.R.Next(4) == 0 ? b.R.Next(0, 4) * Opcodes.Bytes(size) : 0);
+        var skip = -1;
+        if (b.T == Target.Xdp && b.R.Next(6) != 0)
+        {
+            // A moved packet pointer has no range until it is compared with data_end again.
+            skip = b.Label();
+            b.Emit(Instruction.AluReg(OpClass.Alu64, AluOp.Mov, Scratch, Register.R1));
+            b.Emit(Instruction.AluImm(OpClass.Alu64, AluOp.Add, Scratch, off + Opcodes.Bytes(size) - (b.R.Next(8) == 0 ? 1 : 0)));
+            b.JumpTo(Instruction.JumpReg(OpClass.Jmp, b.R.Next(2) == 0 ? JumpOp.Jgt : JumpOp.Jge, Scratch, DataEnd, 0), skip);
+        }
         if (b.R.Next(3) == 0) b.Emit(Instruction.StoreReg(size, Register.R1, b.W(), off));
         else b.Emit(Instruction.Load(size, b.W(), Register.R1, off));
+        if (skip >= 0) b.Mark(skip);
     }
 
     /// <summary>sub(p, x): a bounded (or not) access at p + x, through a diamond of its own.</summary>

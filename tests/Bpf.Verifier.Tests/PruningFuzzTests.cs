@@ -31,21 +31,24 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
         Assert.True(stats.Accepted >= stats.Programs / 5, $"only {stats.Accepted} of {stats.Programs} accepted; the generator no longer exercises pruning");
     }
 
-    /// <summary>Generated kernel-target programs (socket filters over an array-map value) agree with the kernel.
+    /// <summary>Generated kernel-target programs (socket filters over an array-map value, XDP over the packet) agree with the kernel.
     /// A "we accept, kernel rejects" case must match a "random we-accept:" pattern in known-disagreements.txt.</summary>
     [Theory]
-    [InlineData(PrivilegeMode.Privileged)]
-    [InlineData(PrivilegeMode.CapBpfOnly)]
-    public void KernelTargetPrograms_AgreeWithKernel(PrivilegeMode mode)
+    [InlineData(PruningFuzz.Target.Kernel, PrivilegeMode.Privileged)]
+    [InlineData(PruningFuzz.Target.Kernel, PrivilegeMode.CapBpfOnly)]
+    [InlineData(PruningFuzz.Target.Xdp, PrivilegeMode.Privileged)]
+    [InlineData(PruningFuzz.Target.Xdp, PrivilegeMode.CapBpfOnly)]
+    public void KernelTargetPrograms_AgreeWithKernel(PruningFuzz.Target target, PrivilegeMode mode)
     {
         if (!KernelOracle.Available(output.WriteLine)) return;
         var seed = Env("BPFNET_SEED", 20261204);
         const int count = 1500;
-        output.WriteLine($"seed {seed} (BPFNET_SEED reproduces), {count} programs, {mode}");
+        output.WriteLine($"seed {seed} (BPFNET_SEED reproduces), {count} {target} programs, {mode}");
         var programs = Enumerable.Range(0, count)
-            .Select(i => PruningFuzz.Build(new Random(PruningFuzz.ProgramSeed(seed, i)), PruningFuzz.Target.Kernel)).ToList();
-        var kernel = KernelOracle.LoadAll(programs.Select(p => (p, PruningFuzz.KernelMaps, ProgramType.SocketFilter)).ToList(), mode);
-        var options = PruningFuzz.Options(PruningFuzz.Target.Kernel, mode);
+            .Select(i => PruningFuzz.Build(new Random(PruningFuzz.ProgramSeed(seed, i)), target)).ToList();
+        var (type, maps) = PruningFuzz.KernelSetup(target);
+        var kernel = KernelOracle.LoadAll(programs.Select(p => (p, maps, type)).ToList(), mode);
+        var options = PruningFuzz.Options(target, mode);
         var patterns = KnownDisagreements.RandomPatterns();
         int agree = 0, weReject = 0, kernelAccepts = 0, bothAccept = 0;
         var unexplained = new List<string>();
@@ -80,7 +83,7 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
         output.WriteLine($"agreement: {agree}/{count} = {100.0 * agree / count:F1}%; kernel accepted {kernelAccepts}, both accepted {bothAccept}");
         foreach (var (cat, n) in byCategory.OrderByDescending(x => x.Value)) output.WriteLine($"  {n} x {cat}");
         Assert.True(unexplained.Count == 0, "we accept programs the kernel rejects (possible soundness bugs):\n" + string.Join("\n", unexplained));
-        Assert.True(kernelAccepts >= count / 5, $"the kernel accepted only {kernelAccepts} of {count}: the comparison would be mostly both-reject");
+        Assert.True(kernelAccepts >= count / 10, $"the kernel accepted only {kernelAccepts} of {count}: the comparison would be mostly both-reject");
         Assert.True(weReject <= count * 5 / 100, $"{weReject} programs rejected by us but accepted by the kernel (over 5%)");
     }
 }
