@@ -3,8 +3,8 @@ namespace Bpf.Verifier.Internal;
 /// <summary>
 /// Which scalar registers' exact values can matter from each instruction on — a backward "needs precision"
 /// analysis over the control-flow graph. A value matters when it may flow (through ALU ops, copies and
-/// stack stores) into a conditional jump, pointer arithmetic, a helper argument, a store, or a checked return
-/// value. Pruning may treat any two scalars as equal in a register whose value cannot matter; the kernel
+/// stack stores) into a decided conditional jump (see Checker.MarkDecided), either operand of a
+/// register-register jump, pointer arithmetic, a helper argument, a store, or a checked return value. Pruning may treat any two scalars as equal in a register whose value cannot matter; the kernel
 /// reaches the same effect by backtracking precision marks along each path. This analysis is path-insensitive
 /// and therefore marks at least what the kernel would (sound, sometimes less pruning). Stack contents are
 /// always compared exactly, and programs with subprograms compare every register exactly.
