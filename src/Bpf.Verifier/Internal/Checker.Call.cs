@@ -210,7 +210,7 @@ internal sealed partial class Checker
         {
             case RegType.Stack:
             {
-                var frame = _cur.Frames[reg.Frame];
+                var frame = write ? _cur.Writable(reg.Frame) : _cur.Frames[reg.Frame];
                 if (reg.V.SMin <= -MaxVarOff || reg.V.SMax >= MaxVarOff)
                 {
                     throw Fail(VerifierErrorCode.InvalidStackAccess, $"R{r} unbounded indirect variable offset stack access", r);

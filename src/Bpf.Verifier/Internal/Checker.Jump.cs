@@ -40,11 +40,9 @@ internal sealed partial class Checker
             taken = op == JumpOp.Jne ? 1 : 0;
         }
 
-        if (taken >= 0 && dst.IsScalar && src.IsScalar && !_decided[pc])
-        {
-            _decided[pc] = true;
-            _decidedGrew = true;
-        }
+        // A decided branch depends on the scalar operands' values (a pointer compared with a register holding 0
+        // included: the kernel marks that register precise), so pruning must compare them (see Precision).
+        if (taken >= 0) MarkDecided(pc);
         if (taken >= 0 && !_bypassSpec)
         {
             // Without CAP_PERFMON the kernel also walks the edge the CPU might mispredict into (Spectre v1);
@@ -66,7 +64,7 @@ internal sealed partial class Checker
             return false;
         }
 
-        if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && src.IsScalar && src.V.IsZero && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
+        if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && !srcIsReg && insn.Imm == 0 && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
             && !(IsPacketFamily(dst) && IsPacketFamily(src)))
         {
             throw Fail(VerifierErrorCode.PointerComparison, $"R{d} pointer comparison prohibited", d);
@@ -77,6 +75,8 @@ internal sealed partial class Checker
         _cur.Insn = pc + 1;
         var otherAlive = Narrow(other, op, false, is32, d, srcIsReg ? s : -1, src);
         var thisAlive = Narrow(_cur, ScalarOps.Negate(op), op == JumpOp.Jset, is32, d, srcIsReg ? s : -1, src);
+        // An edge ruled out by refinement (tnum or bounds) is a decision too: it rests on the operands' values.
+        if (!(otherAlive && thisAlive)) MarkDecided(pc);
         if (otherAlive && thisAlive)
         {
             PushBranch(other);
@@ -92,6 +92,13 @@ internal sealed partial class Checker
             return true;
         }
         return false;
+    }
+
+    private void MarkDecided(int pc)
+    {
+        if (_decided[pc]) return;
+        _decided[pc] = true;
+        _decidedGrew = true;
     }
 
     /// <summary>Pointer types the kernel knows are never null (others compare with 0 both ways).</summary>
@@ -116,19 +123,12 @@ internal sealed partial class Checker
             return true;
         }
 
-        // Null checks on or-null pointers.
-        if (!is32 && op is JumpOp.Jeq or JumpOp.Jne)
+        // Null checks on or-null pointers: only against the immediate 0, as the kernel does (a register holding
+        // 0, on either side, leaves the pointer or-null on both edges).
+        if (!is32 && op is JumpOp.Jeq or JumpOp.Jne && s < 0 && dst.IsNullable && src.IsScalar && src.V.IsZero)
         {
-            if (dst.IsNullable && src.IsScalar && src.V.IsZero)
-            {
-                MarkNullness(st, dst.Id, dst.RefId, isNull: op == JumpOp.Jeq);
-                return true;
-            }
-            if (src.IsNullable && dst.IsScalar && dst.V.IsZero && s >= 0)
-            {
-                MarkNullness(st, src.Id, src.RefId, isNull: op == JumpOp.Jeq);
-                return true;
-            }
+            MarkNullness(st, dst.Id, dst.RefId, isNull: op == JumpOp.Jeq);
+            return true;
         }
 
         if (!is32 && IsPacketFamily(dst) && IsPacketFamily(src))
@@ -138,26 +138,17 @@ internal sealed partial class Checker
         return true;
     }
 
-    private static void SetScalar(VState st, int r, in Scalar v)
+    private static void SetScalar(VState st, int r, Scalar v)
     {
         var f = st.Cur;
         var id = f.Regs[r].Id;
         f.Regs[r].V = v;
         if (id == 0) return;
         // Registers and spills copied from this one learn the same bound.
-        for (var i = 0; i <= st.CurFrame; i++)
+        ForEachReg(st, (ref RegState x) =>
         {
-            var fr = st.Frames[i];
-            for (var k = 0; k < 11; k++)
-            {
-                if (fr.Regs[k].IsScalar && fr.Regs[k].Id == id) fr.Regs[k].V = v;
-            }
-            if (fr.Spills is null) continue;
-            for (var k = 0; k < Frame.Slots; k++)
-            {
-                if (fr.Bytes[k * 8] == SlotType.Spill && fr.Spills[k].IsScalar && fr.Spills[k].Id == id) fr.Spills[k].V = v;
-            }
-        }
+            if (x.IsScalar && x.Id == id) x.V = v;
+        });
     }
 
     private void MarkNullness(VState st, int id, int refId, bool isNull)
@@ -186,19 +177,37 @@ internal sealed partial class Checker
 
     private delegate void RegVisitor(ref RegState r);
 
+    /// <summary>Visits every register and spill of every frame; a shared caller frame is copied only when the
+    /// visitor changes one of its values.</summary>
     private static void ForEachReg(VState st, RegVisitor visit)
     {
         for (var i = 0; i <= st.CurFrame; i++)
         {
             var fr = st.Frames[i];
-            for (var k = 0; k < 11; k++) visit(ref fr.Regs[k]);
+            for (var k = 0; k < 11; k++)
+            {
+                var r = fr.Regs[k];
+                visit(ref r);
+                if (SameBits(r, fr.Regs[k])) continue;
+                fr = st.Writable(i);
+                fr.Regs[k] = r;
+            }
             if (fr.Spills is null) continue;
             for (var k = 0; k < Frame.Slots; k++)
             {
-                if (fr.Bytes[k * 8] == SlotType.Spill) visit(ref fr.Spills[k]);
+                if (fr.Bytes[k * 8] != SlotType.Spill) continue;
+                var r = fr.Spills[k];
+                visit(ref r);
+                if (SameBits(r, fr.Spills[k])) continue;
+                fr = st.Writable(i);
+                fr.Spills![k] = r;
             }
         }
     }
+
+    private static bool SameBits(in RegState a, in RegState b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<RegState>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<RegState>(in b)));
 
     /// <summary>
     /// Comparing a packet pointer with data_end (or a meta pointer with data) proves the bytes before it are in
@@ -206,13 +215,14 @@ internal sealed partial class Checker
     /// </summary>
     private static void PacketCompare(VState st, JumpOp op, RegState dst, RegState src)
     {
-        // Normalise to "ptr OP end".
+        // Normalise to "ptr OP end". A data_meta pointer gets a range only against the initial data pointer
+        // (offset 0, never moved: the kernel's reg_is_init_pkt_pointer).
         RegState ptr;
-        if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && src.Type == RegType.Packet))
+        if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && IsInitialPacket(src)))
         {
             ptr = dst;
         }
-        else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && dst.Type == RegType.Packet))
+        else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && IsInitialPacket(dst)))
         {
             ptr = src;
             op = ScalarOps.Swap(op);
@@ -238,6 +248,8 @@ internal sealed partial class Checker
             if (r.Type == type && r.Id == id && r.Range < range) r.Range = range;
         });
     }
+
+    private static bool IsInitialPacket(in RegState r) => r.Type == RegType.Packet && r.Id == 0 && r.Off == 0 && r.V.IsZero;
 
     // ---- calls and exit -------------------------------------------------------------------------------
 
@@ -272,7 +284,7 @@ internal sealed partial class Checker
             var callee = F;
             _cur.Frames[_cur.CurFrame] = null!;
             _cur.CurFrame--;
-            var caller = F;
+            var caller = _cur.Writable(_cur.CurFrame); // becomes the current frame, which is never shared
             caller.Regs[0] = ret;
             for (var r = 1; r <= 5; r++) caller.Regs[r] = default;
             _cur.Insn = callee.CallSite + 1;

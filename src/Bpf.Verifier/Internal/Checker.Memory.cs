@@ -181,7 +181,7 @@ internal sealed partial class Checker
 
     private RegState StackAccess(int regno, in RegState reg, int insnOff, int size, bool write, in RegState value, int valueReg, bool isStImm)
     {
-        var frame = _cur.Frames[reg.Frame];
+        var frame = write ? _cur.Writable(reg.Frame) : _cur.Frames[reg.Frame];
         if (!reg.V.IsConst)
         {
             return StackAccessVar(regno, reg, frame, insnOff, size, write, value, valueReg, isStImm);

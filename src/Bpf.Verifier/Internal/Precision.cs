@@ -3,8 +3,8 @@ namespace Bpf.Verifier.Internal;
 /// <summary>
 /// Which scalar registers' exact values can matter from each instruction on — a backward "needs precision"
 /// analysis over the control-flow graph. A value matters when it may flow (through ALU ops, copies and
-/// stack stores) into a conditional jump, pointer arithmetic, a helper argument, a store, or a checked return
-/// value. Pruning may treat any two scalars as equal in a register whose value cannot matter; the kernel
+/// stack stores) into a decided conditional jump (see Checker.MarkDecided), either operand of a
+/// register-register jump, pointer arithmetic, a helper argument, a store, or a checked return value. Pruning may treat any two scalars as equal in a register whose value cannot matter; the kernel
 /// reaches the same effect by backtracking precision marks along each path. This analysis is path-insensitive
 /// and therefore marks at least what the kernel would (sound, sometimes less pruning). Stack contents are
 /// always compared exactly, and programs with subprograms compare every register exactly.
@@ -100,9 +100,14 @@ internal static class Precision
                     case JumpOp.Call:
                         return (o & ~CallDefs) | Args;
                     default:
-                        // A branch both of whose edges are explored does not depend on the exact values; one
-                        // that some path decided does (the other edge was skipped there).
-                        return decided ? o | Bit(d) | (srcReg ? Bit(s) : 0) : o;
+                        // A branch that some path decided (the other edge was skipped: by the values, by a
+                        // refinement that left one edge impossible, or a pointer against a register holding 0)
+                        // depends on both operands. dst <cond> src also refines each operand — and every
+                        // register or spill linked to it by id — by the other's value, so a register-register
+                        // comparison needs both operands whatever is read later (the kernel's backtrack_insn
+                        // marks both; its linked-register sync covers the copies). Against an immediate, an
+                        // undecided branch adds nothing.
+                        return decided || srcReg ? o | Bit(d) | (srcReg ? Bit(s) : 0) : o;
                 }
             case OpClass.Ldx:
                 return o & ~Bit(d);

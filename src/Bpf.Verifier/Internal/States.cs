@@ -112,7 +112,11 @@ internal enum SlotType : byte
     Spill,
 }
 
-/// <summary>One call frame: registers and a 512-byte stack.</summary>
+/// <summary>
+/// One call frame: registers and a 512-byte stack. Frames below the current one are shared between the states
+/// cloned from one another (copy on write): a state writes to such a frame only through
+/// <see cref="VState.Writable"/>, which copies it first when <see cref="Shared"/>.
+/// </summary>
 internal sealed class Frame
 {
     public const int StackSize = 512;
@@ -125,6 +129,8 @@ internal sealed class Frame
     public RegState[]? Spills;
     public int CallSite = -1;
     public int Subprog;
+    /// <summary>Set once a second state holds this frame; never cleared (a writer copies it instead).</summary>
+    public bool Shared;
 
     public Frame Clone()
     {
@@ -158,12 +164,29 @@ internal sealed class VState
     /// <summary>A path the CPU may only reach by misprediction (explored when Spectre v1 checks apply).</summary>
     public bool Speculative;
 
+    /// <summary>The current frame, never shared: writes may go to it directly.</summary>
     public Frame Cur => Frames[CurFrame];
 
+    /// <summary>Frame <paramref name="i"/>, copied first if another state holds it too.</summary>
+    public Frame Writable(int i)
+    {
+        var f = Frames[i];
+        if (!f.Shared) return f;
+        f = f.Clone();
+        Frames[i] = f;
+        return f;
+    }
+
+    /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
         var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative };
-        for (var i = 0; i <= CurFrame; i++) s.Frames[i] = Frames[i].Clone();
+        for (var i = 0; i < CurFrame; i++)
+        {
+            Frames[i].Shared = true;
+            s.Frames[i] = Frames[i];
+        }
+        s.Frames[CurFrame] = Frames[CurFrame].Clone();
         if (Refs is { Count: > 0 }) s.Refs = new List<(int, int)>(Refs);
         return s;
     }
