@@ -39,6 +39,53 @@ internal sealed partial class Checker
         Access(d, dst, insn.Offset, Opcodes.Bytes(insn.Size), write: true, value, valueReg, isStImm: imm);
     }
 
+    /// <summary>load-acquire: dst = *(src + off), zero-extended; the kernel refuses it on context, packet and
+    /// socket pointers and checks alignment strictly, as for every atomic.</summary>
+    private void DoLoadAcquire(Instruction insn)
+    {
+        int s = insn.SrcRaw, d = insn.DstRaw;
+        var src = ReadReg(s);
+        CheckWritable(d);
+        if (!AtomicPointerOk(src)) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC loads from R{s} {src.TypeName} is not allowed", s);
+        var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(s, src, insn.Offset, size);
+        var value = Access(s, src, insn.Offset, size, write: false, value: default, valueReg: -1);
+        if (value.IsScalar)
+        {
+            value.V = value.V.Truncate(size);
+            if (size < 8) value.Id = 0;
+        }
+        F.Regs[d] = value;
+    }
+
+    /// <summary>store-release: *(dst + off) = src, checked as a register store plus the atomic rules.</summary>
+    private void DoStoreRelease(Instruction insn)
+    {
+        int d = insn.DstRaw, s = insn.SrcRaw;
+        var value = ReadReg(s);
+        var dst = ReadReg(d);
+        var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(d, dst, insn.Offset, size);
+        Access(d, dst, insn.Offset, size, write: true, value, s);
+        if (!AtomicPointerOk(dst)) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
+    }
+
+    /// <summary>The kernel's atomic_ptr_type_ok: no atomics through context, packet or socket pointers.</summary>
+    private static bool AtomicPointerOk(in RegState r) =>
+        r.Type is not (RegType.Ctx or RegType.Packet or RegType.PacketMeta or RegType.PacketEnd or RegType.SockCommonOrNull);
+
+    /// <summary>Atomics demand natural alignment of every possible address (the kernel's strict alignment),
+    /// including a variable offset whose low bits are not known to be zero.</summary>
+    private void CheckAtomicAlignment(int regno, in RegState reg, int insnOff, int size)
+    {
+        if (reg.Type is not (RegType.MapValue or RegType.Mem)) return;
+        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
+        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"misaligned {(reg.Type == RegType.MapValue ? "value " : "")}access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
+        }
+    }
+
     private void DoAtomic(Instruction insn)
     {
         int d = insn.DstRaw, s = insn.SrcRaw;
@@ -57,6 +104,7 @@ internal sealed partial class Checker
             throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
         }
         var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(d, dst, insn.Offset, size);
         var old = Access(d, dst, insn.Offset, size, write: false, value: default, valueReg: -1);
         if (old.IsPointer && !_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{d} leaks addr into mem", d);
         Access(d, dst, insn.Offset, size, write: true, RegState.Unknown, -1);

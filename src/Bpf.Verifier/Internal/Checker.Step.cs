@@ -33,6 +33,10 @@ internal sealed partial class Checker
             case OperandShape.JumpReg:
                 _jumps++;
                 return DoCondJump(pc, insn);
+            case OperandShape.MayGoto:
+                _jumps++;
+                DoMayGoto(pc, insn);
+                return false;
             case OperandShape.Call:
                 _jumps++;
                 if (insn.SrcRaw == (byte)CallKind.Local)
@@ -68,8 +72,73 @@ internal sealed partial class Checker
                 DoAtomic(insn);
                 _cur.Insn = pc + 1;
                 return false;
+            case OperandShape.LoadAcquire:
+                DoLoadAcquire(insn);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.StoreRelease:
+                DoStoreRelease(insn);
+                _cur.Insn = pc + 1;
+                return false;
             default:
                 throw Fail(VerifierErrorCode.UnknownOpcode, $"unknown opcode {insn.Opcode:x2}");
+        }
+    }
+
+    /// <summary>
+    /// may_goto (the kernel's JCOND): the current path takes the jump (the loop budget is spent) and the
+    /// fall-through is queued one may_goto level deeper. Scalars that changed since the previous visit of this
+    /// instruction on the same path are widened in the queued state (widen_imprecise_scalars), so a loop
+    /// reaches a state within the earlier one and is pruned there (see IsStateVisited).
+    /// </summary>
+    private void DoMayGoto(int pc, Instruction insn)
+    {
+        var target = pc + insn.Offset + 1;
+        var body = _cur.Clone();
+        body.Insn = pc + 1;
+        body.MayGotoDepth++;
+        if (PreviousOnPath(pc) is { } prev) WidenChangedScalars(prev.State, body, _need[pc]);
+        PushBranch(body);
+        _cur.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+        _cur.Insn = target;
+    }
+
+    /// <summary>The latest state stored at <paramref name="pc"/> that is still on the current path (its
+    /// exploration not finished), other than the one the current state just stored.</summary>
+    private Checkpoint? PreviousOnPath(int pc)
+    {
+        if (_explored[pc] is not { } list) return null;
+        Checkpoint? best = null;
+        foreach (var cp in list)
+        {
+            if (cp.Branches <= 0 || ReferenceEquals(cp, _cur.Parent) || !SameCallSites(cp.State, _cur)) continue;
+            if (best is null || (cp.State.Path?.Length ?? 0) > (best.State.Path?.Length ?? 0)) best = cp;
+        }
+        return best;
+    }
+
+    /// <summary>Sets to unknown every scalar register (outside <paramref name="keep"/> in the current frame)
+    /// and spilled scalar whose value differs between <paramref name="old"/> and <paramref name="cur"/>.
+    /// Losing precision is always sound; it only risks rejecting.</summary>
+    private static void WidenChangedScalars(VState old, VState cur, ushort keep)
+    {
+        for (var fi = 0; fi <= cur.CurFrame && fi <= old.CurFrame; fi++)
+        {
+            var of = old.Frames[fi];
+            var cf = cur.Frames[fi];
+            for (var r = 0; r < 10; r++)
+            {
+                if (fi == cur.CurFrame && (keep & (1 << r)) != 0) continue;
+                ref var c = ref cf.Regs[r];
+                if (c.IsScalar && of.Regs[r].IsScalar && !c.V.SameAs(of.Regs[r].V)) c = RegState.Unknown;
+            }
+            for (var slot = 0; slot < Frame.StackSize / 8; slot++)
+            {
+                if (cf.Bytes[slot * 8] != SlotType.Spill || of.Bytes[slot * 8] != SlotType.Spill) continue;
+                ref var c = ref cf.Spill(slot);
+                var o = of.Spill(slot);
+                if (c.IsScalar && o.IsScalar && !c.V.SameAs(o.V)) c = RegState.Unknown;
+            }
         }
     }
 
@@ -80,20 +149,36 @@ internal sealed partial class Checker
             var r = insn.DstRaw > 10 ? insn.DstRaw : insn.SrcRaw;
             return Fail(VerifierErrorCode.InvalidRegister, $"R{r} is invalid", r);
         }
-        var cls = insn.Class switch
+        string? what = insn.Class switch
         {
-            OpClass.Alu or OpClass.Alu64 => "BPF_ALU",
-            OpClass.Jmp or OpClass.Jmp32 => "BPF_JMP/JMP32",
-            OpClass.Ld => "BPF_LD",
+            OpClass.Alu or OpClass.Alu64 => insn.AluOp switch
+            {
+                AluOp.End => "BPF_END",
+                AluOp.Neg => "BPF_NEG",
+                AluOp.Mov => "BPF_MOV",
+                _ => "BPF_ALU",
+            },
+            OpClass.Jmp or OpClass.Jmp32 => insn.JumpOp switch
+            {
+                JumpOp.Call => "BPF_CALL",
+                JumpOp.Exit => "BPF_EXIT",
+                JumpOp.Ja => "BPF_JA",
+                JumpOp.Cond => null,
+                _ => "BPF_JMP/JMP32",
+            },
+            OpClass.Ld => insn.IsWide ? "BPF_LD_IMM64" : "BPF_LD_[ABS|IND]",
             OpClass.Ldx => "BPF_LDX",
             OpClass.St => "BPF_ST",
-            _ => insn.Mode == MemMode.Atomic ? "BPF_ATOMIC" : "BPF_STX",
+            _ => insn.Mode == MemMode.Atomic ? null : "BPF_STX",
         };
-        if (insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic && kind == DecodeErrorKind.InvalidImmediate)
+        if (what is not null) return Fail(VerifierErrorCode.ReservedField, $"{what} uses reserved fields");
+        if (insn.Class is OpClass.Jmp) return Fail(VerifierErrorCode.ReservedField, $"invalid may_goto imm {insn.Imm}");
+        // BPF_ATOMIC: read-modify-write operations exist for 32 and 64 bits only; acquire/release for every size.
+        if (insn.Size is MemSize.B or MemSize.H && Enum.IsDefined((AtomicOp)insn.Imm) && (AtomicOp)insn.Imm is not (AtomicOp.LoadAcquire or AtomicOp.StoreRelease))
         {
-            return Fail(VerifierErrorCode.ReservedField, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+            return Fail(VerifierErrorCode.ReservedField, "invalid atomic operand size");
         }
-        return Fail(VerifierErrorCode.ReservedField, $"{cls} uses reserved fields");
+        return Fail(VerifierErrorCode.ReservedField, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
     }
 
     // ---- registers -----------------------------------------------------------------------------------

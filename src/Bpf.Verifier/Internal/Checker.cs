@@ -201,6 +201,8 @@ internal sealed partial class Checker
         var list = _explored[pc];
         var looping = false;
         var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
+        // The kernel always stores a state at may_goto: a loop converges by matching an earlier iteration.
+        var mayGoto = _p[pc].Opcode == Opcodes.MayGoto;
         if (list is not null)
         {
             for (var i = 0; i < list.Count; i++)
@@ -210,7 +212,14 @@ internal sealed partial class Checker
                 if (cp.Branches > 0)
                 {
                     looping = true;
-                    if (StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
+                    // A loop through may_goto ends once an iteration is within an earlier one (RANGE_WITHIN):
+                    // the earlier state's exploration covers it, and the budget bounds the loop at run time.
+                    if (mayGoto && cp.State.MayGotoDepth != _cur.MayGotoDepth && StateCompare.Equal(cp.State, _cur, exact: false, this, 0x7ff))
+                    {
+                        cp.Hits++;
+                        return true;
+                    }
+                    if (cp.State.MayGotoDepth == _cur.MayGotoDepth && StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
@@ -231,6 +240,7 @@ internal sealed partial class Checker
             }
         }
         if (looping && _jumps - _prevJumps < 20 && _processed - _prevProcessed < 100) add = false;
+        if (mayGoto) add = true;
         if (!add) return false;
 
         var snapshot = _cur.Clone();

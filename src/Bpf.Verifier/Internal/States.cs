@@ -157,12 +157,14 @@ internal sealed class VState
     public Checkpoint? Parent;
     /// <summary>A path the CPU may only reach by misprediction (explored when Spectre v1 checks apply).</summary>
     public bool Speculative;
+    /// <summary>How many may_goto fall-throughs this path has taken (the kernel's may_goto_depth).</summary>
+    public int MayGotoDepth;
 
     public Frame Cur => Frames[CurFrame];
 
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth };
         for (var i = 0; i <= CurFrame; i++) s.Frames[i] = Frames[i].Clone();
         if (Refs is { Count: > 0 }) s.Refs = new List<(int, int)>(Refs);
         return s;

@@ -38,41 +38,14 @@ internal sealed class Structure
             throw new VerifyFailure(VerifierErrorCode.ProgramTooLarge, -1, $"program has {n} instructions; the limit is {limit}");
         }
 
-        var mapOf = new int[n];
-        Array.Fill(mapOf, -1);
-        var second = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            var insn = p[i];
-            if (!InstructionSet.IsKnownOpcode(insn.Opcode) || insn.Opcode == Opcodes.CallX)
-            {
-                throw new VerifyFailure(VerifierErrorCode.UnknownOpcode, i, $"unknown opcode {insn.Opcode:x2}");
-            }
-            if (insn.Class == OpClass.Ldx && insn.Imm != 0)
-            {
-                throw new VerifyFailure(VerifierErrorCode.ReservedField, i, "BPF_LDX uses reserved fields");
-            }
-            if (!insn.IsWide) continue;
-            if (i + 1 >= n)
-            {
-                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
-            }
-            var next = p[i + 1];
-            if (next.Opcode != 0 || next.DstRaw != 0 || next.SrcRaw != 0 || next.Offset != 0 || insn.Offset != 0)
-            {
-                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
-            }
-            mapOf[i] = ResolveMap(insn, next, i, o);
-            second[i + 1] = true;
-            i++;
-        }
-
-        // Subprograms start at 0 and at every local call target.
+        // The kernel's order (bpf_check): subprogram starts (add_subprog_and_kfunc), jump ranges and the last
+        // instruction of each subprogram (check_subprogs), then one pass over every slot for LDX reserved
+        // fields, wide loads and unknown opcodes (resolve_pseudo_ldimm64), then the control-flow graph.
         var starts = new SortedSet<int> { 0 };
         for (var i = 0; i < n; i++)
         {
             var insn = p[i];
-            if (second[i] || insn.Opcode != Opcodes.Call) continue;
+            if (insn.Opcode != Opcodes.Call) continue;
             if (insn.SrcRaw == (byte)CallKind.Local)
             {
                 var target = (long)i + insn.Imm + 1;
@@ -104,6 +77,58 @@ internal sealed class Structure
         for (var i = 0; i < n; i++)
         {
             var insn = p[i];
+            var sub = subOf[i];
+            var end = sub + 1 < startArr.Length ? startArr[sub + 1] : n;
+            if (insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JumpOp is not (JumpOp.Exit or JumpOp.Call))
+            {
+                var target = insn.Opcode == Opcodes.Ja32 ? (long)i + insn.Imm + 1 : (long)i + insn.Offset + 1;
+                if (target < startArr[sub] || target >= end)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, i, $"jump out of range from insn {i} to {target}");
+                }
+            }
+            if (i == end - 1 && insn.Opcode is not (Opcodes.Exit or Opcodes.Ja or Opcodes.Ja32))
+            {
+                throw new VerifyFailure(VerifierErrorCode.FallsOffEnd, i, "last insn is not an exit or jmp");
+            }
+        }
+
+        var mapOf = new int[n];
+        Array.Fill(mapOf, -1);
+        var second = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            if (insn.Class == OpClass.Ldx && (insn.Mode is not (MemMode.Mem or MemMode.MemSx) || insn.Imm != 0))
+            {
+                throw new VerifyFailure(VerifierErrorCode.ReservedField, i, "BPF_LDX uses reserved fields");
+            }
+            if (insn.IsWide)
+            {
+                if (i + 1 >= n)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+                }
+                var next = p[i + 1];
+                if (next.Opcode != 0 || next.DstRaw != 0 || next.SrcRaw != 0 || next.Offset != 0)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+                }
+                mapOf[i] = ResolveMap(insn, next, i, o);
+                second[i + 1] = true;
+                i++;
+                continue;
+            }
+            // callx (JMP | CALL | X) is in our opcode table for other runtimes; the kernel does not know it.
+            if (!InstructionSet.IsKnownOpcode(insn.Opcode) || insn.Opcode == Opcodes.CallX)
+            {
+                throw new VerifyFailure(VerifierErrorCode.UnknownOpcode, i, $"unknown opcode {insn.Opcode:x2}");
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
             if (second[i]) continue;
             if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32)) continue;
             var op = insn.JumpOp;
@@ -113,24 +138,9 @@ internal sealed class Structure
                 if (i + 1 < n) prune[i + 1] = true;
                 continue;
             }
-            var target = op == JumpOp.Ja && insn.Class == OpClass.Jmp32 ? (long)i + insn.Imm + 1 : (long)i + insn.Offset + 1;
-            var sub = subOf[i];
-            var end = sub + 1 < startArr.Length ? startArr[sub + 1] : n;
-            if (target < startArr[sub] || target >= end)
-            {
-                throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, i, $"jump out of range from insn {i} to {target}");
-            }
+            var target = insn.Opcode == Opcodes.Ja32 ? i + insn.Imm + 1 : i + insn.Offset + 1;
             prune[target] = true;
             if (op != JumpOp.Ja) prune[i] = true;
-        }
-        for (var s = 0; s < startArr.Length; s++)
-        {
-            var last = (s + 1 < startArr.Length ? startArr[s + 1] : n) - 1;
-            var code = p[last].Opcode;
-            if (second[last] || (code != Opcodes.Exit && code != Opcodes.Ja && code != Opcodes.Ja32))
-            {
-                throw new VerifyFailure(VerifierErrorCode.FallsOffEnd, last, "last insn is not an exit or jmp");
-            }
         }
 
         var calls = new List<(int, int)>[startArr.Length];
@@ -145,6 +155,11 @@ internal sealed class Structure
 
     private static int ResolveMap(Instruction insn, Instruction next, int i, VerifierOptions o)
     {
+        var pseudo = (PseudoSource)insn.SrcRaw;
+        if (insn.SrcRaw > (byte)PseudoSource.MapIndexValue || (pseudo is PseudoSource.MapFd or PseudoSource.MapIndex && next.Imm != 0))
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "unrecognized bpf_ld_imm64 insn");
+        }
         switch ((PseudoSource)insn.SrcRaw)
         {
             case PseudoSource.None:
@@ -216,10 +231,6 @@ internal sealed class Structure
                 {
                     throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, t, $"jump out of range from insn {t} to {w}");
                 }
-                if (second[w])
-                {
-                    throw new VerifyFailure(VerifierErrorCode.JumpIntoWideLoad, t, $"jump into the middle of ldimm64 insn {w - 1}");
-                }
                 if (color[w] == 0)
                 {
                     color[w] = 1;
@@ -237,9 +248,14 @@ internal sealed class Structure
         }
         for (var i = 0; i < n; i++)
         {
-            if (color[i] == 0 && !second[i])
+            if (second[i]) continue;
+            if (color[i] == 0)
             {
                 throw new VerifyFailure(VerifierErrorCode.UnreachableInstruction, i, $"unreachable insn {i}");
+            }
+            if (p[i].IsWide && color[i + 1] != 0)
+            {
+                throw new VerifyFailure(VerifierErrorCode.JumpIntoWideLoad, i, $"jump into the middle of ldimm64 insn {i}");
             }
         }
     }
