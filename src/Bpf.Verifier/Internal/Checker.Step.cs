@@ -389,8 +389,36 @@ internal sealed partial class Checker
             }
         }
         if (!_bypassSpec) CheckSpeculativePointer(d, r);
+        if (!_bypassSpec && srcIsReg && ptr.Type is RegType.Stack or RegType.MapValue) CheckSanitationState(d, op, ptr, off, r, ptrIsDst);
         return r;
     }
+
+    /// <summary>
+    /// Without CAP_PERFMON the kernel masks pointer arithmetic with a register against Spectre v1, and the mask
+    /// is per instruction: every path through it must need the same one (sanitize_ptr_alu's alu_state and
+    /// alu_limit, the distance the pointer moved). A counter that differs between loop iterations does not.
+    /// </summary>
+    private void CheckSanitationState(int d, AluOp op, in RegState before, in RegState off, in RegState after, bool ptrIsDst)
+    {
+        var offIsNeg = off.V.SMin < 0;
+        var offIsImm = off.V.IsConst;
+        var maskToLeft = (op == AluOp.Add && offIsNeg) || (op == AluOp.Sub && !offIsNeg);
+        uint Limit(in RegState p) => p.Type == RegType.Stack
+            ? (uint)-(long)(p.V.T.Value + (ulong)(long)p.Off)
+            : (uint)((maskToLeft ? (ulong)p.V.SMin : p.V.UMax) + (ulong)(long)p.Off);
+        var limit = (uint)Math.Abs((int)(Limit(before) - Limit(after)));
+        var state = (offIsNeg ? 1 : 0) | (offIsImm ? 2 : 0) | (ptrIsDst ? 4 : 8);
+        _aluSanitation ??= new (int, uint)[_p.Length];
+        ref var seen = ref _aluSanitation[_cur.Insn];
+        if (seen.State != 0 && (seen.State != state || seen.Limit != limit))
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic,
+                $"R{d} tried to {(op == AluOp.Add ? "add" : "sub")} from different maps, paths or scalars, pointer arithmetic with it prohibited for !root", d);
+        }
+        seen = (state, limit);
+    }
+
+    private (int State, uint Limit)[]? _aluSanitation;
 
     /// <summary>Without CAP_PERFMON the kernel refuses pointer arithmetic whose result could leave its object.</summary>
     private void CheckSpeculativePointer(int d, in RegState r)
