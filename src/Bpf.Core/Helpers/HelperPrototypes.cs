@@ -118,7 +118,7 @@ public static class HelperPrototypes
         new(12, "tail_call", HelperReturnKind.Void, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
         new(14, "get_current_pid_tgid", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(15, "get_current_uid_gid", HelperReturnKind.Integer, [], HelperAvailability.Base),
-        new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
+        new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing | HelperAvailability.BasePerfmon),
         new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net),
         new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true),
         new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb),

@@ -86,9 +86,10 @@ internal sealed partial class Checker
                     {
                         if (size != 0) throw ArgType(r, reg, "mem");
                     }
-                    else if (size > 0 || !reg.IsScalar)
+                    else
                     {
-                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory);
+                        // A size of 0 does not excuse the pointer: the kernel still checks its type.
+                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory, sizeIsConst: sizeReg.V.IsConst);
                     }
                     a++;
                     break;
@@ -152,7 +153,8 @@ internal sealed partial class Checker
                 var refId = NewId();
                 (_cur.Refs ??= []).Add((refId, pc));
                 F.Regs[0] = RegState.Pointer(RegType.MemOrNull);
-                F.Regs[0].Range = (int)Math.Min(int.MaxValue, ReservedSize);
+                // The kernel keeps the size in a u32 (mem_size): a 64-bit size is truncated, not clamped.
+                F.Regs[0].Range = (int)Math.Min(int.MaxValue, (uint)ReservedSize);
                 F.Regs[0].Id = refId;
                 F.Regs[0].RefId = refId;
                 F.Regs[0].Map = map;
@@ -204,7 +206,9 @@ internal sealed partial class Checker
     }
 
     /// <summary>Checks that a helper may read (initialized) or write <paramref name="size"/> bytes at <paramref name="reg"/>.</summary>
-    private void CheckHelperMemory(int r, in RegState reg, long size, bool write)
+    // sizeIsConst is false when the size comes from a register with a range: the kernel then turns off raw mode,
+    // so without CAP_PERFMON even a buffer the helper only writes must be initialized.
+    private void CheckHelperMemory(int r, in RegState reg, long size, bool write, bool sizeIsConst = true)
     {
         switch (reg.Type)
         {
@@ -226,7 +230,7 @@ internal sealed partial class Checker
                 var hi = (int)(max + size) + Frame.StackSize;
                 if (write)
                 {
-                    if (!reg.V.IsConst && !_allowUninitStack)
+                    if ((!reg.V.IsConst || !sizeIsConst) && !_allowUninitStack)
                     {
                         CheckStackInitialized(r, frame, lo, hi, allowSpilledPointers: false);
                     }
@@ -252,6 +256,7 @@ internal sealed partial class Checker
             case RegType.MapValue:
             {
                 var m = _o.Maps[reg.Map];
+                CheckMapAccessType(r, reg, 0, (int)Math.Min(size, int.MaxValue), write);
                 CheckRegionAccess(r, reg, 0, size, m.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
                 return;
             }
@@ -330,9 +335,11 @@ internal sealed partial class Checker
     {
         var removed = _cur.Refs?.RemoveAll(x => x.Id == refId) ?? 0;
         if (removed == 0) throw Fail(VerifierErrorCode.UnreleasedReference, $"release of reference id={refId} that is not held");
+        // The kernel's mark_reg_invalid: unreadable without CAP_PERFMON, an unknown scalar with it.
+        var invalid = _allowPtrLeaks ? RegState.Unknown : default;
         ForEachReg(_cur, (ref RegState r) =>
         {
-            if (r.RefId == refId) r = default;
+            if (r.RefId == refId) r = invalid;
         });
     }
 }

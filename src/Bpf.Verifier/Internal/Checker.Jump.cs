@@ -264,7 +264,8 @@ internal sealed partial class Checker
         {
             // The caller reads R0 only if it uses it, so an unset R0 is returned as unset.
             ref var r0 = ref F.Regs[0];
-            if (r0.Type == RegType.Stack && r0.Frame == _cur.CurFrame)
+            // Any stack pointer, even into a caller's frame (the kernel is conservative here).
+            if (r0.Type == RegType.Stack)
             {
                 throw Fail(VerifierErrorCode.PointerLeak, "cannot return stack pointer to the caller", 0);
             }

@@ -16,6 +16,11 @@ internal sealed partial class Checker
         }
         else if (insn.Mode == MemMode.MemSx)
         {
+            // A context field that holds a pointer (data, data_end, data_meta) has no sign-extending load.
+            if (src.Type == RegType.Ctx)
+            {
+                throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={insn.Offset} size={size}", s);
+            }
             value = RegState.Unknown;
         }
         F.Regs[d] = value;
@@ -133,6 +138,7 @@ internal sealed partial class Checker
             case RegType.MapValue:
             {
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into map", valueReg);
+                CheckMapAccessType(regno, reg, insnOff, size, write);
                 var map = _o.Maps[reg.Map];
                 CheckRegionAccess(regno, reg, insnOff, size, map.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
                 return RegState.Unknown;
@@ -196,6 +202,18 @@ internal sealed partial class Checker
         }
     }
 
+    private const uint MapFlagRdonlyProg = 1 << 7, MapFlagWronlyProg = 1 << 8;
+
+    /// <summary>Maps created with BPF_F_RDONLY_PROG (BPF_F_WRONLY_PROG) may not be written (read) by programs.</summary>
+    private void CheckMapAccessType(int regno, in RegState reg, int insnOff, int size, bool write)
+    {
+        var m = _o.Maps[reg.Map];
+        var forbidden = write ? MapFlagRdonlyProg : MapFlagWronlyProg;
+        if (((uint)m.Flags & forbidden) == 0) return;
+        throw Fail(VerifierErrorCode.InvalidMemoryAccess,
+            $"{(write ? "write into" : "read from")} map forbidden, value_size={m.ValueSize} off={reg.V.SMin + reg.Off + insnOff} size={size}", regno);
+    }
+
     /// <summary>Bounds check for map values and memory regions: every byte of every possible access must be inside.</summary>
     private void CheckRegionAccess(int regno, in RegState reg, long insnOff, long size, int regionSize, VerifierErrorCode code, string what)
     {
@@ -252,6 +270,10 @@ internal sealed partial class Checker
     private RegState StackWrite(Frame frame, int frameNo, int b, int size, in RegState value, int valueReg, bool isStImm)
     {
         var slot = b / 8;
+        if (!_allowPtrLeaks && size != 8 && frame.Bytes[slot * 8] == SlotType.Spill && frame.Spill(slot).IsPointer)
+        {
+            throw Fail(VerifierErrorCode.PointerLeak, "attempt to corrupt spilled pointer on stack");
+        }
         var aligned = b % 8 == 0;
         var hasValue = valueReg >= 0 || isStImm;
         if (hasValue && value.IsPointer)

@@ -212,8 +212,8 @@ internal sealed partial class Checker
             ref var r = ref ReadReg(d);
             if (IsLeakyPointer(r)) throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
             CheckWritable(d);
-            // The kernel keeps no bounds through byte swaps and negation.
-            F.Regs[d] = RegState.Unknown;
+            // Constants stay constants (the kernel folds them); other values lose their bounds.
+            F.Regs[d] = r.IsScalar && r.V.IsConst ? RegState.Known(FoldUnary(insn, r.V.ConstValue)) : RegState.Unknown;
             return;
         }
 
@@ -279,6 +279,21 @@ internal sealed partial class Checker
             return;
         }
         F.Regs[d] = RegState.OfScalar(ScalarOps.Alu(op, is32, dst.V, srcReg.V));
+    }
+
+    /// <summary>neg, le/be and bswap of a known value, as the processor computes them (little-endian target).</summary>
+    private static ulong FoldUnary(Instruction insn, ulong v)
+    {
+        var is32 = insn.Class == OpClass.Alu;
+        if (insn.AluOp == AluOp.Neg) return is32 ? (uint)(0u - (uint)v) : 0UL - v;
+        // BPF_END: ALU with TO_LE truncates, ALU with TO_BE swaps (the target is little-endian), ALU64 always swaps.
+        var swap = !is32 || insn.Source == Source.Reg;
+        return insn.Imm switch
+        {
+            16 => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v) : (ushort)v,
+            32 => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v) : (uint)v,
+            _ => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v) : v,
+        };
     }
 
     private static string AluName(AluOp op) => op switch

@@ -283,6 +283,12 @@ internal sealed partial class Checker
         void Walk(int sub, int depth, int callInsn)
         {
             frames++;
+            // Tail calls unwind only the current frame: the kernel caps the callers' stack at 256 bytes.
+            if (sub != 0 && _s.HasTailCall[sub] && depth >= 256)
+            {
+                throw Fail(VerifierErrorCode.StackTooLarge, callInsn,
+                    $"tail_calls are not allowed when call stack of previous frames is {depth} bytes. Too large");
+            }
             if (frames > MaxCallFrames)
             {
                 throw Fail(VerifierErrorCode.CallDepthExceeded, callInsn, $"the call stack of {frames} frames is too deep !");

@@ -15,6 +15,8 @@ internal sealed class Structure
     /// <summary>For each lddw first slot referring to a map: the map index; else -1.</summary>
     public required int[] MapOfInsn { get; init; }
     public required bool[] PrunePoint { get; init; }
+    /// <summary>Per subprogram: it calls bpf_tail_call.</summary>
+    public required bool[] HasTailCall { get; init; }
     /// <summary>Local call sites per subprogram: (call insn, callee subprog).</summary>
     public required List<(int Insn, int Callee)>[] Calls { get; init; }
 
@@ -93,6 +95,27 @@ internal sealed class Structure
             }
         }
 
+        // check_abnormal_return: without BTF func info, subprograms may not tail call or use legacy packet loads.
+        var hasTailCall = new bool[startArr.Length];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            var isTailCall = insn.Opcode == Opcodes.Call && insn.SrcRaw == 0 && insn.Imm == 12;
+            if (isTailCall) hasTailCall[subOf[i]] = true;
+            if (o.HasFuncInfo || subOf[i] == 0) continue;
+            if (insn.Class == OpClass.Ld && insn.Mode is MemMode.Abs or MemMode.Ind)
+            {
+                throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "LD_ABS is not allowed in subprogs without BTF");
+            }
+        }
+        for (var s = 1; s < startArr.Length && !o.HasFuncInfo; s++)
+        {
+            if (hasTailCall[s])
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidHelperArgument, startArr[s], "tail_call is not allowed in subprogs without BTF");
+            }
+        }
+
         var mapOf = new int[n];
         Array.Fill(mapOf, -1);
         var second = new bool[n];
@@ -150,6 +173,7 @@ internal sealed class Structure
         return new Structure
         {
             Program = p, SubprogStarts = startArr, SubprogOf = subOf, MapOfInsn = mapOf, PrunePoint = prune, Calls = calls,
+            HasTailCall = hasTailCall,
         };
     }
 
