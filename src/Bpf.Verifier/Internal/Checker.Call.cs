@@ -24,9 +24,10 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.UnknownHelper, "cannot call GPL-restricted function from non-GPL compatible program");
         }
+        var callback = -1;
         foreach (var kind in proto.Args)
         {
-            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull)
+            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull && proto.Id != Structure.LoopHelperId)
             {
                 // Callbacks (and their context pointers) are not modelled: say so rather than accept unchecked.
                 throw Fail(VerifierErrorCode.NotSupported, $"helper bpf_{proto.Name}#{id} takes an argument of kind {kind}, which this verifier does not model");
@@ -106,6 +107,13 @@ internal sealed partial class Checker
                     }
                     _reservedSize = reg.V.ConstValue;
                     break;
+                case HelperArgKind.Function:
+                    if (reg.Type != RegType.Func) throw ArgType(r, reg, "func");
+                    callback = reg.Off;
+                    break;
+                case HelperArgKind.StackOrNull:
+                    if (!reg.IsZero() && reg.Type != RegType.Stack) throw ArgType(r, reg, "fp");
+                    break;
                 case HelperArgKind.RingbufMemory:
                     if (reg.Type != RegType.Mem || reg.RefId == 0) throw ArgType(r, reg, "ringbuf_mem");
                     if (reg.Off != 0 || !reg.V.IsZero)
@@ -129,6 +137,7 @@ internal sealed partial class Checker
                 if (IsPacketFamily(r)) r = RegState.Unknown;
             });
         }
+        if (callback >= 0) PushCallback(pc, callback);
         for (var r = 1; r <= 5; r++) F.Regs[r] = default;
 
         switch (proto.Return)
@@ -161,6 +170,54 @@ internal sealed partial class Checker
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// bpf_loop(nr, callback, ctx, flags): the callback is explored as a branch in a new frame (R1 the index, an
+    /// unknown scalar; R2 the caller's R3), as the kernel's push_callback_call does; the caller continues after the
+    /// call. When the callback exits, its path returns to the call instruction, which schedules another visit, until
+    /// a visit is within an earlier one (see IsStateVisited) — so every number of iterations is covered.
+    /// </summary>
+    private void PushCallback(int pc, int start)
+    {
+        if (_cur.CurFrame + 1 >= MaxCallFrames)
+        {
+            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep !");
+        }
+        var cb = _cur.Clone();
+        var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(start) };
+        callee.Regs[1] = RegState.Unknown;
+        callee.Regs[2] = F.Regs[3];
+        callee.Regs[10] = RegState.Pointer(RegType.Stack);
+        callee.Regs[10].Frame = (byte)(cb.CurFrame + 1);
+        cb.CurFrame++;
+        cb.CallbackDepth++;
+        cb.Frames[cb.CurFrame] = callee;
+        cb.Insn = start;
+        cb.Path = new PathNode(pc, start, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+        PushBranch(cb);
+    }
+
+    /// <summary>True when the current frame is a callback's (its call site is a helper call, not a local call).</summary>
+    private bool InCallback => _cur.CurFrame > 0 && _p[F.CallSite].SrcRaw == (byte)CallKind.Helper;
+
+    /// <summary>A callback returns 0 or 1 (continue / stop); its path goes back to the helper call, the caller's
+    /// frame as it was there, with scalars that changed since the previous visit widened.</summary>
+    private bool DoCallbackExit()
+    {
+        ref var r0 = ref ReadReg(0);
+        if (!r0.IsScalar) throw Fail(VerifierErrorCode.InvalidReturnValue, "R0 not a scalar value", 0);
+        if (r0.V.SMin < 0 || r0.V.SMax > 1)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue,
+                $"At callback return the register R0 has smin={r0.V.SMin} smax={r0.V.SMax} should have been in [0, 1]", 0);
+        }
+        var site = F.CallSite;
+        _cur.Frames[_cur.CurFrame] = null!;
+        _cur.CurFrame--;
+        _cur.Insn = site;
+        if (PreviousOnPath(site) is { } prev) WidenChangedScalars(prev.State, _cur, _need[site]);
+        return false;
     }
 
     /// <summary>The size argument of the last ringbuf reserve, captured before R2 was clobbered.</summary>

@@ -142,20 +142,23 @@ internal sealed partial class Checker
     {
         var f = st.Cur;
         var id = f.Regs[r].Id;
+        var off = f.Regs[r].Off;
         f.Regs[r].V = v;
         if (id == 0) return;
-        // Registers and spills copied from this one learn the same bound.
+        // Registers and spills copied from this one learn the same bound, shifted by their constant delta.
+        var known = v;
+        Scalar Shifted(int otherOff) => otherOff == off ? known : ScalarOps.Alu(AluOp.Add, false, known, Scalar.Const((ulong)((long)otherOff - off)));
         for (var i = 0; i <= st.CurFrame; i++)
         {
             var fr = st.Frames[i];
             for (var k = 0; k < 11; k++)
             {
-                if (fr.Regs[k].IsScalar && fr.Regs[k].Id == id) fr.Regs[k].V = v;
+                if (fr.Regs[k].IsScalar && fr.Regs[k].Id == id) fr.Regs[k].V = Shifted(fr.Regs[k].Off);
             }
             if (fr.Spills is null) continue;
             for (var k = 0; k < Frame.Slots; k++)
             {
-                if (fr.Bytes[k * 8] == SlotType.Spill && fr.Spills[k].IsScalar && fr.Spills[k].Id == id) fr.Spills[k].V = v;
+                if (fr.Bytes[k * 8] == SlotType.Spill && fr.Spills[k].IsScalar && fr.Spills[k].Id == id) fr.Spills[k].V = Shifted(fr.Spills[k].Off);
             }
         }
     }
@@ -260,6 +263,7 @@ internal sealed partial class Checker
 
     private bool DoExit()
     {
+        if (InCallback) return DoCallbackExit();
         if (_cur.CurFrame > 0)
         {
             // The caller reads R0 only if it uses it, so an unset R0 is returned as unset.

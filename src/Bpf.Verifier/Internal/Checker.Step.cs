@@ -278,7 +278,16 @@ internal sealed partial class Checker
             F.Regs[d] = PointerAlu(insn, d, dst, srcReg, is32, op, srcIsReg);
             return;
         }
+        var linkId = dst.Id;
+        var linkOff = dst.Off;
         F.Regs[d] = RegState.OfScalar(ScalarOps.Alu(op, is32, dst.V, srcReg.V));
+        // The kernel's linked registers with an offset: rX += K (64-bit, K a constant in [0, S32_MAX]) keeps rX
+        // linked to its copies, K apart, once; a bound learned on one then applies to the others (SetScalar).
+        if (op == AluOp.Add && !is32 && _bpfCapable && linkId != 0 && linkOff == 0 && srcReg.V.IsConst && srcReg.V.ConstValue <= int.MaxValue)
+        {
+            F.Regs[d].Id = linkId;
+            F.Regs[d].Off = (int)srcReg.V.ConstValue;
+        }
     }
 
     /// <summary>neg, le/be and bswap of a known value, as the processor computes them (little-endian target).</summary>
@@ -327,7 +336,8 @@ internal sealed partial class Checker
                 if (off.V.IsZero && op == AluOp.Add) return ptr;
                 throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on map_ptr prohibited", d);
             case RegType.PacketEnd:
-                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on pkt_end prohibited", d);
+            case RegType.Func:
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on {ptr.TypeName} prohibited", d);
         }
         if (op == AluOp.Sub && !ptrIsDst)
         {
@@ -476,6 +486,11 @@ internal sealed partial class Checker
             case PseudoSource.MapIndex:
                 F.Regs[d] = RegState.Pointer(RegType.MapPtr);
                 F.Regs[d].Map = map;
+                break;
+            case PseudoSource.Func:
+                // The kernel needs the callback's BTF func_info (check_ld_imm).
+                if (!_o.HasFuncInfo) throw Fail(VerifierErrorCode.InvalidHelperArgument, "missing btf func_info");
+                F.Regs[d] = RegState.Pointer(RegType.Func, pc + insn.Imm + 1);
                 break;
             default:
                 F.Regs[d] = RegState.Pointer(RegType.MapValue, _p[pc + 1].Imm);

@@ -203,6 +203,7 @@ internal sealed partial class Checker
         var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
         // The kernel always stores a state at may_goto: a loop converges by matching an earlier iteration.
         var mayGoto = _p[pc].Opcode == Opcodes.MayGoto;
+        var callbackCall = Structure.IsCallbackHelperCall(_p[pc]);
         if (list is not null)
         {
             for (var i = 0; i < list.Count; i++)
@@ -219,7 +220,19 @@ internal sealed partial class Checker
                         cp.Hits++;
                         return true;
                     }
-                    if (cp.State.MayGotoDepth == _cur.MayGotoDepth && StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
+                    // Back at a helper call after its callback: covered when within an earlier visit (RANGE_WITHIN);
+                    // repeated visits are expected there, so no infinite-loop check.
+                    if (callbackCall)
+                    {
+                        if (StateCompare.Equal(cp.State, _cur, exact: false, this, 0x7ff))
+                        {
+                            cp.Hits++;
+                            return true;
+                        }
+                        continue;
+                    }
+                    if (cp.State.MayGotoDepth == _cur.MayGotoDepth && cp.State.CallbackDepth == _cur.CallbackDepth
+                        && StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
@@ -240,7 +253,7 @@ internal sealed partial class Checker
             }
         }
         if (looping && _jumps - _prevJumps < 20 && _processed - _prevProcessed < 100) add = false;
-        if (mayGoto) add = true;
+        if (mayGoto || callbackCall) add = true;
         if (!add) return false;
 
         var snapshot = _cur.Clone();

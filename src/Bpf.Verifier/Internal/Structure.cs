@@ -67,6 +67,20 @@ internal sealed class Structure
                 throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "kernel function calls (kfuncs) need kernel BTF; not modelled");
             }
         }
+        // A function pointer (lddw with BPF_PSEUDO_FUNC) starts a subprogram too: a callback.
+        for (var i = 0; i + 1 < n; i++)
+        {
+            var insn = p[i];
+            if (insn.Opcode != Opcodes.LdDw || insn.SrcRaw != (byte)PseudoSource.Func) continue;
+            var target = (long)i + insn.Imm + 1;
+            if (target < 0 || target >= n) throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i, "call to invalid destination");
+            if (o.Privilege == PrivilegeMode.Unprivileged)
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i, "function pointers are allowed for CAP_BPF and CAP_SYS_ADMIN");
+            }
+            starts.Add((int)target);
+            i++;
+        }
         var startArr = starts.ToArray();
         var subOf = new int[n];
         for (int s = 0, i = 0; i < n; i++)
@@ -159,6 +173,9 @@ internal sealed class Structure
             if (op == JumpOp.Call)
             {
                 if (i + 1 < n) prune[i + 1] = true;
+                // A helper that calls back returns to its call instruction after each callback (the kernel's loop
+                // over callback visits), so states are stored there.
+                if (IsCallbackHelperCall(insn)) prune[i] = true;
                 continue;
             }
             var target = insn.Opcode == Opcodes.Ja32 ? i + insn.Imm + 1 : i + insn.Offset + 1;
@@ -187,6 +204,7 @@ internal sealed class Structure
         switch ((PseudoSource)insn.SrcRaw)
         {
             case PseudoSource.None:
+            case PseudoSource.Func:
                 return -1;
             case PseudoSource.MapFd:
             case PseudoSource.MapValue:
@@ -284,13 +302,27 @@ internal sealed class Structure
         }
     }
 
+    /// <summary>A helper call that takes a callback the verifier explores (bpf_loop).</summary>
+    public static bool IsCallbackHelperCall(in Instruction insn) =>
+        insn.Opcode == Opcodes.Call && insn.SrcRaw == (byte)CallKind.Helper && insn.Imm == LoopHelperId;
+
+    /// <summary>bpf_loop.</summary>
+    public const int LoopHelperId = 181;
+
     private static int Successors(Instruction[] p, int t, Span<int> succ, List<(int, int)>[] calls, int[] subOf, int[] starts)
     {
         var insn = p[t];
         if (insn.IsWide)
         {
             succ[0] = t + 2;
-            return 1;
+            if (insn.SrcRaw != (byte)PseudoSource.Func) return 1;
+            // The callback is reached (and its stack counted) as if called from here.
+            var target = t + insn.Imm + 1;
+            var callee = Array.BinarySearch(starts, target);
+            var list = calls[subOf[t]];
+            if (!list.Contains((t, callee))) list.Add((t, callee));
+            succ[1] = target;
+            return 2;
         }
         if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32))
         {

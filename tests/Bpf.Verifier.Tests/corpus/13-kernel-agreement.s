@@ -512,3 +512,80 @@ exit
 out:
 r0 = 0
 exit
+
+### linked-copy-with-offset-bounds-original
+# r3 = r2 + 1 stays linked to r2 (delta 1): bounding r3 bounds r2, as the kernel's linked registers do.
+# expect: accept
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+if r3 > 8 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### linked-copy-with-offset-too-far
+# The same link, one byte too far: r2 may be 9, and 9 + 8 > 16.
+# expect: reject MapValueOutOfBounds
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+if r3 > 10 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### linked-copy-offset-twice-unlinks
+# A second constant add drops the link (the kernel keeps one delta), so r2 stays unbounded.
+# expect: reject
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+r3 += 1
+if r3 > 8 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### bpf-loop-callback-without-func-info
+# A callback needs BTF func_info (loaded with an object); raw instructions carry none.
+# expect: reject InvalidHelperArgument
+r1 = 4
+r2 = func +6 ll
+r3 = 0
+r4 = 0
+call 181
+r0 = 0
+exit
+r0 = 0
+exit
