@@ -70,7 +70,7 @@ public sealed class ObjectTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void BpfLoopScan_CallbackVerified_AndTheKernelLoadsIt()
+    public void CallbackScans_Verified_AndTheKernelLoadsThem()
     {
         var file = Objects().Single(f => f.EndsWith("loop_scan.o", StringComparison.Ordinal));
         var obj = ObjectSpec.ReadFile(file);
@@ -88,9 +88,17 @@ public sealed class ObjectTests(ITestOutputHelper output)
         var r = BpfVerifier.Verify(broken, options);
         Assert.False(r.IsAccepted);
         Assert.Contains("At callback return the register R0", r.Error!.Message);
+        Assert.True(ObjectVerifier.TryPrepare(obj, obj.Program("for_each_scan")!, PrivilegeMode.Privileged, out var each, out var eachOptions, out error), error?.Message);
+        var eachResult = BpfVerifier.Verify(each, eachOptions);
+        Assert.True(eachResult.IsAccepted, eachResult.ToString());
+        Assert.True(ObjectVerifier.TryPrepare(obj, obj.Program("for_each_writes_key")!, PrivilegeMode.Privileged, out var writes, out var writesOptions, out error), error?.Message);
+        Assert.Equal("write to change key R2 not allowed", BpfVerifier.Verify(writes, writesOptions).Error?.Message);
         if (!KernelOracle.Available(output.WriteLine)) Assert.Skip("kernel unavailable: " + KernelOracle.UnavailableReason);
-        using var c = KernelCollection.Load(obj);
-        output.WriteLine("the kernel loads loop_scan");
+        using var c = KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true });
+        Assert.False(c.FailedPrograms.ContainsKey("loop_scan"), c.FailedPrograms.GetValueOrDefault("loop_scan")?.Message);
+        Assert.False(c.FailedPrograms.ContainsKey("for_each_scan"), c.FailedPrograms.GetValueOrDefault("for_each_scan")?.Message);
+        Assert.True(c.FailedPrograms.ContainsKey("for_each_writes_key"));
+        output.WriteLine("the kernel loads loop_scan and for_each_scan, and refuses for_each_writes_key");
     }
 
     [Fact]

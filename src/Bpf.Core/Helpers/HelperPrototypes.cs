@@ -142,6 +142,7 @@ public static class HelperPrototypes
         new(132, "ringbuf_submit", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(134, "ringbuf_query", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
+        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
     ];
 

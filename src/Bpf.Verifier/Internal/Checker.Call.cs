@@ -27,7 +27,7 @@ internal sealed partial class Checker
         var callback = -1;
         foreach (var kind in proto.Args)
         {
-            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull && proto.Id != Structure.LoopHelperId)
+            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull && proto.Id is not (Structure.LoopHelperId or Structure.ForEachMapElemHelperId))
             {
                 // Callbacks (and their context pointers) are not modelled: say so rather than accept unchecked.
                 throw Fail(VerifierErrorCode.NotSupported, $"helper bpf_{proto.Name}#{id} takes an argument of kind {kind}, which this verifier does not model");
@@ -137,7 +137,7 @@ internal sealed partial class Checker
                 if (IsPacketFamily(r)) r = RegState.Unknown;
             });
         }
-        if (callback >= 0) PushCallback(pc, callback);
+        if (callback >= 0) PushCallback(pc, callback, map);
         for (var r = 1; r <= 5; r++) F.Regs[r] = default;
 
         switch (proto.Return)
@@ -178,7 +178,7 @@ internal sealed partial class Checker
     /// call. When the callback exits, its path returns to the call instruction, which schedules another visit, until
     /// a visit is within an earlier one (see IsStateVisited) — so every number of iterations is covered.
     /// </summary>
-    private void PushCallback(int pc, int start)
+    private void PushCallback(int pc, int start, int map)
     {
         if (_cur.CurFrame + 1 >= MaxCallFrames)
         {
@@ -186,8 +186,22 @@ internal sealed partial class Checker
         }
         var cb = _cur.Clone();
         var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(start) };
-        callee.Regs[1] = RegState.Unknown;
-        callee.Regs[2] = F.Regs[3];
+        if (_p[pc].Imm == Structure.ForEachMapElemHelperId)
+        {
+            // callback(map, key, value, ctx): the kernel's set_map_elem_callback_state.
+            callee.Regs[1] = RegState.Pointer(RegType.MapPtr);
+            callee.Regs[1].Map = map;
+            callee.Regs[2] = RegState.Pointer(RegType.MapKey);
+            callee.Regs[2].Map = map;
+            callee.Regs[3] = RegState.Pointer(RegType.MapValue);
+            callee.Regs[3].Map = map;
+            callee.Regs[4] = F.Regs[3];
+        }
+        else
+        {
+            callee.Regs[1] = RegState.Unknown;
+            callee.Regs[2] = F.Regs[3];
+        }
         callee.Regs[10] = RegState.Pointer(RegType.Stack);
         callee.Regs[10].Frame = (byte)(cb.CurFrame + 1);
         cb.CurFrame++;
@@ -320,6 +334,10 @@ internal sealed partial class Checker
             case RegType.Mem:
                 CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
                 return;
+            case RegType.MapKey:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"write to change key R{r} not allowed", r);
+                CheckRegionAccess(r, reg, 0, size, _o.Maps[reg.Map].KeySize, VerifierErrorCode.MapValueOutOfBounds, "map key");
+                return;
             case RegType.Packet:
             case RegType.PacketMeta:
             {
@@ -367,6 +385,7 @@ internal sealed partial class Checker
         var ok = p.Name switch
         {
             "tail_call" => m.Type == MapType.ProgArray,
+            "for_each_map_elem" => m.Type is MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.Array or MapType.PerCpuArray,
             "perf_event_output" => m.Type == MapType.PerfEventArray,
             "ringbuf_output" or "ringbuf_reserve" or "ringbuf_query" => m.Type == MapType.RingBuf,
             "map_push_elem" or "map_peek_elem" => m.Type is MapType.Queue or MapType.Stack or MapType.BloomFilter,

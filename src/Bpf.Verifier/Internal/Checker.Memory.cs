@@ -144,6 +144,11 @@ internal sealed partial class Checker
                 return RegState.Unknown;
             }
 
+            case RegType.MapKey:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"write to change key R{regno} not allowed", regno);
+                CheckRegionAccess(regno, reg, insnOff, size, _o.Maps[reg.Map].KeySize, VerifierErrorCode.MapValueOutOfBounds, "map key");
+                return RegState.Unknown;
+
             case RegType.Mem:
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into mem", valueReg);
                 CheckRegionAccess(regno, reg, insnOff, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");

@@ -16,6 +16,8 @@ internal enum RegType : byte
     Mem,
     MemOrNull,
     SockCommonOrNull,
+    /// <summary>A map key handed to a callback (bpf_for_each_map_elem): read-only, Map names the map.</summary>
+    MapKey,
     /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
     Func,
 }
@@ -103,6 +105,7 @@ internal struct RegState
         RegType.MemOrNull => "mem_or_null",
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
+        RegType.MapKey => "map_key",
         _ => "?",
     };
 }

@@ -304,10 +304,13 @@ internal sealed class Structure
 
     /// <summary>A helper call that takes a callback the verifier explores (bpf_loop).</summary>
     public static bool IsCallbackHelperCall(in Instruction insn) =>
-        insn.Opcode == Opcodes.Call && insn.SrcRaw == (byte)CallKind.Helper && insn.Imm == LoopHelperId;
+        insn.Opcode == Opcodes.Call && insn.SrcRaw == (byte)CallKind.Helper && insn.Imm is LoopHelperId or ForEachMapElemHelperId;
 
     /// <summary>bpf_loop.</summary>
     public const int LoopHelperId = 181;
+
+    /// <summary>bpf_for_each_map_elem.</summary>
+    public const int ForEachMapElemHelperId = 164;
 
     private static int Successors(Instruction[] p, int t, Span<int> succ, List<(int, int)>[] calls, int[] subOf, int[] starts)
     {
