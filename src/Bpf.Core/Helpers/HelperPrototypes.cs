@@ -33,8 +33,8 @@ public enum HelperArgKind : byte
     /// <c>ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE</c> (map_pop_elem, map_peek_elem).</summary>
     UninitMapValue,
     /// <summary>A pointer to a BPF function of the same program, loaded with <c>ld_imm64</c> (the kernel's
-    /// <c>ARG_PTR_TO_FUNC</c>, a callback). Bpf.Verifier does not model callbacks: it reports helpers taking one as
-    /// not supported.</summary>
+    /// <c>ARG_PTR_TO_FUNC</c>, a callback). Bpf.Verifier explores the callbacks of bpf_loop and
+    /// bpf_for_each_map_elem and reports other helpers taking one as not supported.</summary>
     Function,
     /// <summary>A stack pointer or null (the kernel's <c>ARG_PTR_TO_STACK_OR_NULL</c>, a callback's context).
     /// Bpf.Verifier does not model it: it reports helpers taking one as not supported.</summary>
