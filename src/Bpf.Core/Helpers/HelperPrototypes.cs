@@ -142,14 +142,23 @@ public static class HelperPrototypes
         new(132, "ringbuf_submit", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(134, "ringbuf_query", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
-        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
+    ];
+
+    /// <summary>Helpers the verifier checks but the managed runtime does not implement (calling one there is an
+    /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration.</summary>
+    private static readonly HelperPrototype[] NotInRuntime =
+    [
+        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
     ];
 
     private static readonly HelperPrototype?[] ById = BuildIndex();
 
-    /// <summary>Every prototype, by id.</summary>
+    /// <summary>Every prototype the managed runtime implements, by id.</summary>
     public static IReadOnlyList<HelperPrototype> Prototypes => All;
+
+    /// <summary>Prototypes known to the verifier only (see <see cref="Find"/>, which finds both kinds).</summary>
+    public static IReadOnlyList<HelperPrototype> VerifierOnly => NotInRuntime;
 
     /// <summary>The highest helper id the kernel (6.18) defines; ids above it are unknown to the kernel.</summary>
     public const int MaxKernelHelperId = 211;
@@ -164,8 +173,8 @@ public static class HelperPrototypes
 
     private static HelperPrototype?[] BuildIndex()
     {
-        var table = new HelperPrototype?[All.Max(p => p.Id) + 1];
-        foreach (var p in All)
+        var table = new HelperPrototype?[All.Concat(NotInRuntime).Max(p => p.Id) + 1];
+        foreach (var p in All.Concat(NotInRuntime))
         {
             if (table[p.Id] is not null) throw new InvalidOperationException($"helper #{p.Id} is in the prototype table twice");
             table[p.Id] = p;
