@@ -95,6 +95,7 @@ public static class ObjectVerifier
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),
+            HasFuncInfo = program.FuncInfos.Count > 0,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;

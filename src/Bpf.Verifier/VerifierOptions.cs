@@ -52,6 +52,10 @@ public sealed class VerifierOptions
     /// <summary>For <see cref="VerifierProgramTypes.Memory"/>: the size of the memory R1 points to.</summary>
     public int MemorySize { get; init; }
 
+    /// <summary>Whether the program is loaded with BTF func info (objects with .BTF.ext). Without it the kernel
+    /// refuses tail calls and legacy packet loads in subprograms. False by default (raw instructions).</summary>
+    public bool HasFuncInfo { get; init; }
+
     /// <summary>Whether the program is GPL-compatible (some helpers are GPL-only). True by default.</summary>
     public bool GplCompatible { get; init; } = true;
 

@@ -91,4 +91,49 @@ public class VerifyCommandTests
             Assert.Contains("insn 0", output.Stdout);
         }
     }
+
+    private static byte[] Raw(params Instruction[] slots) => InstructionEncoder.Encode(slots);
+
+    [Theory]
+    [InlineData("unknown", 1, "UnknownOpcode", "unknown opcode ff")]
+    [InlineData("call-reserved", 1, "ReservedField", "BPF_CALL uses reserved fields")]
+    [InlineData("lddw-cut", 1, "FallsOffEnd", "last insn is not an exit or jmp")]
+    [InlineData("lddw-second", 1, "InvalidWideLoad", "invalid bpf_ld_imm64 insn")]
+    public void RawInvalidEncoding_IsJudged_WithKernelMessage_Exits1(string which, int insn, string code, string message)
+    {
+        var mov = Instruction.FromRaw(0xb7);
+        var exit = Instruction.ExitInsn();
+        var bytes = which switch
+        {
+            "unknown" => Raw(mov, Instruction.FromRaw(0xff), exit),
+            "call-reserved" => Raw(mov, Instruction.FromRaw(Opcodes.Call | 0x100 | (7UL << 32)), exit),
+            "lddw-cut" => Raw(mov, Instruction.FromRaw(Opcodes.LdDw)),
+            _ => Raw(mov, Instruction.FromRaw(Opcodes.LdDw), exit),
+        };
+        using var file = new CliRunner.TempFile(".bin", bytes);
+        var text = CliRunner.Run("verify", file.Path);
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains($"reject: {code}: insn {insn}: {message}", text.Stdout);
+        var json = CliRunner.Run("verify", file.Path, "--json");
+        Assert.Equal(1, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(code, doc.RootElement.GetProperty("code").GetString());
+        Assert.Equal(insn, doc.RootElement.GetProperty("insn").GetInt32());
+        Assert.Equal(message, doc.RootElement.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void Json_UnusableInput_StillPrintsJson_Exits2()
+    {
+        using var file = new CliRunner.TempFile(".bin", new byte[] { 0xb7, 0, 0, 0, 0 });
+        var output = CliRunner.Run("verify", file.Path, "--json");
+        Assert.Equal(2, output.ExitCode);
+        using var doc = JsonDocument.Parse(output.Stdout);
+        Assert.Equal("error", doc.RootElement.GetProperty("verdict").GetString());
+        Assert.Contains("not a multiple of 8", doc.RootElement.GetProperty("error").GetString());
+        var missing = CliRunner.Run("verify", "/nonexistent/prog.bin", "--json");
+        Assert.Equal(2, missing.ExitCode);
+        using var doc2 = JsonDocument.Parse(missing.Stdout);
+        Assert.Equal("/nonexistent/prog.bin", doc2.RootElement.GetProperty("file").GetString());
+    }
 }

@@ -113,4 +113,31 @@ public sealed class PrivilegeTests
         Assert.True(Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.Privileged).IsAccepted);
         Assert.Equal(VerifierErrorCode.InvalidStackAccess, Verify("r0 = *(u64 *)(r10 - 8)\nexit", PrivilegeMode.CapBpfOnly).Error!.Code);
     }
+
+    [Theory]
+    [InlineData(264, false, "tail_call is not allowed in subprogs without BTF")]
+    [InlineData(264, true, "tail_calls are not allowed when call stack of previous frames is")]
+    [InlineData(64, true, null)]
+    public void TailCallInSubprogram_NeedsFuncInfo_AndCallersUnder256Bytes(int mainStack, bool funcInfo, string? error)
+    {
+        var src = VerifierSource.Parse($"""
+            .map jt prog_array key=4 value=4 entries=1
+            r6 = r1
+            *(u64 *)(r10 - {mainStack}) = 0
+            r1 = r6
+            call sub
+            r0 = 0
+            exit
+            sub:
+            r2 = map:jt ll
+            r3 = 0
+            call 12
+            r0 = 0
+            exit
+            """, AsmDialect.Llvm);
+        var options = src.ToOptions(PrivilegeMode.Privileged);
+        var r = BpfVerifier.Verify(src.Instructions, new VerifierOptions { Maps = options.Maps, HasFuncInfo = funcInfo });
+        if (error is null) Assert.True(r.IsAccepted, r.ToString());
+        else Assert.StartsWith(error, r.Error!.Message);
+    }
 }

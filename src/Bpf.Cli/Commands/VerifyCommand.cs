@@ -19,7 +19,38 @@ internal static class VerifyCommand
 
     public static int Run(IReadOnlyList<string> args, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--program", "--type", "--dialect", "--privilege"], ["--json"]);
+        try
+        {
+            return Verify(CliArgs.Parse(args, ["--program", "--type", "--dialect", "--privilege"], ["--json"]), cli);
+        }
+        catch (CliUsageException e) when (args.Contains("--json"))
+        {
+            // --json always prints JSON: unusable input is an "error" verdict (still exit 2).
+            JsonOutput.Write(cli.Out, json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("file", FileArgument(args));
+                json.WriteString("verdict", "error");
+                json.WriteString("error", e.Message);
+                json.WriteEndObject();
+            });
+            return ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>The first argument that is neither an option nor an option's value (null when none).</summary>
+    private static string? FileArgument(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] is "--program" or "--type" or "--dialect" or "--privilege") i++;
+            else if (!args[i].StartsWith("--", StringComparison.Ordinal)) return args[i];
+        }
+        return null;
+    }
+
+    private static int Verify(CliArgs a, CliContext cli)
+    {
         var path = a.Single("FILE");
         var privilege = ParsePrivilege(a.Get("--privilege"));
         var content = ReadAll(path);
@@ -99,7 +130,15 @@ internal static class VerifyCommand
         }
         else
         {
-            insns = ProgramInput.Load(path, null).Slots;
+            // Raw bytes are judged, not refused: an unknown opcode, a reserved field in use or a cut-off lddw
+            // is the verifier's rejection (with the kernel's message and the slot), as the kernel gives one.
+            if (content.Length % 8 != 0)
+            {
+                throw new CliUsageException($"{path}: byte offset {content.Length / 8 * 8}: program length {content.Length} is not a multiple of 8 bytes");
+            }
+            insns = InstructionDecoder.ReadSlots(content);
+            // Raw bytes carry no type: the verifier's default (a socket filter) unless --type says otherwise.
+            type ??= VerifierOptions.Default.ProgramType;
         }
 
         if (type is null) throw new CliUsageException($"{path}: no program type: give --type TYPE or a '.type TYPE' directive");

@@ -41,6 +41,9 @@ internal static class ConformanceSyntax
             case OperandShape.JumpLong:
                 Target(c, e, FixupField.Imm, forms[0], 0, 0, 0);
                 break;
+            case OperandShape.MayGoto:
+                Target(c, e, FixupField.Offset, forms[0], 0, 0, 0);
+                break;
             case OperandShape.JumpImm or OperandShape.JumpReg:
             {
                 var dst = Reg(c);
@@ -116,7 +119,7 @@ internal static class ConformanceSyntax
                 e.Emit(Assembler.Make(forms[0], src: src, imm: Imm32(c)));
                 break;
             }
-            case OperandShape.Load:
+            case OperandShape.Load or OperandShape.LoadAcquire:
             {
                 var dst = Reg(c);
                 c.Expect(",");
@@ -131,7 +134,7 @@ internal static class ConformanceSyntax
                 e.Emit(Assembler.Make(forms[0], dst, 0, off, Imm32(c)));
                 break;
             }
-            case OperandShape.StoreReg or OperandShape.Atomic:
+            case OperandShape.StoreReg or OperandShape.Atomic or OperandShape.StoreRelease:
             {
                 var (dst, off) = MemoryOperand(c);
                 c.Expect(",");

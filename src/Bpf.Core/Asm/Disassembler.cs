@@ -124,6 +124,7 @@ public static class Disassembler
             case OperandShape.Negate or OperandShape.Endian: sb.Append(mn).Append(' ').CReg(insn.DstRaw); break;
             case OperandShape.Jump: sb.Append(mn).Append(' ').Rel(insn.Offset); break;
             case OperandShape.JumpLong: sb.Append(mn).Append(' ').Rel(insn.Imm); break;
+            case OperandShape.MayGoto: sb.Append(mn).Append(' ').Rel(insn.Offset); break;
             case OperandShape.JumpImm:
                 sb.Append(mn).Append(' ').CReg(insn.DstRaw).Append(", ").Num(insn.Imm).Append(", ").Rel(insn.Offset);
                 break;
@@ -152,9 +153,9 @@ public static class Disassembler
                 break;
             case OperandShape.LoadAbs: sb.Append(mn).Append(' ').Num(insn.Imm); break;
             case OperandShape.LoadInd: sb.Append(mn).Append(' ').CReg(insn.SrcRaw).Append(", ").Num(insn.Imm); break;
-            case OperandShape.Load: sb.Append(mn).Append(' ').CReg(insn.DstRaw).Append(", ").CMem(insn.SrcRaw, insn.Offset); break;
+            case OperandShape.Load or OperandShape.LoadAcquire: sb.Append(mn).Append(' ').CReg(insn.DstRaw).Append(", ").CMem(insn.SrcRaw, insn.Offset); break;
             case OperandShape.StoreImm: sb.Append(mn).Append(' ').CMem(insn.DstRaw, insn.Offset).Append(", ").Num(insn.Imm); break;
-            case OperandShape.StoreReg or OperandShape.Atomic:
+            case OperandShape.StoreReg or OperandShape.Atomic or OperandShape.StoreRelease:
                 sb.Append(mn).Append(' ').CMem(insn.DstRaw, insn.Offset).Append(", ").CReg(insn.SrcRaw);
                 break;
             default: throw new InvalidOperationException($"unhandled shape {form.Shape}");
@@ -204,6 +205,7 @@ public static class Disassembler
                 break;
             case OperandShape.Jump: sb.Append(op).Append(' ').Rel(insn.Offset); break;
             case OperandShape.JumpLong: sb.Append(op).Append(' ').Rel(insn.Imm); break;
+            case OperandShape.MayGoto: sb.Append(op).Append(' ').Rel(insn.Offset); break;
             case OperandShape.JumpImm:
                 sb.Append("if ").LReg(insn.DstRaw, w).Append(' ').Append(op).Append(' ').Num(insn.Imm).Append(" goto ").Rel(insn.Offset);
                 break;
@@ -237,6 +239,13 @@ public static class Disassembler
             case OperandShape.StoreImm: sb.LDeref(op, insn.DstRaw, insn.Offset).Append(" = ").Num(insn.Imm); break;
             case OperandShape.StoreReg: sb.LDeref(op, insn.DstRaw, insn.Offset).Append(" = ").LReg(insn.SrcRaw, false); break;
             case OperandShape.Atomic: LlvmAtomic(sb, form, insn); break;
+            case OperandShape.LoadAcquire:
+                // LLVM's spelling (llvm-objdump 14 predates these): w0 = load_acquire((u8 *)(r1 + 0)).
+                sb.LReg(insn.DstRaw, w).Append(" = load_acquire((").Append(op).Append(" *)(").LAddr(insn.SrcRaw, insn.Offset).Append("))");
+                break;
+            case OperandShape.StoreRelease:
+                sb.Append("store_release((").Append(op).Append(" *)(").LAddr(insn.DstRaw, insn.Offset).Append("), ").LReg(insn.SrcRaw, w).Append(')');
+                break;
             default: throw new InvalidOperationException($"unhandled shape {form.Shape}");
         }
     }

@@ -59,6 +59,8 @@ internal static class LlvmSyntax
                 case "callx": e.Emit(Assembler.Make(InstructionSet.FormsOf(Opcodes.CallX)[0], Reg(c, out _))); break;
                 case "exit": e.Emit(Assembler.Make(InstructionSet.FormsOf(Opcodes.Exit)[0])); break;
                 case "lock": LockedUpdate(c, e, head); break;
+                case "may_goto": ConformanceSyntax.Target(c, e, FixupField.Offset, InstructionSet.FormsOf(Opcodes.MayGoto)[0], 0, 0, 0); break;
+                case "store_release": StoreRelease(c, e); break;
                 case "ld_pseudo": LdPseudo(c, e); break;
                 default:
                     if (LooksLikeRegister(head)) throw c.Error(head, $"bad register {head}; registers are r0..r10 (w0..w10 for 32 bits)");
@@ -215,6 +217,17 @@ internal static class LlvmSyntax
             c.ExpectIdent("ll");
             return;
         }
+        if (name.Text == "load_acquire")
+        {
+            // w0 = load_acquire((u8 *)(r1 + 0)): w registers for 8 to 32 bits, r for 64.
+            c.Expect("(");
+            var (type, baseReg, off) = TypedAddress(c);
+            c.Expect(")");
+            var form = Find(OperandShape.LoadAcquire, type.Text, w)
+                ?? throw c.Error(type, $"no load_acquire of type {type} into a{(w ? " w" : "n r")} register");
+            e.Emit(Assembler.Make(form, dst, baseReg, off));
+            return;
+        }
         if (name.Text.StartsWith("atomic_fetch_", StringComparison.Ordinal))
         {
             // r1 = atomic_fetch_add((u64 *)(r10 - 8), r1): the old value lands in the source register.
@@ -356,6 +369,34 @@ internal static class LlvmSyntax
             var form = Find(OperandShape.StoreImm, type.Text, false) ?? throw c.Error(type, $"no store of type {type}");
             e.Emit(Assembler.Make(form, reg, 0, off, ConformanceSyntax.Imm32(c)));
         }
+    }
+
+    /// <summary>Reads <c>(u8 *)(r1 + 0)</c>: the type token, base register and offset.</summary>
+    private static (Token Type, int Reg, short Offset) TypedAddress(LineCursor c)
+    {
+        c.Expect("(");
+        var type = c.Next();
+        if (type.Kind != TokenKind.Ident) throw c.Error(type, $"expected a type such as u32 but found {type}");
+        c.Expect("*");
+        c.Expect(")");
+        c.Expect("(");
+        var (reg, off) = Address(c);
+        c.Expect(")");
+        return (type, reg, off);
+    }
+
+    /// <summary><c>store_release((u8 *)(r1 + 0), w2)</c>: w registers for 8 to 32 bits, r for 64.</summary>
+    private static void StoreRelease(LineCursor c, AsmEmitter e)
+    {
+        c.Expect("(");
+        var (type, baseReg, off) = TypedAddress(c);
+        c.Expect(",");
+        var valueToken = c.Peek;
+        var src = Reg(c, out var w);
+        c.Expect(")");
+        var form = Find(OperandShape.StoreRelease, type.Text, w)
+            ?? throw c.Error(valueToken, $"no store_release of type {type} from a{(w ? " w" : "n r")} register");
+        e.Emit(Assembler.Make(form, baseReg, src, off));
     }
 
     /// <summary><c>lock *(u64 *)(r10 - 8) += r1</c>.</summary>

@@ -33,8 +33,8 @@ public enum HelperArgKind : byte
     /// <c>ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE</c> (map_pop_elem, map_peek_elem).</summary>
     UninitMapValue,
     /// <summary>A pointer to a BPF function of the same program, loaded with <c>ld_imm64</c> (the kernel's
-    /// <c>ARG_PTR_TO_FUNC</c>, a callback). Bpf.Verifier does not model callbacks: it reports helpers taking one as
-    /// not supported.</summary>
+    /// <c>ARG_PTR_TO_FUNC</c>, a callback). Bpf.Verifier explores the callbacks of bpf_loop and
+    /// bpf_for_each_map_elem and reports other helpers taking one as not supported.</summary>
     Function,
     /// <summary>A stack pointer or null (the kernel's <c>ARG_PTR_TO_STACK_OR_NULL</c>, a callback's context).
     /// Bpf.Verifier does not model it: it reports helpers taking one as not supported.</summary>
@@ -118,7 +118,7 @@ public static class HelperPrototypes
         new(12, "tail_call", HelperReturnKind.Void, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
         new(14, "get_current_pid_tgid", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(15, "get_current_uid_gid", HelperReturnKind.Integer, [], HelperAvailability.Base),
-        new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
+        new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing | HelperAvailability.BasePerfmon),
         new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net),
         new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true),
         new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb),
@@ -145,10 +145,20 @@ public static class HelperPrototypes
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
     ];
 
+    /// <summary>Helpers the verifier checks but the managed runtime does not implement (calling one there is an
+    /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration.</summary>
+    private static readonly HelperPrototype[] NotInRuntime =
+    [
+        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
+    ];
+
     private static readonly HelperPrototype?[] ById = BuildIndex();
 
-    /// <summary>Every prototype, by id.</summary>
+    /// <summary>Every prototype the managed runtime implements, by id.</summary>
     public static IReadOnlyList<HelperPrototype> Prototypes => All;
+
+    /// <summary>Prototypes known to the verifier only (see <see cref="Find"/>, which finds both kinds).</summary>
+    public static IReadOnlyList<HelperPrototype> VerifierOnly => NotInRuntime;
 
     /// <summary>The highest helper id the kernel (6.18) defines; ids above it are unknown to the kernel.</summary>
     public const int MaxKernelHelperId = 211;
@@ -163,8 +173,8 @@ public static class HelperPrototypes
 
     private static HelperPrototype?[] BuildIndex()
     {
-        var table = new HelperPrototype?[All.Max(p => p.Id) + 1];
-        foreach (var p in All)
+        var table = new HelperPrototype?[All.Concat(NotInRuntime).Max(p => p.Id) + 1];
+        foreach (var p in All.Concat(NotInRuntime))
         {
             if (table[p.Id] is not null) throw new InvalidOperationException($"helper #{p.Id} is in the prototype table twice");
             table[p.Id] = p;

@@ -85,6 +85,9 @@ public enum JumpOp : byte
     Jslt = 0xc0,
     /// <summary>Jump if less or equal (signed).</summary>
     Jsle = 0xd0,
+    /// <summary>Conditional pseudo-jump (BPF_JCOND); with src 0 it is <c>may_goto</c>: taken once the kernel's
+    /// per-invocation loop budget is spent.</summary>
+    Cond = 0xe0,
 }
 
 /// <summary>Bit 3 of an arithmetic or jump opcode: which operand is the source.</summary>
@@ -149,6 +152,10 @@ public enum AtomicOp
     Xchg = 0xe1,
     /// <summary>Compare r0 with memory and store src if equal; r0 receives the old value.</summary>
     CmpXchg = 0xf1,
+    /// <summary>Load-acquire: dst = *(src+off) with acquire ordering (BPF_LOAD_ACQ; every access size).</summary>
+    LoadAcquire = 0x100,
+    /// <summary>Store-release: *(dst+off) = src with release ordering (BPF_STORE_REL; every access size).</summary>
+    StoreRelease = 0x110,
 }
 
 /// <summary>The meaning of the source register field of a 64-bit wide immediate load (<c>lddw</c>).</summary>

@@ -39,6 +39,12 @@ public enum OperandShape : byte
     StoreReg,
     /// <summary><c>lock op [dst+off], src</c>: the operation is in imm.</summary>
     Atomic,
+    /// <summary><c>may_goto +off</c>: jump once the loop budget is spent (JCOND, src 0).</summary>
+    MayGoto,
+    /// <summary><c>ldacq dst, [src+off]</c>: a load with acquire ordering (atomic, imm 0x100).</summary>
+    LoadAcquire,
+    /// <summary><c>strel [dst+off], src</c>: a store with release ordering (atomic, imm 0x110).</summary>
+    StoreRelease,
 }
 
 /// <summary>
@@ -83,7 +89,9 @@ public sealed class InstructionForm
     public OpClass Class => (OpClass)(Opcode & 0x07);
 
     /// <summary>True for 32-bit ALU and JMP32 forms and 32-bit atomics.</summary>
-    public bool Is32Bit => Class is OpClass.Alu or OpClass.Jmp32 || (Shape == OperandShape.Atomic && (MemSize)(Opcode & 0x18) == MemSize.W);
+    public bool Is32Bit => Class is OpClass.Alu or OpClass.Jmp32
+        || (Shape == OperandShape.Atomic && (MemSize)(Opcode & 0x18) == MemSize.W)
+        || (Shape is OperandShape.LoadAcquire or OperandShape.StoreRelease && (MemSize)(Opcode & 0x18) != MemSize.DW);
 
     /// <summary>The number of slots the instruction occupies (2 for <c>lddw</c>).</summary>
     public int Slots => Shape == OperandShape.LoadImm64 ? 2 : 1;

@@ -59,7 +59,7 @@ public static class InstructionSet
             if (first.ImmKey is not null)
             {
                 error = DecodeErrorKind.InvalidImmediate;
-                detail = first.Shape == OperandShape.Atomic
+                detail = first.Shape is OperandShape.Atomic or OperandShape.LoadAcquire or OperandShape.StoreRelease
                     ? $"invalid atomic operation 0x{insn.Imm:x} for opcode 0x{insn.Opcode:x2}"
                     : $"invalid immediate {insn.Imm} for opcode 0x{insn.Opcode:x2}";
             }
@@ -126,6 +126,9 @@ public static class InstructionSet
             case OperandShape.StoreImm: (dstUsed, srcUsed, offUsed, immUsed) = (true, false, true, true); break;
             case OperandShape.StoreReg: (dstUsed, srcUsed, offUsed, immUsed) = (true, true, true, false); break;
             case OperandShape.Atomic: (dstUsed, srcUsed, offUsed, immUsed) = (true, true, true, false); break;
+            case OperandShape.LoadAcquire: (dstUsed, srcUsed, offUsed, immUsed) = (true, true, true, false); break;
+            case OperandShape.StoreRelease: (dstUsed, srcUsed, offUsed, immUsed) = (true, true, true, false); break;
+            case OperandShape.MayGoto: (dstUsed, srcUsed, offUsed, immUsed) = (false, false, true, false); break;
             default: throw new InvalidOperationException($"unhandled shape {form.Shape}");
         }
 
@@ -243,6 +246,7 @@ public static class InstructionSet
 
         list.Add(new(Opcodes.Ja, OperandShape.Jump, "ja", "goto"));
         list.Add(new(Opcodes.Ja32, OperandShape.JumpLong, "ja32", "gotol"));
+        list.Add(new(Opcodes.MayGoto, OperandShape.MayGoto, "may_goto", "may_goto"));
         foreach (var cls in new[] { OpClass.Jmp, OpClass.Jmp32 })
         {
             var suffix = cls == OpClass.Jmp32 ? "32" : "";
@@ -276,6 +280,13 @@ public static class InstructionSet
             {
                 list.Add(new(Opcodes.Memory(OpClass.Stx, MemMode.Atomic, size), OperandShape.Atomic, $"lock {name}{suffix}", llvm, immKey: (int)op));
             }
+        }
+
+        foreach (var (size, sfx, ctype) in Sizes)
+        {
+            var code = Opcodes.Memory(OpClass.Stx, MemMode.Atomic, size);
+            list.Add(new(code, OperandShape.LoadAcquire, "ldacq" + sfx, ctype, immKey: (int)AtomicOp.LoadAcquire));
+            list.Add(new(code, OperandShape.StoreRelease, "strel" + sfx, ctype, immKey: (int)AtomicOp.StoreRelease));
         }
 
         return list.OrderBy(f => f.Opcode).ToArray();

@@ -18,6 +18,13 @@ public static class Opcodes
     /// <summary>ja (JMP | JA): 16-bit offset.</summary>
     public const byte Ja = (byte)OpClass.Jmp | (byte)JumpOp.Ja;
 
+    /// <summary>may_goto (JMP | JCOND | K, src 0): jump when the loop budget is spent, else fall through.</summary>
+    public const byte MayGoto = (byte)OpClass.Jmp | (byte)JumpOp.Cond;
+
+    /// <summary>The loop budget a program invocation starts with; each may_goto that falls through spends one
+    /// (the kernel's BPF_MAX_LOOPS).</summary>
+    public const int MaxLoops = 8 * 1024 * 1024;
+
     /// <summary>ja32 / gotol (JMP32 | JA): 32-bit offset in imm.</summary>
     public const byte Ja32 = (byte)OpClass.Jmp32 | (byte)JumpOp.Ja;
 

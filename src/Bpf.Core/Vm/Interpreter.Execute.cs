@@ -35,6 +35,7 @@ public sealed unsafe partial class Interpreter
         var helpers = _helpers;
 
         var remaining = _budget;
+        var mayGotoBudget = Opcodes.MaxLoops;
         var ip = code;
         DecodedOp* i;
         ulong fAddr = 0, fSize = 0;
@@ -146,6 +147,10 @@ public sealed unsafe partial class Interpreter
                 case VmOp.Swap64: r[i->Dst] = BinaryPrimitives.ReverseEndianness(r[i->Dst]); break;
 
                 case VmOp.Ja: ip = code + i->Off; break;
+                case VmOp.MayGoto:
+                    if (mayGotoBudget == 0) ip = code + i->Off;
+                    else mayGotoBudget--;
+                    break;
                     case VmOp.Jeq64Imm: if (r[i->Dst] == i->Imm) ip = code + i->Off; break;
                     case VmOp.Jeq64Reg: if (r[i->Dst] == r[i->Src]) ip = code + i->Off; break;
                     case VmOp.Jgt64Imm: if (r[i->Dst] > i->Imm) ip = code + i->Off; break;

@@ -68,6 +68,8 @@ internal static class ProgramCompiler
                 return new DecodedOp(VmOp.Ja, 0, 0, Target(index, insn.Offset, n, secondSlot), 0);
             case OperandShape.JumpLong:
                 return new DecodedOp(VmOp.Ja, 0, 0, Target(index, imm, n, secondSlot), 0);
+            case OperandShape.MayGoto:
+                return new DecodedOp(VmOp.MayGoto, 0, 0, Target(index, insn.Offset, n, secondSlot), 0);
             case OperandShape.JumpImm:
             case OperandShape.JumpReg:
                 return new DecodedOp(CondJump(insn), dst, src, Target(index, insn.Offset, n, secondSlot),
@@ -116,7 +118,9 @@ internal static class ProgramCompiler
             case OperandShape.LoadInd:
                 return new DecodedOp(insn.Size switch { MemSize.B => VmOp.LdIndB, MemSize.H => VmOp.LdIndH, _ => VmOp.LdIndW }, 0, src, 0, sx);
             case OperandShape.Load:
+            case OperandShape.LoadAcquire:
             {
+                // One thread runs a program: acquire ordering adds nothing to a plain load (zero-extending).
                 RejectFramePointerWrite(dst, index);
                 var signed = insn.Mode == MemMode.MemSx;
                 var op = insn.Size switch
@@ -132,6 +136,7 @@ internal static class ProgramCompiler
                 return new DecodedOp(insn.Size switch { MemSize.B => VmOp.StB, MemSize.H => VmOp.StH, MemSize.W => VmOp.StW, _ => VmOp.StDW },
                     dst, 0, insn.Offset, sx);
             case OperandShape.StoreReg:
+            case OperandShape.StoreRelease:
                 return new DecodedOp(insn.Size switch { MemSize.B => VmOp.StxB, MemSize.H => VmOp.StxH, MemSize.W => VmOp.StxW, _ => VmOp.StxDW },
                     dst, src, insn.Offset, 0);
             case OperandShape.Atomic:

@@ -28,6 +28,8 @@ internal enum VmOp : byte
     Zext16, Zext32, Swap16, Swap32, Swap64,
     // jumps (Off = absolute target slot)
     Ja,
+    /// <summary>may_goto: jump once the run's loop budget (<see cref="Opcodes.MaxLoops"/>) is spent, else spend one.</summary>
+    MayGoto,
     Jeq64Imm, Jeq64Reg, Jgt64Imm, Jgt64Reg, Jge64Imm, Jge64Reg, Jset64Imm, Jset64Reg, Jne64Imm, Jne64Reg,
     Jsgt64Imm, Jsgt64Reg, Jsge64Imm, Jsge64Reg, Jlt64Imm, Jlt64Reg, Jle64Imm, Jle64Reg,
     Jslt64Imm, Jslt64Reg, Jsle64Imm, Jsle64Reg,

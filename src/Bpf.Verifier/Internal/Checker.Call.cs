@@ -24,9 +24,10 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.UnknownHelper, "cannot call GPL-restricted function from non-GPL compatible program");
         }
+        var callback = -1;
         foreach (var kind in proto.Args)
         {
-            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull)
+            if (kind is HelperArgKind.Function or HelperArgKind.StackOrNull && proto.Id is not (Structure.LoopHelperId or Structure.ForEachMapElemHelperId))
             {
                 // Callbacks (and their context pointers) are not modelled: say so rather than accept unchecked.
                 throw Fail(VerifierErrorCode.NotSupported, $"helper bpf_{proto.Name}#{id} takes an argument of kind {kind}, which this verifier does not model");
@@ -86,9 +87,10 @@ internal sealed partial class Checker
                     {
                         if (size != 0) throw ArgType(r, reg, "mem");
                     }
-                    else if (size > 0 || !reg.IsScalar)
+                    else
                     {
-                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory);
+                        // A size of 0 does not excuse the pointer: the kernel still checks its type.
+                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory, sizeIsConst: sizeReg.V.IsConst);
                     }
                     a++;
                     break;
@@ -104,6 +106,13 @@ internal sealed partial class Checker
                         throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} is not a known constant'", r);
                     }
                     _reservedSize = reg.V.ConstValue;
+                    break;
+                case HelperArgKind.Function:
+                    if (reg.Type != RegType.Func) throw ArgType(r, reg, "func");
+                    callback = reg.Off;
+                    break;
+                case HelperArgKind.StackOrNull:
+                    if (!reg.IsZero() && reg.Type != RegType.Stack) throw ArgType(r, reg, "fp");
                     break;
                 case HelperArgKind.RingbufMemory:
                     if (reg.Type != RegType.Mem || reg.RefId == 0) throw ArgType(r, reg, "ringbuf_mem");
@@ -128,6 +137,7 @@ internal sealed partial class Checker
                 if (IsPacketFamily(r)) r = RegState.Unknown;
             });
         }
+        if (callback >= 0) PushCallback(pc, callback, map);
         for (var r = 1; r <= 5; r++) F.Regs[r] = default;
 
         switch (proto.Return)
@@ -152,13 +162,77 @@ internal sealed partial class Checker
                 var refId = NewId();
                 (_cur.Refs ??= []).Add((refId, pc));
                 F.Regs[0] = RegState.Pointer(RegType.MemOrNull);
-                F.Regs[0].Range = (int)Math.Min(int.MaxValue, ReservedSize);
+                // The kernel keeps the size in a u32 (mem_size): a 64-bit size is truncated, not clamped.
+                F.Regs[0].Range = (int)Math.Min(int.MaxValue, (uint)ReservedSize);
                 F.Regs[0].Id = refId;
                 F.Regs[0].RefId = refId;
                 F.Regs[0].Map = map;
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// bpf_loop(nr, callback, ctx, flags): the callback is explored as a branch in a new frame (R1 the index, an
+    /// unknown scalar; R2 the caller's R3), as the kernel's push_callback_call does; the caller continues after the
+    /// call. When the callback exits, its path returns to the call instruction, which schedules another visit, until
+    /// a visit is within an earlier one (see IsStateVisited) — so every number of iterations is covered.
+    /// </summary>
+    private void PushCallback(int pc, int start, int map)
+    {
+        if (_cur.CurFrame + 1 >= MaxCallFrames)
+        {
+            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep !");
+        }
+        var cb = _cur.Clone();
+        var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(start) };
+        if (_p[pc].Imm == Structure.ForEachMapElemHelperId)
+        {
+            // callback(map, key, value, ctx): the kernel's set_map_elem_callback_state.
+            callee.Regs[1] = RegState.Pointer(RegType.MapPtr);
+            callee.Regs[1].Map = map;
+            callee.Regs[2] = RegState.Pointer(RegType.MapKey);
+            callee.Regs[2].Map = map;
+            callee.Regs[3] = RegState.Pointer(RegType.MapValue);
+            callee.Regs[3].Map = map;
+            callee.Regs[4] = F.Regs[3];
+        }
+        else
+        {
+            callee.Regs[1] = RegState.Unknown;
+            callee.Regs[2] = F.Regs[3];
+        }
+        callee.Regs[10] = RegState.Pointer(RegType.Stack);
+        callee.Regs[10].Frame = (byte)(cb.CurFrame + 1);
+        cb.CurFrame++;
+        cb.CallbackDepth++;
+        cb.Frames[cb.CurFrame] = callee;
+        cb.Insn = start;
+        cb.Path = new PathNode(pc, start, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+        PushBranch(cb);
+    }
+
+    /// <summary>True when the current frame is a callback's (its call site is a helper call, not a local call).</summary>
+    private bool InCallback => _cur.CurFrame > 0 && _p[F.CallSite].SrcRaw == (byte)CallKind.Helper;
+
+    /// <summary>A callback returns 0 or 1 (continue / stop); its path goes back to the helper call, the caller's
+    /// frame as it was there, with scalars that changed since the previous visit widened.</summary>
+    private bool DoCallbackExit()
+    {
+        ref var r0 = ref ReadReg(0);
+        if (!r0.IsScalar) throw Fail(VerifierErrorCode.InvalidReturnValue, "R0 not a scalar value", 0);
+        if (r0.V.SMin < 0 || r0.V.SMax > 1)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue,
+                $"At callback return the register R0 has smin={r0.V.SMin} smax={r0.V.SMax} should have been in [0, 1]", 0);
+        }
+        var site = F.CallSite;
+        _cur.Frames[_cur.CurFrame] = null!;
+        _cur.CurFrame--;
+        _cur.Writable(_cur.CurFrame); // the caller's frame becomes the current one, which is never shared
+        _cur.Insn = site;
+        if (PreviousOnPath(site) is { } prev) WidenChangedScalars(prev.State, _cur, _need[site]);
+        return false;
     }
 
     /// <summary>The size argument of the last ringbuf reserve, captured before R2 was clobbered.</summary>
@@ -204,7 +278,9 @@ internal sealed partial class Checker
     }
 
     /// <summary>Checks that a helper may read (initialized) or write <paramref name="size"/> bytes at <paramref name="reg"/>.</summary>
-    private void CheckHelperMemory(int r, in RegState reg, long size, bool write)
+    // sizeIsConst is false when the size comes from a register with a range: the kernel then turns off raw mode,
+    // so without CAP_PERFMON even a buffer the helper only writes must be initialized.
+    private void CheckHelperMemory(int r, in RegState reg, long size, bool write, bool sizeIsConst = true)
     {
         switch (reg.Type)
         {
@@ -226,7 +302,7 @@ internal sealed partial class Checker
                 var hi = (int)(max + size) + Frame.StackSize;
                 if (write)
                 {
-                    if (!reg.V.IsConst && !_allowUninitStack)
+                    if ((!reg.V.IsConst || !sizeIsConst) && !_allowUninitStack)
                     {
                         CheckStackInitialized(r, frame, lo, hi, allowSpilledPointers: false);
                     }
@@ -252,11 +328,16 @@ internal sealed partial class Checker
             case RegType.MapValue:
             {
                 var m = _o.Maps[reg.Map];
+                CheckMapAccessType(r, reg, 0, (int)Math.Min(size, int.MaxValue), write);
                 CheckRegionAccess(r, reg, 0, size, m.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
                 return;
             }
             case RegType.Mem:
                 CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
+                return;
+            case RegType.MapKey:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"write to change key R{r} not allowed", r);
+                CheckRegionAccess(r, reg, 0, size, _o.Maps[reg.Map].KeySize, VerifierErrorCode.MapValueOutOfBounds, "map key");
                 return;
             case RegType.Packet:
             case RegType.PacketMeta:
@@ -305,6 +386,7 @@ internal sealed partial class Checker
         var ok = p.Name switch
         {
             "tail_call" => m.Type == MapType.ProgArray,
+            "for_each_map_elem" => m.Type is MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.Array or MapType.PerCpuArray,
             "perf_event_output" => m.Type == MapType.PerfEventArray,
             "ringbuf_output" or "ringbuf_reserve" or "ringbuf_query" => m.Type == MapType.RingBuf,
             "map_push_elem" or "map_peek_elem" => m.Type is MapType.Queue or MapType.Stack or MapType.BloomFilter,
@@ -330,9 +412,11 @@ internal sealed partial class Checker
     {
         var removed = _cur.Refs?.RemoveAll(x => x.Id == refId) ?? 0;
         if (removed == 0) throw Fail(VerifierErrorCode.UnreleasedReference, $"release of reference id={refId} that is not held");
+        // The kernel's mark_reg_invalid: unreadable without CAP_PERFMON, an unknown scalar with it.
+        var invalid = _allowPtrLeaks ? RegState.Unknown : default;
         ForEachReg(_cur, (ref RegState r) =>
         {
-            if (r.RefId == refId) r = default;
+            if (r.RefId == refId) r = invalid;
         });
     }
 }

@@ -142,12 +142,15 @@ internal sealed partial class Checker
     {
         var f = st.Cur;
         var id = f.Regs[r].Id;
+        var off = f.Regs[r].Off;
         f.Regs[r].V = v;
         if (id == 0) return;
-        // Registers and spills copied from this one learn the same bound.
+        // Registers and spills copied from this one learn the same bound, shifted by their constant delta.
+        var known = v;
         ForEachReg(st, (ref RegState x) =>
         {
-            if (x.IsScalar && x.Id == id) x.V = v;
+            if (x.IsScalar && x.Id == id)
+                x.V = x.Off == off ? known : ScalarOps.Alu(AluOp.Add, false, known, Scalar.Const((ulong)((long)x.Off - off)));
         });
     }
 
@@ -272,11 +275,13 @@ internal sealed partial class Checker
 
     private bool DoExit()
     {
+        if (InCallback) return DoCallbackExit();
         if (_cur.CurFrame > 0)
         {
             // The caller reads R0 only if it uses it, so an unset R0 is returned as unset.
             ref var r0 = ref F.Regs[0];
-            if (r0.Type == RegType.Stack && r0.Frame == _cur.CurFrame)
+            // Any stack pointer, even into a caller's frame (the kernel is conservative here).
+            if (r0.Type == RegType.Stack)
             {
                 throw Fail(VerifierErrorCode.PointerLeak, "cannot return stack pointer to the caller", 0);
             }

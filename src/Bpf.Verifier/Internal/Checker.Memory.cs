@@ -16,6 +16,11 @@ internal sealed partial class Checker
         }
         else if (insn.Mode == MemMode.MemSx)
         {
+            // A context field that holds a pointer (data, data_end, data_meta) has no sign-extending load.
+            if (src.Type == RegType.Ctx)
+            {
+                throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={insn.Offset} size={size}", s);
+            }
             value = RegState.Unknown;
         }
         F.Regs[d] = value;
@@ -39,6 +44,53 @@ internal sealed partial class Checker
         Access(d, dst, insn.Offset, Opcodes.Bytes(insn.Size), write: true, value, valueReg, isStImm: imm);
     }
 
+    /// <summary>load-acquire: dst = *(src + off), zero-extended; the kernel refuses it on context, packet and
+    /// socket pointers and checks alignment strictly, as for every atomic.</summary>
+    private void DoLoadAcquire(Instruction insn)
+    {
+        int s = insn.SrcRaw, d = insn.DstRaw;
+        var src = ReadReg(s);
+        CheckWritable(d);
+        if (!AtomicPointerOk(src)) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC loads from R{s} {src.TypeName} is not allowed", s);
+        var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(s, src, insn.Offset, size);
+        var value = Access(s, src, insn.Offset, size, write: false, value: default, valueReg: -1);
+        if (value.IsScalar)
+        {
+            value.V = value.V.Truncate(size);
+            if (size < 8) value.Id = 0;
+        }
+        F.Regs[d] = value;
+    }
+
+    /// <summary>store-release: *(dst + off) = src, checked as a register store plus the atomic rules.</summary>
+    private void DoStoreRelease(Instruction insn)
+    {
+        int d = insn.DstRaw, s = insn.SrcRaw;
+        var value = ReadReg(s);
+        var dst = ReadReg(d);
+        var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(d, dst, insn.Offset, size);
+        Access(d, dst, insn.Offset, size, write: true, value, s);
+        if (!AtomicPointerOk(dst)) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
+    }
+
+    /// <summary>The kernel's atomic_ptr_type_ok: no atomics through context, packet or socket pointers.</summary>
+    private static bool AtomicPointerOk(in RegState r) =>
+        r.Type is not (RegType.Ctx or RegType.Packet or RegType.PacketMeta or RegType.PacketEnd or RegType.SockCommonOrNull);
+
+    /// <summary>Atomics demand natural alignment of every possible address (the kernel's strict alignment),
+    /// including a variable offset whose low bits are not known to be zero.</summary>
+    private void CheckAtomicAlignment(int regno, in RegState reg, int insnOff, int size)
+    {
+        if (reg.Type is not (RegType.MapValue or RegType.Mem)) return;
+        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
+        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"misaligned {(reg.Type == RegType.MapValue ? "value " : "")}access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
+        }
+    }
+
     private void DoAtomic(Instruction insn)
     {
         int d = insn.DstRaw, s = insn.SrcRaw;
@@ -57,6 +109,7 @@ internal sealed partial class Checker
             throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
         }
         var size = Opcodes.Bytes(insn.Size);
+        CheckAtomicAlignment(d, dst, insn.Offset, size);
         var old = Access(d, dst, insn.Offset, size, write: false, value: default, valueReg: -1);
         if (old.IsPointer && !_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{d} leaks addr into mem", d);
         Access(d, dst, insn.Offset, size, write: true, RegState.Unknown, -1);
@@ -85,10 +138,16 @@ internal sealed partial class Checker
             case RegType.MapValue:
             {
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into map", valueReg);
+                CheckMapAccessType(regno, reg, insnOff, size, write);
                 var map = _o.Maps[reg.Map];
                 CheckRegionAccess(regno, reg, insnOff, size, map.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
                 return RegState.Unknown;
             }
+
+            case RegType.MapKey:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"write to change key R{regno} not allowed", regno);
+                CheckRegionAccess(regno, reg, insnOff, size, _o.Maps[reg.Map].KeySize, VerifierErrorCode.MapValueOutOfBounds, "map key");
+                return RegState.Unknown;
 
             case RegType.Mem:
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into mem", valueReg);
@@ -148,6 +207,18 @@ internal sealed partial class Checker
         }
     }
 
+    private const uint MapFlagRdonlyProg = 1 << 7, MapFlagWronlyProg = 1 << 8;
+
+    /// <summary>Maps created with BPF_F_RDONLY_PROG (BPF_F_WRONLY_PROG) may not be written (read) by programs.</summary>
+    private void CheckMapAccessType(int regno, in RegState reg, int insnOff, int size, bool write)
+    {
+        var m = _o.Maps[reg.Map];
+        var forbidden = write ? MapFlagRdonlyProg : MapFlagWronlyProg;
+        if (((uint)m.Flags & forbidden) == 0) return;
+        throw Fail(VerifierErrorCode.InvalidMemoryAccess,
+            $"{(write ? "write into" : "read from")} map forbidden, value_size={m.ValueSize} off={reg.V.SMin + reg.Off + insnOff} size={size}", regno);
+    }
+
     /// <summary>Bounds check for map values and memory regions: every byte of every possible access must be inside.</summary>
     private void CheckRegionAccess(int regno, in RegState reg, long insnOff, long size, int regionSize, VerifierErrorCode code, string what)
     {
@@ -204,6 +275,10 @@ internal sealed partial class Checker
     private RegState StackWrite(Frame frame, int frameNo, int b, int size, in RegState value, int valueReg, bool isStImm)
     {
         var slot = b / 8;
+        if (!_allowPtrLeaks && size != 8 && frame.Bytes[slot * 8] == SlotType.Spill && frame.Spill(slot).IsPointer)
+        {
+            throw Fail(VerifierErrorCode.PointerLeak, "attempt to corrupt spilled pointer on stack");
+        }
         var aligned = b % 8 == 0;
         var hasValue = valueReg >= 0 || isStImm;
         if (hasValue && value.IsPointer)

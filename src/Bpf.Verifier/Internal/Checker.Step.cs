@@ -33,6 +33,10 @@ internal sealed partial class Checker
             case OperandShape.JumpReg:
                 _jumps++;
                 return DoCondJump(pc, insn);
+            case OperandShape.MayGoto:
+                _jumps++;
+                DoMayGoto(pc, insn);
+                return false;
             case OperandShape.Call:
                 _jumps++;
                 if (insn.SrcRaw == (byte)CallKind.Local)
@@ -68,8 +72,78 @@ internal sealed partial class Checker
                 DoAtomic(insn);
                 _cur.Insn = pc + 1;
                 return false;
+            case OperandShape.LoadAcquire:
+                DoLoadAcquire(insn);
+                _cur.Insn = pc + 1;
+                return false;
+            case OperandShape.StoreRelease:
+                DoStoreRelease(insn);
+                _cur.Insn = pc + 1;
+                return false;
             default:
                 throw Fail(VerifierErrorCode.UnknownOpcode, $"unknown opcode {insn.Opcode:x2}");
+        }
+    }
+
+    /// <summary>
+    /// may_goto (the kernel's JCOND): the current path takes the jump (the loop budget is spent) and the
+    /// fall-through is queued one may_goto level deeper. Scalars that changed since the previous visit of this
+    /// instruction on the same path are widened in the queued state (widen_imprecise_scalars), so a loop
+    /// reaches a state within the earlier one and is pruned there (see IsStateVisited).
+    /// </summary>
+    private void DoMayGoto(int pc, Instruction insn)
+    {
+        var target = pc + insn.Offset + 1;
+        var body = _cur.Clone();
+        body.Insn = pc + 1;
+        body.MayGotoDepth++;
+        if (PreviousOnPath(pc) is { } prev) WidenChangedScalars(prev.State, body, _need[pc]);
+        PushBranch(body);
+        _cur.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
+        _cur.Insn = target;
+    }
+
+    /// <summary>The latest state stored at <paramref name="pc"/> that is still on the current path (its
+    /// exploration not finished), other than the one the current state just stored.</summary>
+    private Checkpoint? PreviousOnPath(int pc)
+    {
+        if (_explored[pc] is not { } list) return null;
+        Checkpoint? best = null;
+        foreach (var cp in list)
+        {
+            if (cp.Branches <= 0 || ReferenceEquals(cp, _cur.Parent) || !SameCallSites(cp.State, _cur)) continue;
+            if (best is null || (cp.State.Path?.Length ?? 0) > (best.State.Path?.Length ?? 0)) best = cp;
+        }
+        return best;
+    }
+
+    /// <summary>Sets to unknown every scalar register (outside <paramref name="keep"/> in the current frame)
+    /// and spilled scalar whose value differs between <paramref name="old"/> and <paramref name="cur"/>.
+    /// Losing precision is always sound; it only risks rejecting.</summary>
+    private static void WidenChangedScalars(VState old, VState cur, ushort keep)
+    {
+        for (var fi = 0; fi <= cur.CurFrame && fi <= old.CurFrame; fi++)
+        {
+            var of = old.Frames[fi];
+            // Callers' frames may be shared with other states (copy on write): copy before the first change.
+            var cf = cur.Frames[fi];
+            for (var r = 0; r < 10; r++)
+            {
+                if (fi == cur.CurFrame && (keep & (1 << r)) != 0) continue;
+                var c = cf.Regs[r];
+                if (!c.IsScalar || !of.Regs[r].IsScalar || c.V.SameAs(of.Regs[r].V)) continue;
+                cf = cur.Writable(fi);
+                cf.Regs[r] = RegState.Unknown;
+            }
+            for (var slot = 0; slot < Frame.StackSize / 8; slot++)
+            {
+                if (cf.Bytes[slot * 8] != SlotType.Spill || of.Bytes[slot * 8] != SlotType.Spill) continue;
+                var c = cf.Spill(slot);
+                var o = of.Spill(slot);
+                if (!c.IsScalar || !o.IsScalar || c.V.SameAs(o.V)) continue;
+                cf = cur.Writable(fi);
+                cf.Spill(slot) = RegState.Unknown;
+            }
         }
     }
 
@@ -80,20 +154,36 @@ internal sealed partial class Checker
             var r = insn.DstRaw > 10 ? insn.DstRaw : insn.SrcRaw;
             return Fail(VerifierErrorCode.InvalidRegister, $"R{r} is invalid", r);
         }
-        var cls = insn.Class switch
+        string? what = insn.Class switch
         {
-            OpClass.Alu or OpClass.Alu64 => "BPF_ALU",
-            OpClass.Jmp or OpClass.Jmp32 => "BPF_JMP/JMP32",
-            OpClass.Ld => "BPF_LD",
+            OpClass.Alu or OpClass.Alu64 => insn.AluOp switch
+            {
+                AluOp.End => "BPF_END",
+                AluOp.Neg => "BPF_NEG",
+                AluOp.Mov => "BPF_MOV",
+                _ => "BPF_ALU",
+            },
+            OpClass.Jmp or OpClass.Jmp32 => insn.JumpOp switch
+            {
+                JumpOp.Call => "BPF_CALL",
+                JumpOp.Exit => "BPF_EXIT",
+                JumpOp.Ja => "BPF_JA",
+                JumpOp.Cond => null,
+                _ => "BPF_JMP/JMP32",
+            },
+            OpClass.Ld => insn.IsWide ? "BPF_LD_IMM64" : "BPF_LD_[ABS|IND]",
             OpClass.Ldx => "BPF_LDX",
             OpClass.St => "BPF_ST",
-            _ => insn.Mode == MemMode.Atomic ? "BPF_ATOMIC" : "BPF_STX",
+            _ => insn.Mode == MemMode.Atomic ? null : "BPF_STX",
         };
-        if (insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic && kind == DecodeErrorKind.InvalidImmediate)
+        if (what is not null) return Fail(VerifierErrorCode.ReservedField, $"{what} uses reserved fields");
+        if (insn.Class is OpClass.Jmp) return Fail(VerifierErrorCode.ReservedField, $"invalid may_goto imm {insn.Imm}");
+        // BPF_ATOMIC: read-modify-write operations exist for 32 and 64 bits only; acquire/release for every size.
+        if (insn.Size is MemSize.B or MemSize.H && Enum.IsDefined((AtomicOp)insn.Imm) && (AtomicOp)insn.Imm is not (AtomicOp.LoadAcquire or AtomicOp.StoreRelease))
         {
-            return Fail(VerifierErrorCode.ReservedField, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+            return Fail(VerifierErrorCode.ReservedField, "invalid atomic operand size");
         }
-        return Fail(VerifierErrorCode.ReservedField, $"{cls} uses reserved fields");
+        return Fail(VerifierErrorCode.ReservedField, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
     }
 
     // ---- registers -----------------------------------------------------------------------------------
@@ -127,8 +217,8 @@ internal sealed partial class Checker
             ref var r = ref ReadReg(d);
             if (IsLeakyPointer(r)) throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
             CheckWritable(d);
-            // The kernel keeps no bounds through byte swaps and negation.
-            F.Regs[d] = RegState.Unknown;
+            // Constants stay constants (the kernel folds them); other values lose their bounds.
+            F.Regs[d] = r.IsScalar && r.V.IsConst ? RegState.Known(FoldUnary(insn, r.V.ConstValue)) : RegState.Unknown;
             return;
         }
 
@@ -193,7 +283,31 @@ internal sealed partial class Checker
             F.Regs[d] = PointerAlu(insn, d, dst, srcReg, is32, op, srcIsReg);
             return;
         }
+        var linkId = dst.Id;
+        var linkOff = dst.Off;
         F.Regs[d] = RegState.OfScalar(ScalarOps.Alu(op, is32, dst.V, srcReg.V));
+        // The kernel's linked registers with an offset: rX += K (64-bit, K a constant in [0, S32_MAX]) keeps rX
+        // linked to its copies, K apart, once; a bound learned on one then applies to the others (SetScalar).
+        if (op == AluOp.Add && !is32 && _bpfCapable && linkId != 0 && linkOff == 0 && srcReg.V.IsConst && srcReg.V.ConstValue <= int.MaxValue)
+        {
+            F.Regs[d].Id = linkId;
+            F.Regs[d].Off = (int)srcReg.V.ConstValue;
+        }
+    }
+
+    /// <summary>neg, le/be and bswap of a known value, as the processor computes them (little-endian target).</summary>
+    private static ulong FoldUnary(Instruction insn, ulong v)
+    {
+        var is32 = insn.Class == OpClass.Alu;
+        if (insn.AluOp == AluOp.Neg) return is32 ? (uint)(0u - (uint)v) : 0UL - v;
+        // BPF_END: ALU with TO_LE truncates, ALU with TO_BE swaps (the target is little-endian), ALU64 always swaps.
+        var swap = !is32 || insn.Source == Source.Reg;
+        return insn.Imm switch
+        {
+            16 => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v) : (ushort)v,
+            32 => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v) : (uint)v,
+            _ => swap ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v) : v,
+        };
     }
 
     private static string AluName(AluOp op) => op switch
@@ -227,7 +341,8 @@ internal sealed partial class Checker
                 if (off.V.IsZero && op == AluOp.Add) return ptr;
                 throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on map_ptr prohibited", d);
             case RegType.PacketEnd:
-                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on pkt_end prohibited", d);
+            case RegType.Func:
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on {ptr.TypeName} prohibited", d);
         }
         if (op == AluOp.Sub && !ptrIsDst)
         {
@@ -304,8 +419,36 @@ internal sealed partial class Checker
             }
         }
         if (!_bypassSpec) CheckSpeculativePointer(d, r);
+        if (!_bypassSpec && srcIsReg && ptr.Type is RegType.Stack or RegType.MapValue) CheckSanitationState(d, op, ptr, off, r, ptrIsDst);
         return r;
     }
+
+    /// <summary>
+    /// Without CAP_PERFMON the kernel masks pointer arithmetic with a register against Spectre v1, and the mask
+    /// is per instruction: every path through it must need the same one (sanitize_ptr_alu's alu_state and
+    /// alu_limit, the distance the pointer moved). A counter that differs between loop iterations does not.
+    /// </summary>
+    private void CheckSanitationState(int d, AluOp op, in RegState before, in RegState off, in RegState after, bool ptrIsDst)
+    {
+        var offIsNeg = off.V.SMin < 0;
+        var offIsImm = off.V.IsConst;
+        var maskToLeft = (op == AluOp.Add && offIsNeg) || (op == AluOp.Sub && !offIsNeg);
+        uint Limit(in RegState p) => p.Type == RegType.Stack
+            ? (uint)-(long)(p.V.T.Value + (ulong)(long)p.Off)
+            : (uint)((maskToLeft ? (ulong)p.V.SMin : p.V.UMax) + (ulong)(long)p.Off);
+        var limit = (uint)Math.Abs((int)(Limit(before) - Limit(after)));
+        var state = (offIsNeg ? 1 : 0) | (offIsImm ? 2 : 0) | (ptrIsDst ? 4 : 8);
+        _aluSanitation ??= new (int, uint)[_p.Length];
+        ref var seen = ref _aluSanitation[_cur.Insn];
+        if (seen.State != 0 && (seen.State != state || seen.Limit != limit))
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic,
+                $"R{d} tried to {(op == AluOp.Add ? "add" : "sub")} from different maps, paths or scalars, pointer arithmetic with it prohibited for !root", d);
+        }
+        seen = (state, limit);
+    }
+
+    private (int State, uint Limit)[]? _aluSanitation;
 
     /// <summary>Without CAP_PERFMON the kernel refuses pointer arithmetic whose result could leave its object.</summary>
     private void CheckSpeculativePointer(int d, in RegState r)
@@ -348,6 +491,11 @@ internal sealed partial class Checker
             case PseudoSource.MapIndex:
                 F.Regs[d] = RegState.Pointer(RegType.MapPtr);
                 F.Regs[d].Map = map;
+                break;
+            case PseudoSource.Func:
+                // The kernel needs the callback's BTF func_info (check_ld_imm).
+                if (!_o.HasFuncInfo) throw Fail(VerifierErrorCode.InvalidHelperArgument, "missing btf func_info");
+                F.Regs[d] = RegState.Pointer(RegType.Func, pc + insn.Imm + 1);
                 break;
             default:
                 F.Regs[d] = RegState.Pointer(RegType.MapValue, _p[pc + 1].Imm);

@@ -201,6 +201,9 @@ internal sealed partial class Checker
         var list = _explored[pc];
         var looping = false;
         var add = _jumps - _prevJumps >= 2 && _processed - _prevProcessed >= 8;
+        // The kernel always stores a state at may_goto: a loop converges by matching an earlier iteration.
+        var mayGoto = _p[pc].Opcode == Opcodes.MayGoto;
+        var callbackCall = Structure.IsCallbackHelperCall(_p[pc]);
         if (list is not null)
         {
             for (var i = 0; i < list.Count; i++)
@@ -210,7 +213,26 @@ internal sealed partial class Checker
                 if (cp.Branches > 0)
                 {
                     looping = true;
-                    if (StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
+                    // A loop through may_goto ends once an iteration is within an earlier one (RANGE_WITHIN):
+                    // the earlier state's exploration covers it, and the budget bounds the loop at run time.
+                    if (mayGoto && cp.State.MayGotoDepth != _cur.MayGotoDepth && StateCompare.Equal(cp.State, _cur, exact: false, this, 0x7ff))
+                    {
+                        cp.Hits++;
+                        return true;
+                    }
+                    // Back at a helper call after its callback: covered when within an earlier visit (RANGE_WITHIN);
+                    // repeated visits are expected there, so no infinite-loop check.
+                    if (callbackCall)
+                    {
+                        if (StateCompare.Equal(cp.State, _cur, exact: false, this, 0x7ff))
+                        {
+                            cp.Hits++;
+                            return true;
+                        }
+                        continue;
+                    }
+                    if (cp.State.MayGotoDepth == _cur.MayGotoDepth && cp.State.CallbackDepth == _cur.CallbackDepth
+                        && StateCompare.Equal(cp.State, _cur, exact: true, this, 0x7ff))
                     {
                         throw Fail(VerifierErrorCode.InfiniteLoop, pc, $"infinite loop detected at insn {pc}");
                     }
@@ -231,6 +253,7 @@ internal sealed partial class Checker
             }
         }
         if (looping && _jumps - _prevJumps < 20 && _processed - _prevProcessed < 100) add = false;
+        if (mayGoto || callbackCall) add = true;
         if (!add) return false;
 
         var snapshot = _cur.Clone();
@@ -273,6 +296,12 @@ internal sealed partial class Checker
         void Walk(int sub, int depth, int callInsn)
         {
             frames++;
+            // Tail calls unwind only the current frame: the kernel caps the callers' stack at 256 bytes.
+            if (sub != 0 && _s.HasTailCall[sub] && depth >= 256)
+            {
+                throw Fail(VerifierErrorCode.StackTooLarge, callInsn,
+                    $"tail_calls are not allowed when call stack of previous frames is {depth} bytes. Too large");
+            }
             if (frames > MaxCallFrames)
             {
                 throw Fail(VerifierErrorCode.CallDepthExceeded, callInsn, $"the call stack of {frames} frames is too deep !");

@@ -63,7 +63,8 @@ internal static class StateCompare
         switch (o.Type)
         {
             case RegType.Scalar:
-                return o.V.Contains(c.V) && (o.Id == 0 || MapId(ids, o.Id, c.Id));
+                // Linked scalars also carry their constant delta (Off): the same link with another delta is not covered.
+                return o.V.Contains(c.V) && (o.Id == 0 || (MapId(ids, o.Id, c.Id) && o.Off == c.Off));
             case RegType.Packet:
             case RegType.PacketMeta:
                 return o.Off == c.Off && o.Range <= c.Range && o.V.Contains(c.V) && MapId(ids, o.Id, c.Id);

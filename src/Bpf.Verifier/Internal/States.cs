@@ -16,6 +16,10 @@ internal enum RegType : byte
     Mem,
     MemOrNull,
     SockCommonOrNull,
+    /// <summary>A map key handed to a callback (bpf_for_each_map_elem): read-only, Map names the map.</summary>
+    MapKey,
+    /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
+    Func,
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -24,7 +28,8 @@ internal struct RegState
     public RegType Type;
     /// <summary>For <see cref="RegType.Stack"/>: the frame whose stack it points into.</summary>
     public byte Frame;
-    /// <summary>Constant offset of a pointer from its base.</summary>
+    /// <summary>Constant offset of a pointer from its base. For a scalar with an <see cref="Id"/>: its constant
+    /// delta from the other registers of that id (<c>r3 = r2; r3 += 1</c> links r3 to r2 with delta 1).</summary>
     public int Off;
     /// <summary>Scalars: copies share an id so a bound learned on one applies to all. Or-null pointers: the
     /// null-check id. Packet pointers: which base (range) they share.</summary>
@@ -99,6 +104,8 @@ internal struct RegState
         RegType.Mem => "mem",
         RegType.MemOrNull => "mem_or_null",
         RegType.SockCommonOrNull => "sock_common_or_null",
+        RegType.Func => "func",
+        RegType.MapKey => "map_key",
         _ => "?",
     };
 }
@@ -163,6 +170,10 @@ internal sealed class VState
     public Checkpoint? Parent;
     /// <summary>A path the CPU may only reach by misprediction (explored when Spectre v1 checks apply).</summary>
     public bool Speculative;
+    /// <summary>How many may_goto fall-throughs this path has taken (the kernel's may_goto_depth).</summary>
+    public int MayGotoDepth;
+    /// <summary>How many callback visits this path has scheduled (the kernel's callback_unroll_depth).</summary>
+    public int CallbackDepth;
 
     /// <summary>The current frame, never shared: writes may go to it directly.</summary>
     public Frame Cur => Frames[CurFrame];
@@ -180,7 +191,7 @@ internal sealed class VState
     /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth };
         for (var i = 0; i < CurFrame; i++)
         {
             Frames[i].Shared = true;

@@ -15,6 +15,8 @@ internal sealed class Structure
     /// <summary>For each lddw first slot referring to a map: the map index; else -1.</summary>
     public required int[] MapOfInsn { get; init; }
     public required bool[] PrunePoint { get; init; }
+    /// <summary>Per subprogram: it calls bpf_tail_call.</summary>
+    public required bool[] HasTailCall { get; init; }
     /// <summary>Local call sites per subprogram: (call insn, callee subprog).</summary>
     public required List<(int Insn, int Callee)>[] Calls { get; init; }
 
@@ -38,41 +40,14 @@ internal sealed class Structure
             throw new VerifyFailure(VerifierErrorCode.ProgramTooLarge, -1, $"program has {n} instructions; the limit is {limit}");
         }
 
-        var mapOf = new int[n];
-        Array.Fill(mapOf, -1);
-        var second = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            var insn = p[i];
-            if (!InstructionSet.IsKnownOpcode(insn.Opcode) || insn.Opcode == Opcodes.CallX)
-            {
-                throw new VerifyFailure(VerifierErrorCode.UnknownOpcode, i, $"unknown opcode {insn.Opcode:x2}");
-            }
-            if (insn.Class == OpClass.Ldx && insn.Imm != 0)
-            {
-                throw new VerifyFailure(VerifierErrorCode.ReservedField, i, "BPF_LDX uses reserved fields");
-            }
-            if (!insn.IsWide) continue;
-            if (i + 1 >= n)
-            {
-                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
-            }
-            var next = p[i + 1];
-            if (next.Opcode != 0 || next.DstRaw != 0 || next.SrcRaw != 0 || next.Offset != 0 || insn.Offset != 0)
-            {
-                throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
-            }
-            mapOf[i] = ResolveMap(insn, next, i, o);
-            second[i + 1] = true;
-            i++;
-        }
-
-        // Subprograms start at 0 and at every local call target.
+        // The kernel's order (bpf_check): subprogram starts (add_subprog_and_kfunc), jump ranges and the last
+        // instruction of each subprogram (check_subprogs), then one pass over every slot for LDX reserved
+        // fields, wide loads and unknown opcodes (resolve_pseudo_ldimm64), then the control-flow graph.
         var starts = new SortedSet<int> { 0 };
         for (var i = 0; i < n; i++)
         {
             var insn = p[i];
-            if (second[i] || insn.Opcode != Opcodes.Call) continue;
+            if (insn.Opcode != Opcodes.Call) continue;
             if (insn.SrcRaw == (byte)CallKind.Local)
             {
                 var target = (long)i + insn.Imm + 1;
@@ -92,6 +67,20 @@ internal sealed class Structure
                 throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "kernel function calls (kfuncs) need kernel BTF; not modelled");
             }
         }
+        // A function pointer (lddw with BPF_PSEUDO_FUNC) starts a subprogram too: a callback.
+        for (var i = 0; i + 1 < n; i++)
+        {
+            var insn = p[i];
+            if (insn.Opcode != Opcodes.LdDw || insn.SrcRaw != (byte)PseudoSource.Func) continue;
+            var target = (long)i + insn.Imm + 1;
+            if (target < 0 || target >= n) throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i, "call to invalid destination");
+            if (o.Privilege == PrivilegeMode.Unprivileged)
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i, "function pointers are allowed for CAP_BPF and CAP_SYS_ADMIN");
+            }
+            starts.Add((int)target);
+            i++;
+        }
         var startArr = starts.ToArray();
         var subOf = new int[n];
         for (int s = 0, i = 0; i < n; i++)
@@ -104,6 +93,79 @@ internal sealed class Structure
         for (var i = 0; i < n; i++)
         {
             var insn = p[i];
+            var sub = subOf[i];
+            var end = sub + 1 < startArr.Length ? startArr[sub + 1] : n;
+            if (insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JumpOp is not (JumpOp.Exit or JumpOp.Call))
+            {
+                var target = insn.Opcode == Opcodes.Ja32 ? (long)i + insn.Imm + 1 : (long)i + insn.Offset + 1;
+                if (target < startArr[sub] || target >= end)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, i, $"jump out of range from insn {i} to {target}");
+                }
+            }
+            if (i == end - 1 && insn.Opcode is not (Opcodes.Exit or Opcodes.Ja or Opcodes.Ja32))
+            {
+                throw new VerifyFailure(VerifierErrorCode.FallsOffEnd, i, "last insn is not an exit or jmp");
+            }
+        }
+
+        // check_abnormal_return: without BTF func info, subprograms may not tail call or use legacy packet loads.
+        var hasTailCall = new bool[startArr.Length];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            var isTailCall = insn.Opcode == Opcodes.Call && insn.SrcRaw == 0 && insn.Imm == 12;
+            if (isTailCall) hasTailCall[subOf[i]] = true;
+            if (o.HasFuncInfo || subOf[i] == 0) continue;
+            if (insn.Class == OpClass.Ld && insn.Mode is MemMode.Abs or MemMode.Ind)
+            {
+                throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "LD_ABS is not allowed in subprogs without BTF");
+            }
+        }
+        for (var s = 1; s < startArr.Length && !o.HasFuncInfo; s++)
+        {
+            if (hasTailCall[s])
+            {
+                throw new VerifyFailure(VerifierErrorCode.InvalidHelperArgument, startArr[s], "tail_call is not allowed in subprogs without BTF");
+            }
+        }
+
+        var mapOf = new int[n];
+        Array.Fill(mapOf, -1);
+        var second = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
+            if (insn.Class == OpClass.Ldx && (insn.Mode is not (MemMode.Mem or MemMode.MemSx) || insn.Imm != 0))
+            {
+                throw new VerifyFailure(VerifierErrorCode.ReservedField, i, "BPF_LDX uses reserved fields");
+            }
+            if (insn.IsWide)
+            {
+                if (i + 1 >= n)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+                }
+                var next = p[i + 1];
+                if (next.Opcode != 0 || next.DstRaw != 0 || next.SrcRaw != 0 || next.Offset != 0)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
+                }
+                mapOf[i] = ResolveMap(insn, next, i, o);
+                second[i + 1] = true;
+                i++;
+                continue;
+            }
+            // callx (JMP | CALL | X) is in our opcode table for other runtimes; the kernel does not know it.
+            if (!InstructionSet.IsKnownOpcode(insn.Opcode) || insn.Opcode == Opcodes.CallX)
+            {
+                throw new VerifyFailure(VerifierErrorCode.UnknownOpcode, i, $"unknown opcode {insn.Opcode:x2}");
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var insn = p[i];
             if (second[i]) continue;
             if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32)) continue;
             var op = insn.JumpOp;
@@ -111,26 +173,14 @@ internal sealed class Structure
             if (op == JumpOp.Call)
             {
                 if (i + 1 < n) prune[i + 1] = true;
+                // A helper that calls back returns to its call instruction after each callback (the kernel's loop
+                // over callback visits), so states are stored there.
+                if (IsCallbackHelperCall(insn)) prune[i] = true;
                 continue;
             }
-            var target = op == JumpOp.Ja && insn.Class == OpClass.Jmp32 ? (long)i + insn.Imm + 1 : (long)i + insn.Offset + 1;
-            var sub = subOf[i];
-            var end = sub + 1 < startArr.Length ? startArr[sub + 1] : n;
-            if (target < startArr[sub] || target >= end)
-            {
-                throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, i, $"jump out of range from insn {i} to {target}");
-            }
+            var target = insn.Opcode == Opcodes.Ja32 ? i + insn.Imm + 1 : i + insn.Offset + 1;
             prune[target] = true;
             if (op != JumpOp.Ja) prune[i] = true;
-        }
-        for (var s = 0; s < startArr.Length; s++)
-        {
-            var last = (s + 1 < startArr.Length ? startArr[s + 1] : n) - 1;
-            var code = p[last].Opcode;
-            if (second[last] || (code != Opcodes.Exit && code != Opcodes.Ja && code != Opcodes.Ja32))
-            {
-                throw new VerifyFailure(VerifierErrorCode.FallsOffEnd, last, "last insn is not an exit or jmp");
-            }
         }
 
         var calls = new List<(int, int)>[startArr.Length];
@@ -140,14 +190,21 @@ internal sealed class Structure
         return new Structure
         {
             Program = p, SubprogStarts = startArr, SubprogOf = subOf, MapOfInsn = mapOf, PrunePoint = prune, Calls = calls,
+            HasTailCall = hasTailCall,
         };
     }
 
     private static int ResolveMap(Instruction insn, Instruction next, int i, VerifierOptions o)
     {
+        var pseudo = (PseudoSource)insn.SrcRaw;
+        if (insn.SrcRaw > (byte)PseudoSource.MapIndexValue || (pseudo is PseudoSource.MapFd or PseudoSource.MapIndex && next.Imm != 0))
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "unrecognized bpf_ld_imm64 insn");
+        }
         switch ((PseudoSource)insn.SrcRaw)
         {
             case PseudoSource.None:
+            case PseudoSource.Func:
                 return -1;
             case PseudoSource.MapFd:
             case PseudoSource.MapValue:
@@ -216,10 +273,6 @@ internal sealed class Structure
                 {
                     throw new VerifyFailure(VerifierErrorCode.JumpOutOfRange, t, $"jump out of range from insn {t} to {w}");
                 }
-                if (second[w])
-                {
-                    throw new VerifyFailure(VerifierErrorCode.JumpIntoWideLoad, t, $"jump into the middle of ldimm64 insn {w - 1}");
-                }
                 if (color[w] == 0)
                 {
                     color[w] = 1;
@@ -237,12 +290,27 @@ internal sealed class Structure
         }
         for (var i = 0; i < n; i++)
         {
-            if (color[i] == 0 && !second[i])
+            if (second[i]) continue;
+            if (color[i] == 0)
             {
                 throw new VerifyFailure(VerifierErrorCode.UnreachableInstruction, i, $"unreachable insn {i}");
             }
+            if (p[i].IsWide && color[i + 1] != 0)
+            {
+                throw new VerifyFailure(VerifierErrorCode.JumpIntoWideLoad, i, $"jump into the middle of ldimm64 insn {i}");
+            }
         }
     }
+
+    /// <summary>A helper call that takes a callback the verifier explores (bpf_loop).</summary>
+    public static bool IsCallbackHelperCall(in Instruction insn) =>
+        insn.Opcode == Opcodes.Call && insn.SrcRaw == (byte)CallKind.Helper && insn.Imm is LoopHelperId or ForEachMapElemHelperId;
+
+    /// <summary>bpf_loop.</summary>
+    public const int LoopHelperId = 181;
+
+    /// <summary>bpf_for_each_map_elem.</summary>
+    public const int ForEachMapElemHelperId = 164;
 
     private static int Successors(Instruction[] p, int t, Span<int> succ, List<(int, int)>[] calls, int[] subOf, int[] starts)
     {
@@ -250,7 +318,14 @@ internal sealed class Structure
         if (insn.IsWide)
         {
             succ[0] = t + 2;
-            return 1;
+            if (insn.SrcRaw != (byte)PseudoSource.Func) return 1;
+            // The callback is reached (and its stack counted) as if called from here.
+            var target = t + insn.Imm + 1;
+            var callee = Array.BinarySearch(starts, target);
+            var list = calls[subOf[t]];
+            if (!list.Contains((t, callee))) list.Add((t, callee));
+            succ[1] = target;
+            return 2;
         }
         if (insn.Class is not (OpClass.Jmp or OpClass.Jmp32))
         {

@@ -76,6 +76,8 @@ internal static class InstructionGen
         OperandShape.Load => (true, AnyReg, true, false),
         OperandShape.StoreImm => (true, Gen.Constant(0), true, true),
         OperandShape.StoreReg or OperandShape.Atomic => (true, AnyReg, true, false),
+        OperandShape.LoadAcquire or OperandShape.StoreRelease => (true, AnyReg, true, false),
+        OperandShape.MayGoto => (false, Gen.Constant(0), true, false),
         _ => throw new InvalidOperationException($"unhandled shape {form.Shape}"),
     };
 }

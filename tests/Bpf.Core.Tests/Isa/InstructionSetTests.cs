@@ -19,10 +19,11 @@ public class InstructionSetTests
     {
         // ALU64 32 (12 ops x K/X, sdiv/smod x K/X, 3 movsx, neg) + ALU32 31 (2 movsx) + 9 endian
         // + ja, ja32, 44 conditional jumps, call, callx, exit + lddw
-        // + 18 B/H/W loads/stores (ldabs, ldind, ldxs, ldx, st, stx) + 3 DW (ldx, st, stx) + 20 atomics.
-        Assert.Equal(32 + 31 + 9 + 2 + 44 + 3 + 1 + 18 + 3 + 20, InstructionSet.Forms.Count);
+        // + 18 B/H/W loads/stores (ldabs, ldind, ldxs, ldx, st, stx) + 3 DW (ldx, st, stx) + 20 atomics
+        // + the Linux extensions may_goto and 8 load-acquire / store-release (B, H, W, DW).
+        Assert.Equal(32 + 31 + 9 + 2 + 44 + 3 + 1 + 18 + 3 + 20 + 1 + 8, InstructionSet.Forms.Count);
         foreach (var m in new[] { "sdiv32", "smod", "movsx832", "movsx3264", "bswap64", "be16", "le64", "ja32", "callx",
-                     "ldxsw", "lock cmpxchg32", "lock fetch xor", "lock xchg", "lddw", "ldabsh", "ldindb", "jsle32", "neg" })
+                     "ldxsw", "lock cmpxchg32", "lock fetch xor", "lock xchg", "lddw", "ldabsh", "ldindb", "jsle32", "neg", "may_goto", "ldacqb", "strelh", "ldacqdw" })
         {
             Assert.False(InstructionSet.FormsByMnemonic(m).IsEmpty, m);
         }

@@ -43,7 +43,7 @@ internal static class RandomPrograms
             var rel = target - (starts[k] + 1);
             switch (form.Shape)
             {
-                case OperandShape.Jump or OperandShape.JumpImm or OperandShape.JumpReg:
+                case OperandShape.Jump or OperandShape.JumpImm or OperandShape.JumpReg or OperandShape.MayGoto:
                     insn = insn.WithOffset((short)rel);
                     break;
                 case OperandShape.JumpLong:
@@ -97,6 +97,7 @@ internal static class RandomPrograms
                 return new Instruction(op, WritableReg(rng), 0, 0, imm);
             case OperandShape.Jump:
             case OperandShape.JumpLong:
+            case OperandShape.MayGoto:
                 return new Instruction(op, (byte)0, (byte)0, 0, 0);
             case OperandShape.JumpImm:
                 return new Instruction(op, AnyReg(rng), 0, 0, RandomImm(rng));
@@ -135,6 +136,10 @@ internal static class RandomPrograms
                 return new Instruction(op, AnyReg(rng), AnyReg(rng), MemOffset(rng), 0);
             case OperandShape.Atomic:
                 return new Instruction(op, AnyReg(rng), WritableReg(rng), MemOffset(rng), imm);
+            case OperandShape.LoadAcquire:
+                return new Instruction(op, WritableReg(rng), AnyReg(rng), MemOffset(rng), imm);
+            case OperandShape.StoreRelease:
+                return new Instruction(op, AnyReg(rng), AnyReg(rng), MemOffset(rng), imm);
             default:
                 throw new InvalidOperationException(form.Shape.ToString());
         }

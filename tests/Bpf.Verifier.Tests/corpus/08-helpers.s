@@ -293,7 +293,8 @@ r0 = 0
 exit
 
 ### ringbuf-use-after-submit
-# expect: reject UninitializedRegister
+# expect: reject InvalidMemoryAccess
+# expect-cap: reject UninitializedRegister
 .map rb ringbuf key=0 value=0 entries=4096
 r1 = map:rb ll
 r2 = 8

@@ -236,7 +236,7 @@ call 134
 exit
 
 ### helper-loop-scalar-callback
-# expect: reject NotSupported
+# expect: reject InvalidHelperArgument
 r1 = 4
 r2 = 0
 r3 = 0

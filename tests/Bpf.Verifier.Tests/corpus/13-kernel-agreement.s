@@ -1,0 +1,591 @@
+# Classes where an earlier version disagreed with the Linux 6.18 verifier (issue 9): the 6.18 instructions
+# (may_goto, load-acquire, store-release), atomics, and the accept/refuse classes found by adversarial programs.
+
+### may-goto-endless-counter
+# expect: accept
+r6 = 0
+loop:
+may_goto out
+r6 += 1
+goto loop
+out:
+r0 = 0
+exit
+
+### may-goto-indexed-map-walk
+# Root: the loop unrolls (the index decides the bound check, so it is not widened). Without CAP_PERFMON each
+# iteration needs a different Spectre mask for the same instruction.
+# expect: accept
+# expect-cap: reject PointerArithmetic
+.map a array key=4 value=64 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = 0
+loop:
+may_goto out
+if r6 >= 64 goto out
+r1 = r0
+r1 += r6
+r2 = *(u8 *)(r1 + 0)
+r6 += 1
+goto loop
+out:
+r0 = 0
+exit
+
+### may-goto-index-unchecked
+# expect: reject MapValueOutOfBounds
+# expect-cap: reject PointerArithmetic
+.map a array key=4 value=64 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = 0
+loop:
+may_goto out
+if r6 > 64 goto out
+r1 = r0
+r1 += r6
+r2 = *(u8 *)(r1 + 0)
+r6 += 1
+goto loop
+out:
+r0 = 0
+exit
+
+### may-goto-spilled-counter
+# expect: accept
+r1 = 0
+*(u64 *)(r10 - 8) = r1
+loop:
+may_goto out
+r1 = *(u64 *)(r10 - 8)
+r1 += 1
+*(u64 *)(r10 - 8) = r1
+goto loop
+out:
+r0 = 0
+exit
+
+### load-acquire-stack
+# expect: accept
+r1 = 7
+*(u64 *)(r10 - 8) = r1
+r0 = load_acquire((u64 *)(r10 - 8))
+w2 = load_acquire((u32 *)(r10 - 8))
+w3 = load_acquire((u16 *)(r10 - 8))
+w4 = load_acquire((u8 *)(r10 - 8))
+exit
+
+### load-acquire-bounds-byte
+# expect: accept
+.map a array key=4 value=256 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+w1 = load_acquire((u8 *)(r0 + 0))
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### load-acquire-ctx
+# expect: reject InvalidMemoryAccess
+w0 = load_acquire((u32 *)(r1 + 0))
+exit
+
+### load-acquire-misaligned-map
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r0 = load_acquire((u64 *)(r0 + 4))
+out:
+r0 = 0
+exit
+
+### store-release-stack-spill
+# expect: accept
+r1 = 3
+store_release((u64 *)(r10 - 8), r1)
+r0 = *(u64 *)(r10 - 8)
+w2 = 5
+store_release((u8 *)(r10 - 9), w2)
+exit
+
+### store-release-map
+# expect: accept
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+w1 = 9
+store_release((u16 *)(r0 + 6), w1)
+out:
+r0 = 0
+exit
+
+### store-release-ctx
+# expect: reject
+w2 = 0
+store_release((u32 *)(r1 + 0), w2)
+r0 = 0
+exit
+
+### atomic-map-misaligned
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = 1
+lock *(u64 *)(r0 + 4) += r1
+out:
+r0 = 0
+exit
+
+### atomic-map-variable-misaligned
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=64 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u32 *)(r0 + 0)
+r1 &= 7
+r0 += r1
+r1 = 1
+lock *(u64 *)(r0 + 0) += r1
+out:
+r0 = 0
+exit
+
+### atomic-map-variable-aligned
+# expect: accept
+.map a array key=4 value=64 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u32 *)(r0 + 0)
+r1 &= 56
+r0 += r1
+r1 = 1
+lock *(u64 *)(r0 + 0) += r1
+out:
+r0 = 0
+exit
+
+### subprog-returns-caller-stack
+# The kernel refuses any stack pointer in R0 at a subprogram's exit, even one into the caller's frame.
+# expect: reject PointerLeak
+r1 = r10
+r1 += -8
+call sub
+r0 = 0
+exit
+sub:
+r0 = r1
+exit
+
+### subprog-takes-caller-stack-returns-scalar
+# expect: accept
+r1 = r10
+r1 += -8
+call sub
+r0 = 0
+exit
+sub:
+r0 = 1
+exit
+
+### tail-call-in-subprog-no-btf
+# expect: reject InvalidHelperArgument
+.map jt prog_array key=4 value=4 entries=1
+call sub
+r0 = 0
+exit
+sub:
+r2 = map:jt ll
+r3 = 0
+call 12
+r0 = 0
+exit
+
+### tail-call-main-big-stack-with-subprog
+# The 256-byte cap applies to the frames below a subprogram that tail calls; main is exempt.
+# expect: accept
+.map jt prog_array key=4 value=4 entries=1
+r6 = r1
+*(u64 *)(r10 - 264) = 0
+call sub
+r1 = r6
+r2 = map:jt ll
+r3 = 0
+call 12
+r0 = 0
+exit
+sub:
+r0 = 0
+exit
+
+### ringbuf-reserve-size-high-bits
+# The kernel keeps the reserved size in 32 bits: 0x100000000 is a 0-byte record.
+# expect: reject MemoryOutOfBounds
+.map rb ringbuf key=0 value=0 entries=4096
+r1 = map:rb ll
+r2 = 0x100000000 ll
+r3 = 0
+call 131
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r1 = r0
+r2 = 0
+call 132
+out:
+r0 = 0
+exit
+
+### ringbuf-reserve-size-truncated-small
+# expect: accept
+.map rb ringbuf key=0 value=0 entries=4096
+r1 = map:rb ll
+r2 = 0x100000008 ll
+r3 = 0
+call 131
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r1 = r0
+r2 = 0
+call 132
+out:
+r0 = 0
+exit
+
+### helper-mem-size-zero-scalar-ptr
+# bpf_csum_diff(from=5, 0, to=0, 0, 0): a zero size does not excuse a non-null scalar pointer.
+# expect: reject InvalidHelperArgument
+.type tc
+r1 = 5
+r2 = 0
+r3 = 0
+r4 = 0
+r5 = 0
+call 28
+r0 = 0
+exit
+
+### helper-mem-size-zero-null-ok
+# expect: accept
+.type tc
+r1 = 0
+r2 = 0
+r3 = 0
+r4 = 0
+r5 = 0
+call 28
+r0 = 0
+exit
+
+### ldxs-ctx-scalar-field
+# expect: accept
+r0 = *(s32 *)(r1 + 0)
+r0 = *(s8 *)(r1 + 0)
+r0 = 0
+exit
+
+### ldxs-tc-data-end
+# expect: reject InvalidContextAccess
+.type tc
+r0 = *(s32 *)(r1 + 80)
+r0 = 0
+exit
+
+### ldxs-xdp-data
+# expect: reject InvalidContextAccess
+.type xdp
+r0 = *(s32 *)(r1 + 0)
+r0 = 0
+exit
+
+### ldxs-xdp-ingress-ifindex
+# expect: accept
+.type xdp
+r0 = *(s32 *)(r1 + 12)
+r0 = 2
+exit
+
+### rdonly-prog-map-write
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=8 entries=1 flags=0x80
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+*(u64 *)(r0 + 0) = 1
+out:
+r0 = 0
+exit
+
+### rdonly-prog-map-read
+# expect: accept
+.map a array key=4 value=8 entries=1 flags=0x80
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### rdonly-prog-map-atomic
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=8 entries=1 flags=0x80
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = 1
+lock *(u64 *)(r0 + 0) += r1
+out:
+r0 = 0
+exit
+
+### rdonly-prog-map-helper-write
+# bpf_skb_load_bytes into a read-only map value.
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=16 entries=1 flags=0x80
+r6 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = r6
+r2 = 0
+r3 = r0
+r4 = 8
+call 26
+out:
+r0 = 0
+exit
+
+### rdonly-prog-direct-value-write
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=8 entries=1 flags=0x80
+r1 = map_value:a+0 ll
+*(u64 *)(r1 + 0) = 1
+r0 = 0
+exit
+
+### spilled-pointer-partial-overwrite
+# expect: accept
+# expect-cap: reject PointerLeak
+*(u64 *)(r10 - 8) = r1
+*(u32 *)(r10 - 8) = 0
+r0 = 0
+exit
+
+### spilled-pointer-partial-overwrite-reg
+# expect: accept
+# expect-cap: reject PointerLeak
+*(u64 *)(r10 - 8) = r1
+r2 = 0
+*(u8 *)(r10 - 5) = r2
+r0 = 0
+exit
+
+### helper-varlen-uninit-stack
+# bpf_skb_load_bytes with a size in [1, 32] into uninitialised stack: with a variable size the kernel drops raw
+# mode, so without CAP_PERFMON the buffer must be initialised first.
+# expect: accept
+# expect-cap: reject InvalidStackAccess
+r6 = r1
+r0 = *(u32 *)(r6 + 0)
+r4 = r0
+r4 &= 31
+r4 += 1
+r1 = r6
+r2 = 0
+r3 = r10
+r3 += -32
+call 26
+r0 = *(u8 *)(r10 - 32)
+r0 = 0
+exit
+
+### neg-constant-index
+# expect: accept
+r1 = 8
+r1 = -r1
+r2 = r10
+r2 += r1
+*(u64 *)(r2 + 0) = 0
+r0 = 0
+exit
+
+### be16-constant-index
+# expect: accept
+r1 = 0x0800
+r1 = be16 r1
+r2 = r10
+r2 += -16
+r2 += r1
+*(u64 *)(r2 + 0) = 0
+r0 = 0
+exit
+
+### neg32-constant
+# expect: accept
+w1 = 8
+w1 = -w1
+r1 <<= 32
+r1 s>>= 32
+r2 = r10
+r2 += r1
+*(u64 *)(r2 + 0) = 0
+r0 = 0
+exit
+
+### get-current-comm-socket-filter
+# expect: accept
+# expect-cap: reject UnknownHelper
+r1 = r10
+r1 += -16
+r2 = 16
+call 16
+r0 = 0
+exit
+
+### ringbuf-released-pointer-as-scalar
+# After submit the pointer is invalid: an unknown scalar for root, unreadable without CAP_PERFMON.
+# expect: accept
+# expect-cap: reject UninitializedRegister
+.map rb ringbuf key=0 value=0 entries=4096
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto out
+r6 = r0
+r1 = r0
+r2 = 0
+call 132
+r0 = r6
+r0 &= 1
+exit
+out:
+r0 = 0
+exit
+
+### linked-copy-with-offset-bounds-original
+# r3 = r2 + 1 stays linked to r2 (delta 1): bounding r3 bounds r2, as the kernel's linked registers do.
+# expect: accept
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+if r3 > 8 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### linked-copy-with-offset-too-far
+# The same link, one byte too far: r2 may be 9, and 9 + 8 > 16.
+# expect: reject MapValueOutOfBounds
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+if r3 > 10 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### linked-copy-offset-twice-unlinks
+# A second constant add drops the link (the kernel keeps one delta), so r2 stays unbounded.
+# expect: reject
+.map a array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:a ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r2 = *(u32 *)(r0 + 0)
+r3 = r2
+r3 += 1
+r3 += 1
+if r3 > 8 goto out
+r0 += r2
+r0 = *(u64 *)(r0 + 0)
+exit
+out:
+r0 = 0
+exit
+
+### bpf-loop-callback-without-func-info
+# A callback needs BTF func_info (loaded with an object); raw instructions carry none.
+# expect: reject InvalidHelperArgument
+r1 = 4
+r2 = func +6 ll
+r3 = 0
+r4 = 0
+call 181
+r0 = 0
+exit
+r0 = 0
+exit
