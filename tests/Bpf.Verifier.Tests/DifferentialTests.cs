@@ -15,7 +15,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     [InlineData(PrivilegeMode.CapBpfOnly)]
     public void Corpus_AgreesWithKernel(PrivilegeMode mode)
     {
-        if (!KernelOracle.Available(output.WriteLine)) return;
+        Need.Kernel();
         var cases = Corpus.Cases;
         Assert.True(cases.Count >= 200, $"the corpus has {cases.Count} programs; at least 200 are required");
         var kernel = KernelOracle.LoadAll(cases.Select(c => (c.Source.Instructions, c.Source.Maps, c.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);

@@ -1,3 +1,4 @@
+using Bpf.Loader;
 using Bpf.Objects;
 using Bpf.Tests;
 using Bpf.Verifier;
@@ -8,44 +9,85 @@ namespace Bpf.Verifier.Tests;
 public sealed class ObjectTests(ITestOutputHelper output)
 {
     private static IEnumerable<string> Objects() =>
-        Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "programs"), "*.o").OrderBy(f => f, StringComparer.Ordinal);
+        new[] { RepoPaths.CorpusDir, Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs") }
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.o")).OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal);
+
+    /// <summary>Objects the kernel cannot load on purpose (they exercise the ELF reader), and why. Their programs are
+    /// compared through a loadable twin instead (rt_xdp_filter.o for xdp_filter.o).</summary>
+    private static readonly Dictionary<string, string> UnloadableObjects = new(StringComparer.Ordinal)
+    {
+        ["xdp_filter.o"] = "map 'blocked' is an LRU hash with BPF_F_NO_PREALLOC, which the kernel refuses (ENOTSUPP) and the managed runtime refuses likewise",
+    };
+
+    /// <summary>Every program of the loadable committed objects (12 objects, 22 programs when this was written):
+    /// the test fails when fewer are compared, so a program dropped from the comparison cannot go unnoticed.</summary>
+    private const int MinimumCompared = 22;
+
+    /// <summary>Programs where we and the kernel differ for a stated reason. Anything else that differs — including
+    /// "not modelled" (NotSupported) on our side, which is not a verdict — fails.</summary>
+    private static readonly Dictionary<string, string> KnownDisagreements = new(StringComparer.Ordinal)
+    {
+        ["bpf2bpf.o:tc_sum"] = "lddw with pseudo source 4 (a function pointer, the bpf_loop callback) is not modelled by our verifier; the kernel accepts",
+        ["map_in_map.o:lookup_nested"] = "precision gap: our verifier types the outer map's lookup result as a map value, not the inner map pointer " +
+                                        "(ObjectVerifier passes no inner-map template), so the inner lookup is rejected; the kernel accepts",
+    };
 
     [Fact]
     public void CompiledPrograms_AgreeWithKernel()
     {
-        var kernelAvailable = KernelOracle.Available(output.WriteLine);
+        Need.Kernel();
         var compared = 0;
+        var known = 0;
+        var unexplained = new List<string>();
         foreach (var file in Objects())
         {
             var obj = ObjectSpec.ReadFile(file);
+            if (UnloadableObjects.TryGetValue(Path.GetFileName(file), out var unloadable))
+            {
+                var refused = Assert.Throws<BpfSyscallException>(() => KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true }).Dispose());
+                Assert.Equal("BPF_MAP_CREATE", refused.Command);
+                output.WriteLine($"{Path.GetFileName(file)}: not compared, refused by the kernel as expected ({unloadable}): {refused.Message}");
+                continue;
+            }
+            // The loader loads the object as an application would (its BTF and func_info, inner maps for
+            // map-in-map, map flags as the kernel takes them), keeping going past programs the kernel rejects.
+            using var kernel = Need.PermittedOrSkip($"loading {Path.GetFileName(file)}",
+                () => KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true }));
             foreach (var program in obj.Programs)
             {
                 var name = $"{Path.GetFileName(file)}:{program.Name}";
-                if (obj.Maps.Any(m => m.InnerMap is not null))
-                {
-                    output.WriteLine($"{name}: skipped (map-in-map needs inner map fds in the oracle)");
-                    continue;
-                }
+                string ours;
+                bool oursAccepted, notModelled;
                 if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, out var insns, out var options, out var error))
                 {
-                    output.WriteLine($"{name}: not modelled: {error!.Message}");
-                    continue;
+                    (ours, oursAccepted, notModelled) = ("not modelled: " + error!.Message, false, true);
                 }
-                var ours = BpfVerifier.Verify(insns, options);
-                var line = options.SourceLocator!(0);
-                output.WriteLine($"{name}: ours {ours} (insn 0 at {line?.File}:{line?.Line})");
-                if (!kernelAvailable) continue;
-                var kernel = KernelOracle.Load(insns, options.Maps, options.ProgramType);
-                output.WriteLine($"{name}: kernel {(kernel.Accepted ? "accept" : kernel.Message)}");
-                if (kernel.SetupFailed) continue;
+                else
+                {
+                    var r = BpfVerifier.Verify(insns, options);
+                    (ours, oursAccepted, notModelled) = (r.ToString(), r.IsAccepted, r.Error?.Code == VerifierErrorCode.NotSupported);
+                }
+                var kernelAccepted = kernel.Programs.ContainsKey(program.Name);
+                var theirs = kernelAccepted ? "accept"
+                    : kernel.FailedPrograms.TryGetValue(program.Name, out var why) ? why.Message.Split('\n')[0] : "not loaded (no reason given)";
+                output.WriteLine($"{name}: ours {ours}; kernel {theirs}");
                 compared++;
-                if (ours.IsAccepted == kernel.Accepted) continue;
-                // "Not modelled" is an honest "cannot tell", not a verdict; anything else must agree.
-                Assert.True(!ours.IsAccepted && ours.Error!.Code == VerifierErrorCode.NotSupported,
-                    $"{name}: ours {ours}, kernel {(kernel.Accepted ? "accept" : kernel.Message)}");
+                if (oursAccepted == kernelAccepted && !notModelled) continue;
+                var line = $"{name}: ours [{ours}] kernel [{theirs}]";
+                if (KnownDisagreements.TryGetValue(name, out var reason))
+                {
+                    known++;
+                    output.WriteLine($"KNOWN {line}: {reason}");
+                }
+                else
+                {
+                    unexplained.Add(line);
+                }
             }
         }
-        output.WriteLine($"{compared} compiled programs compared with the kernel");
+        output.WriteLine($"{compared} compiled programs compared with the kernel, {known} known disagreements, {unexplained.Count} unexplained");
+        Assert.True(compared >= MinimumCompared, $"only {compared} compiled programs compared with the kernel; at least {MinimumCompared} expected");
+        Assert.True(unexplained.Count == 0, "disagreements with the kernel (\"not modelled\" counts as one):\n" + string.Join("\n", unexplained));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
     [InlineData(PrivilegeMode.CapBpfOnly)]
     public void RandomPrograms_AgreeWithKernel(PrivilegeMode mode)
     {
-        if (!KernelOracle.Available(output.WriteLine)) return;
+        Need.Kernel();
         var seed = MasterSeed(20261127);
         const int count = 1000;
         output.WriteLine($"seed {seed} (set BPFNET_SEED to reproduce), {count} programs, {mode}");
