@@ -117,7 +117,9 @@ public static unsafe class KernelOracle
     {
         var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith("processed ", StringComparison.Ordinal) && !l.StartsWith("verification time", StringComparison.Ordinal)
-                        && !l.StartsWith("stack depth", StringComparison.Ordinal))
+                        && !l.StartsWith("stack depth", StringComparison.Ordinal)
+                        // "infinite loop detected at insn N" is followed by the two states it compared.
+                        && !l.StartsWith("cur state:", StringComparison.Ordinal) && !l.StartsWith("old state:", StringComparison.Ordinal))
             .ToArray();
         return lines.Length == 0 ? fallback : lines[^1];
     }
