@@ -76,6 +76,7 @@ public static class RejectionClasses
         ("invalid indirect", RejectionClass.Memory),
         ("invalid access to map value", RejectionClass.Memory),
         ("invalid access to packet", RejectionClass.Memory),
+        ("offset is outside of the packet", RejectionClass.Memory),
         ("invalid bpf_context access", RejectionClass.Memory),
         ("invalid variable-offset", RejectionClass.Memory),
         ("variable ctx access", RejectionClass.Memory),
