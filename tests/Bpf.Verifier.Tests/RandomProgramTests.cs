@@ -43,11 +43,10 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
                 if (!k.Accepted)
                 {
                     bothReject++;
-                    var (oc, kc) = (RejectionClasses.Of(ours.Error!.Code), RejectionClasses.OfKernel(k.Message));
-                    if (oc == kc) sameClass++;
+                    if (RejectionClasses.Same(ours.Error!, k.Message)) sameClass++;
                     else
                     {
-                        var key = $"ours {oc} ({ours.Error.Code}), kernel {kc} ({k.Message})";
+                        var key = $"ours {RejectionClasses.Of(ours.Error!.Code)} ({ours.Error.Code}), kernel {RejectionClasses.OfKernel(k.Message)} ({k.Message})";
                         classMismatches[key] = classMismatches.GetValueOrDefault(key) + 1;
                     }
                 }

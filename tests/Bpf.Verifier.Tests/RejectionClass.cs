@@ -57,6 +57,24 @@ public static class RejectionClasses
     /// <summary>Kernel message fragments, most specific first (checked in order).</summary>
     private static readonly (string Fragment, RejectionClass Class)[] KernelFragments =
     [
+        ("is invalid", RejectionClass.Register),
+        ("jump into the middle of ldimm64", RejectionClass.Structure),
+        ("call to invalid destination", RejectionClass.Structure),
+        ("frames is too deep", RejectionClass.Structure),
+        ("invalid atomic opcode", RejectionClass.Structure),
+        ("BPF_ATOMIC stores into", RejectionClass.Pointer),
+        ("access is allowed only to CAP_PERFMON", RejectionClass.Pointer),
+        ("dereference of modified ctx ptr", RejectionClass.Memory),
+        ("cannot write into packet", RejectionClass.Memory),
+        ("combined stack size", RejectionClass.Memory),
+        ("BPF_LD_[ABS|IND]", RejectionClass.Memory),
+        ("LD_ABS|IND", RejectionClass.Memory),
+        ("cannot use helper", RejectionClass.Call),
+        ("cannot pass map_type", RejectionClass.Call),
+        ("expected prog array map", RejectionClass.Call),
+        ("reference leak", RejectionClass.Call),
+        ("is not a known constant", RejectionClass.Call),
+        ("invalid zero-sized read", RejectionClass.Call),
         ("!read_ok", RejectionClass.Register),
         ("frame pointer is read only", RejectionClass.Register),
         ("leaks addr", RejectionClass.Pointer),
@@ -107,6 +125,14 @@ public static class RejectionClasses
         ("BPF program is too large", RejectionClass.Complexity),
         ("EPERM", RejectionClass.Permission),
     ];
+
+    /// <summary>Same reason: the same message (our wording follows the kernel's where one exists), or the same class.</summary>
+    public static bool Same(VerifierError ours, string kernelMessage)
+    {
+        var first = ours.Message.Split('\n')[0];
+        if (kernelMessage.StartsWith(first, StringComparison.Ordinal) || first.StartsWith(kernelMessage, StringComparison.Ordinal)) return true;
+        return Of(ours.Code) == OfKernel(kernelMessage);
+    }
 
     public static RejectionClass OfKernel(string message)
     {

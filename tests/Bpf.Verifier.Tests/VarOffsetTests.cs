@@ -58,7 +58,7 @@ public sealed class VarOffsetTests(ITestOutputHelper output)
             compared++;
             if (k.Accepted) accepted++;
             var ours = BpfVerifier.Verify(c.Program, Options(c, mode));
-            var sameReason = ours.IsAccepted || k.Accepted || RejectionClasses.Of(ours.Error!.Code) == RejectionClasses.OfKernel(k.Message);
+            var sameReason = ours.IsAccepted || k.Accepted || RejectionClasses.Same(ours.Error!, k.Message);
             if (ours.IsAccepted != k.Accepted || !sameReason)
                 disagreements.Add($"#{i} {c}: ours [{ours}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
             if (mode == PrivilegeMode.Privileged && k.Accepted != c.InBounds)
