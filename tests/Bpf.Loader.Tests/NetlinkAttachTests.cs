@@ -10,6 +10,8 @@ internal sealed class VethPair : IDisposable
 {
     public VethPair()
     {
+        // `ip netns add` mounts /run/netns and the peer end is used through setns: both need CAP_SYS_ADMIN.
+        Need.Capabilities("a network namespace (ip netns add, setns)", Capability.SysAdmin);
         string tag = $"{Environment.ProcessId % 10000}{Random.Shared.Next(1000):D3}";
         Namespace = $"bpfnet-{tag}";
         HostName = $"bnA{tag}";
