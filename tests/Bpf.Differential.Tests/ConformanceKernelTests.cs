@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Bpf.Asm;
 using Bpf.Loader;
-using Bpf.Loader.Tests;
 using Bpf.Runtime;
 using Bpf.Tests;
 using Bpf.Vm;

@@ -143,6 +143,8 @@ public sealed partial class AttachTests(ITestOutputHelper output) : KernelTest
         string hostIp = $"10.213.{subnet}.1", nsIp = $"10.213.{subnet}.2";
         const ushort Port = 40123;
         const int Packets = 7;
+        // `ip netns add` mounts /run/netns and the peer end is used through setns: both need CAP_SYS_ADMIN.
+        Need.Capabilities("a network namespace (ip netns add, setns)", Capability.SysAdmin);
         try
         {
             Sh("ip", $"netns add {ns}");

@@ -8,15 +8,18 @@ namespace Bpf.Loader.Tests;
 
 public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
 {
-    /// <summary>Open fds after finalizers have run, so objects other tests left to the GC don't close their
-    /// fds in the middle of a measurement.</summary>
-    private static int OpenFds()
+    /// <summary>Open fds once finalizers have run: the baseline, so objects other tests left to the GC don't close
+    /// their fds in the middle of a measurement.</summary>
+    private static int SettledFds()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return Directory.GetFiles("/proc/self/fd").Length;
+        return OpenFdsNow();
     }
+
+    /// <summary>Open fds now, with no collection: what Dispose itself closed, not what a finalizer would.</summary>
+    private static int OpenFdsNow() => Directory.GetFiles("/proc/self/fd").Length;
 
     /// <summary>A leak over N cycles shows as N more fds; a couple of fds that the runtime opens or closes on
     /// its own threads meanwhile must not fail the test.</summary>
@@ -31,14 +34,19 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         var insns = new[] { Mov(R.R0, 2), Exit() };
         // Warm up (JIT, lazy statics), then count.
         BpfProgram.Load(ProgramType.Xdp, insns, "GPL").Dispose();
-        int before = OpenFds();
+        int before = SettledFds();
+        // The disposed programs stay reachable until counted: a Dispose that closed nothing would leave 10,000 fds
+        // open, which no finalizer could close behind its back.
+        var disposed = new List<BpfProgram>(10_000);
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 10_000; i++)
         {
             using var p = BpfProgram.Load(ProgramType.Xdp, insns, "GPL");
+            disposed.Add(p);
         }
         sw.Stop();
-        int after = OpenFds();
+        int after = OpenFdsNow();
+        GC.KeepAlive(disposed);
         output.WriteLine($"10,000 load/close cycles in {sw.ElapsedMilliseconds} ms; fds before {before}, after {after}");
         AssertNoLeak(before, after, 10_000);
     }
@@ -47,9 +55,9 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
     public void FailedLoads_LeakNoFds()
     {
         var bad = new[] { Mov(R.R0, R.R7), Exit() };
-        int before = OpenFds();
+        int before = SettledFds();
         for (int i = 0; i < 200; i++) Assert.Throws<VerifierException>(() => BpfProgram.Load(ProgramType.Xdp, bad, "GPL"));
-        AssertNoLeak(before, OpenFds(), 200);
+        AssertNoLeak(before, OpenFdsNow(), 200);
     }
 
     [KernelFact]
@@ -60,20 +68,24 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         // Warm up (JIT, lazy statics), then count.
         new RingBufReader(ring).Dispose();
         new PerfEventArrayReader(perf, pagesPerCpu: 1).Dispose();
-        int before = OpenFds();
+        int before = SettledFds();
+        var disposed = new List<IDisposable>(400); // reachable until counted: no finalizer can close their fds
         for (int i = 0; i < 200; i++)
         {
             using var r = new RingBufReader(ring);
             Assert.False(r.Wait(TimeSpan.Zero)); // the epoll set is used, not only created
+            disposed.Add(r);
         }
         for (int i = 0; i < 200; i++)
         {
             using var p = new PerfEventArrayReader(perf, pagesPerCpu: 1);
             Assert.False(p.Wait(TimeSpan.Zero));
+            disposed.Add(p);
         }
-        // Counted before any collection too: Dispose itself must close them, not the SafeHandle finalizers.
-        int afterDispose = Directory.GetFiles("/proc/self/fd").Length;
-        int after = OpenFds();
+        // Counted before any collection: Dispose itself must close them, not the SafeHandle finalizers.
+        int afterDispose = OpenFdsNow();
+        GC.KeepAlive(disposed);
+        int after = SettledFds();
         output.WriteLine($"200 ring buffer and 200 perf event array readers; fds before {before}, after Dispose {afterDispose}, after GC {after}");
         AssertNoLeak(before, afterDispose, 400);
         AssertNoLeak(before, after, 400);
@@ -83,7 +95,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
     public async Task EpollSet_ReportsTags_CancelsAndWakesAWaiterOnDispose()
     {
         using var ring = BpfMap.Create(new MapCreateSpec { Type = MapType.RingBuf, MaxEntries = 4096 });
-        int before = OpenFds();
+        int before = SettledFds();
         var set = new EpollSet("test");
         set.Add(ring.Fd, 42, "ring buffer");
         var tags = new ulong[4];
@@ -114,7 +126,10 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         set.Dispose(); // second dispose is a no-op
         set.Wake(); // after dispose: nothing to wake, no throw
         Assert.Throws<ObjectDisposedException>(() => set.Wait(TimeSpan.Zero, default, []));
-        AssertNoLeak(before, OpenFds(), 1);
+        // The set owns two fds (epoll, eventfd): one cycle's leak is 2, so the usual allowance of 2 would hide it.
+        int after = OpenFdsNow();
+        GC.KeepAlive(set);
+        Assert.True(after <= before + 1, $"fds before {before}, after {after}: the disposed set's epoll and eventfd fds are still open");
     }
 
     private static unsafe void WriteEventFd(BpfFd fd)

@@ -156,7 +156,7 @@ public sealed class ProgramTests : KernelTest
     public void Relocate_NotOnLddw_NamesInstruction()
     {
         var insns = new[] { Mov(R.R0, 0), Exit() };
-        if (Kernel.UnavailableReason is not null) return; // needs a map fd to build the relocation
+        Need.Kernel(); // needs a map fd to build the relocation
         using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 });
         var ex = Assert.Throws<ArgumentException>(() => BpfProgram.Relocate(insns, [new MapRelocation(1, map)]));
         Assert.Contains("instruction 1", ex.Message);

@@ -9,64 +9,84 @@ namespace Bpf.Verifier.Tests;
 public sealed class ObjectTests(ITestOutputHelper output)
 {
     private static IEnumerable<string> Objects() =>
-        Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "programs"), "*.o")
-            .Concat(Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "tests", "Bpf.Verifier.Tests", "programs"), "*.o"))
-            .OrderBy(f => f, StringComparer.Ordinal);
+        new[] { RepoPaths.CorpusDir, Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs"), Path.Combine(RepoPaths.Root, "tests", "Bpf.Verifier.Tests", "programs") }
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.o")).OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal);
 
-    /// <summary>The kernel's verdict on every program of an object, loaded as the loader loads it (with its BTF, so
-    /// subprograms and callbacks carry func_info); null when the object cannot be set up here (maps).</summary>
-    private static Dictionary<string, KernelVerdict>? KernelVerdicts(ObjectSpec obj, Action<string> print)
+    /// <summary>Objects the kernel cannot load on purpose (they exercise the ELF reader), and why. Their programs are
+    /// compared through a loadable twin instead (rt_xdp_filter.o for xdp_filter.o).</summary>
+    private static readonly Dictionary<string, string> UnloadableObjects = new(StringComparer.Ordinal)
     {
-        try
-        {
-            using var c = KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true });
-            return obj.Programs.ToDictionary(p => p.Name, p => c.FailedPrograms.TryGetValue(p.Name, out var e)
-                ? new KernelVerdict(false, e is VerifierException v ? v.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => !l.StartsWith("processed ", StringComparison.Ordinal) && !l.StartsWith("verification time", StringComparison.Ordinal) && !l.StartsWith("stack depth", StringComparison.Ordinal)) ?? e.Message : e.Message, 0)
-                : new KernelVerdict(true, "", 0));
-        }
-        catch (Exception e) when (e is BpfSyscallException or NotSupportedException or InvalidOperationException)
-        {
-            print($"object not loadable here: {e.Message}");
-            return null;
-        }
-    }
+        ["xdp_filter.o"] = "map 'blocked' is an LRU hash with BPF_F_NO_PREALLOC, which the kernel refuses (ENOTSUPP) and the managed runtime refuses likewise",
+    };
+
+    /// <summary>Every program of the loadable committed objects (12 objects, 22 programs when this was written):
+    /// the test fails when fewer are compared, so a program dropped from the comparison cannot go unnoticed.</summary>
+    private const int MinimumCompared = 22;
+
+    /// <summary>Programs where we and the kernel differ for a stated reason. Anything else that differs — including
+    /// "not modelled" (NotSupported) on our side, which is not a verdict — fails.</summary>
+    private static readonly Dictionary<string, string> KnownDisagreements = new(StringComparer.Ordinal)
+    {
+        ["map_in_map.o:lookup_nested"] = "precision gap: our verifier types the outer map's lookup result as a map value, not the inner map pointer " +
+                                        "(ObjectVerifier passes no inner-map template), so the inner lookup is rejected; the kernel accepts",
+    };
 
     [Fact]
     public void CompiledPrograms_AgreeWithKernel()
     {
-        var kernelAvailable = KernelOracle.Available(output.WriteLine);
+        Need.Kernel();
         var compared = 0;
+        var known = 0;
+        var unexplained = new List<string>();
         foreach (var file in Objects())
         {
             var obj = ObjectSpec.ReadFile(file);
-            var kernelVerdicts = kernelAvailable && obj.Maps.All(m => m.InnerMap is null) ? KernelVerdicts(obj, output.WriteLine) : null;
+            if (UnloadableObjects.TryGetValue(Path.GetFileName(file), out var unloadable))
+            {
+                var refused = Assert.Throws<BpfSyscallException>(() => KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true }).Dispose());
+                Assert.Equal("BPF_MAP_CREATE", refused.Command);
+                output.WriteLine($"{Path.GetFileName(file)}: not compared, refused by the kernel as expected ({unloadable}): {refused.Message}");
+                continue;
+            }
+            // The loader loads the object as an application would (its BTF and func_info, inner maps for
+            // map-in-map, map flags as the kernel takes them), keeping going past programs the kernel rejects.
+            using var kernel = Need.PermittedOrSkip($"loading {Path.GetFileName(file)}",
+                () => KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true }));
             foreach (var program in obj.Programs)
             {
                 var name = $"{Path.GetFileName(file)}:{program.Name}";
-                if (obj.Maps.Any(m => m.InnerMap is not null))
-                {
-                    output.WriteLine($"{name}: skipped (map-in-map needs inner map fds in the oracle)");
-                    continue;
-                }
+                string ours;
+                bool oursAccepted, notModelled;
                 if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, out var insns, out var options, out var error))
                 {
-                    output.WriteLine($"{name}: not modelled: {error!.Message}");
-                    continue;
+                    (ours, oursAccepted, notModelled) = ("not modelled: " + error!.Message, false, true);
                 }
-                var ours = BpfVerifier.Verify(insns, options);
-                var line = options.SourceLocator!(0);
-                output.WriteLine($"{name}: ours {ours} (insn 0 at {line?.File}:{line?.Line})");
-                if (kernelVerdicts is null) continue;
-                var kernel = kernelVerdicts[program.Name];
-                output.WriteLine($"{name}: kernel {(kernel.Accepted ? "accept" : kernel.Message)}");
+                else
+                {
+                    var r = BpfVerifier.Verify(insns, options);
+                    (ours, oursAccepted, notModelled) = (r.ToString(), r.IsAccepted, r.Error?.Code == VerifierErrorCode.NotSupported);
+                }
+                var kernelAccepted = kernel.Programs.ContainsKey(program.Name);
+                var theirs = kernelAccepted ? "accept"
+                    : kernel.FailedPrograms.TryGetValue(program.Name, out var why) ? why.Message.Split('\n')[0] : "not loaded (no reason given)";
+                output.WriteLine($"{name}: ours {ours}; kernel {theirs}");
                 compared++;
-                if (ours.IsAccepted == kernel.Accepted) continue;
-                // "Not modelled" is an honest "cannot tell", not a verdict; anything else must agree.
-                Assert.True(!ours.IsAccepted && ours.Error!.Code == VerifierErrorCode.NotSupported,
-                    $"{name}: ours {ours}, kernel {(kernel.Accepted ? "accept" : kernel.Message)}");
+                if (oursAccepted == kernelAccepted && !notModelled) continue;
+                var line = $"{name}: ours [{ours}] kernel [{theirs}]";
+                if (KnownDisagreements.TryGetValue(name, out var reason))
+                {
+                    known++;
+                    output.WriteLine($"KNOWN {line}: {reason}");
+                }
+                else
+                {
+                    unexplained.Add(line);
+                }
             }
         }
-        output.WriteLine($"{compared} compiled programs compared with the kernel");
+        output.WriteLine($"{compared} compiled programs compared with the kernel, {known} known disagreements, {unexplained.Count} unexplained");
+        Assert.True(compared >= MinimumCompared, $"only {compared} compiled programs compared with the kernel; at least {MinimumCompared} expected");
+        Assert.True(unexplained.Count == 0, "disagreements with the kernel (\"not modelled\" counts as one):\n" + string.Join("\n", unexplained));
     }
 
     [Fact]
@@ -93,8 +113,8 @@ public sealed class ObjectTests(ITestOutputHelper output)
         Assert.True(eachResult.IsAccepted, eachResult.ToString());
         Assert.True(ObjectVerifier.TryPrepare(obj, obj.Program("for_each_writes_key")!, PrivilegeMode.Privileged, out var writes, out var writesOptions, out error), error?.Message);
         Assert.Equal("write to change key R2 not allowed", BpfVerifier.Verify(writes, writesOptions).Error?.Message);
-        if (!KernelOracle.Available(output.WriteLine)) Assert.Skip("kernel unavailable: " + KernelOracle.UnavailableReason);
-        using var c = KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true });
+        Need.Kernel();
+        using var c = Need.PermittedOrSkip("loading loop_scan.o", () => KernelCollection.Load(obj, new KernelCollectionOptions { SkipFailedPrograms = true }));
         Assert.False(c.FailedPrograms.ContainsKey("loop_scan"), c.FailedPrograms.GetValueOrDefault("loop_scan")?.Message);
         Assert.False(c.FailedPrograms.ContainsKey("for_each_scan"), c.FailedPrograms.GetValueOrDefault("for_each_scan")?.Message);
         Assert.True(c.FailedPrograms.ContainsKey("for_each_writes_key"));

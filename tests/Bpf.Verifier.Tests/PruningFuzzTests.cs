@@ -40,7 +40,7 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
     [InlineData(PruningFuzz.Target.Xdp, PrivilegeMode.CapBpfOnly)]
     public void KernelTargetPrograms_AgreeWithKernel(PruningFuzz.Target target, PrivilegeMode mode)
     {
-        if (!KernelOracle.Available(output.WriteLine)) return;
+        Need.Kernel();
         var seed = Env("BPFNET_SEED", 20261204);
         const int count = 1500;
         output.WriteLine($"seed {seed} (BPFNET_SEED reproduces), {count} {target} programs, {mode}");

@@ -12,14 +12,15 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
     /// <summary>
     /// Random socket-filter programs loaded into the kernel. Every "we accept, kernel rejects" case must match a
     /// pattern in known-disagreements.txt ("random we-accept: MESSAGE-FRAGMENT: reason"); "we reject, kernel
-    /// accepts" cases (precision gaps) must stay under 5%.
+    /// accepts" cases (precision gaps) must stay at the measured 0.2%; the kernel must accept a stated minimum; when
+    /// both reject, the reasons must be of the same <see cref="RejectionClass"/>.
     /// </summary>
     [Theory]
     [InlineData(PrivilegeMode.Privileged)]
     [InlineData(PrivilegeMode.CapBpfOnly)]
     public void RandomPrograms_AgreeWithKernel(PrivilegeMode mode)
     {
-        if (!KernelOracle.Available(output.WriteLine)) return;
+        Need.Kernel();
         var seed = MasterSeed(20261127);
         const int count = 1000;
         output.WriteLine($"seed {seed} (set BPFNET_SEED to reproduce), {count} programs, {mode}");
@@ -27,7 +28,8 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
         var kernel = KernelOracle.LoadAll(programs.Select(p => (p, ProgramGen.KernelMaps, ProgramType.SocketFilter)).ToList(), mode);
         var options = new VerifierOptions { ProgramType = ProgramType.SocketFilter, Privilege = mode, Maps = ProgramGen.KernelMaps };
         var patterns = KnownDisagreements.RandomPatterns();
-        int agree = 0, weReject = 0, kernelAccepts = 0;
+        int agree = 0, weReject = 0, kernelAccepts = 0, bothReject = 0, sameClass = 0;
+        var classMismatches = new Dictionary<string, int>();
         var unsound = new List<string>();
         var byCategory = new Dictionary<string, int>();
         for (var i = 0; i < programs.Count; i++)
@@ -38,6 +40,16 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
             if (ours.IsAccepted == k.Accepted)
             {
                 agree++;
+                if (!k.Accepted)
+                {
+                    bothReject++;
+                    if (RejectionClasses.Same(ours.Error!, k.Message)) sameClass++;
+                    else
+                    {
+                        var key = $"ours {RejectionClasses.Of(ours.Error!.Code)} ({ours.Error.Code}), kernel {RejectionClasses.OfKernel(k.Message)} ({k.Message})";
+                        classMismatches[key] = classMismatches.GetValueOrDefault(key) + 1;
+                    }
+                }
                 continue;
             }
             var hex = string.Join(" ", programs[i].Select(x => x.ToRaw().ToString("x16")));
@@ -57,8 +69,17 @@ public sealed class RandomProgramTests(ITestOutputHelper output)
         }
         output.WriteLine($"agreement: {agree}/{count} = {100.0 * agree / count:F1}% (kernel accepted {kernelAccepts})");
         foreach (var (cat, n) in byCategory.OrderByDescending(x => x.Value)) output.WriteLine($"  {n} x {cat}");
+        output.WriteLine($"both reject: {bothReject}, same reason class: {sameClass}");
+        foreach (var (cat, n) in classMismatches.OrderByDescending(x => x.Value)) output.WriteLine($"  {n} x reason differs: {cat}");
         Assert.True(unsound.Count == 0, "we accept programs the kernel rejects (possible soundness bugs):\n" + string.Join("\n", unsound));
-        Assert.True(weReject <= count * 5 / 100, $"{weReject} programs rejected by us but accepted by the kernel (over 5%)");
+        // Measured on 6.18 with the default seed: privileged 211 accepted by the kernel, 0 "we reject"; CAP_BPF-only
+        // 84 accepted, 2 "we reject" (both TooComplex: our budget counts differently). The bounds sit at those
+        // values: the agreement must not come from both sides rejecting nearly everything.
+        var minimumKernelAccepted = mode == PrivilegeMode.Privileged ? 200 : 80;
+        Assert.True(kernelAccepts >= minimumKernelAccepted, $"the kernel accepted only {kernelAccepts} of {count} programs (at least {minimumKernelAccepted} expected): the generator no longer reaches accepted programs");
+        Assert.True(weReject <= count * 2 / 1000, $"{weReject} programs rejected by us but accepted by the kernel (over 0.2%, the measured rate)");
+        Assert.True(classMismatches.Count == 0, $"{bothReject - sameClass} of {bothReject} programs both reject for reasons of a different class:\n" +
+            string.Join("\n", classMismatches.Select(x => $"{x.Value} x {x.Key}")));
     }
 
     /// <summary>Accepted ⇒ the interpreter never faults: no out-of-region access, no budget exhaustion.</summary>

@@ -32,7 +32,7 @@ public sealed class TimingTests(ITestOutputHelper output)
     [Fact]
     public void VerificationTime_ComparedWithKernel()
     {
-        if (!KernelOracle.Available(output.WriteLine)) return;
+        Need.Kernel();
         output.WriteLine("| workload | processed (ours) | processed (kernel) | ours | kernel | ratio ours/kernel |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var (name, program) in Workloads())

@@ -46,10 +46,7 @@ internal static class Corpus
         return stdout.Result;
     }
 
-    public static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(d => File.Exists(Path.Combine(d, tool)));
+    public static bool OnPath(string tool) => Need.OnPath(tool);
 
     /// <summary>llvm-readelf output: live when the tool exists, else the committed expectation file.</summary>
     public static (string Text, bool Live) ReadElfView(string name)
