@@ -57,7 +57,7 @@ public sealed class ObjectTests(ITestOutputHelper output)
                 var name = $"{Path.GetFileName(file)}:{program.Name}";
                 string ours;
                 bool oursAccepted, notModelled;
-                if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, out var insns, out var options, out var error))
+                if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, KernelBtf.TryGet(), out var insns, out var options, out var error))
                 {
                     (ours, oursAccepted, notModelled) = ("not modelled: " + error!.Message, false, true);
                 }

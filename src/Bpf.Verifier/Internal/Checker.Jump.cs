@@ -65,7 +65,7 @@ internal sealed partial class Checker
         }
 
         if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && !srcIsReg && insn.Imm == 0 && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
-            && !(IsPacketFamily(dst) && IsPacketFamily(src)))
+            && !MatchesPacketPointers(srcIsReg, is32, op, dst, src))
         {
             throw Fail(VerifierErrorCode.PointerComparison, $"R{d} pointer comparison prohibited", d);
         }
@@ -251,6 +251,14 @@ internal sealed partial class Checker
             if (r.Type == type && r.Id == id && r.Range < range) r.Range = range;
         });
     }
+
+    /// <summary>The comparisons that give packet pointers a range (the kernel's try_match_pkt_pointers): 64-bit,
+    /// register source, an ordering op, and data/data_end or data_meta/initial data in either order. Without
+    /// CAP_PERFMON any other comparison of a pointer destination is refused, packet pointers included.</summary>
+    private static bool MatchesPacketPointers(bool srcIsReg, bool is32, JumpOp op, in RegState dst, in RegState src) =>
+        srcIsReg && !is32 && op is JumpOp.Jgt or JumpOp.Jlt or JumpOp.Jge or JumpOp.Jle
+        && ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && IsInitialPacket(src))
+            || (dst.Type == RegType.PacketEnd && src.Type == RegType.Packet) || (IsInitialPacket(dst) && src.Type == RegType.PacketMeta));
 
     private static bool IsInitialPacket(in RegState r) => r.Type == RegType.Packet && r.Id == 0 && r.Off == 0 && r.V.IsZero;
 
