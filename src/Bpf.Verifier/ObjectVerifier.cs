@@ -96,6 +96,7 @@ public static class ObjectVerifier
         options = new VerifierOptions
         {
             ProgramType = type,
+            ExpectedAttachType = program.AttachType,
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),
