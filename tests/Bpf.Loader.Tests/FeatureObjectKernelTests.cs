@@ -37,6 +37,8 @@ public sealed class FeatureObjectKernelTests : KernelTest
         Assert.Equal(ProgramType.SocketFilter, c.Programs["sock_one"].Type);
         Assert.Equal(ProgramType.SkLookup, c.Programs["lookup"].Type);
         Assert.Equal(ProgramType.Xdp, c.Programs["xdp_legacy"].Type);
+        Assert.Equal(7u, c.Run("tail", new byte[64]).ReturnValue); // calls subprograms in sections "static" and "other"
+        Assert.Equal(4, c.Programs.Count);
     }
 
     [KernelFact]

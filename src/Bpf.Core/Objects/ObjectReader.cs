@@ -712,6 +712,7 @@ internal sealed class ObjectReader
     private ProgramSpec[] LinkPrograms(string license, uint version)
     {
         var programs = new List<ProgramSpec>();
+        HashSet<FunctionUnit>? called = null;
         foreach (var section in _elf.Sections)
         {
             if (!section.IsExecutable || section.Name == ".text")
@@ -725,10 +726,43 @@ internal sealed class ObjectReader
                 {
                     continue; // static helpers placed in a program section are subprograms, not programs
                 }
+                if (info is null && (called ??= CalledFunctions()).Contains(unit))
+                {
+                    // A function in a section of its own that names no program type ("static", "other", ".text.x"),
+                    // called by a program: a subprogram, as libbpf and cilium/ebpf link it, not a program of unknown type.
+                    continue;
+                }
                 programs.Add(Link(unit, info, license, version));
             }
         }
         return [.. programs];
+    }
+
+    /// <summary>Every function another function calls or takes the address of.</summary>
+    private HashSet<FunctionUnit> CalledFunctions()
+    {
+        var called = new HashSet<FunctionUnit>();
+        foreach (var units in _functions.Values)
+        {
+            foreach (var unit in units)
+            {
+                for (var i = 0; i < unit.Length; i++)
+                {
+                    try
+                    {
+                        if (CodeTarget(unit, i, out _) is { } t && t.Unit != unit)
+                        {
+                            called.Add(t.Unit);
+                        }
+                    }
+                    catch (BpfObjectException)
+                    {
+                        // A malformed reference is reported by linking the program that contains it.
+                    }
+                }
+            }
+        }
+        return called;
     }
 
     private ProgramSpec Link(FunctionUnit root, ProgramSectionInfo? info, string license, uint version)

@@ -57,6 +57,18 @@ public class FeatureObjectTests
         Assert.Equal(ProgramType.SocketFilter, spec.Program("sock_one")!.Type);
         Assert.Equal((ProgramType.SkLookup, AttachType.SkLookup), (spec.Program("lookup")!.Type, spec.Program("lookup")!.AttachType));
         Assert.Equal((ProgramType.Xdp, AttachType.Xdp), (spec.Program("xdp_legacy")!.Type, spec.Program("xdp_legacy")!.AttachType));
+        Assert.Equal((ProgramType.SocketFilter, "tail"), (spec.Program("tail")!.Type, spec.Program("tail")!.AttachTo));
+    }
+
+    [Fact]
+    public void Functions_in_sections_naming_no_program_type_that_programs_call_are_subprograms()
+    {
+        var spec = Read("sections");
+        Assert.Equal(["lookup", "sock_one", "tail", "xdp_legacy"], spec.Programs.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal([("tail", "socket/tail"), ("static_helper", "static"), ("global_helper", "other")],
+            spec.Program("tail")!.Functions.Select(f => (f.Name, f.SectionName)));
+        var run = Bpf.Runtime.ManagedCollection.Load(spec).Run("tail", new Bpf.Runtime.SkBuffContext(new byte[64]));
+        Assert.Equal(7u, run.ReturnValue); // (3 - 1) + (4 + 1)
     }
 
     [Fact]
