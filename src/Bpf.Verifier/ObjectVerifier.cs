@@ -84,6 +84,10 @@ public static class ObjectVerifier
                     instructions[r.InstructionIndex] = instructions[r.InstructionIndex].WithSrc((byte)PseudoSource.MapIndexValue).WithImm(index);
                     instructions[r.InstructionIndex + 1] = instructions[r.InstructionIndex + 1].WithImm((int)r.Offset);
                     break;
+                case ReferenceKind.ExternVariable or ReferenceKind.KernelFunction:
+                    error = Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __kconfig, __ksym or kfunc) " +
+                        "is not modelled by this verifier: its value comes from the running kernel; judge the program with the kernel's verifier");
+                    return false;
                 default:
                     error = Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
                     return false;
@@ -92,6 +96,7 @@ public static class ObjectVerifier
         options = new VerifierOptions
         {
             ProgramType = type,
+            ExpectedAttachType = program.AttachType,
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),

@@ -192,6 +192,12 @@ public sealed class ManagedCollection
     private void Relocate(string program, Instruction[] slots, InstructionReference reference)
     {
         var index = reference.InstructionIndex;
+        if (reference.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)
+        {
+            throw new ExternResolutionException(reference.Name,
+                $"insn {index} references extern '{reference.Name}' ({reference.Kind}: a __kconfig or __ksym variable, or a kfunc); " +
+                "the managed runtime does not resolve externs (they need the running kernel's configuration, BTF or kallsyms): load it with the kernel engine");
+        }
         if ((uint)index + 1 >= (uint)slots.Length || !slots[index].IsWide)
         {
             throw new ProgramLoadException(index, $"program '{program}': relocation at insn {index} does not point at an lddw");
@@ -202,7 +208,7 @@ public sealed class ManagedCollection
             ReferenceKind.MapValue => Map(reference.Name) is ArrayMap array
                 ? array.Address + (ulong)reference.Offset
                 : throw new ProgramLoadException(index, $"program '{program}': insn {index} takes the address of a value of map '{reference.Name}', which is not an array"),
-            _ => throw new NotSupportedException($"program '{program}': insn {index} references {reference.Kind} '{reference.Name}', which needs the running kernel's BTF; the managed runtime cannot resolve it"),
+            _ => throw new NotSupportedException($"program '{program}': insn {index} references {reference.Kind} '{reference.Name}', which the managed runtime cannot resolve"),
         };
         var first = slots[index];
         slots[index] = new Instruction(first.Opcode, first.DstRaw, (byte)0, 0, (int)(uint)value);

@@ -219,13 +219,21 @@ public sealed class KernelCollection : IBpfCollection
                 maps[m.Name] = CreateMap(m, btf, options, diagnostics);
             }
 
+            // The .kconfig map of __kconfig externs (libbpf's internal map), filled and frozen before any program uses it.
+            var externs = new ExternResolver(spec, options);
+            if (spec.KconfigSize > 0)
+            {
+                maps[ObjectSpec.KconfigMapName] = externs.CreateKconfigMap();
+                diagnostics.AddRange(externs.Kconfig.Notes);
+            }
+
             // 3. Programs.
             foreach (var p in spec.Programs)
             {
                 BpfProgram prog;
                 try
                 {
-                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options, diagnostics);
+                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options, externs, diagnostics);
                 }
                 catch (Exception e) when (options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)
                 {
@@ -426,7 +434,8 @@ public sealed class KernelCollection : IBpfCollection
     private static BpfSyscallException Named(MapSpec m, BpfSyscallException e) =>
         new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{m.Flags:x}): {e.Message}", e);
 
-    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options, List<string> diagnostics)
+    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options,
+        ExternResolver externs, List<string> diagnostics)
     {
         if (p.Type == ProgramType.Unspecified)
             throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' does not name a program type the loader knows");
@@ -444,10 +453,10 @@ public sealed class KernelCollection : IBpfCollection
                         : new MapRelocation(r.InstructionIndex, map, IsValue: true, ValueOffset: checked((uint)r.Offset)));
                     break;
                 default:
-                    throw new NotSupportedException(
-                        $"program '{p.Name}': instruction {r.InstructionIndex} references {r.Kind} '{r.Name}' (a __ksym/__kconfig extern or kfunc), which the loader does not resolve yet");
+                    break; // externs: below
             }
         }
+        externs.Apply(p, insns, maps.GetValueOrDefault(ObjectSpec.KconfigMapName), relocations, diagnostics);
         if (p.CoreRelocations.Count > 0)
         {
             var target = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (CO-RE relocations)");
