@@ -17,7 +17,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
     {
         var spec = Read("map_fixups");
         // As written, the kernel refuses both maps: the fix-up is what makes the object load.
-        foreach (var name in new[] { "events", "perf" })
+        foreach (var name in new[] { "events", "perf", "perf_typed" })
         {
             var m = spec.Map(name)!;
             var asWritten = new MapCreateSpec { Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries };
@@ -27,6 +27,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
         using var c = KernelCollection.Load(spec);
         Assert.Equal((0u, 0u, 4096u), (c.Maps["events"].KeySize, c.Maps["events"].ValueSize, c.Maps["events"].MaxEntries));
         Assert.Equal((4u, 4u, (uint)PossibleCpus.Count), (c.Maps["perf"].KeySize, c.Maps["perf"].ValueSize, c.Maps["perf"].MaxEntries));
+        Assert.Equal((4u, 4u, Math.Min(2u, (uint)PossibleCpus.Count)), (c.Maps["perf_typed"].KeySize, c.Maps["perf_typed"].ValueSize, c.Maps["perf_typed"].MaxEntries));
         Assert.Equal(ProgramType.SocketFilter, c.Programs["emit"].Type);
     }
 

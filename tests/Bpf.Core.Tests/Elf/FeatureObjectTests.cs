@@ -78,6 +78,7 @@ public class FeatureObjectTests
         var spec = Read("map_fixups");
         Assert.Equal((0u, 16u, 4096u), (spec.Map("events")!.KeySize, spec.Map("events")!.ValueSize, spec.Map("events")!.MaxEntries));
         Assert.Equal((0u, 0u, 1024u), (spec.Map("perf")!.KeySize, spec.Map("perf")!.ValueSize, spec.Map("perf")!.MaxEntries));
+        Assert.Equal((0u, 16u, 2u), (spec.Map("perf_typed")!.KeySize, spec.Map("perf_typed")!.ValueSize, spec.Map("perf_typed")!.MaxEntries));
     }
 
     [Fact]
