@@ -170,4 +170,18 @@ public sealed class FeatureObjectKernelTests : KernelTest
         var ex = Assert.Throws<ExternResolutionException>(() => KernelCollection.Load(Read("ksyms")).Dispose());
         Assert.Equal("bpfnet_strong_missing_kfunc", ex.ExternName);
     }
+
+    [KernelFact]
+    public void Virtual_kconfig_externs_are_probed_from_the_running_kernel()
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+            Assert.Skip("the syscall wrapper expectation below is written for x86-64 (__x64_sys_bpf)");
+        // What the kernel says, read independently: the helper id in its own enum bpf_func_id, the wrapper in kallsyms.
+        var funcIds = (Bpf.Btf.BtfEnum?)KernelBtf.Get("test").FindType("bpf_func_id", Bpf.Btf.BtfKind.Enum);
+        bool cookie = funcIds?.Values.Any(v => v.Name == "BPF_FUNC_get_attach_cookie") == true;
+        bool wrapper = File.ReadLines("/proc/kallsyms").Any(l => l.EndsWith(" __x64_sys_bpf", StringComparison.Ordinal));
+        using var c = KernelCollection.Load(Read("kconfig_virtual"));
+        Assert.Equal((cookie ? 2u : 0u) + (wrapper ? 1u : 0u), c.Run("virtuals", new byte[64]).ReturnValue);
+        Assert.Contains(c.Diagnostics, d => d.Contains("LINUX_BPFNET_NO_SUCH_VALUE", StringComparison.Ordinal) && d.Contains("left 0", StringComparison.Ordinal));
+    }
 }
