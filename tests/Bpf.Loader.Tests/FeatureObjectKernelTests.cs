@@ -17,7 +17,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
     {
         var spec = Read("map_fixups");
         // As written, the kernel refuses both maps: the fix-up is what makes the object load.
-        foreach (var name in new[] { "events", "perf" })
+        foreach (var name in new[] { "events", "perf", "perf_typed" })
         {
             var m = spec.Map(name)!;
             var asWritten = new MapCreateSpec { Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries };
@@ -27,6 +27,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
         using var c = KernelCollection.Load(spec);
         Assert.Equal((0u, 0u, 4096u), (c.Maps["events"].KeySize, c.Maps["events"].ValueSize, c.Maps["events"].MaxEntries));
         Assert.Equal((4u, 4u, (uint)PossibleCpus.Count), (c.Maps["perf"].KeySize, c.Maps["perf"].ValueSize, c.Maps["perf"].MaxEntries));
+        Assert.Equal((4u, 4u, Math.Min(2u, (uint)PossibleCpus.Count)), (c.Maps["perf_typed"].KeySize, c.Maps["perf_typed"].ValueSize, c.Maps["perf_typed"].MaxEntries));
         Assert.Equal(ProgramType.SocketFilter, c.Programs["emit"].Type);
     }
 
@@ -168,5 +169,19 @@ public sealed class FeatureObjectKernelTests : KernelTest
     {
         var ex = Assert.Throws<ExternResolutionException>(() => KernelCollection.Load(Read("ksyms")).Dispose());
         Assert.Equal("bpfnet_strong_missing_kfunc", ex.ExternName);
+    }
+
+    [KernelFact]
+    public void Virtual_kconfig_externs_are_probed_from_the_running_kernel()
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+            Assert.Skip("the syscall wrapper expectation below is written for x86-64 (__x64_sys_bpf)");
+        // What the kernel says, read independently: the helper id in its own enum bpf_func_id, the wrapper in kallsyms.
+        var funcIds = (Bpf.Btf.BtfEnum?)KernelBtf.Get("test").FindType("bpf_func_id", Bpf.Btf.BtfKind.Enum);
+        bool cookie = funcIds?.Values.Any(v => v.Name == "BPF_FUNC_get_attach_cookie") == true;
+        bool wrapper = File.ReadLines("/proc/kallsyms").Any(l => l.EndsWith(" __x64_sys_bpf", StringComparison.Ordinal));
+        using var c = KernelCollection.Load(Read("kconfig_virtual"));
+        Assert.Equal((cookie ? 2u : 0u) + (wrapper ? 1u : 0u), c.Run("virtuals", new byte[64]).ReturnValue);
+        Assert.Contains(c.Diagnostics, d => d.Contains("LINUX_BPFNET_NO_SUCH_VALUE", StringComparison.Ordinal) && d.Contains("left 0", StringComparison.Ordinal));
     }
 }

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
 		bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, strcmp(bpf_program__name(p), names[i]) == 0);
 		int err = bpf_object__load(obj);
 		printf("%s %s %d\n", names[i], err ? "FAIL" : "OK", err);
+		bpf_object__unpin_maps(obj, NULL); /* by-name pins: leave nothing behind in bpffs */
 		bpf_object__close(obj);
 	}
 	return 0;

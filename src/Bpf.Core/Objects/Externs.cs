@@ -100,7 +100,7 @@ public sealed class ExternSpec
                 isSigned = (i.Encoding & BtfIntEncoding.Signed) != 0;
                 if (i.Size == 1) return KconfigType.Char;
                 return i.Size is 2 or 4 or 8 ? KconfigType.Int : null;
-            case BtfEnum e when e.Name == "libbpf_tristate" && (e.Kind == BtfKind.Enum64 || e.Size == 4):
+            case BtfEnum e when e.Name == "libbpf_tristate" && (e.Size == 4 || (e.Kind == BtfKind.Enum64 && e.Size == 8)):
                 return KconfigType.Tristate;
             case BtfArray a when a.Count > 0:
                 return ClassifyKconfig(a.ElementType, out _) == KconfigType.Char ? KconfigType.CharArray : null;

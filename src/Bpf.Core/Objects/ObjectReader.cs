@@ -14,6 +14,9 @@ internal sealed class ObjectReader
     /// <summary>The largest global data section accepted (the kernel caps array values well below this).</summary>
     internal const long MaxDataSectionSize = 1L << 26;
 
+    /// <summary>The largest <c>.kconfig</c> value accepted (every extern together); real objects use a few hundred bytes.</summary>
+    internal const uint MaxKconfigSize = 1 << 20;
+
     private const string BtfMapsSection = ".maps";
     private const string LegacyMapsSection = "maps";
 
@@ -555,10 +558,15 @@ internal sealed class ObjectReader
         kconfigSize = 0;
         var externs = new List<ExternSpec>();
         var sectionOf = new Dictionary<uint, string>();
+        var declarations = new Dictionary<string, BtfType>(StringComparer.Ordinal);
         if (_btf is not null)
         {
             foreach (var t in _btf.Types)
             {
+                if (t is BtfVar or BtfFunc)
+                {
+                    declarations.TryAdd(t.Name, t); // the first, as libbpf's find_extern_btf_id
+                }
                 if (t is BtfDataSec d && d.Name is ".kconfig" or ".ksyms")
                 {
                     foreach (var v in d.Variables)
@@ -577,7 +585,7 @@ internal sealed class ObjectReader
                 continue;
             }
             var weak = sym.Binding == ElfSymbolBinding.Weak;
-            var decl = _btf?.Types.FirstOrDefault(t => t.Name == sym.Name && t is BtfVar or BtfFunc);
+            var decl = declarations.GetValueOrDefault(sym.Name);
             if (decl is null)
             {
                 externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, null,
@@ -605,7 +613,12 @@ internal sealed class ObjectReader
                             $"__kconfig type {BtfSpec.DisplayName(e.Type!)} is not one libbpf supports (bool, char, enum libbpf_tristate, 2/4/8-byte integer, char array)"));
                         break;
                     }
-                    e.Size = (uint)BtfSpec.SizeOf(e.Type!);
+                    var size = BtfSpec.SizeOf(e.Type!);
+                    if (size > MaxKconfigSize)
+                    {
+                        throw new BpfObjectException($"__kconfig extern '{sym.Name}' is {size} bytes, more than the {MaxKconfigSize} supported", ".BTF");
+                    }
+                    e.Size = (uint)size;
                     e.Alignment = e.ConfigType == KconfigType.CharArray ? 1 : e.Size;
                     externs.Add(e);
                     break;
@@ -626,6 +639,10 @@ internal sealed class ObjectReader
             offset = (offset + e.Alignment - 1) / e.Alignment * e.Alignment;
             e.Offset = offset;
             offset += e.Size;
+            if (offset > MaxKconfigSize)
+            {
+                throw new BpfObjectException($"the __kconfig externs need more than the {MaxKconfigSize} bytes supported", ".BTF");
+            }
         }
         kconfigSize = offset;
         return [.. externs];

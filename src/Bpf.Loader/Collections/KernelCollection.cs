@@ -312,8 +312,8 @@ public sealed class KernelCollection : IBpfCollection
     /// <summary>
     /// Sizes the kernel insists on whatever the object says, as libbpf and cilium/ebpf fix them up: objects
     /// often declare a ring buffer's event type as its value, or leave a perf event array's key/value sizes out,
-    /// which the kernel refuses (EINVAL). Ring buffers take 0/0; perf event arrays 4/4 where the object says 0
-    /// (another size is passed on, and the kernel's refusal names the map), and one slot per possible CPU when
+    /// which the kernel refuses (EINVAL). Ring buffers take 0/0; perf event arrays 4/4 where the object says 0 or
+    /// gives a value type (another explicit size is passed on, and the kernel's refusal names the map), and one slot per possible CPU when
     /// max_entries is 0 or larger than that (code in the wild hard-codes large constants).
     /// </summary>
     internal static (uint KeySize, uint ValueSize, uint MaxEntries) FixUpSizes(MapSpec m)
@@ -324,7 +324,10 @@ public sealed class KernelCollection : IBpfCollection
                 return (0, 0, m.MaxEntries);
             case MapType.PerfEventArray:
                 uint cpus = (uint)PossibleCpus.Count;
-                return (m.KeySize == 0 ? 4 : m.KeySize, m.ValueSize == 0 ? 4 : m.ValueSize, m.MaxEntries == 0 || m.MaxEntries > cpus ? cpus : m.MaxEntries);
+                // A value *type* (__type(value, struct event)) annotates the events for code generators; its size is
+                // not the map's (cilium/ebpf's canHaveValueSize drops it the same way).
+                uint value = m.ValueSize == 0 || m.ValueType is not null ? 4 : m.ValueSize;
+                return (m.KeySize == 0 ? 4 : m.KeySize, value, m.MaxEntries == 0 || m.MaxEntries > cpus ? cpus : m.MaxEntries);
             default:
                 return (m.KeySize, m.ValueSize, m.MaxEntries);
         }

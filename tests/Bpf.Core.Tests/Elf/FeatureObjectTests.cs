@@ -78,6 +78,7 @@ public class FeatureObjectTests
         var spec = Read("map_fixups");
         Assert.Equal((0u, 16u, 4096u), (spec.Map("events")!.KeySize, spec.Map("events")!.ValueSize, spec.Map("events")!.MaxEntries));
         Assert.Equal((0u, 0u, 1024u), (spec.Map("perf")!.KeySize, spec.Map("perf")!.ValueSize, spec.Map("perf")!.MaxEntries));
+        Assert.Equal((0u, 16u, 2u), (spec.Map("perf_typed")!.KeySize, spec.Map("perf_typed")!.ValueSize, spec.Map("perf_typed")!.MaxEntries));
     }
 
     [Fact]
@@ -172,5 +173,26 @@ public class FeatureObjectTests
         Assert.Contains($"program '{program}': insn {first.InstructionIndex} references extern '{first.Name}'", ex.Message);
         Assert.Contains("does not resolve externs", ex.Message);
         Assert.Equal(spec.Programs.Count, collection.UnsupportedPrograms.Count); // every program of these objects uses one
+    }
+
+    [Fact]
+    public void A_kconfig_extern_of_absurd_size_is_refused_without_allocating_it()
+    {
+        // Make every char[16] of the object's BTF (CONFIG_LOCALVERSION's type) a char[0x7fffffff].
+        var bytes = File.ReadAllBytes(RepoPaths.FeatureObject("kconfig"));
+        var btf = ElfFile.Parse(bytes).Sections.Single(s => s.Name == ".BTF");
+        var span = bytes.AsSpan((int)btf.Offset, (int)btf.Size);
+        int patched = 0;
+        for (int i = 24; i + 24 <= span.Length; i += 4)
+        {
+            if (BitConverter.ToUInt32(span[(i + 4)..]) == 0x03000000 && BitConverter.ToUInt32(span[(i + 8)..]) == 0 && BitConverter.ToUInt32(span[(i + 20)..]) == 16)
+            {
+                BitConverter.TryWriteBytes(span[(i + 20)..], 0x7fffffff);
+                patched++;
+            }
+        }
+        Assert.True(patched > 0);
+        var ex = Assert.Throws<BpfObjectException>(() => ObjectSpec.Read(bytes, "mutant"));
+        Assert.Contains("__kconfig extern 'CONFIG_LOCALVERSION' is 2147483647 bytes", ex.Message);
     }
 }
