@@ -72,6 +72,12 @@ public static class ObjectVerifier
             return false;
         }
         var maps = obj.Maps.Select(MapDefinition.FromSpec).ToList();
+        // Inner-map templates, so a lookup in a map of maps can be typed as the inner map (appended: indices of the
+        // object's own maps do not move).
+        foreach (var inner in maps.Where(m => m.InnerMap is not null).Select(m => m.InnerMap!).ToList())
+        {
+            if (!maps.Contains(inner)) maps.Add(inner);
+        }
         foreach (var r in program.References)
         {
             var index = maps.FindIndex(m => m.Name == r.Name);

@@ -27,8 +27,6 @@ public sealed class ObjectTests(ITestOutputHelper output)
     /// "not modelled" (NotSupported) on our side, which is not a verdict — fails.</summary>
     private static readonly Dictionary<string, string> KnownDisagreements = new(StringComparer.Ordinal)
     {
-        ["map_in_map.o:lookup_nested"] = "precision gap: our verifier types the outer map's lookup result as a map value, not the inner map pointer " +
-                                        "(ObjectVerifier passes no inner-map template), so the inner lookup is rejected; the kernel accepts",
     };
 
     [Fact]
@@ -57,7 +55,8 @@ public sealed class ObjectTests(ITestOutputHelper output)
                 var name = $"{Path.GetFileName(file)}:{program.Name}";
                 string ours;
                 bool oursAccepted, notModelled;
-                if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, out var insns, out var options, out var error))
+                // Judged as the kernel sees it: CO-RE relocated against the running kernel's BTF.
+                if (!ObjectVerifier.TryPrepare(obj, program, PrivilegeMode.Privileged, KernelBtf.TryGet(), out var insns, out var options, out var error))
                 {
                     (ours, oursAccepted, notModelled) = ("not modelled: " + error!.Message, false, true);
                 }

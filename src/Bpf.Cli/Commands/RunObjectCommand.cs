@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Bpf.Loader;
 using Bpf.Objects;
+using Bpf.Engines;
 using Bpf.Runtime;
 using ObjProgramType = Bpf.ProgramType;
 
@@ -16,16 +17,22 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class RunObjectCommand
 {
-    public const string Usage = "bpfnet run OBJECT --program NAME (--data HEX | --data-file F) [--repeat N] [--kernel] [--maps] [--json]";
+    public const string Usage = "bpfnet run OBJECT --program NAME (--data HEX | --data-file F) [--repeat N] [--kernel] [--maps] [--privilege privileged|cap_bpf|unprivileged] [--unverified] [--json]";
 
     public static int Run(IReadOnlyList<string> args, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--program", "--data", "--data-file", "--repeat"], ["--kernel", "--maps", "--json"]);
+        var a = CliArgs.Parse(args, ["--program", "--data", "--data-file", "--repeat", "--privilege"], ["--kernel", "--maps", "--json", "--unverified"]);
         var path = a.Single("OBJECT");
         var programName = a.Get("--program") ?? throw new CliUsageException("missing --program NAME");
         var data = ReadData(a);
         var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);
         var json = a.Has("--json");
+        // The interpreter runs only what BpfNet's verifier accepts, judged with this process's privileges unless told.
+        var engineOptions = new BpfEngineOptions
+        {
+            Verify = !a.Has("--unverified"),
+            Privilege = a.Get("--privilege") is { } p ? VerifyCommand.ParsePrivilege(p) : null,
+        };
 
         ObjectSpec spec;
         try
@@ -53,7 +60,7 @@ internal static class RunObjectCommand
         Outcome outcome;
         try
         {
-            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat)
+            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat, engineOptions)
                 : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
         }
@@ -109,11 +116,11 @@ internal static class RunObjectCommand
         _ => ContextKind.Memory,
     };
 
-    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
+    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options)
     {
-        // CO-RE relocations resolve against this machine's kernel, as the kernel engine resolves them.
-        var target = programSpec.CoreRelocations.Count > 0 && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
-        var collection = ManagedCollection.Load(spec, new CollectionOptions { TargetBtf = target });
+        // Through the engine loader: CO-RE against this machine's kernel, every program verified (unless --unverified).
+        using var loaded = (InterpreterCollection)BpfEngine.Open(spec, EngineChoice.Interpreter, options);
+        var collection = loaded.Managed;
         var program = collection.Program(programSpec.Name);
         ProgramContext context = ContextFor(programSpec.Type, data);
         ProgramRunResult result = default;

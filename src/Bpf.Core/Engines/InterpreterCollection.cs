@@ -15,19 +15,25 @@ public sealed class InterpreterCollection : IBpfCollection
     private readonly Dictionary<string, IBpfMap> _maps;
     private readonly Dictionary<string, IBpfProgram> _programs;
 
+    private readonly IReadOnlyList<string> _loadDiagnostics;
+
     /// <summary>Wraps a loaded managed collection.</summary>
-    public InterpreterCollection(ManagedCollection collection, string reason = "the interpreter was asked for")
+    /// <param name="collection">The managed collection.</param>
+    /// <param name="reason">Why this engine.</param>
+    /// <param name="loadDiagnostics">What the loader did that a user should know (e.g. programs the verifier could not judge).</param>
+    public InterpreterCollection(ManagedCollection collection, string reason = "the interpreter was asked for", IReadOnlyList<string>? loadDiagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
         Managed = collection;
         EngineReason = reason;
+        _loadDiagnostics = loadDiagnostics ?? [];
         _maps = collection.Maps.ToDictionary(kv => kv.Key, kv => (IBpfMap)new InterpreterMap(kv.Value), StringComparer.Ordinal);
         _programs = collection.Programs.ToDictionary(kv => kv.Key, kv => (IBpfProgram)new InterpreterProgram(kv.Value), StringComparer.Ordinal);
     }
 
-    /// <summary>Loads an object into a new managed collection.</summary>
-    public static InterpreterCollection Load(ObjectSpec spec, CollectionOptions? options = null, string reason = "the interpreter was asked for") =>
-        new(ManagedCollection.Load(spec, options), reason);
+    /// <summary>What loading did that a user should know: the loader's notes (programs BpfNet's verifier could not
+    /// judge) and the runtime's (poisoned CO-RE relocations).</summary>
+    public IReadOnlyList<string> Diagnostics => [.. _loadDiagnostics, .. Managed.Diagnostics];
 
     /// <summary>The managed collection (helpers, environment, typed maps, variables).</summary>
     public ManagedCollection Managed { get; }

@@ -247,8 +247,10 @@ public sealed class ManagedCollection
                 var instructions = program.Instructions;
                 if (program.CoreRelocations.Count > 0)
                 {
+                    var first = program.CoreRelocations[0];
                     var target = options?.TargetBtf ?? throw new NotSupportedException(
-                        $"program '{program.Name}' has {program.CoreRelocations.Count} CO-RE relocations and no target BTF to resolve them against " +
+                        $"program '{program.Name}' has {program.CoreRelocations.Count} CO-RE relocations (the first at insn {first.InstructionIndex}: " +
+                        $"{first.Kind} of '{first.Type.Name}' access {first.AccessString}) and no target BTF to resolve them against " +
                         "(set CollectionOptions.TargetBtf; BpfEngine supplies the running kernel's on Linux)");
                     var relocated = (Instruction[])program.Instructions.Clone();
                     foreach (var poisoned in CoreRelocator.Apply(program, relocated, target)) collection._diagnostics.Add(poisoned);

@@ -227,6 +227,16 @@ public sealed class KernelCollection : IBpfCollection
                 {
                     prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options, diagnostics);
                 }
+                catch (VerifierException e) when (e.RejectedBy == RejectedBy.Kernel && e.Explanation is null &&
+                    LoadVerification.Explain(spec, p, options.TargetBtf ?? KernelBtf.TryGet(), LoadVerification.ForThisProcess()) is { } why)
+                {
+                    // The kernel's refusal, with our verifier's account of the same program beside it.
+                    var explained = e.WithExplanation(why);
+                    if (!options.SkipFailedPrograms) throw explained;
+                    failed[p.Name] = explained;
+                    diagnostics.Add($"program '{p.Name}' left out: {explained.Message}");
+                    continue;
+                }
                 catch (Exception e) when (options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)
                 {
                     failed[p.Name] = e;
