@@ -69,7 +69,7 @@ public sealed partial class VerifiedLoadTests
     [Fact]
     public void PrivilegeMode_IsConfigurable_UnprivilegedRefusesXdp()
     {
-        var ex = Assert.Throws<VerifierException>(() => BpfEngine.Open(ObjectSpec.ReadFile(RepoPaths.CorpusObject("xdp_filter")),
+        var ex = Assert.Throws<VerifierException>(() => BpfEngine.Open(ObjectSpec.ReadFile(Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs", "rt_xdp_filter.o")),
             EngineChoice.Interpreter, new BpfEngineOptions { Privilege = PrivilegeMode.Unprivileged }));
         Assert.Equal("EPERM", ex.ErrnoName);
         Assert.Equal(VerifierErrorCode.PermissionDenied, ex.Explanation!.Code);
@@ -87,7 +87,6 @@ public sealed partial class VerifiedLoadTests
         Assert.Contains($"insn {spec.Programs[0].CoreRelocations[0].InstructionIndex}", why);
         Assert.Contains("'config'", why);
         Assert.Contains("no target BTF", why);
-        Assert.Contains(c.Diagnostics, d => d.Contains("not verified", StringComparison.Ordinal) && d.Contains("CO-RE", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -125,17 +125,18 @@ public static class BpfEngine
         if (interpreter.TargetBtf is null && host is not null && spec.Programs.Any(p => p.CoreRelocations.Count > 0) && host.TargetBtf() is { } vmlinux)
             interpreter = interpreter.WithTargetBtf(vmlinux);
         var diagnostics = new List<string>();
+        ProgramCheck? check = null;
         if (options.Verify)
         {
             var privilege = options.Privilege ?? host?.Privilege() ?? Bpf.Verifier.PrivilegeMode.Privileged;
-            LoadVerification.VerifyAll(spec, interpreter.TargetBtf, privilege, diagnostics);
+            check = LoadVerification.Check(privilege, diagnostics);
             reason += $"; programs verified by BpfNet's verifier ({VerifierException.Describe(privilege)})";
         }
         else
         {
             reason += "; programs NOT verified (BpfEngineOptions.Verify is off)";
         }
-        return new InterpreterCollection(ManagedCollection.Load(spec, interpreter), reason, diagnostics);
+        return new InterpreterCollection(ManagedCollection.Load(spec, interpreter, check), reason, diagnostics);
     }
 
     private static void SetReason(IBpfCollection c, string reason)

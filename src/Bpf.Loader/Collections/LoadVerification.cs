@@ -25,30 +25,29 @@ internal static class LoadVerification
         return PrivilegeMode.Unprivileged;
     }
 
-    /// <summary>Verifies every program of <paramref name="spec"/>; throws the first rejection. Programs the verifier
-    /// cannot judge (constructs it does not model) are listed in <paramref name="diagnostics"/>, not refused.</summary>
-    /// <exception cref="VerifierException">BpfNet's verifier rejects a program (<see cref="RejectedBy.BpfNetVerifier"/>).</exception>
-    internal static void VerifyAll(ObjectSpec spec, BtfSpec? coreTarget, PrivilegeMode privilege, List<string> diagnostics)
+    /// <summary>The collection loader's check for the interpreter: verifies one program (its instructions with CO-RE
+    /// applied, as the loader will load them) and throws a rejection. A program the verifier cannot judge (constructs
+    /// it does not model) is listed in <paramref name="diagnostics"/>, not refused.</summary>
+    /// <exception cref="VerifierException">BpfNet's verifier rejects the program (<see cref="RejectedBy.BpfNetVerifier"/>).</exception>
+    internal static ProgramCheck Check(PrivilegeMode privilege, List<string> diagnostics) => (spec, program, coreRelocated) =>
     {
-        foreach (var program in spec.Programs)
+        var insns = (Instruction[])coreRelocated.Clone();
+        if (!ObjectVerifier.TryPrepareRelocated(spec, program, insns, privilege, out var options, out var unsupported))
         {
-            if (!ObjectVerifier.TryPrepare(spec, program, privilege, coreTarget, out var insns, out var options, out var unsupported))
-            {
-                diagnostics.Add($"program '{program.Name}' not verified by BpfNet's verifier: {unsupported!.Message}");
-                continue;
-            }
-            var result = BpfVerifier.Verify(insns, options);
-            if (result.IsAccepted) continue;
-            if (result.Error!.Code == VerifierErrorCode.NotSupported)
-            {
-                diagnostics.Add($"program '{program.Name}' not verified by BpfNet's verifier: {result.Error}");
-                continue;
-            }
-            // Rejected: verify once more for the kernel-style log (only paid on the failure path).
-            var logged = BpfVerifier.Verify(insns, WithLog(options));
-            throw VerifierException.FromBpfNetVerifier(program.Name, result.Error, privilege, logged.Log);
+            diagnostics.Add($"program '{program.Name}' not verified by BpfNet's verifier: {unsupported!.Message}");
+            return;
         }
-    }
+        var result = BpfVerifier.Verify(insns, options);
+        if (result.IsAccepted) return;
+        if (result.Error!.Code == VerifierErrorCode.NotSupported)
+        {
+            diagnostics.Add($"program '{program.Name}' not verified by BpfNet's verifier: {result.Error}");
+            return;
+        }
+        // Rejected: verify once more for the kernel-style log (only paid on the failure path).
+        var logged = BpfVerifier.Verify(insns, WithLog(options));
+        throw VerifierException.FromBpfNetVerifier(program.Name, result.Error, privilege, logged.Log);
+    };
 
     /// <summary>BpfNet's verifier's rejection of <paramref name="program"/>, or null when it accepts it or cannot judge it.</summary>
     internal static VerifierError? Explain(ObjectSpec spec, ProgramSpec program, BtfSpec? coreTarget, PrivilegeMode privilege)
