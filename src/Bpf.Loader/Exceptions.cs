@@ -3,11 +3,11 @@ using Bpf.Loader.Interop;
 namespace Bpf.Loader;
 
 /// <summary>A system call made by the loader failed. Keeps the raw errno, its symbolic name and the command.</summary>
-public class BpfSyscallException : Exception
+public class BpfSyscallException : BpfException
 {
     /// <summary>Creates the exception.</summary>
     public BpfSyscallException(string command, int errno, string message, Exception? inner = null)
-        : base(message, inner)
+        : base((BpfErrno)errno, message, inner)
     {
         Command = command;
         Errno = errno;

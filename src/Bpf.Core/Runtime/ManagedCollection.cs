@@ -132,6 +132,17 @@ public sealed class ManagedCollection
         return v.Map.Memory.Slice(v.Offset, v.Size);
     }
 
+    /// <summary>The names of the global variables.</summary>
+    public IReadOnlyList<string> VariableNames => [.. _variables.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Where a variable lives: its section's map, offset and size.</summary>
+    internal bool TryGetVariable(string name, out ArrayMap map, out int offset, out int size)
+    {
+        var found = _variables.TryGetValue(name, out var v);
+        (map, offset, size) = v;
+        return found;
+    }
+
     /// <summary>Creates a map.</summary>
     /// <exception cref="ArgumentException">The name is taken or the attributes are invalid for the type.</exception>
     /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>

@@ -107,6 +107,20 @@ public sealed class KernelCollection : IBpfCollection
         return MemoryOf(v.SectionName).Span.Slice((int)v.Offset, (int)v.Size);
     }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> VariableNames =>
+        [.. Spec.Variables.Where(v => _maps.ContainsKey(v.SectionName)).Select(v => v.Name).Order(StringComparer.Ordinal)];
+
+    /// <inheritdoc/>
+    public void WriteVariable(string name, ReadOnlySpan<byte> value)
+    {
+        var v = FindVariable(name);
+        if (v.Map.IsReadOnly)
+            throw new BpfException(BpfErrno.EPERM, $"variable '{name}' is in a read-only section, which is frozen after loading; set it on the ObjectSpec before loading (VariableSpec.Set)");
+        if (value.Length != (int)v.Size) throw new ArgumentException($"variable '{name}' has {v.Size} bytes; {value.Length} given", nameof(value));
+        value.CopyTo(MemoryOf(v.SectionName).Span.Slice((int)v.Offset, (int)v.Size));
+    }
+
     /// <summary>A copy of a global variable's current bytes (any data section, .rodata included).</summary>
     /// <exception cref="KeyNotFoundException">No such variable.</exception>
     public byte[] ReadVariable(string name)
@@ -119,7 +133,7 @@ public sealed class KernelCollection : IBpfCollection
 
     private VariableSpec FindVariable(string name)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disposed) throw new ObjectDisposedException($"variable '{name}'", "the collection was disposed");
         var v = Spec.Variable(name);
         if (v is null || !_maps.ContainsKey(v.SectionName))
             throw new KeyNotFoundException($"no global variable '{name}' (variables: {string.Join(", ", Spec.Variables.Select(x => x.Name).Order(StringComparer.Ordinal))})");
