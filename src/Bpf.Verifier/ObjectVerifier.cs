@@ -96,7 +96,10 @@ public static class ObjectVerifier
         {
             if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue) || maps.FindIndex(m => m.Name == r.Name) < 0)
             {
-                error = Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
+                error = r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction
+                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __kconfig, __ksym or kfunc) " +
+                        "is not modelled by this verifier: its value comes from the running kernel; judge the program with the kernel's verifier")
+                    : Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
                 return false;
             }
         }
@@ -110,6 +113,7 @@ public static class ObjectVerifier
         options = new VerifierOptions
         {
             ProgramType = type,
+            ExpectedAttachType = program.AttachType,
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),

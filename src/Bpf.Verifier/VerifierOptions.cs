@@ -34,6 +34,10 @@ public sealed class VerifierOptions
     /// <summary>The program type (decides the context layout, the helpers offered and the return range).</summary>
     public ProgramType ProgramType { get; init; } = ProgramType.SocketFilter;
 
+    /// <summary>The expected attach type the program is loaded with (null: none); with the type it decides the return
+    /// range of some program types (cgroup sock_addr hooks, cgroup_skb egress, fentry/fexit, iterators, kprobe sessions).</summary>
+    public AttachType? ExpectedAttachType { get; init; }
+
     /// <summary>The loader's privileges; privileged by default.</summary>
     public PrivilegeMode Privilege { get; init; } = PrivilegeMode.Privileged;
 

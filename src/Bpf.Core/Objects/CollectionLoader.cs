@@ -60,6 +60,14 @@ public interface ICollectionBackend<TMap, TProgram> where TMap : class where TPr
     /// is <see cref="ReferenceKind.Map"/> or <see cref="ReferenceKind.MapValue"/>).</summary>
     LddwTarget Encode(InstructionReference reference, TMap map);
 
+    /// <summary>Creates the <c>.kconfig</c> map holding the object's <c>__kconfig</c> externs (only called when the
+    /// object has some); null when this engine does not resolve externs.</summary>
+    TMap? CreateKconfigMap(ObjectSpec spec);
+
+    /// <summary>Resolves the program's extern references (<c>__kconfig</c>/<c>__ksym</c> variables, kfuncs) in
+    /// <paramref name="instructions"/>, or refuses them (<see cref="ExternResolutionException"/> naming the extern).</summary>
+    void ResolveExterns(ProgramSpec program, Instruction[] instructions, TMap? kconfigMap);
+
     /// <summary>Loads a program whose instructions are fully relocated.</summary>
     TProgram LoadProgram(ProgramSpec spec, Instruction[] instructions);
 
@@ -139,6 +147,9 @@ public static class CollectionLoader
         {
             result.Maps[m.Name] = backend.CreateMap(m, MapShape.For(m, backend.PossibleCpus));
         }
+        // The .kconfig map of __kconfig externs (libbpf's internal map), filled and frozen before any program uses it.
+        TMap? kconfig = spec.KconfigSize > 0 ? backend.CreateKconfigMap(spec) : null;
+        if (kconfig is not null) result.Maps[ObjectSpec.KconfigMapName] = kconfig;
 
         BtfSpec? target = null;
         bool targetAsked = false;
@@ -161,6 +172,7 @@ public static class CollectionLoader
                 options.Check?.Invoke(spec, p, insns);
                 RelocateMapReferences(p, insns, r => result.Maps.TryGetValue(r.Name, out var map) ? backend.Encode(r, map)
                     : throw new InvalidOperationException($"program '{p.Name}': instruction {r.InstructionIndex} refers to map '{r.Name}', which the collection has not created"));
+                if (p.References.Any(r => r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)) backend.ResolveExterns(p, insns, kconfig);
                 result.Programs[p.Name] = backend.LoadProgram(p, insns);
             }
             catch (Exception e) when (backend.LeaveOut(p, e))
@@ -217,7 +229,7 @@ public static class CollectionLoader
     /// <summary>
     /// The one map-reference relocation: every map and global-data <c>lddw</c> of <paramref name="program"/> becomes
     /// what <paramref name="encode"/> says. References to kernel symbols (<c>__ksym</c>/<c>__kconfig</c> externs,
-    /// kfuncs) are refused with <see cref="NotSupportedException"/> naming the instruction.
+    /// kfuncs) are left for the engine (<see cref="ICollectionBackend{TMap, TProgram}.ResolveExterns"/>).
     /// </summary>
     public static void RelocateMapReferences(ProgramSpec program, Span<Instruction> instructions, Func<InstructionReference, LddwTarget> encode)
     {
@@ -233,11 +245,7 @@ public static class CollectionLoader
         ArgumentNullException.ThrowIfNull(encode);
         foreach (var r in references)
         {
-            if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue))
-            {
-                throw new NotSupportedException(
-                    $"program '{programName}': instruction {r.InstructionIndex} references {r.Kind} '{r.Name}' (a __ksym/__kconfig extern or kfunc), which the loader does not resolve yet");
-            }
+            if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue)) continue;
             PatchLddw(programName, instructions, r.InstructionIndex, encode(r));
         }
     }

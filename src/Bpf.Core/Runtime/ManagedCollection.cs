@@ -175,8 +175,23 @@ public sealed class ManagedCollection
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var slots = instructions.ToArray();
+        RefuseExterns(name, references ?? []);
         CollectionLoader.RelocateMapReferences(name, references ?? [], slots, r => Encode(name, r, Map(r.Name)));
         return LoadRelocated(name, type, slots);
+    }
+
+    /// <summary>The managed runtime does not resolve externs: the first one is refused, named.</summary>
+    private static void RefuseExterns(string program, IEnumerable<InstructionReference> references)
+    {
+        foreach (var reference in references)
+        {
+            if (reference.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)
+            {
+                throw new ExternResolutionException(reference.Name,
+                    $"insn {reference.InstructionIndex} references extern '{reference.Name}' ({reference.Kind}: a __kconfig or __ksym variable, or a kfunc); " +
+                    "the managed runtime does not resolve externs (they need the running kernel's configuration, BTF or kallsyms): load it with the kernel engine");
+            }
+        }
     }
 
     /// <summary>What an lddw referencing <paramref name="map"/> becomes: its handle, or the address inside an array's value.</summary>
@@ -257,6 +272,10 @@ public sealed class ManagedCollection
         }
 
         public LddwTarget Encode(InstructionReference reference, ManagedMap map) => ManagedCollection.Encode(reference.Name, reference, map);
+
+        public ManagedMap? CreateKconfigMap(ObjectSpec spec) => null;
+
+        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, ManagedMap? kconfigMap) => RefuseExterns(program.Name, program.References);
 
         public ManagedProgram LoadProgram(ProgramSpec spec, Instruction[] instructions) => collection.LoadRelocated(spec.Name, spec.Type, instructions);
 

@@ -393,6 +393,23 @@ public sealed class KernelCollection : IBpfCollection
             return map;
         }
 
+        private readonly ExternResolver _externs = new(spec, options);
+
+        public BpfMap? CreateKconfigMap(ObjectSpec spec)
+        {
+            var map = _externs.CreateKconfigMap();
+            CreatedMaps.Add(map);
+            diagnostics.AddRange(_externs.Kconfig.Notes);
+            return map;
+        }
+
+        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, BpfMap? kconfigMap)
+        {
+            var relocations = new List<MapRelocation>();
+            _externs.Apply(program, instructions, kconfigMap, relocations, diagnostics);
+            BpfProgram.Relocate(instructions, relocations);
+        }
+
         public LddwTarget Encode(InstructionReference reference, BpfMap map) => reference.Kind == ReferenceKind.Map
             ? new LddwTarget(PseudoSource.MapFd, (int)map.Fd.Raw, 0)
             : new LddwTarget(PseudoSource.MapValue, (int)map.Fd.Raw, checked((int)(uint)reference.Offset));

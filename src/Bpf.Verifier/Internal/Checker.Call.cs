@@ -132,9 +132,12 @@ internal sealed partial class Checker
         }
         if (proto.ChangesPacketData)
         {
+            // The kernel's clear_all_pkt_pointers / mark_reg_invalid: without CAP_PERFMON the stale pointers become
+            // uninitialised (a later use is "!read_ok"), with it unknown scalars.
+            var invalid = _allowPtrLeaks ? RegState.Unknown : default;
             ForEachReg(_cur, (ref RegState r) =>
             {
-                if (IsPacketFamily(r)) r = RegState.Unknown;
+                if (IsPacketFamily(r)) r = invalid;
             });
         }
         if (callback >= 0) PushCallback(pc, callback, map);
