@@ -27,8 +27,6 @@ public sealed class ObjectTests(ITestOutputHelper output)
     /// "not modelled" (NotSupported) on our side, which is not a verdict — fails.</summary>
     private static readonly Dictionary<string, string> KnownDisagreements = new(StringComparer.Ordinal)
     {
-        ["map_in_map.o:lookup_nested"] = "precision gap: our verifier types the outer map's lookup result as a map value, not the inner map pointer " +
-                                        "(ObjectVerifier passes no inner-map template), so the inner lookup is rejected; the kernel accepts",
     };
 
     [Fact]

@@ -177,7 +177,7 @@ internal static class VerifyCommand
         ? type
         : throw new CliUsageException($"--type: unknown program type '{name}' (socket_filter, kprobe, tc, sched_act, tracepoint, xdp, cgroup_skb, memory)");
 
-    private static PrivilegeMode ParsePrivilege(string? value) => value switch
+    internal static PrivilegeMode ParsePrivilege(string? value) => value switch
     {
         null or "privileged" or "root" => PrivilegeMode.Privileged,
         "cap_bpf" => PrivilegeMode.CapBpfOnly,

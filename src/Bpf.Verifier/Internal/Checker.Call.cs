@@ -154,6 +154,14 @@ internal sealed partial class Checker
             case HelperReturnKind.MapValueOrNull:
             {
                 var m = _o.Maps[map];
+                if (m.Type is MapType.ArrayOfMaps or MapType.HashOfMaps && m.InnerMap is { } inner && IndexOfMap(inner) is var innerIndex and >= 0)
+                {
+                    // As the kernel: a lookup in a map of maps yields the inner map (typed by its template) or null.
+                    F.Regs[0] = RegState.Pointer(RegType.MapPtrOrNull);
+                    F.Regs[0].Map = innerIndex;
+                    F.Regs[0].Id = NewId();
+                    break;
+                }
                 var nonNull = m.Type is MapType.Array or MapType.PerCpuArray && constKey >= 0 && constKey < m.MaxEntries;
                 F.Regs[0] = RegState.Pointer(nonNull ? RegType.MapValue : RegType.MapValueOrNull);
                 F.Regs[0].Map = map;
@@ -173,6 +181,16 @@ internal sealed partial class Checker
                 break;
             }
         }
+    }
+
+    /// <summary>The index of a map definition (by value) among the program's maps, or -1.</summary>
+    private int IndexOfMap(MapDefinition definition)
+    {
+        for (var i = 0; i < _o.Maps.Count; i++)
+        {
+            if (_o.Maps[i] == definition) return i;
+        }
+        return -1;
     }
 
     /// <summary>

@@ -168,6 +168,7 @@ internal sealed partial class Checker
                 r.Type = r.Type switch
                 {
                     RegType.MapValueOrNull => RegType.MapValue,
+                    RegType.MapPtrOrNull => RegType.MapPtr,
                     RegType.MemOrNull => RegType.Mem,
                     _ => r.Type,
                 };

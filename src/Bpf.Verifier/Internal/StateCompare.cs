@@ -69,6 +69,7 @@ internal static class StateCompare
             case RegType.PacketMeta:
                 return o.Off == c.Off && o.Range <= c.Range && o.V.Contains(c.V) && MapId(ids, o.Id, c.Id);
             case RegType.MapValueOrNull:
+            case RegType.MapPtrOrNull:
             case RegType.MemOrNull:
             case RegType.SockCommonOrNull:
                 return o.Off == c.Off && o.Map == c.Map && o.Range == c.Range && o.V.SameAs(c.V)

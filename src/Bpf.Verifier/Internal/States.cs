@@ -10,6 +10,8 @@ internal enum RegType : byte
     MapValue,
     MapValueOrNull,
     MapPtr,
+    /// <summary>The result of a lookup in a map of maps: the inner map (Map names its template) or null.</summary>
+    MapPtrOrNull,
     Packet,
     PacketMeta,
     PacketEnd,
@@ -57,7 +59,7 @@ internal struct RegState
 
     public readonly bool IsScalar => Type == RegType.Scalar;
 
-    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
+    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
 
     public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
 
@@ -78,6 +80,7 @@ internal struct RegState
             RegType.MapValue => $"map_value({MapDesc()}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
             RegType.MapValueOrNull => $"map_value_or_null(id={Id},{MapDesc()})",
             RegType.MapPtr => $"map_ptr({MapDesc()})",
+            RegType.MapPtrOrNull => $"map_value_or_null(id={Id},map_ptr({MapDesc()}))",
             RegType.Packet => $"pkt(off={Off},r={Range}{Var()})",
             RegType.PacketMeta => $"pkt_meta(off={Off},r={Range}{Var()})",
             RegType.PacketEnd => "pkt_end()",
@@ -98,6 +101,8 @@ internal struct RegState
         RegType.MapValue => "map_value",
         RegType.MapValueOrNull => "map_value_or_null",
         RegType.MapPtr => "map_ptr",
+        // The kernel types the lookup result as map_value_or_null until the null check makes it the inner map_ptr.
+        RegType.MapPtrOrNull => "map_value_or_null",
         RegType.Packet => "pkt",
         RegType.PacketMeta => "pkt_meta",
         RegType.PacketEnd => "pkt_end",
