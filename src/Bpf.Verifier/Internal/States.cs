@@ -174,6 +174,13 @@ internal sealed class VState
     public int MayGotoDepth;
     /// <summary>How many callback visits this path has scheduled (the kernel's callback_unroll_depth).</summary>
     public int CallbackDepth;
+    /// <summary>The map whose value's bpf_spin_lock this path holds, or -1 (the kernel's active_lock_ptr).</summary>
+    public int LockMap = -1;
+    /// <summary>The id of the map value pointer the lock was taken through (the kernel's active_lock_id).</summary>
+    public int LockId;
+
+    /// <summary>Whether this path holds a bpf_spin_lock.</summary>
+    public bool HoldsLock => LockMap >= 0;
 
     /// <summary>The current frame, never shared: writes may go to it directly.</summary>
     public Frame Cur => Frames[CurFrame];
@@ -191,7 +198,7 @@ internal sealed class VState
     /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth, LockMap = LockMap, LockId = LockId };
         for (var i = 0; i < CurFrame; i++)
         {
             Frames[i].Shared = true;
