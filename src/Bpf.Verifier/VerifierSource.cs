@@ -31,8 +31,11 @@ public sealed partial class VerifierSource
     public IReadOnlyList<MapDefinition> Maps { get; }
 
     /// <summary>Options for verifying this program: the declared type (else <paramref name="fallbackType"/>) and maps.</summary>
-    public VerifierOptions ToOptions(PrivilegeMode privilege = PrivilegeMode.Privileged, ProgramType fallbackType = Bpf.ProgramType.SocketFilter) =>
-        new() { ProgramType = ProgramType ?? fallbackType, Privilege = privilege, Maps = Maps };
+    /// <param name="privilege">The privileges the program is verified for.</param>
+    /// <param name="fallbackType">The program type when the source has no <c>.type</c> directive.</param>
+    /// <param name="kernelBtf">The kernel's BTF (<see cref="VerifierOptions.KernelBtf"/>), for reads through map pointers.</param>
+    public VerifierOptions ToOptions(PrivilegeMode privilege = PrivilegeMode.Privileged, ProgramType fallbackType = Bpf.ProgramType.SocketFilter, Bpf.Btf.BtfSpec? kernelBtf = null) =>
+        new() { ProgramType = ProgramType ?? fallbackType, Privilege = privilege, Maps = Maps, KernelBtf = kernelBtf };
 
     /// <summary>Program type names as the kernel and libbpf spell them.</summary>
     public static bool TryParseProgramType(string name, out ProgramType type)

@@ -200,6 +200,13 @@ internal sealed partial class Checker
                 return RegState.Unknown;
             }
 
+            case RegType.MapPtr:
+                return MapPointerAccess(regno, reg, insnOff, size, write);
+
+            case RegType.BtfPointer:
+                throw Fail(VerifierErrorCode.NotSupported,
+                    $"R{regno} is a BTF-typed kernel pointer (PTR_TO_BTF_ID, read through a map pointer): accesses through it are not modelled by this verifier", regno);
+
             case RegType.NotInit:
                 throw Fail(VerifierErrorCode.UninitializedRegister, $"R{regno} !read_ok", regno);
 

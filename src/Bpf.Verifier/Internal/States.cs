@@ -20,6 +20,10 @@ internal enum RegType : byte
     MapKey,
     /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
     Func,
+    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's PTR_TO_BTF_ID), as a privileged
+    /// read of a pointer field through a map pointer yields; Range holds the pointee's BTF type id. It may be moved,
+    /// stored, compared and returned; dereferencing it is not modelled (NotSupported).</summary>
+    BtfPointer,
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -106,6 +110,7 @@ internal struct RegState
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
+        RegType.BtfPointer => "ptr_",
         _ => "?",
     };
 }

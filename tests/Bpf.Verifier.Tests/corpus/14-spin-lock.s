@@ -423,7 +423,7 @@ exit
 # An array lookup with a constant key in range cannot be null; the lock still needs the same element to unlock.
 # expect: accept
 .type xdp
-.map a array key=4 value=16 entries=4 spin_lock=8
+.map a array key=4 value=16 entries=4 spin_lock=0
 r1 = 1
 *(u32 *)(r10 - 8) = r1
 r1 = map:a ll
