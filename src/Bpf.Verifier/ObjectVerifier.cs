@@ -118,6 +118,7 @@ public static class ObjectVerifier
             Maps = maps,
             GplCompatible = IsGpl(program.License),
             HasFuncInfo = program.FuncInfos.Count > 0,
+            KernelBtf = coreTarget,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;

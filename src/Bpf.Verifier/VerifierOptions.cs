@@ -60,6 +60,12 @@ public sealed class VerifierOptions
     /// refuses tail calls and legacy packet loads in subprograms. False by default (raw instructions).</summary>
     public bool HasFuncInfo { get; init; }
 
+    /// <summary>The running kernel's BTF (vmlinux, e.g. the Loader's <c>KernelBtf.TryGet()</c> or the CLI's
+    /// /sys/kernel/btf/vmlinux). With it, a privileged program may read <c>struct bpf_map</c> fields through a map
+    /// pointer (the kernel's check_ptr_to_map_access, e.g. <c>max_entries</c>); without it such reads are refused as
+    /// by a kernel built without CONFIG_DEBUG_INFO_BTF. Null by default.</summary>
+    public Bpf.Btf.BtfSpec? KernelBtf { get; init; }
+
     /// <summary>Whether the program is GPL-compatible (some helpers are GPL-only). True by default.</summary>
     public bool GplCompatible { get; init; } = true;
 

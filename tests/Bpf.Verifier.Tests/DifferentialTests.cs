@@ -36,7 +36,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         for (var i = 0; i < cases.Count; i++)
         {
             var c = cases[i];
-            var ours = BpfVerifier.Verify(c.Source.Instructions, c.Source.ToOptions(mode));
+            // This machine's kernel BTF, as the CLI and ObjectVerifier pass it: reads through map pointers.
+            var ours = BpfVerifier.Verify(c.Source.Instructions, c.Source.ToOptions(mode, kernelBtf: Bpf.Loader.KernelBtf.TryGet()));
             var k = kernel[i];
             // "Not modelled" is not a verdict: it agrees with nothing, even a kernel rejection.
             var notModelled = !ours.IsAccepted && ours.Error!.Code == VerifierErrorCode.NotSupported;

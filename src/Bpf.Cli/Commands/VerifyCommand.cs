@@ -90,8 +90,9 @@ internal static class VerifyCommand
             throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
         }
         var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
-        // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them.
-        var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them; the same BTF
+        // lets privileged programs read struct bpf_map fields through map pointers, as the kernel does.
+        var coreTarget = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
         return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege, coreTarget))).ToList();
     }
 
@@ -148,6 +149,8 @@ internal static class VerifyCommand
             Privilege = privilege,
             Maps = maps,
             MemorySize = memorySize,
+            // This machine's kernel BTF, when it has one: reads of struct bpf_map fields through a map pointer.
+            KernelBtf = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null,
         });
     }
 

@@ -173,7 +173,8 @@ internal sealed partial class Checker
                     _ => r.Type,
                 };
                 if (r.Type == RegType.SockCommonOrNull) r = RegState.Unknown;
-                r.Id = 0;
+                // The kernel's reg_may_point_to_spin_lock: such a value keeps its id for bpf_spin_unlock.
+                if (r.Type != RegType.MapValue || !_o.Maps[r.Map].HasSpinLock) r.Id = 0;
             }
         });
         if (isNull && refId != 0) st.Refs?.RemoveAll(x => x.Id == refId);
@@ -306,6 +307,10 @@ internal sealed partial class Checker
         }
         ref var ret0 = ref ReadReg(0);
 
+        if (_cur.HoldsLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
+        }
         if (_cur.Refs is { Count: > 0 })
         {
             var (id, at) = _cur.Refs[0];

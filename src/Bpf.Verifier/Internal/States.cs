@@ -22,6 +22,10 @@ internal enum RegType : byte
     MapKey,
     /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
     Func,
+    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's PTR_TO_BTF_ID), as a privileged
+    /// read of a pointer field through a map pointer yields; Range holds the pointee's BTF type id. It may be moved,
+    /// stored, compared and returned; dereferencing it is not modelled (NotSupported).</summary>
+    BtfPointer,
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -111,6 +115,7 @@ internal struct RegState
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
+        RegType.BtfPointer => "ptr_",
         _ => "?",
     };
 }
@@ -179,6 +184,13 @@ internal sealed class VState
     public int MayGotoDepth;
     /// <summary>How many callback visits this path has scheduled (the kernel's callback_unroll_depth).</summary>
     public int CallbackDepth;
+    /// <summary>The map whose value's bpf_spin_lock this path holds, or -1 (the kernel's active_lock_ptr).</summary>
+    public int LockMap = -1;
+    /// <summary>The id of the map value pointer the lock was taken through (the kernel's active_lock_id).</summary>
+    public int LockId;
+
+    /// <summary>Whether this path holds a bpf_spin_lock.</summary>
+    public bool HoldsLock => LockMap >= 0;
 
     /// <summary>The current frame, never shared: writes may go to it directly.</summary>
     public Frame Cur => Frames[CurFrame];
@@ -196,7 +208,7 @@ internal sealed class VState
     /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth, LockMap = LockMap, LockId = LockId };
         for (var i = 0; i < CurFrame; i++)
         {
             Frames[i].Shared = true;
