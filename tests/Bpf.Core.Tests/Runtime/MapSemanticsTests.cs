@@ -121,6 +121,125 @@ public class MapSemanticsTests
     }
 
     [Fact]
+    public void Array_of_maps_takes_inner_map_ids_checks_the_template_and_iterates_every_index()
+    {
+        var c = Collection();
+        var template = new MapDefinition("inner", MapType.Array, 4, 8, 2);
+        var outer = (MapOfMaps)c.CreateMap(new MapDefinition("aom", MapType.ArrayOfMaps, 4, 4, 3, 0, template));
+        var a = c.CreateMap(template with { Name = "a" });
+        var b = c.CreateMap(template with { Name = "b" });
+        var wrongValueSize = c.CreateMap(template with { Name = "w", ValueSize = 4 });
+
+        Assert.Equal(MapError.None, outer.TryUpdate(U32(1), BitConverter.GetBytes(a.Id)));
+        Assert.Equal(MapError.None, outer.TryUpdate(U32(2), BitConverter.GetBytes(b.Id), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.Exists, outer.TryUpdate(U32(0), BitConverter.GetBytes(a.Id), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.TooBig, outer.TryUpdate(U32(3), BitConverter.GetBytes(a.Id)));
+        Assert.Equal(MapError.Invalid, outer.TryUpdate(U32(0), BitConverter.GetBytes(wrongValueSize.Id)));
+        Assert.Equal(MapError.Invalid, outer.TryUpdate(U32(0), BitConverter.GetBytes(999_999)));
+        Assert.Equal(MapError.Invalid, outer.TryUpdate(U32(0), BitConverter.GetBytes(a.Id), (MapUpdateFlags)8));
+
+        var value = new byte[4];
+        Assert.Equal(MapError.None, outer.TryLookup(U32(1), value));
+        Assert.Equal(a.Id, BitConverter.ToInt32(value));
+        Assert.Same(b, outer.Get(U32(2)));
+        Assert.Null(outer.Get(U32(0)));
+        Assert.Null(outer.Get(U32(7)));
+        Assert.Equal(MapError.NotFound, outer.TryLookup(U32(0), value));
+        Assert.Equal(a.Handle, outer.ProgramLookup(U32(1), 0));
+        Assert.Equal(0ul, outer.ProgramLookup(U32(0), 0));
+
+        // Every index is a key, as for an array; a key past the end restarts at 0.
+        Assert.Equal(new[] { 0u, 1u, 2u }, outer.Keys().Select(k => BitConverter.ToUInt32(k)));
+        var next = new byte[4];
+        Assert.Equal(MapError.None, outer.TryGetNextKey(U32(99), next));
+        Assert.Equal(0u, BitConverter.ToUInt32(next));
+        Assert.Equal(MapError.NotFound, outer.TryGetNextKey(U32(2), next));
+
+        Assert.Equal(MapError.None, outer.TryDelete(U32(1)));
+        Assert.Equal(MapError.NotFound, outer.TryDelete(U32(1)));
+        Assert.Equal(MapError.TooBig, outer.TryDelete(U32(3)));
+        Assert.Null(outer.Get(U32(1)));
+        Assert.Throws<MapException>(() => outer.Set(U32(5), a));
+    }
+
+    [Fact]
+    public void Hash_of_maps_follows_the_hash_flags_and_capacity()
+    {
+        var c = Collection();
+        var template = new MapDefinition("inner", MapType.Hash, 4, 4, 4);
+        var outer = (MapOfMaps)c.CreateMap(new MapDefinition("hom", MapType.HashOfMaps, 8, 4, 2, 0, template));
+        var a = c.CreateMap(template with { Name = "a" });
+        var b = c.CreateMap(template with { Name = "b" });
+        var other = c.CreateMap(new MapDefinition("arr", MapType.Array, 4, 4, 4));
+        var foreign = Collection().CreateMap(template with { Name = "elsewhere" });
+
+        Assert.Equal(MapError.NotFound, outer.TryUpdate(U64(10), BitConverter.GetBytes(a.Id), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.None, outer.TryUpdate(U64(10), BitConverter.GetBytes(a.Id), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.Exists, outer.TryUpdate(U64(10), BitConverter.GetBytes(b.Id), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.None, outer.TryUpdate(U64(10), BitConverter.GetBytes(b.Id), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.None, outer.TryUpdate(U64(20), BitConverter.GetBytes(a.Id)));
+        Assert.Equal(MapError.TooBig, outer.TryUpdate(U64(30), BitConverter.GetBytes(a.Id)));
+        Assert.Equal(MapError.Invalid, outer.TryUpdate(U64(10), BitConverter.GetBytes(other.Id)));
+        Assert.Throws<MapException>(() => outer.Set(U64(10), foreign)); // another collection's map is not a value here
+
+        Assert.Same(b, outer.Get(U64(10)));
+        Assert.Same(a, outer.Get(U64(20)));
+        Assert.Null(outer.Get(U64(30)));
+        var value = new byte[4];
+        Assert.Equal(MapError.None, outer.TryLookup(U64(20), value));
+        Assert.Equal(a.Id, BitConverter.ToInt32(value));
+        Assert.Equal(new[] { 10ul, 20ul }, outer.Keys().Select(k => BitConverter.ToUInt64(k)));
+        var next = new byte[8];
+        Assert.Equal(MapError.None, outer.TryGetNextKey(U64(12345), next)); // a missing key restarts
+        Assert.Equal(10ul, BitConverter.ToUInt64(next));
+        Assert.Equal(MapError.NotFound, outer.TryGetNextKey(U64(20), next));
+
+        Assert.Equal(MapError.None, outer.TryDelete(U64(10)));
+        Assert.Equal(MapError.NotFound, outer.TryDelete(U64(10)));
+        Assert.Null(outer.Get(U64(10)));
+        Assert.Equal(MapError.None, outer.TryUpdate(U64(30), BitConverter.GetBytes(a.Id))); // the freed entry is reusable
+        Assert.Equal(new[] { 20ul, 30ul }, outer.Keys().Select(k => BitConverter.ToUInt64(k)).Order());
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("novalue", MapType.HashOfMaps, 8, 8, 2, 0, template)));
+        Assert.Throws<ArgumentException>(() => c.CreateMap(new MapDefinition("notemplate", MapType.HashOfMaps, 8, 4, 2)));
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("aomkey", MapType.ArrayOfMaps, 8, 4, 2, 0, template)));
+    }
+
+    [Fact]
+    public void Program_array_takes_program_ids_like_the_syscall()
+    {
+        var c = Collection();
+        var jump = (ProgramArrayMap)c.CreateMap(new MapDefinition("jt", MapType.ProgArray, 4, 4, 3));
+        var p = c.LoadProgram("p", ProgramType.Xdp, Bpf.Asm.Assembler.Assemble("r0 = 2\nexit", Bpf.Asm.AsmDialect.Llvm));
+
+        Assert.Equal(MapError.None, jump.TryUpdate(U32(1), BitConverter.GetBytes(p.Id)));
+        Assert.Equal(MapError.None, jump.TryUpdate(U32(2), BitConverter.GetBytes(p.Id), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.Invalid, jump.TryUpdate(U32(0), BitConverter.GetBytes(p.Id), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.TooBig, jump.TryUpdate(U32(3), BitConverter.GetBytes(p.Id)));
+        Assert.Equal(MapError.Invalid, jump.TryUpdate(U32(0), BitConverter.GetBytes(424242)));
+        Assert.Same(p, jump.Get(1));
+        Assert.Null(jump.Get(0));
+        Assert.Null(jump.Get(3));
+        var value = new byte[4];
+        Assert.Equal(MapError.None, jump.TryLookup(U32(2), value));
+        Assert.Equal(p.Id, BitConverter.ToInt32(value));
+        Assert.Equal(MapError.NotFound, jump.TryLookup(U32(0), value));
+
+        Assert.Equal(new[] { 0u, 1u, 2u }, jump.Keys().Select(k => BitConverter.ToUInt32(k)));
+        var next = new byte[4];
+        Assert.Equal(MapError.None, jump.TryGetNextKey(U32(77), next));
+        Assert.Equal(0u, BitConverter.ToUInt32(next));
+        Assert.Equal(MapError.NotFound, jump.TryGetNextKey(U32(2), next));
+
+        Assert.Equal(MapError.None, jump.TryDelete(U32(1)));
+        Assert.Equal(MapError.NotFound, jump.TryDelete(U32(1)));
+        Assert.Equal(MapError.TooBig, jump.TryDelete(U32(3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => jump.Set(-1, p));
+        Assert.Throws<ArgumentOutOfRangeException>(() => jump.Set(3, p));
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("bad", MapType.ProgArray, 4, 8, 3)));
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("badkey", MapType.ProgArray, 8, 4, 3)));
+    }
+
+    [Fact]
     public void Per_cpu_values_are_padded_per_cpu_like_the_syscall()
     {
         var map = Collection(cpus: 3).CreateMap(new MapDefinition("pc", MapType.PerCpuArray, 4, 4, 2));
