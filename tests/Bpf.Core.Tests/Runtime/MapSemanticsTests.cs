@@ -239,6 +239,34 @@ public class MapSemanticsTests
         Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("badkey", MapType.ProgArray, 8, 4, 3)));
     }
 
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(MapDefinition.FlagNoPrealloc)]
+    public void Every_element_value_a_program_sees_has_its_own_memory_even_as_lazy_maps_grow(uint flags)
+    {
+        // Two maps filled to max_entries (a lazily allocated one grows in chunks on the way): the value addresses
+        // a program's lookup returns never overlap, within one map or across the two.
+        var c = Collection();
+        var maps = new[]
+        {
+            (HashMap)c.CreateMap(new MapDefinition("first", MapType.Hash, 4, 12, 64, flags)),
+            (HashMap)c.CreateMap(new MapDefinition("second", MapType.Hash, 4, 12, 64, flags)),
+        };
+        var ranges = new List<(ulong Start, ulong End)>();
+        foreach (var map in maps)
+        {
+            for (var k = 0u; k < 64; k++) Assert.Equal(MapError.None, map.TryUpdate(U32(k), new byte[12]));
+            for (var k = 0u; k < 64; k++)
+            {
+                var address = map.ProgramLookup(U32(k), 0);
+                Assert.NotEqual(0ul, address);
+                ranges.Add((address, address + 12));
+            }
+        }
+        ranges.Sort();
+        for (var i = 1; i < ranges.Count; i++) Assert.True(ranges[i - 1].End <= ranges[i].Start, $"values overlap at 0x{ranges[i].Start:x}");
+    }
+
     [Fact]
     public void Per_cpu_values_are_padded_per_cpu_like_the_syscall()
     {
