@@ -239,32 +239,92 @@ public class MapSemanticsTests
         Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("badkey", MapType.ProgArray, 8, 4, 3)));
     }
 
-    [Theory]
-    [InlineData(0u)]
-    [InlineData(MapDefinition.FlagNoPrealloc)]
-    public void Every_element_value_a_program_sees_has_its_own_memory_even_as_lazy_maps_grow(uint flags)
+    /// <summary>The bytes a program sees at <paramref name="address"/>: inside one of the map's regions, or null.</summary>
+    private static byte[]? ProgramView(ManagedMap map, ulong address, int length)
     {
-        // Two maps filled to max_entries (a lazily allocated one grows in chunks on the way): the value addresses
-        // a program's lookup returns never overlap, within one map or across the two.
-        var c = Collection();
-        var maps = new[]
+        foreach (var region in map.Regions)
         {
-            (HashMap)c.CreateMap(new MapDefinition("first", MapType.Hash, 4, 12, 64, flags)),
-            (HashMap)c.CreateMap(new MapDefinition("second", MapType.Hash, 4, 12, 64, flags)),
-        };
-        var ranges = new List<(ulong Start, ulong End)>();
-        foreach (var map in maps)
-        {
-            for (var k = 0u; k < 64; k++) Assert.Equal(MapError.None, map.TryUpdate(U32(k), new byte[12]));
-            for (var k = 0u; k < 64; k++)
+            if (address >= region.Address && address + (ulong)length <= region.Address + (ulong)region.Length)
             {
-                var address = map.ProgramLookup(U32(k), 0);
-                Assert.NotEqual(0ul, address);
-                ranges.Add((address, address + 12));
+                return region.Data.Slice((int)(address - region.Address), length).ToArray();
+            }
+        }
+        return null;
+    }
+
+    [Theory]
+    [InlineData(MapType.Hash, 0u)]
+    [InlineData(MapType.Hash, MapDefinition.FlagNoPrealloc)]
+    [InlineData(MapType.PerCpuHash, 0u)]
+    [InlineData(MapType.Array, 0u)]
+    [InlineData(MapType.PerCpuArray, 0u)]
+    public void A_program_sees_each_element_and_cpu_at_its_own_address_holding_its_value(MapType type, uint flags)
+    {
+        // Two maps filled to max_entries (a lazily allocated hash grows in chunks on the way), every element
+        // holding distinct bytes per CPU: the address a program's lookup returns for (key, cpu) holds exactly that
+        // element's value for that CPU, and no two such values overlap, within one map or across the two.
+        const int cpus = 3, entries = 40, size = 12;
+        var c = Collection(cpus);
+        var perCpu = type is MapType.PerCpuHash or MapType.PerCpuArray;
+        var maps = new[] { c.CreateMap(new MapDefinition("first", type, 4, size, entries, flags)), c.CreateMap(new MapDefinition("second", type, 4, size, entries, flags)) };
+        var ranges = new List<(ulong Start, ulong End)>();
+        for (var m = 0; m < maps.Length; m++)
+        {
+            var map = maps[m];
+            byte Fill(uint key, int cpu) => (byte)(1 + m * 100 + key + (perCpu ? cpu * 41 : 0));
+            var userValue = new byte[map.UserValueSize];
+            for (var k = 0u; k < entries; k++)
+            {
+                for (var cpu = 0; cpu < (perCpu ? cpus : 1); cpu++) userValue.AsSpan(cpu * (perCpu ? 16 : 0), size).Fill(Fill(k, cpu));
+                Assert.Equal(MapError.None, map.TryUpdate(U32(k), userValue));
+            }
+            for (var k = 0u; k < entries; k++)
+            {
+                for (var cpu = 0; cpu < cpus; cpu++)
+                {
+                    var address = map.ProgramLookup(U32(k), cpu);
+                    var seen = ProgramView(map, address, size);
+                    Assert.NotNull(seen);
+                    Assert.All(seen, b => Assert.Equal(Fill(k, cpu), b));
+                    if (perCpu || cpu == 0) ranges.Add((address, address + size));
+                    else Assert.Equal(map.ProgramLookup(U32(k), 0), address); // one value shared by every CPU
+                }
             }
         }
         ranges.Sort();
         for (var i = 1; i < ranges.Count; i++) Assert.True(ranges[i - 1].End <= ranges[i].Start, $"values overlap at 0x{ranges[i].Start:x}");
+    }
+
+    [Theory]
+    [InlineData(MapType.PerCpuHash)]
+    [InlineData(MapType.PerCpuArray)]
+    public void A_program_update_writes_only_its_cpu_slice(MapType type)
+    {
+        var map = Collection(cpus: 3).CreateMap(new MapDefinition("pc", type, 4, 4, 4));
+        Assert.Equal(MapError.None, map.ProgramUpdate(U32(2), U32(0xAABBCCDD), 0, cpu: 1));
+        var value = new byte[map.UserValueSize];
+        Assert.Equal(MapError.None, map.TryLookup(U32(2), value));
+        Assert.Equal(new uint[] { 0, 0xAABBCCDD, 0 }, Enumerable.Range(0, 3).Select(cpu => BitConverter.ToUInt32(value, cpu * 8)));
+    }
+
+    [Fact]
+    public void Keys_and_values_of_the_wrong_size_are_refused_by_every_operation()
+    {
+        var c = Collection();
+        foreach (var map in new[]
+        {
+            c.CreateMap(new MapDefinition("a", MapType.Array, 4, 8, 2)),
+            c.CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, 2)),
+            c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 8, 2, MapDefinition.FlagNoPrealloc)),
+        })
+        {
+            var key = new byte[map.KeySize];
+            Assert.Throws<ArgumentException>(() => map.TryLookup(new byte[3], new byte[8]));
+            Assert.Throws<ArgumentException>(() => map.TryLookup(key, new byte[7]));
+            Assert.Throws<ArgumentException>(() => map.TryUpdate(new byte[3], new byte[8]));
+            Assert.Throws<ArgumentException>(() => map.TryUpdate(key, new byte[9]));
+            if (map.Definition.Type != MapType.Array) Assert.Throws<ArgumentException>(() => map.TryDelete(new byte[3]));
+        }
     }
 
     [Fact]
