@@ -65,14 +65,16 @@ public static class ObjectVerifier
                 return false;
             }
         }
-        return TryPrepareRelocated(obj, program, instructions, privilege, out options, out error);
+        return TryPrepareRelocated(obj, program, instructions, privilege, out options, out error, coreTarget);
     }
 
     /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, BtfSpec?, out Instruction[], out VerifierOptions, out VerifierError?)"/>
     /// for instructions whose CO-RE relocations the collection loader already applied: map references become
-    /// map-index loads in <paramref name="instructions"/> (in place, through the one relocation routine).</summary>
+    /// map-index loads in <paramref name="instructions"/> (in place, through the one relocation routine).
+    /// <paramref name="kernelBtf"/> is the kernel's BTF for BTF-typed reads (<see cref="VerifierOptions.KernelBtf"/>);
+    /// without it such reads are refused, as the managed runtime cannot give them a value.</summary>
     public static bool TryPrepareRelocated(ObjectSpec obj, ProgramSpec program, Instruction[] instructions, PrivilegeMode privilege,
-        out VerifierOptions options, out VerifierError? error)
+        out VerifierOptions options, out VerifierError? error, BtfSpec? kernelBtf = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentNullException.ThrowIfNull(program);
@@ -118,7 +120,7 @@ public static class ObjectVerifier
             Maps = maps,
             GplCompatible = IsGpl(program.License),
             HasFuncInfo = program.FuncInfos.Count > 0,
-            KernelBtf = coreTarget,
+            KernelBtf = kernelBtf,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;
