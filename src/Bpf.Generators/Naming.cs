@@ -11,7 +11,7 @@ internal static class Naming
     public static string Pascal(string cName)
     {
         var sb = new StringBuilder(cName.Length);
-        foreach (var word in cName.Split(['_'], StringSplitOptions.RemoveEmptyEntries))
+        foreach (var word in Words(cName))
         {
             var allUpper = true;
             foreach (var c in word)
@@ -33,6 +33,25 @@ internal static class Naming
             sb.Insert(0, '_');
         }
         return sb.ToString();
+    }
+
+    /// <summary>The words of a name: runs of ASCII letters and digits (underscores and anything else separate them).</summary>
+    private static IEnumerable<string> Words(string name)
+    {
+        var start = -1;
+        for (var i = 0; i <= name.Length; i++)
+        {
+            var part = i < name.Length && name[i] < 128 && char.IsLetterOrDigit(name[i]);
+            if (part && start < 0)
+            {
+                start = i;
+            }
+            else if (!part && start >= 0)
+            {
+                yield return name.Substring(start, i - start);
+                start = -1;
+            }
+        }
     }
 
     /// <summary>True when <paramref name="name"/> is a valid C# identifier and not a reserved keyword.</summary>

@@ -58,7 +58,7 @@ internal sealed class ObjectEmitter
     }
 
     private static string HintName(ObjectRequest r) =>
-        (r.Namespace.Length > 0 ? r.Namespace + "." : string.Empty) + r.ClassName.TrimStart('@') + ".g.cs";
+        ((r.Namespace.Length > 0 ? r.Namespace + "." : string.Empty) + r.ClassName).Replace("@", string.Empty) + ".g.cs";
 
     private void Report(DiagnosticDescriptor descriptor, params string[] args) =>
         _diagnostics.Add(new DiagnosticData(descriptor.Id, _request.Path, new EquatableArray<string>(args)));
