@@ -79,7 +79,8 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
                 parts[i] = fixedPart;
             }
         }
-        return (new ObjectRequest(file.Path, string.Join(".", parts), className, inlineArrays), new EquatableArray<DiagnosticData>([.. diagnostics]));
+        var resource = Option(fileOptions, "build_metadata.AdditionalFiles.BpfResourceName");
+        return (new ObjectRequest(file.Path, string.Join(".", parts), className, inlineArrays, resource), new EquatableArray<DiagnosticData>([.. diagnostics]));
     }
 
     private static string Describe(string name) =>

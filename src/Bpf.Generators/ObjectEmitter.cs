@@ -11,7 +11,8 @@ namespace Bpf.Generators;
 /// <param name="Namespace">The namespace of the generated class ("" for none).</param>
 /// <param name="ClassName">The generated class's name.</param>
 /// <param name="InlineArrays">True when the consuming compilation has InlineArrayAttribute and C# 12.</param>
-internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays);
+/// <param name="ResourceName">The manifest resource the build embedded the object as, or null.</param>
+internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays, string? ResourceName = null);
 
 /// <summary>
 /// Turns one BPF object's BTF into C#: a partial class named after the object holding one type per named
@@ -301,6 +302,22 @@ internal sealed class ObjectEmitter
         sb.Append(indent).Append("public sealed partial class ").Append(_request.ClassName).Append("\n").Append(indent).Append("{\n");
         sb.Append(indent).Append(Indent).Append("/// <summary>The object file the types were generated from.</summary>\n");
         sb.Append(indent).Append(Indent).Append("public const string ObjectFileName = \"").Append(_fileName.Replace("\\", "\\\\").Replace("\"", "\\\"")).Append("\";\n");
+        if (_request.ResourceName is { } resource)
+        {
+            var quoted = "\"" + resource.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+            var i2 = indent + Indent;
+            sb.Append(i2).Append("/// <summary>The manifest resource the build embedded the object as.</summary>\n");
+            sb.Append(i2).Append("public const string ResourceName = ").Append(quoted).Append(";\n\n");
+            sb.Append(i2).Append("/// <summary>The object's bytes, from the resource embedded in this assembly.</summary>\n");
+            sb.Append(i2).Append("/// <exception cref=\"global::System.InvalidOperationException\">The resource is missing (the object was not embedded).</exception>\n");
+            sb.Append(i2).Append("public static byte[] ReadObject()\n").Append(i2).Append("{\n");
+            sb.Append(i2).Append(Indent).Append("using var stream = typeof(").Append(_request.ClassName).Append(").Assembly.GetManifestResourceStream(ResourceName)\n");
+            sb.Append(i2).Append(Indent).Append(Indent).Append("?? throw new global::System.InvalidOperationException(\"resource '\" + ResourceName + \"' is not embedded in \" + typeof(").Append(_request.ClassName).Append(").Assembly.GetName().Name);\n");
+            sb.Append(i2).Append(Indent).Append("using var copy = new global::System.IO.MemoryStream();\n");
+            sb.Append(i2).Append(Indent).Append("stream.CopyTo(copy);\n");
+            sb.Append(i2).Append(Indent).Append("return copy.ToArray();\n");
+            sb.Append(i2).Append("}\n");
+        }
         sb.Append(body);
         sb.Append(indent).Append("}\n");
         if (ns.Length > 0)
