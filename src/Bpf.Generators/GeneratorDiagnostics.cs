@@ -6,7 +6,8 @@ namespace Bpf.Generators;
 internal static class GeneratorDiagnostics
 {
     private const string Category = "Bpf.Generators";
-    private const string Help = "https://github.com/bpfnet/bpfnet/blob/main/docs/generators.md#";
+    // The repository has no public URL yet: the help link names the document (docs/generators.md) and its anchor.
+    private const string Help = "docs/generators.md#";
 
     /// <summary>BPFGEN0001: the object file named as an AdditionalFile cannot be read.</summary>
     public static readonly DiagnosticDescriptor ObjectNotFound = new(
