@@ -30,7 +30,7 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
             .Where(static t => t.Path.EndsWith(".o", StringComparison.OrdinalIgnoreCase))
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Combine(inlineArrays)
-            .Select(static (x, _) => MakeRequest(x.Left.Left, x.Left.Right, x.Right))
+            .Select(static (x, ct) => MakeRequest(x.Left.Left, x.Left.Right, x.Right, ct))
             .WithTrackingName(RequestStep);
         var results = requests
             .Select(static (r, ct) => Generate(r.Request, r.Diagnostics))
@@ -49,8 +49,17 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
     }
 
     private static (ObjectRequest Request, EquatableArray<DiagnosticData> Diagnostics) MakeRequest(
-        AdditionalText file, AnalyzerConfigOptionsProvider options, bool inlineArrays)
+        AdditionalText file, AnalyzerConfigOptionsProvider options, bool inlineArrays, System.Threading.CancellationToken ct)
     {
+        // The object is binary: AdditionalText.GetText would make the compiler fail (CS2015), so its length and
+        // modification time stand for its contents (one stat per AdditionalFile or options change).
+        ct.ThrowIfCancellationRequested();
+#pragma warning disable RS1035 // File IO in an analyzer: Roslyn has no binary AdditionalFile API.
+        var info = new FileInfo(file.Path);
+        var fingerprint = info.Exists
+            ? info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : "missing";
+#pragma warning restore RS1035
         var fileOptions = options.GetOptions(file);
         var diagnostics = new List<DiagnosticData>();
         var stem = Path.GetFileNameWithoutExtension(file.Path);
@@ -80,7 +89,7 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
             }
         }
         var resource = Option(fileOptions, "build_metadata.AdditionalFiles.BpfResourceName");
-        return (new ObjectRequest(file.Path, string.Join(".", parts), className, inlineArrays, resource), new EquatableArray<DiagnosticData>([.. diagnostics]));
+        return (new ObjectRequest(file.Path, string.Join(".", parts), className, inlineArrays, resource, fingerprint), new EquatableArray<DiagnosticData>([.. diagnostics]));
     }
 
     private static string Describe(string name) =>

@@ -12,7 +12,9 @@ namespace Bpf.Generators;
 /// <param name="ClassName">The generated class's name.</param>
 /// <param name="InlineArrays">True when the consuming compilation has InlineArrayAttribute and C# 12.</param>
 /// <param name="ResourceName">The manifest resource the build embedded the object as, or null.</param>
-internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays, string? ResourceName = null);
+/// <param name="Fingerprint">The object file's length and modification time: a changed object makes a different request,
+/// so a long-lived driver (the IDE) rereads it rather than serving the cached output of the old bytes.</param>
+internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays, string? ResourceName = null, string Fingerprint = "");
 
 /// <summary>
 /// Turns one BPF object's BTF into C#: a partial class named after the object holding one type per named

@@ -10,12 +10,14 @@ using BpfObjectGenerator = gen::Bpf.Generators.BpfObjectGenerator;
 
 namespace Bpf.Generators.Tests;
 
-/// <summary>An AdditionalFile on disk (the generator reads the object's bytes from its path).</summary>
+/// <summary>An AdditionalFile on disk (the generator reads the object's bytes from its path and must never ask for
+/// its text: the real compiler fails with CS2015 on a binary AdditionalFile's text, so this one fails too).</summary>
 internal sealed class FileText(string path) : AdditionalText
 {
     public override string Path { get; } = path;
 
-    public override SourceText? GetText(CancellationToken cancellationToken = default) => SourceText.From(string.Empty);
+    public override SourceText? GetText(CancellationToken cancellationToken = default) =>
+        throw new InvalidOperationException($"CS2015: '{Path}' is a binary file instead of a text file");
 }
 
 /// <summary>Per-file metadata (build_metadata.AdditionalFiles.*) and global properties, as MSBuild would pass them.</summary>

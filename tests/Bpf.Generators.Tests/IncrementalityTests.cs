@@ -8,11 +8,14 @@ namespace Bpf.Generators.Tests;
 /// <summary>Roslyn's tracked steps: an edit to unrelated C# must not rerun the object reading and generation.</summary>
 public sealed class IncrementalityTests
 {
-    private static (GeneratorDriver Driver, Compilation Compilation) FirstRun(params string[] objects)
+    private static (GeneratorDriver Driver, Compilation Compilation) FirstRun(params string[] objects) =>
+        FirstRun([.. objects.Select(o => (AdditionalText)new FileText(o))]);
+
+    private static (GeneratorDriver Driver, Compilation Compilation) FirstRun(params AdditionalText[] objects)
     {
         var parse = GeneratorHarness.Parse();
         var compilation = GeneratorHarness.Compilation("Incremental", [CSharpSyntaxTree.ParseText("class A { int X; }", parse)]);
-        var driver = GeneratorHarness.Driver(objects.Select(o => (AdditionalText)new FileText(o)), parse, track: true).RunGenerators(compilation, TestContext.Current.CancellationToken);
+        var driver = GeneratorHarness.Driver(objects, parse, track: true).RunGenerators(compilation, TestContext.Current.CancellationToken);
         return (driver, compilation);
     }
 
@@ -43,6 +46,26 @@ public sealed class IncrementalityTests
         driver = driver.AddAdditionalTexts([new FileText(RepoPaths.CorpusObject("globals"))]).RunGenerators(compilation, TestContext.Current.CancellationToken);
         var generate = Reasons(driver, BpfObjectGenerator.GenerateStep);
         Assert.Equal([IncrementalStepRunReason.Cached, IncrementalStepRunReason.New], generate);
+    }
+
+    [Fact]
+    public void ChangedObjectAtTheSamePathIsReread()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bpfgen-changing-{Environment.ProcessId}.o");
+        File.Copy(Corpus.LayoutObject, path, overwrite: true);
+        try
+        {
+            var first = new FileText(path);
+            var (driver, compilation) = FirstRun(first);
+            File.Copy(RepoPaths.CorpusObject("globals"), path, overwrite: true);
+            driver = driver.ReplaceAdditionalText(first, new FileText(path)).RunGenerators(compilation, TestContext.Current.CancellationToken);
+            Assert.Equal([IncrementalStepRunReason.Modified], Reasons(driver, BpfObjectGenerator.GenerateStep));
+            Assert.Contains("PacketsSeen", driver.GetRunResult().GeneratedTrees.Single().ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
