@@ -16,14 +16,10 @@ public sealed class ArrayMap : ManagedMap
         : base(definition, cpuCount, space)
     {
         if (definition.KeySize != 4) throw new ArgumentException($"array map '{definition.Name}': key size must be 4, not {definition.KeySize}");
-        IsPerCpu = definition.Type == MapType.PerCpuArray;
         _cpuStride = RoundUp8(definition.ValueSize);
         _elementStride = IsPerCpu ? _cpuStride * cpuCount : _cpuStride;
         _region = space.Allocate($"map '{definition.Name}' values", (long)_elementStride * definition.MaxEntries, writable: !ReadOnlyForPrograms);
     }
-
-    /// <inheritdoc/>
-    public override bool IsPerCpu { get; }
 
     /// <summary>The whole value memory (element i at i × 8-aligned value size; per-CPU: CPU c of element i at
     /// (i × CpuCount + c) × stride). Global data sections are element 0.</summary>
