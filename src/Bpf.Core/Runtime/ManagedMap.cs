@@ -152,8 +152,14 @@ public abstract class ManagedMap
     /// <summary>Looks a value up; throws nothing, returns false when missing.</summary>
     public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
     {
-        value = default;
         CheckSizes<TKey, TValue>();
+        // Direct paths for the common maps (non-virtual, no span round trip); the general path below otherwise.
+        if (!IsPerCpu)
+        {
+            if (this is HashMap hash) return hash.TryLookupDirect(ref key, out value);
+            if (this is ArrayMap array) return array.TryLookupDirect(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<TKey, byte>(ref key)), out value);
+        }
+        value = default;
         var error = TryLookup(AsBytes(ref key), MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
         return error == MapError.None;
     }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Bpf.Objects;
 using Bpf.Vm;
 
@@ -45,6 +47,19 @@ public sealed class ArrayMap : ManagedMap
         if (!TryIndex(key, MaxEntries, out var index)) return MapError.NotFound;
         ReadAllCpus(_region.Data.Slice(index * _elementStride, _elementStride), value);
         return MapError.None;
+    }
+
+    /// <summary>A lookup from C# of a map that is not per-CPU, <typeparamref name="TValue"/> being
+    /// <see cref="ManagedMap.ValueSize"/> bytes (the caller checked).</summary>
+    internal bool TryLookupDirect<TValue>(uint index, out TValue value) where TValue : unmanaged
+    {
+        if (index >= (uint)MaxEntries)
+        {
+            value = default;
+            return false;
+        }
+        value = Unsafe.ReadUnaligned<TValue>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_region.Data), (nint)index * _elementStride));
+        return true;
     }
 
     /// <inheritdoc/>

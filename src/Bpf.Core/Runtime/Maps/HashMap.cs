@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using Bpf.Objects;
 using Bpf.Vm;
@@ -96,6 +98,33 @@ public sealed class HashMap : ManagedMap
                         if (dirty) value.Clear();
                         return MapError.NotFound;
                     }
+                }
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>A lookup from C# of a map that is not per-CPU, <typeparamref name="TKey"/> and <typeparamref name="TValue"/>
+    /// being the map's key and value sizes (the caller checked): the same lock-free read as <see cref="TryLookup"/>.</summary>
+    internal bool TryLookupDirect<TKey, TValue>(ref TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
+    {
+        var keyBytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref key, 1));
+        var spin = new SpinWait();
+        while (true)
+        {
+            var sequence = Volatile.Read(ref _sequence);
+            if ((sequence & 1) == 0)
+            {
+                var slot = _table.FindConcurrent(keyBytes);
+                if (slot >= 0 && _values.TrySlot(slot, out var bytes))
+                {
+                    value = Unsafe.ReadUnaligned<TValue>(ref MemoryMarshal.GetReference(bytes));
+                    if (ReadsValidated(sequence)) return true;
+                }
+                else if (slot == SlotTable.NotFound && ReadsValidated(sequence))
+                {
+                    value = default;
+                    return false;
                 }
             }
             spin.SpinOnce(sleep1Threshold: -1);
