@@ -168,6 +168,11 @@ public abstract class ManagedMap
     public void Update<TKey, TValue>(TKey key, TValue value, MapUpdateFlags flags = MapUpdateFlags.Any) where TKey : unmanaged where TValue : unmanaged
     {
         CheckSizes<TKey, TValue>();
+        if (!IsPerCpu && this is HashMap hash)
+        {
+            Check(hash.UpdateDirect(ref key, value, (ulong)flags), "update");
+            return;
+        }
         Check(TryUpdate(AsBytes(ref key), AsBytes(ref value), flags), "update");
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Bpf.Runtime;
 
@@ -147,7 +149,12 @@ internal sealed class SlotTable
             {
                 var offset = (long)s * keySize;
                 if (offset + keySize > keys.Length) return Inconsistent;
-                if (keys.AsSpan((int)offset, keySize).SequenceEqual(key)) return s;
+                if (keySize == 4
+                        ? Unsafe.ReadUnaligned<uint>(ref keys[(int)offset]) == Unsafe.ReadUnaligned<uint>(ref MemoryMarshal.GetReference(key))
+                        : keys.AsSpan((int)offset, keySize).SequenceEqual(key))
+                {
+                    return s;
+                }
             }
             s = chain[s];
         }

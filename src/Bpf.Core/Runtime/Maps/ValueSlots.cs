@@ -54,6 +54,16 @@ internal sealed class ValueSlots
     public bool TrySlot(int slot, out Span<byte> bytes)
     {
         var chunks = _chunks;
+        if (chunks.Length == 1 && (uint)slot < (uint)Capacity)
+        {
+            // Preallocated: one region; Capacity only grows, and a region is never shorter than its slots.
+            var all = chunks[0].Region.Data;
+            if ((long)slot * _stride + _stride <= all.Length)
+            {
+                bytes = all.Slice(slot * _stride, _stride);
+                return true;
+            }
+        }
         for (var chunk = chunks.Length - 1; chunk >= 0; chunk--)
         {
             if (chunks[chunk].Start > slot) continue;
