@@ -10,11 +10,15 @@ namespace Bpf.Runtime;
 /// program returns the virtual address of the value slot (no copy), as the kernel returns a pointer.
 /// </summary>
 /// <remarks>
-/// <para><b>Consistency model.</b> Each map has one lock that orders the structural operations (insert, delete,
-/// eviction, iteration step, ring buffer reserve/commit, queue push/pop); they are linearizable. Value bytes are
-/// plain shared memory, as in the kernel: a program writes through the pointer a lookup returned without any lock,
-/// <see cref="TryUpdate"/> copies a value in place without atomicity against concurrent readers, and only the
-/// program's atomic instructions are atomic. Slots of deleted hash elements are reused by later inserts, so a
+/// <para><b>Consistency model.</b> Structural operations (insert, delete, eviction, iteration step, ring buffer
+/// reserve/commit, queue push/pop) are serialised per map and linearizable. Hash maps use a sequence lock: writers
+/// (C# updates and deletes, program update/delete helpers, LRU lookups from programs, which record recency) exclude each
+/// other, while lookups from C# and non-LRU lookups from programs take no lock at all — they read, then retry if a
+/// writer ran meanwhile — so readers never block and a C# lookup never returns a value torn by a concurrent C# or
+/// helper update. Value bytes a program writes through the pointer a lookup returned are plain shared memory, as in
+/// the kernel: no lock orders them, and only the program's atomic instructions are atomic. Array maps take no lock;
+/// <see cref="TryUpdate"/> on an array copies in place, so values wider than 8 bytes may be seen half-written by a
+/// concurrent reader (as with the kernel's arrays). Slots of deleted hash elements are reused by later inserts, so a
 /// program still holding a pointer to a deleted element may see another element's value (the kernel's
 /// preallocated maps behave the same).</para>
 /// <para><b>Per-CPU maps</b> have <see cref="CpuCount"/> value slots per element; a program sees the slot of the
@@ -29,6 +33,12 @@ public abstract class ManagedMap
     {
         Definition = definition;
         CpuCount = cpuCount;
+        // Cached once: the C# paths check sizes on every call.
+        IsPerCpu = definition.Type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash;
+        KeySize = definition.KeySize;
+        ValueSize = definition.ValueSize;
+        MaxEntries = definition.MaxEntries;
+        UserValueSize = IsPerCpu ? cpuCount * RoundUp8(definition.ValueSize) : definition.ValueSize;
         Space = space;
         Id = space.Register(this);
         Handle = AddressSpace.HandleOf(Id);
@@ -100,13 +110,13 @@ public abstract class ManagedMap
     public MapType Type => Definition.Type;
 
     /// <summary>Key size in bytes.</summary>
-    public int KeySize => Definition.KeySize;
+    public int KeySize { get; }
 
     /// <summary>Value size in bytes (of one CPU's value for per-CPU maps).</summary>
-    public int ValueSize => Definition.ValueSize;
+    public int ValueSize { get; }
 
     /// <summary>Maximum number of entries.</summary>
-    public int MaxEntries => Definition.MaxEntries;
+    public int MaxEntries { get; }
 
     /// <summary>The number of CPUs per-CPU maps keep values for.</summary>
     public int CpuCount { get; }
@@ -115,14 +125,14 @@ public abstract class ManagedMap
     public ulong Handle { get; }
 
     /// <summary>Whether values are per CPU.</summary>
-    public virtual bool IsPerCpu => false;
+    public bool IsPerCpu { get; }
 
     /// <summary>Whether programs may only read the map (BPF_F_RDONLY_PROG).</summary>
     public bool ReadOnlyForPrograms => (Definition.Flags & MapDefinition.FlagReadOnlyProgram) != 0;
 
     /// <summary>The size of a value as C# reads and writes it: <see cref="ValueSize"/>, or for per-CPU maps
     /// <see cref="CpuCount"/> × <see cref="ValueSize"/> rounded up to 8.</summary>
-    public int UserValueSize => IsPerCpu ? CpuCount * RoundUp8(ValueSize) : ValueSize;
+    public int UserValueSize { get; }
 
     internal static int RoundUp8(int n) => (n + 7) & ~7;
 
@@ -142,8 +152,14 @@ public abstract class ManagedMap
     /// <summary>Looks a value up; throws nothing, returns false when missing.</summary>
     public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
     {
-        value = default;
         CheckSizes<TKey, TValue>();
+        // Direct paths for the common maps (non-virtual, no span round trip); the general path below otherwise.
+        if (!IsPerCpu)
+        {
+            if (this is HashMap hash) return hash.TryLookupDirect(ref key, out value);
+            if (this is ArrayMap array) return array.TryLookupDirect(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<TKey, byte>(ref key)), out value);
+        }
+        value = default;
         var error = TryLookup(AsBytes(ref key), MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
         return error == MapError.None;
     }
@@ -152,6 +168,11 @@ public abstract class ManagedMap
     public void Update<TKey, TValue>(TKey key, TValue value, MapUpdateFlags flags = MapUpdateFlags.Any) where TKey : unmanaged where TValue : unmanaged
     {
         CheckSizes<TKey, TValue>();
+        if (!IsPerCpu && this is HashMap hash)
+        {
+            Check(hash.UpdateDirect(ref key, value, (ulong)flags), "update");
+            return;
+        }
         Check(TryUpdate(AsBytes(ref key), AsBytes(ref value), flags), "update");
     }
 

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Bpf.Objects;
 using Bpf.Vm;
 
@@ -16,14 +18,10 @@ public sealed class ArrayMap : ManagedMap
         : base(definition, cpuCount, space)
     {
         if (definition.KeySize != 4) throw new ArgumentException($"array map '{definition.Name}': key size must be 4, not {definition.KeySize}");
-        IsPerCpu = definition.Type == MapType.PerCpuArray;
         _cpuStride = RoundUp8(definition.ValueSize);
         _elementStride = IsPerCpu ? _cpuStride * cpuCount : _cpuStride;
         _region = space.Allocate($"map '{definition.Name}' values", (long)_elementStride * definition.MaxEntries, writable: !ReadOnlyForPrograms);
     }
-
-    /// <inheritdoc/>
-    public override bool IsPerCpu { get; }
 
     /// <summary>The whole value memory (element i at i × 8-aligned value size; per-CPU: CPU c of element i at
     /// (i × CpuCount + c) × stride). Global data sections are element 0.</summary>
@@ -49,6 +47,19 @@ public sealed class ArrayMap : ManagedMap
         if (!TryIndex(key, MaxEntries, out var index)) return MapError.NotFound;
         ReadAllCpus(_region.Data.Slice(index * _elementStride, _elementStride), value);
         return MapError.None;
+    }
+
+    /// <summary>A lookup from C# of a map that is not per-CPU, <typeparamref name="TValue"/> being
+    /// <see cref="ManagedMap.ValueSize"/> bytes (the caller checked).</summary>
+    internal bool TryLookupDirect<TValue>(uint index, out TValue value) where TValue : unmanaged
+    {
+        if (index >= (uint)MaxEntries)
+        {
+            value = default;
+            return false;
+        }
+        value = Unsafe.ReadUnaligned<TValue>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_region.Data), (nint)index * _elementStride));
+        return true;
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Bpf.Objects;
 using Bpf.Vm;
 
@@ -22,12 +25,18 @@ public sealed class HashMap : ManagedMap
     private readonly int _slotStride;
     private readonly long _maxMemory;
 
+    /// <summary>
+    /// The sequence lock: even when no writer is inside, odd while one is. Writers (every structural operation and
+    /// every value copy from C# or a program's update helper) take it with a compare-and-swap and publish the next
+    /// even number; readers from C# never take it, they read, then retry if the number changed.
+    /// </summary>
+    private int _sequence;
+
     internal HashMap(MapDefinition definition, int cpuCount, AddressSpace space, long maxMemory = long.MaxValue)
         : base(definition, cpuCount, space)
     {
         _maxMemory = maxMemory;
         if (definition.KeySize <= 0) throw new ArgumentException($"hash map '{definition.Name}': key size must be positive");
-        IsPerCpu = definition.Type is MapType.PerCpuHash or MapType.LruPerCpuHash;
         IsLru = definition.Type is MapType.LruHash or MapType.LruPerCpuHash;
         _cpuStride = RoundUp8(definition.ValueSize);
         _slotStride = IsPerCpu ? _cpuStride * cpuCount : _cpuStride;
@@ -35,9 +44,6 @@ public sealed class HashMap : ManagedMap
         _table = new SlotTable(definition.KeySize, initial, IsLru);
         _values = new ValueSlots(space, $"map '{definition.Name}' values", _slotStride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
     }
-
-    /// <inheritdoc/>
-    public override bool IsPerCpu { get; }
 
     /// <summary>Whether the map evicts its least recently used element when full.</summary>
     public bool IsLru { get; }
@@ -47,7 +53,15 @@ public sealed class HashMap : ManagedMap
     {
         get
         {
-            lock (Gate) return _table.Count;
+            EnterWrite();
+            try
+            {
+                return _table.Count;
+            }
+            finally
+            {
+                ExitWrite();
+            }
         }
     }
 
@@ -56,30 +70,125 @@ public sealed class HashMap : ManagedMap
     private Span<byte> Slot(int slot) => _values.Slot(slot);
 
     /// <inheritdoc/>
+    /// <remarks>Lock-free: reads optimistically and retries when a writer ran meanwhile (see <see cref="_sequence"/>),
+    /// so a lookup never returns a value torn by a concurrent update from C# or never blocks behind a reader.</remarks>
     public override MapError TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
     {
         CheckKey(key);
         CheckUserValue(value.Length);
-        lock (Gate)
+        var dirty = false;
+        var spin = new SpinWait();
+        while (true)
         {
-            var slot = _table.Find(key);
-            if (slot < 0) return MapError.NotFound;
-            ReadAllCpus(Slot(slot), value);
-            return MapError.None;
+            var sequence = Volatile.Read(ref _sequence);
+            if ((sequence & 1) == 0)
+            {
+                var slot = _table.FindConcurrent(key);
+                var found = false;
+                if (slot >= 0 && _values.TrySlot(slot, out var bytes))
+                {
+                    ReadAllCpus(bytes, value);
+                    dirty = found = true;
+                }
+                if (slot >= SlotTable.NotFound && ReadsValidated(sequence))
+                {
+                    if (found) return MapError.None;
+                    if (slot == SlotTable.NotFound)
+                    {
+                        if (dirty) value.Clear();
+                        return MapError.NotFound;
+                    }
+                }
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
         }
     }
+
+    /// <summary>A lookup from C# of a map that is not per-CPU, <typeparamref name="TKey"/> and <typeparamref name="TValue"/>
+    /// being the map's key and value sizes (the caller checked): the same lock-free read as <see cref="TryLookup"/>.</summary>
+    internal bool TryLookupDirect<TKey, TValue>(ref TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
+    {
+        var keyBytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref key, 1));
+        var spin = new SpinWait();
+        while (true)
+        {
+            var sequence = Volatile.Read(ref _sequence);
+            if ((sequence & 1) == 0)
+            {
+                var slot = _table.FindConcurrent(keyBytes);
+                if (slot >= 0 && _values.TrySlot(slot, out var bytes))
+                {
+                    value = Unsafe.ReadUnaligned<TValue>(ref MemoryMarshal.GetReference(bytes));
+                    if (ReadsValidated(sequence)) return true;
+                }
+                else if (slot == SlotTable.NotFound && ReadsValidated(sequence))
+                {
+                    value = default;
+                    return false;
+                }
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>An update from C# of a map that is not per-CPU, the sizes checked by the caller: as <see cref="TryUpdate"/>
+    /// without the virtual call and the byte-span copy.</summary>
+    internal MapError UpdateDirect<TKey, TValue>(ref TKey key, TValue value, ulong flags) where TKey : unmanaged where TValue : unmanaged
+    {
+        var keyBytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref key, 1));
+        EnterWrite();
+        try
+        {
+            var slot = Place(keyBytes, flags, out var error);
+            if (slot < 0) return error;
+            Unsafe.WriteUnaligned(ref MemoryMarshal.GetReference(Slot(slot)), value);
+            return MapError.None;
+        }
+        finally
+        {
+            ExitWrite();
+        }
+    }
+
+    /// <summary>Whether no writer ran since <paramref name="sequence"/> was read: the reads in between are consistent.</summary>
+    private bool ReadsValidated(int sequence)
+    {
+        // x86 keeps loads in order; weaker architectures need a barrier so the data reads complete first.
+        if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
+        return Volatile.Read(ref _sequence) == sequence;
+    }
+
+    /// <summary>Takes the writer side of the sequence lock (writers exclude each other; readers retry instead).</summary>
+    private void EnterWrite()
+    {
+        var spin = new SpinWait();
+        while (true)
+        {
+            var sequence = Volatile.Read(ref _sequence);
+            if ((sequence & 1) == 0 && Interlocked.CompareExchange(ref _sequence, sequence + 1, sequence) == sequence) return;
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>Publishes the writer's changes and releases the writer side.</summary>
+    private void ExitWrite() => Volatile.Write(ref _sequence, _sequence + 1);
 
     /// <inheritdoc/>
     public override MapError TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any)
     {
         CheckKey(key);
         CheckUserValue(value.Length);
-        lock (Gate)
+        EnterWrite();
+        try
         {
             var slot = Place(key, (ulong)flags, out var error);
             if (slot < 0) return error;
             WriteAllCpus(Slot(slot), value);
             return MapError.None;
+        }
+        finally
+        {
+            ExitWrite();
         }
     }
 
@@ -135,19 +244,25 @@ public sealed class HashMap : ManagedMap
     public override MapError TryDelete(ReadOnlySpan<byte> key)
     {
         CheckKey(key);
-        lock (Gate)
+        EnterWrite();
+        try
         {
             var slot = _table.Find(key);
             if (slot < 0) return MapError.NotFound;
             _table.Remove(slot);
             return MapError.None;
         }
+        finally
+        {
+            ExitWrite();
+        }
     }
 
     /// <inheritdoc/>
     public override MapError TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey)
     {
-        lock (Gate)
+        EnterWrite();
+        try
         {
             var slot = key.IsEmpty ? -1 : _table.Find(key);
             var next = slot < 0 ? _table.First : _table.NextInOrder(slot);
@@ -155,23 +270,51 @@ public sealed class HashMap : ManagedMap
             _table.KeyAt(next).CopyTo(nextKey);
             return MapError.None;
         }
+        finally
+        {
+            ExitWrite();
+        }
     }
 
     internal override ulong ProgramLookup(ReadOnlySpan<byte> key, int cpu)
     {
-        lock (Gate)
+        if (!IsLru)
+        {
+            // Nothing to record: the same optimistic read as a lookup from C#.
+            var spin = new SpinWait();
+            while (true)
+            {
+                var sequence = Volatile.Read(ref _sequence);
+                if ((sequence & 1) == 0)
+                {
+                    var found = _table.FindConcurrent(key);
+                    if (found >= SlotTable.NotFound && ReadsValidated(sequence))
+                    {
+                        return found < 0 ? 0 : _values.Address(found) + (ulong)(IsPerCpu ? cpu * _cpuStride : 0);
+                    }
+                }
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+        EnterWrite();
+        try
         {
             var slot = _table.Find(key);
             if (slot < 0) return 0;
             _table.Touch(slot);
             return _values.Address(slot) + (ulong)(IsPerCpu ? cpu * _cpuStride : 0);
         }
+        finally
+        {
+            ExitWrite();
+        }
     }
 
     internal override MapError ProgramUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, int cpu)
     {
         if (ReadOnlyForPrograms) return MapError.PermissionDenied;
-        lock (Gate)
+        EnterWrite();
+        try
         {
             var slot = Place(key, flags, out var error);
             if (slot < 0) return error;
@@ -179,14 +322,23 @@ public sealed class HashMap : ManagedMap
             CopyProgramValue(value, Slot(slot).Slice(IsPerCpu ? cpu * _cpuStride : 0, ValueSize));
             return MapError.None;
         }
+        finally
+        {
+            ExitWrite();
+        }
     }
 
     /// <summary>Removes every element.</summary>
     public override void Clear()
     {
-        lock (Gate)
+        EnterWrite();
+        try
         {
             while (_table.First >= 0) _table.Remove(_table.First);
+        }
+        finally
+        {
+            ExitWrite();
         }
     }
 }

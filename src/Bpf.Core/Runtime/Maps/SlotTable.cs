@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Bpf.Runtime;
 
@@ -108,10 +110,55 @@ internal sealed class SlotTable
             key = key[8..];
         }
         ulong tail = 0;
-        for (var i = 0; i < key.Length; i++) tail |= (ulong)key[i] << (8 * i);
+        var i = 0;
+        if (key.Length >= 4)
+        {
+            tail = BinaryPrimitives.ReadUInt32LittleEndian(key);
+            i = 4;
+        }
+        for (; i < key.Length; i++) tail |= (ulong)key[i] << (8 * i);
         h = (h ^ tail) * 0xC4CEB9FE1A85EC53UL;
         h ^= h >> 29;
         return (uint)h ^ (uint)(h >> 32);
+    }
+
+    /// <summary><see cref="Find"/>'s result when the key is absent.</summary>
+    public const int NotFound = None;
+
+    /// <summary><see cref="FindConcurrent"/>'s result when what it read was changing under it.</summary>
+    public const int Inconsistent = -2;
+
+    /// <summary>
+    /// <see cref="Find"/> for a reader racing with a writer (the owner validates the result with its sequence lock):
+    /// reads each array once, checks every index it follows and bounds the chain walk, so a half-done insert,
+    /// removal or growth yields <see cref="Inconsistent"/> or a wrong answer the owner discards, never a fault or a loop.
+    /// </summary>
+    public int FindConcurrent(ReadOnlySpan<byte> key)
+    {
+        var hash = Hash(key);
+        var buckets = _buckets;
+        var chain = _chain;
+        var hashes = _hashes;
+        var keys = _keys;
+        var keySize = _keySize;
+        var s = buckets[hash & (uint)(buckets.Length - 1)];
+        for (var steps = 0; s != None; steps++)
+        {
+            if ((uint)s >= (uint)chain.Length || (uint)s >= (uint)hashes.Length || steps > chain.Length) return Inconsistent;
+            if (hashes[s] == hash)
+            {
+                var offset = (long)s * keySize;
+                if (offset + keySize > keys.Length) return Inconsistent;
+                if (keySize == 4
+                        ? Unsafe.ReadUnaligned<uint>(ref keys[(int)offset]) == Unsafe.ReadUnaligned<uint>(ref MemoryMarshal.GetReference(key))
+                        : keys.AsSpan((int)offset, keySize).SequenceEqual(key))
+                {
+                    return s;
+                }
+            }
+            s = chain[s];
+        }
+        return None;
     }
 
     public int Find(ReadOnlySpan<byte> key)

@@ -15,8 +15,10 @@ internal sealed class ValueSlots
     private readonly int _stride;
     private readonly bool _writable;
     private readonly ulong _base;
-    private MemoryRegion[] _chunks = [];
-    private int[] _starts = [];
+    // One array swapped whole on growth, so a reader racing with Grow sees either the old or the new layout.
+    private Chunk[] _chunks = [];
+
+    private readonly record struct Chunk(int Start, MemoryRegion Region);
 
     public ValueSlots(AddressSpace space, string name, int stride, int maxEntries, int initialCapacity, bool writable)
     {
@@ -33,7 +35,7 @@ internal sealed class ValueSlots
     public int Capacity { get; private set; }
 
     /// <summary>The regions backing the slots.</summary>
-    public IEnumerable<MemoryRegion> Regions => _chunks;
+    public IEnumerable<MemoryRegion> Regions => _chunks.Select(c => c.Region);
 
     /// <summary>The virtual address of a slot.</summary>
     public ulong Address(int slot) => _base + (ulong)slot * (ulong)_stride;
@@ -41,9 +43,41 @@ internal sealed class ValueSlots
     /// <summary>A backed slot's bytes.</summary>
     public Span<byte> Slot(int slot)
     {
-        var chunk = _chunks.Length - 1;
-        while (_starts[chunk] > slot) chunk--;
-        return _chunks[chunk].Data.Slice((slot - _starts[chunk]) * _stride, _stride);
+        var chunks = _chunks;
+        var chunk = chunks.Length - 1;
+        while (chunks[chunk].Start > slot) chunk--;
+        return chunks[chunk].Region.Data.Slice((slot - chunks[chunk].Start) * _stride, _stride);
+    }
+
+    /// <summary><see cref="Slot"/> for a reader racing with <see cref="Grow"/>: false when the slot is not backed in
+    /// the layout it read (never throws).</summary>
+    public bool TrySlot(int slot, out Span<byte> bytes)
+    {
+        var chunks = _chunks;
+        if (chunks.Length == 1 && (uint)slot < (uint)Capacity)
+        {
+            // Preallocated: one region; Capacity only grows, and a region is never shorter than its slots.
+            var all = chunks[0].Region.Data;
+            if ((long)slot * _stride + _stride <= all.Length)
+            {
+                bytes = all.Slice(slot * _stride, _stride);
+                return true;
+            }
+        }
+        for (var chunk = chunks.Length - 1; chunk >= 0; chunk--)
+        {
+            if (chunks[chunk].Start > slot) continue;
+            var data = chunks[chunk].Region.Data;
+            var offset = (long)(slot - chunks[chunk].Start) * _stride;
+            if (offset + _stride > data.Length)
+            {
+                break;
+            }
+            bytes = data.Slice((int)offset, _stride);
+            return true;
+        }
+        bytes = default;
+        return false;
     }
 
     /// <summary>Backs slots Capacity..newCapacity-1 with a new zero-filled region.</summary>
@@ -51,8 +85,7 @@ internal sealed class ValueSlots
     {
         if (newCapacity <= Capacity) return;
         var region = _space.AllocateAt(_name, Address(Capacity), checked((newCapacity - Capacity) * _stride), _writable);
-        _chunks = [.. _chunks, region];
-        _starts = [.. _starts, Capacity];
+        _chunks = [.. _chunks, new Chunk(Capacity, region)];
         Capacity = newCapacity;
     }
 }
