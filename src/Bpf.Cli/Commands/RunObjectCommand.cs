@@ -16,11 +16,8 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class RunObjectCommand
 {
-    public const string Usage = "bpfnet run OBJECT --program NAME (--data HEX | --data-file F) [--repeat N] [--kernel] [--maps] [--json]";
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--program", "--data", "--data-file", "--repeat"], ["--kernel", "--maps", "--json"]);
         var path = a.Single("OBJECT");
         var programName = a.Get("--program") ?? throw new CliUsageException("missing --program NAME");
         var data = ReadData(a);
