@@ -133,7 +133,7 @@ internal static class BpfNetCli
         else if (o.Repeatable)
         {
             // Each occurrence takes exactly Arity values (--map NAME KEY=VALUE); the count is checked by the command.
-            option = new Option<string[]>(o.Name, aliases) { Arity = new ArgumentArity(o.Arity, ArgumentArity.OneOrMore.MaximumNumberOfValues), AllowMultipleArgumentsPerToken = false };
+            option = new Option<string[]>(o.Name, aliases) { Arity = new ArgumentArity(o.Arity, o.Arity), AllowMultipleArgumentsPerToken = true };
         }
         else
         {

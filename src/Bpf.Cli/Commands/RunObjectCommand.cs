@@ -46,13 +46,19 @@ internal static class RunObjectCommand
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }
+        var seeds = MapEntries.Parse(a.GetAll("--map"), spec, path);
 
         Outcome outcome;
         try
         {
-            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat)
-                : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat)
+            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat, seeds)
+                : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat, seeds)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+        }
+        catch (Exception e) when (KernelRefusal(e) is { } refusal)
+        {
+            // bpf() not permitted for this process (or absent): the environment is unusable, not the program. Exit 2.
+            return Fail(cli, json, path, programName, refusal.Message, ExitCodes.Usage);
         }
         catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException
             or KeyNotFoundException or ArgumentException)
@@ -67,7 +73,7 @@ internal static class RunObjectCommand
         {
             return Fail(cli, json, path, programName, error);
         }
-        Print(cli, json, path, programSpec, outcome, a.Has("--maps"), repeat);
+        Print(cli, json, path, spec, programSpec, outcome, a.Has("--maps"), repeat);
         return ExitCodes.Ok;
     }
 
@@ -106,11 +112,12 @@ internal static class RunObjectCommand
         _ => ContextKind.Memory,
     };
 
-    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
+    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, IReadOnlyList<MapSeed> seeds)
     {
         // CO-RE relocations resolve against this machine's kernel, as the kernel engine resolves them.
         var target = programSpec.CoreRelocations.Count > 0 && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
         var collection = ManagedCollection.Load(spec, new CollectionOptions { TargetBtf = target });
+        foreach (var seed in seeds) collection.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
         var program = collection.Program(programSpec.Name);
         ProgramContext context = ContextFor(programSpec.Type, data);
         ProgramRunResult result = default;
@@ -146,9 +153,10 @@ internal static class RunObjectCommand
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static Outcome RunInKernel(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat)
+    private static Outcome RunInKernel(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, IReadOnlyList<MapSeed> seeds)
     {
         using var loaded = KernelCollection.Load(spec);
+        foreach (var seed in seeds) loaded.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
         var program = loaded.Program(programSpec.Name);
         byte[] context = ContextLayoutKind(programSpec.Type) switch
         {
@@ -189,7 +197,16 @@ internal static class RunObjectCommand
         return list;
     }
 
-    private static int Fail(CliContext cli, bool json, string path, string program, string message)
+    private static BpfSyscallException? KernelRefusal(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is BpfSyscallException { IsEnvironmentRefusal: true } refusal) return refusal;
+        }
+        return null;
+    }
+
+    private static int Fail(CliContext cli, bool json, string path, string program, string message, int exitCode = ExitCodes.Failed)
     {
         if (json)
         {
@@ -203,14 +220,18 @@ internal static class RunObjectCommand
                 w.WriteEndObject();
             });
         }
+        else if (exitCode == ExitCodes.Usage)
+        {
+            cli.Err.WriteLine($"bpfnet run: {path}: {message}");
+        }
         else
         {
             cli.Out.WriteLine($"error: {message}");
         }
-        return ExitCodes.Failed;
+        return exitCode;
     }
 
-    private static void Print(CliContext cli, bool json, string path, ProgramSpec program, Outcome o, bool maps, int repeat)
+    private static void Print(CliContext cli, bool json, string path, ObjectSpec spec, ProgramSpec program, Outcome o, bool maps, int repeat)
     {
         if (json)
         {
@@ -245,6 +266,7 @@ internal static class RunObjectCommand
                             w.WriteStartObject();
                             w.WriteString("key", Convert.ToHexString(k).ToLowerInvariant());
                             w.WriteString("value", Convert.ToHexString(v).ToLowerInvariant());
+                            MapEntries.WriteDecoded(w, spec.Maps.FirstOrDefault(s => s.Name == m.Name), k, v);
                             w.WriteEndObject();
                         }
                         w.WriteEndArray();
@@ -263,7 +285,8 @@ internal static class RunObjectCommand
         foreach (var m in o.Maps)
         {
             cli.Out.WriteLine($"map {m.Name} ({m.Type}){(m.Note is null ? "" : ", " + m.Note)}: {m.Entries.Count} entries");
-            foreach (var (k, v) in m.Entries) cli.Out.WriteLine($"  {Hex.Format(k)} => {Hex.Format(v)}");
+            var mapSpec = spec.Maps.FirstOrDefault(s => s.Name == m.Name);
+            foreach (var (k, v) in m.Entries) cli.Out.WriteLine($"  {MapEntries.FormatText(mapSpec, k, v)}");
         }
     }
 
