@@ -28,7 +28,9 @@ internal static class MapEntries
             var eq = pair.IndexOf('=');
             if (eq < 0) throw new CliUsageException($"--map {name}: '{pair}' is not KEY=VALUE");
             var keyText = pair[..eq];
-            var key = map.KeySize == 0 && keyText.Length == 0 ? [] : BtfValues.Parse(map.KeyType, keyText, (int)map.KeySize, $"--map {name} key");
+            var key = map.KeySize == 0 && keyText.Length == 0 ? []
+                : IsIndexed(map) && uint.TryParse(keyText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) ? BitConverter.GetBytes(index)
+                : BtfValues.Parse(map.KeyType, keyText, (int)map.KeySize, $"--map {name} key");
             var value = BtfValues.Parse(map.ValueType, pair[(eq + 1)..], (int)map.ValueSize, $"--map {name} value");
             seeds.Add(new MapSeed(name, key, value));
         }
@@ -36,7 +38,14 @@ internal static class MapEntries
     }
 
     /// <summary>The key as compact JSON through its BTF type, or null when the map has none that fits.</summary>
-    public static string? DecodeKey(MapSpec? map, byte[] key) => map is null ? null : BtfValues.TryFormat(map.KeyType, key);
+    public static string? DecodeKey(MapSpec? map, byte[] key) =>
+        map is null ? null
+        : IsIndexed(map) && key.Length == 4 ? BitConverter.ToUInt32(key).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : BtfValues.TryFormat(map.KeyType, key);
+
+    /// <summary>An array whose object gives no key type (global data, legacy maps): its key is a u32 index by
+    /// definition, written and shown as a decimal number.</summary>
+    private static bool IsIndexed(MapSpec map) => map.KeyType is null && map.KeySize == 4 && map.Type is MapType.Array or MapType.PerCpuArray;
 
     /// <summary>The value as compact JSON through its BTF type (per-CPU maps: an array, one value per CPU), or null.</summary>
     public static string? DecodeValue(MapSpec? map, byte[] value)

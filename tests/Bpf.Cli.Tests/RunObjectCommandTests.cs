@@ -171,4 +171,21 @@ public class RunObjectCommandTests
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("EPERM", line);
     }
+
+    [Fact]
+    public void Global_data_is_seeded_and_dumped_by_variable_name()
+    {
+        var globals = RepoPaths.CorpusObject("globals");
+        var frame = new string('0', 128);
+        var o = Run(globals, "--program", "use_globals", "--data", frame, "--map", ".data", "0={\"packets_seen\": 41}", "--maps", "--json");
+        Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+        using var doc = StrictJson.Parse(o.Stdout, "globals");
+        var maps = doc.RootElement.GetProperty("maps");
+        var data = Assert.Single(maps.GetProperty(".data").GetProperty("entries").EnumerateArray());
+        Assert.Equal(0, data.GetProperty("key_decoded").GetInt32());
+        Assert.Equal(42, data.GetProperty("value_decoded").GetProperty("packets_seen").GetInt64()); // 41, then packets_seen++
+        Assert.Equal(50, data.GetProperty("value_decoded").GetProperty("last_len").GetInt32());     // skb->len: 64 - the Ethernet header
+        var bss = Assert.Single(maps.GetProperty(".bss").GetProperty("entries").EnumerateArray()).GetProperty("value_decoded");
+        Assert.Equal(0, bss.GetProperty("pair").GetProperty("b").GetInt32()); // an anonymous struct variable, by member
+    }
 }
