@@ -59,6 +59,9 @@ internal static class BpfNetCli
                 Json,
             ], VerifyCommand.Run),
         new("inspect", "show an object's programs, maps, globals and BTF types", "OBJECT", "a compiled ELF object", 1, [Json], InspectCommand.Run),
+        new("cfg", "print a program's control-flow graph as Graphviz dot (basic blocks, back edges, loop headers)", "OBJECT|FILE",
+            "a compiled ELF object (with --program NAME when it has several), or one program: assembly text, raw bytes, a .data file", 1,
+            [ProgramName, Dialect, Json], CfgCommand.Run),
         new("conformance-plugin", "speak the bpf_conformance plugin protocol (program hex on stdin, memory hex as argument)", "MEMORY-HEX", "the input memory as hex (absent when empty)", ArgumentArity.OneOrMore.MaximumNumberOfValues,
             [], ConformancePluginCommand.Run, PassUnknownOptions: true),
     ];

@@ -65,6 +65,7 @@ public class JsonContractTests
             // One program: its verifier fields are also at the top level, beside the object's "file".
             using var doc = Json("verify --program", "verify", path, "--program", program.Name, "--json");
             Assert.Equal(path, doc.RootElement.GetProperty("file").GetString());
+            Json("cfg", "cfg", path, "--program", program.Name, "--json").Dispose();
         }
     }
 
