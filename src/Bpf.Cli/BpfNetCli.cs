@@ -59,6 +59,8 @@ internal static class BpfNetCli
                 Json,
             ], VerifyCommand.Run),
         new("inspect", "show an object's programs, maps, globals and BTF types", "OBJECT", "a compiled ELF object", 1, [Json], InspectCommand.Run),
+        new("probe", "list the program types, map types and (--helpers TYPE) helpers this kernel supports for this process", "", "", 0,
+            [new("--helpers", "also probe every helper for programs of TYPE (e.g. xdp, sched_cls)", "TYPE"), Json], ProbeCommand.Run),
         new("cfg", "print a program's control-flow graph as Graphviz dot (basic blocks, back edges, loop headers)", "OBJECT|FILE",
             "a compiled ELF object (with --program NAME when it has several), or one program: assembly text, raw bytes, a .data file", 1,
             [ProgramName, Dialect, Json], CfgCommand.Run),
@@ -99,11 +101,14 @@ internal static class BpfNetCli
         foreach (var def in Commands)
         {
             var command = new Command(def.Name, def.Summary) { TreatUnmatchedTokensAsErrors = !def.PassUnknownOptions };
-            Argument argument = def.MaxArguments == 1
-                ? new Argument<string>(def.Argument) { Arity = ArgumentArity.ZeroOrOne }
-                : new Argument<string[]>(def.Argument) { Arity = new ArgumentArity(0, def.MaxArguments) };
-            argument.Description = def.ArgumentHelp;
-            command.Arguments.Add(argument);
+            if (def.MaxArguments > 0)
+            {
+                Argument argument = def.MaxArguments == 1
+                    ? new Argument<string>(def.Argument) { Arity = ArgumentArity.ZeroOrOne }
+                    : new Argument<string[]>(def.Argument) { Arity = new ArgumentArity(0, def.MaxArguments) };
+                argument.Description = def.ArgumentHelp;
+                command.Arguments.Add(argument);
+            }
             foreach (var o in def.Options) command.Options.Add(Declare(o));
             command.SetAction(result => Invoke(def, result, cli));
             root.Subcommands.Add(command);
