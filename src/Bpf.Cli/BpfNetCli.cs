@@ -59,6 +59,11 @@ internal static class BpfNetCli
                 Json,
             ], VerifyCommand.Run),
         new("inspect", "show an object's programs, maps, globals and BTF types", "OBJECT", "a compiled ELF object", 1, [Json], InspectCommand.Run),
+        new("load", "load an object into the kernel; with --pin DIR keep its programs and maps pinned in bpffs", "OBJECT", "a compiled ELF object", 1,
+            [new("--pin", "pin programs at DIR/progs/NAME and maps at DIR/maps/NAME (DIR in bpffs, e.g. /sys/fs/bpf/myapp)", "DIR"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Load(a, cli) : throw NotLinux("load")),
+        new("map", "dump, look up, update or delete entries of a pinned map (keys and values through --object's BTF, or hex)", "ACTION PATH KEY VALUE",
+            "dump PATH | lookup PATH KEY | update PATH KEY VALUE | delete PATH KEY", 4,
+            [new("--object", "the object that made the map: its BTF types the keys and values", "OBJECT"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Map(a, cli) : throw NotLinux("map")),
         new("probe", "list the program types, map types and (--helpers TYPE) helpers this kernel supports for this process", "", "", 0,
             [new("--helpers", "also probe every helper for programs of TYPE (e.g. xdp, sched_cls)", "TYPE"), Json], ProbeCommand.Run),
         new("cfg", "print a program's control-flow graph as Graphviz dot (basic blocks, back edges, loop headers)", "OBJECT|FILE",
@@ -67,6 +72,9 @@ internal static class BpfNetCli
         new("conformance-plugin", "speak the bpf_conformance plugin protocol (program hex on stdin, memory hex as argument)", "MEMORY-HEX", "the input memory as hex (absent when empty)", ArgumentArity.OneOrMore.MaximumNumberOfValues,
             [], ConformancePluginCommand.Run, PassUnknownOptions: true),
     ];
+
+    private static CliUsageException NotLinux(string command) =>
+        new($"{command} works on the Linux kernel's objects; this system is not Linux ({System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
 
     public static string Version { get; } =
         typeof(BpfNetCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
