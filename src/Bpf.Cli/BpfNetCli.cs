@@ -46,6 +46,8 @@ internal static class BpfNetCli
                 new("--map", "OBJECT: put KEY=VALUE into map NAME before the run (repeatable; BTF-typed or hex)", "NAME KEY=VALUE", Arity: 2, Repeatable: true),
                 new("--kernel", "OBJECT: run in the kernel (BPF_PROG_TEST_RUN; Linux, root) instead of the interpreter"),
                 new("--maps", "OBJECT: print every map's entries after the run, decoded through BTF"),
+                new("--privilege", "OBJECT: the privileges the interpreter's verifier judges with (default: this process's)", "LEVEL", ["privileged", "cap_bpf", "unprivileged"]),
+                new("--unverified", "OBJECT: run in the interpreter without BpfNet's verifier first"),
                 Repeat,
                 Json,
             ], RunCommand.Run),

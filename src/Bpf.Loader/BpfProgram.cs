@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
 using Bpf.Loader.Interop;
+using Bpf.Objects;
 
 namespace Bpf.Loader;
 
@@ -90,17 +91,11 @@ public sealed unsafe partial class BpfProgram : IDisposable
             if ((uint)i >= (uint)instructions.Length || !instructions[i].IsWide || i + 1 >= instructions.Length)
                 throw new ArgumentException($"map relocation at instruction {i}: not the first slot of a two-slot lddw", nameof(relocations));
             uint fd = r.Map.Fd.Raw;
-            if (r.IsValue)
-            {
-                instructions[i] = instructions[i].WithSrc((byte)PseudoSource.MapValue).WithImm((int)fd);
-                instructions[i + 1] = instructions[i + 1].WithImm((int)r.ValueOffset);
-            }
-            else
-            {
-                if (r.ValueOffset != 0) throw new ArgumentException($"map relocation at instruction {i}: ValueOffset needs IsValue", nameof(relocations));
-                instructions[i] = instructions[i].WithSrc((byte)PseudoSource.MapFd).WithImm((int)fd);
-                instructions[i + 1] = instructions[i + 1].WithImm(0);
-            }
+            if (!r.IsValue && r.ValueOffset != 0) throw new ArgumentException($"map relocation at instruction {i}: ValueOffset needs IsValue", nameof(relocations));
+            // The one lddw patch every loader uses (the collection loader, the managed runtime, the verifier).
+            CollectionLoader.PatchLddw("", instructions, i, r.IsValue
+                ? new LddwTarget(PseudoSource.MapValue, (int)fd, (int)r.ValueOffset)
+                : new LddwTarget(PseudoSource.MapFd, (int)fd, 0));
         }
     }
 

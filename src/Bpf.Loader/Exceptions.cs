@@ -3,11 +3,11 @@ using Bpf.Loader.Interop;
 namespace Bpf.Loader;
 
 /// <summary>A system call made by the loader failed. Keeps the raw errno, its symbolic name and the command.</summary>
-public class BpfSyscallException : Exception
+public class BpfSyscallException : BpfException
 {
     /// <summary>Creates the exception.</summary>
     public BpfSyscallException(string command, int errno, string message, Exception? inner = null)
-        : base(message, inner)
+        : base((BpfErrno)errno, message, inner)
     {
         Command = command;
         Errno = errno;
@@ -44,9 +44,22 @@ public class BpfSyscallException : Exception
         "; kernels before 5.11 also charge bpf memory to RLIMIT_MEMLOCK (ulimit -l unlimited)";
 }
 
+/// <summary>Whose verifier refused a program.</summary>
+public enum RejectedBy
+{
+    /// <summary>The Linux kernel's verifier (BPF_PROG_LOAD failed).</summary>
+    Kernel,
+    /// <summary>BpfNet's own verifier (Bpf.Verifier), on the load path of the interpreter engine.</summary>
+    BpfNetVerifier,
+}
+
 /// <summary>
-/// The kernel's verifier rejected a program. <see cref="Exception.Message"/> is a short summary taken from the
-/// log's last meaningful lines; <see cref="Log"/> is the whole verifier log.
+/// A verifier rejected a program: the kernel's (<see cref="RejectedBy.Kernel"/>) or, when loading for the
+/// interpreter, BpfNet's own (<see cref="RejectedBy.BpfNetVerifier"/>) — the same exception either way, so code
+/// that loads an object handles a refusal once. <see cref="Exception.Message"/> names the program, the instruction
+/// and, when the object has line info, the source line and file:line; <see cref="Log"/> is the whole verifier log.
+/// <see cref="Explanation"/> is BpfNet's verifier's account of the same program (for a kernel rejection: when it
+/// has one, i.e. when it rejects the program too).
 /// </summary>
 public sealed class VerifierException : BpfSyscallException
 {
@@ -66,6 +79,67 @@ public sealed class VerifierException : BpfSyscallException
         ProgramName = string.IsNullOrEmpty(programName) ? null : programName;
     }
 
+    private VerifierException(int errno, string message, string log, string? programName, int? failedInstruction,
+        RejectedBy rejectedBy, Bpf.Verifier.VerifierError? explanation, Exception? inner)
+        : base("BPF_PROG_LOAD", errno, message, inner)
+    {
+        Log = log;
+        ProgramName = programName;
+        FailedInstructionIndex = failedInstruction;
+        RejectedBy = rejectedBy;
+        Explanation = explanation;
+    }
+
+    /// <summary>BpfNet's verifier refused <paramref name="programName"/>: the errno is the one the kernel gives for
+    /// that kind of rejection (EACCES for unsafe access, EINVAL for malformed code, EPERM for missing privileges,
+    /// E2BIG for size and complexity).</summary>
+    internal static VerifierException FromBpfNetVerifier(string programName, Bpf.Verifier.VerifierError error, Bpf.Verifier.PrivilegeMode privilege, string? log)
+    {
+        int errno = ErrnoFor(error.Code);
+        string message = $"program '{programName}': program rejected by the BpfNet verifier ({Interop.Errno.Name(errno)}, verified as {Describe(privilege)})" +
+            (error.InstructionIndex >= 0 ? $" at instruction {error.InstructionIndex}" : "") +
+            SourceSuffix(error) + ": " + error.Message;
+        return new VerifierException(errno, message, log ?? "", programName, error.InstructionIndex >= 0 ? error.InstructionIndex : null,
+            RejectedBy.BpfNetVerifier, error, null);
+    }
+
+    /// <summary>This kernel rejection, carrying BpfNet's verifier's explanation of the same program.</summary>
+    internal VerifierException WithExplanation(Bpf.Verifier.VerifierError explanation) =>
+        new(Errno, Message + $" [BpfNet verifier: " + (explanation.InstructionIndex >= 0 ? $"instruction {explanation.InstructionIndex}" : "program") +
+            SourceSuffix(explanation) + ": " + explanation.Message + "]",
+            Log, ProgramName, FailedInstructionIndex, RejectedBy, explanation, this) { Truncated = Truncated };
+
+    private static string SourceSuffix(Bpf.Verifier.VerifierError error) => error.Source is { } src
+        ? $" ({src.File}:{src.Line}" + (string.IsNullOrWhiteSpace(src.Text) ? ")" : $": {src.Text.Trim()})")
+        : "";
+
+    internal static string Describe(Bpf.Verifier.PrivilegeMode privilege) => privilege switch
+    {
+        Bpf.Verifier.PrivilegeMode.Privileged => "privileged",
+        Bpf.Verifier.PrivilegeMode.CapBpfOnly => "CAP_BPF without CAP_PERFMON",
+        _ => "unprivileged",
+    };
+
+    private static int ErrnoFor(Bpf.Verifier.VerifierErrorCode code) => code switch
+    {
+        Bpf.Verifier.VerifierErrorCode.PermissionDenied => Interop.Errno.EPERM,
+        Bpf.Verifier.VerifierErrorCode.ProgramTooLarge or Bpf.Verifier.VerifierErrorCode.TooComplex => Interop.Errno.E2BIG,
+        Bpf.Verifier.VerifierErrorCode.EmptyProgram or Bpf.Verifier.VerifierErrorCode.UnknownOpcode or Bpf.Verifier.VerifierErrorCode.ReservedField
+            or Bpf.Verifier.VerifierErrorCode.InvalidWideLoad or Bpf.Verifier.VerifierErrorCode.JumpOutOfRange or Bpf.Verifier.VerifierErrorCode.JumpIntoWideLoad
+            or Bpf.Verifier.VerifierErrorCode.FallsOffEnd or Bpf.Verifier.VerifierErrorCode.UnreachableInstruction or Bpf.Verifier.VerifierErrorCode.BackEdge
+            or Bpf.Verifier.VerifierErrorCode.InvalidCallTarget or Bpf.Verifier.VerifierErrorCode.InvalidImmediate
+            or Bpf.Verifier.VerifierErrorCode.InvalidRegister or Bpf.Verifier.VerifierErrorCode.InfiniteLoop => Interop.Errno.EINVAL,
+        _ => Interop.Errno.EACCES,
+    };
+
+    /// <summary>Whose verifier refused the program.</summary>
+    public RejectedBy RejectedBy { get; } = RejectedBy.Kernel;
+
+    /// <summary>BpfNet's verifier's account of the program: the rejection itself when <see cref="RejectedBy"/> is
+    /// <see cref="RejectedBy.BpfNetVerifier"/>; for a kernel rejection, its own error for the same program when it
+    /// rejects it too (null when it accepts it or cannot judge it).</summary>
+    public Bpf.Verifier.VerifierError? Explanation { get; }
+
     /// <summary>The name of the rejected program, when known.</summary>
     public string? ProgramName { get; }
 
@@ -76,7 +150,7 @@ public sealed class VerifierException : BpfSyscallException
     public string Log { get; }
 
     /// <summary>True if the log could not be obtained whole even after growing the buffer.</summary>
-    public bool Truncated { get; }
+    public bool Truncated { get; private init; }
 
     /// <summary>The slot index of the last instruction the log mentions before the error, when it names one.</summary>
     public int? FailedInstructionIndex { get; }

@@ -65,6 +65,22 @@ public static class ObjectVerifier
                 return false;
             }
         }
+        return TryPrepareRelocated(obj, program, instructions, privilege, out options, out error, coreTarget);
+    }
+
+    /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, BtfSpec?, out Instruction[], out VerifierOptions, out VerifierError?)"/>
+    /// for instructions whose CO-RE relocations the collection loader already applied: map references become
+    /// map-index loads in <paramref name="instructions"/> (in place, through the one relocation routine).
+    /// <paramref name="kernelBtf"/> is the kernel's BTF for BTF-typed reads (<see cref="VerifierOptions.KernelBtf"/>);
+    /// without it such reads are refused, as the managed runtime cannot give them a value.</summary>
+    public static bool TryPrepareRelocated(ObjectSpec obj, ProgramSpec program, Instruction[] instructions, PrivilegeMode privilege,
+        out VerifierOptions options, out VerifierError? error, BtfSpec? kernelBtf = null)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(instructions);
+        options = VerifierOptions.Default;
+        error = null;
         var type = program.Type;
         if (!Enum.IsDefined(type) || type == VerifierProgramTypes.Memory)
         {
@@ -72,30 +88,39 @@ public static class ObjectVerifier
             return false;
         }
         var maps = obj.Maps.Select(MapDefinition.FromSpec).ToList();
+        // Inner-map templates, so a lookup in a map of maps can be typed as the inner map (appended: indices of the
+        // object's own maps do not move).
+        foreach (var inner in maps.Where(m => m.InnerMap is not null).Select(m => m.InnerMap!).ToList())
+        {
+            if (!maps.Contains(inner)) maps.Add(inner);
+        }
         foreach (var r in program.References)
         {
-            var index = maps.FindIndex(m => m.Name == r.Name);
-            switch (r.Kind)
+            if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue) || maps.FindIndex(m => m.Name == r.Name) < 0)
             {
-                case ReferenceKind.Map when index >= 0:
-                    instructions[r.InstructionIndex] = instructions[r.InstructionIndex].WithSrc((byte)PseudoSource.MapIndex).WithImm(index);
-                    break;
-                case ReferenceKind.MapValue when index >= 0:
-                    instructions[r.InstructionIndex] = instructions[r.InstructionIndex].WithSrc((byte)PseudoSource.MapIndexValue).WithImm(index);
-                    instructions[r.InstructionIndex + 1] = instructions[r.InstructionIndex + 1].WithImm((int)r.Offset);
-                    break;
-                default:
-                    error = Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
-                    return false;
+                error = r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction
+                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __kconfig, __ksym or kfunc) " +
+                        "is not modelled by this verifier: its value comes from the running kernel; judge the program with the kernel's verifier")
+                    : Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
+                return false;
             }
         }
+        CollectionLoader.RelocateMapReferences(program, instructions, r =>
+        {
+            var index = maps.FindIndex(m => m.Name == r.Name);
+            return r.Kind == ReferenceKind.Map
+                ? new LddwTarget(PseudoSource.MapIndex, index, 0)
+                : new LddwTarget(PseudoSource.MapIndexValue, index, (int)r.Offset);
+        });
         options = new VerifierOptions
         {
             ProgramType = type,
+            ExpectedAttachType = program.AttachType,
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),
             HasFuncInfo = program.FuncInfos.Count > 0,
+            KernelBtf = kernelBtf,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;

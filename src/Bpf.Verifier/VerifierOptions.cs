@@ -34,6 +34,10 @@ public sealed class VerifierOptions
     /// <summary>The program type (decides the context layout, the helpers offered and the return range).</summary>
     public ProgramType ProgramType { get; init; } = ProgramType.SocketFilter;
 
+    /// <summary>The expected attach type the program is loaded with (null: none); with the type it decides the return
+    /// range of some program types (cgroup sock_addr hooks, cgroup_skb egress, fentry/fexit, iterators, kprobe sessions).</summary>
+    public AttachType? ExpectedAttachType { get; init; }
+
     /// <summary>The loader's privileges; privileged by default.</summary>
     public PrivilegeMode Privilege { get; init; } = PrivilegeMode.Privileged;
 
@@ -55,6 +59,12 @@ public sealed class VerifierOptions
     /// <summary>Whether the program is loaded with BTF func info (objects with .BTF.ext). Without it the kernel
     /// refuses tail calls and legacy packet loads in subprograms. False by default (raw instructions).</summary>
     public bool HasFuncInfo { get; init; }
+
+    /// <summary>The running kernel's BTF (vmlinux, e.g. the Loader's <c>KernelBtf.TryGet()</c> or the CLI's
+    /// /sys/kernel/btf/vmlinux). With it, a privileged program may read <c>struct bpf_map</c> fields through a map
+    /// pointer (the kernel's check_ptr_to_map_access, e.g. <c>max_entries</c>); without it such reads are refused as
+    /// by a kernel built without CONFIG_DEBUG_INFO_BTF. Null by default.</summary>
+    public Bpf.Btf.BtfSpec? KernelBtf { get; init; }
 
     /// <summary>Whether the program is GPL-compatible (some helpers are GPL-only). True by default.</summary>
     public bool GplCompatible { get; init; } = true;

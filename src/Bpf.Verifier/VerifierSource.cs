@@ -7,7 +7,7 @@ namespace Bpf.Verifier;
 
 /// <summary>
 /// Assembly text annotated for verification: <c>.type xdp</c> declares the program type and
-/// <c>.map NAME TYPE key=K value=V entries=N [flags=F]</c> declares a map. In instructions,
+/// <c>.map NAME TYPE key=K value=V entries=N [flags=F] [btf] [spin_lock=OFF]</c> declares a map (<c>btf</c>: created with value BTF; <c>spin_lock=OFF</c>: its value holds a <c>struct bpf_spin_lock</c> at OFF). In instructions,
 /// <c>map:NAME</c> loads the map pointer (<c>lddw %r1, map:NAME</c> / <c>r1 = map:NAME ll</c>) and
 /// <c>map_value:NAME+OFF</c> a pointer into an array map's single value. Map references assemble to pseudo
 /// source 5/6 (map index into <see cref="Maps"/>), so the program needs no file descriptors.
@@ -31,8 +31,11 @@ public sealed partial class VerifierSource
     public IReadOnlyList<MapDefinition> Maps { get; }
 
     /// <summary>Options for verifying this program: the declared type (else <paramref name="fallbackType"/>) and maps.</summary>
-    public VerifierOptions ToOptions(PrivilegeMode privilege = PrivilegeMode.Privileged, ProgramType fallbackType = Bpf.ProgramType.SocketFilter) =>
-        new() { ProgramType = ProgramType ?? fallbackType, Privilege = privilege, Maps = Maps };
+    /// <param name="privilege">The privileges the program is verified for.</param>
+    /// <param name="fallbackType">The program type when the source has no <c>.type</c> directive.</param>
+    /// <param name="kernelBtf">The kernel's BTF (<see cref="VerifierOptions.KernelBtf"/>), for reads through map pointers.</param>
+    public VerifierOptions ToOptions(PrivilegeMode privilege = PrivilegeMode.Privileged, ProgramType fallbackType = Bpf.ProgramType.SocketFilter, Bpf.Btf.BtfSpec? kernelBtf = null) =>
+        new() { ProgramType = ProgramType ?? fallbackType, Privilege = privilege, Maps = Maps, KernelBtf = kernelBtf };
 
     /// <summary>Program type names as the kernel and libbpf spell them.</summary>
     public static bool TryParseProgramType(string name, out ProgramType type)
@@ -138,14 +141,21 @@ public sealed partial class VerifierSource
 
     private static MapDefinition ParseMap(string[] words, List<MapDefinition> maps, int line, int column, string? sourceName)
     {
-        if (words.Length < 3) throw new AsmException(".map needs NAME TYPE key=K value=V entries=N [flags=F]", line, column, sourceName);
+        if (words.Length < 3) throw new AsmException(".map needs NAME TYPE key=K value=V entries=N [flags=F] [btf] [spin_lock=OFF]", line, column, sourceName);
         var name = words[1];
         if (maps.Any(m => m.Name == name)) throw new AsmException($"map '{name}' is declared twice", line, column, sourceName);
         if (!TryParseMapType(words[2], out var mt)) throw new AsmException($"unknown map type '{words[2]}'", line, column, sourceName);
         int key = 0, value = 0, entries = -1;
         uint flags = 0;
+        var btf = false;
+        var spinLock = -1;
         foreach (var w in words.Skip(3))
         {
+            if (w == "btf")
+            {
+                btf = true;
+                continue;
+            }
             var eq = w.IndexOf('=');
             if (eq <= 0) throw new AsmException($"expected KEY=VALUE but found '{w}'", line, column, sourceName);
             var k = w[..eq];
@@ -160,11 +170,16 @@ public sealed partial class VerifierSource
                 case "value": value = (int)num; break;
                 case "entries": entries = (int)num; break;
                 case "flags": flags = num; break;
-                default: throw new AsmException($"unknown map attribute '{k}' (key, value, entries, flags)", line, column, sourceName);
+                case "spin_lock": spinLock = (int)num; btf = true; break;
+                default: throw new AsmException($"unknown map attribute '{k}' (key, value, entries, flags, btf, spin_lock)", line, column, sourceName);
             }
         }
         if (entries < 0) throw new AsmException($"map '{name}' needs entries=N", line, column, sourceName);
-        return new MapDefinition(name, mt, key, value, entries, flags);
+        if (spinLock >= 0 && (spinLock % 4 != 0 || spinLock + MapDefinition.SpinLockSize > value))
+        {
+            throw new AsmException($"map '{name}': spin_lock={spinLock} must be 4-byte aligned and inside the {value}-byte value", line, column, sourceName);
+        }
+        return new MapDefinition(name, mt, key, value, entries, flags) { HasBtf = btf, SpinLockOffset = spinLock };
     }
 
     [GeneratedRegex(@"\bmap(_value)?:([A-Za-z_][A-Za-z0-9_.]*)(?:\s*\+\s*(\d+))?")]

@@ -15,6 +15,40 @@ public class RunObjectCommandTests
     /// <summary>Through the dispatcher: <c>bpfnet run X.o</c> must reach the object runner.</summary>
     private static CliRunner.Output Run(params string[] args) => CliRunner.Run(["run", .. args]);
 
+    private static readonly string PastDataEnd = Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", "past_data_end.o");
+
+    [Fact]
+    public void A_program_the_verifier_rejects_is_refused_naming_instruction_and_source_line()
+    {
+        var o = Run(PastDataEnd, "--program", "past_data_end", "--data", Packet);
+        Assert.Equal(1, o.ExitCode);
+        Assert.Contains("rejected by the BpfNet verifier", o.Stdout);
+        Assert.Contains("at instruction 6", o.Stdout);
+        Assert.Contains("past_data_end.c:12", o.Stdout);
+        Assert.DoesNotContain("r0:", o.Stdout);
+    }
+
+    [Fact]
+    public void Unverified_runs_only_when_asked_and_the_interpreter_still_contains_the_read()
+    {
+        // --unverified on a 14-byte frame: the interpreter runs it; the read past data_end is a fault (exit 1),
+        // never a read of foreign memory.
+        var o = Run(PastDataEnd, "--program", "past_data_end", "--data", "000000000000 020000000002 0800", "--unverified");
+        Assert.Equal(1, o.ExitCode);
+        Assert.DoesNotContain("BpfNet verifier", o.Stdout);
+        // A longer frame makes the read in bounds at run time: with --unverified it runs and returns.
+        var ok = Run(PastDataEnd, "--program", "past_data_end", "--data", Packet, "--unverified");
+        Assert.Equal(0, ok.ExitCode);
+    }
+
+    [Fact]
+    public void Privilege_is_configurable()
+    {
+        var o = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--privilege", "unprivileged");
+        Assert.Equal(1, o.ExitCode);
+        Assert.Contains("unprivileged", o.Stdout);
+    }
+
     [Fact]
     public void Prints_r0_the_packet_and_the_maps()
     {

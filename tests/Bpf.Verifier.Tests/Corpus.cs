@@ -4,14 +4,15 @@ using Bpf.Verifier;
 namespace Bpf.Verifier.Tests;
 
 /// <summary>One corpus program: its name, where it is written, the parsed source and the expectations noted in it.</summary>
-public sealed record CorpusCase(string Name, string File, int Line, VerifierSource Source, string? ExpectPrivileged, string? ExpectCapBpf)
+public sealed record CorpusCase(string Name, string File, int Line, VerifierSource Source, string? ExpectPrivileged, string? ExpectCapBpf, bool NeedsKernelBtf = false)
 {
     public override string ToString() => Name;
 }
 
 /// <summary>
 /// Reads corpus files: cases start with <c>### name</c>; <c># expect: accept|reject [Code]</c> and
-/// <c># expect-cap: ...</c> note the intended verdict (privileged / CAP_BPF-only); the rest is
+/// <c># expect-cap: ...</c> note the intended verdict (privileged / CAP_BPF-only); <c># needs: kernel-btf</c> marks a
+/// program whose verdict depends on the kernel's BTF (reads through map pointers), verified with this machine's; the rest is
 /// <see cref="VerifierSource"/> text in the LLVM dialect.
 /// </summary>
 public static class Corpus
@@ -46,12 +47,14 @@ public static class Corpus
                 var end = start;
                 while (end < lines.Length && !lines[end].StartsWith("### ", StringComparison.Ordinal)) end++;
                 string? expP = null, expC = null;
+                var needsBtf = false;
                 var body = new System.Text.StringBuilder();
                 for (var k = start; k < end; k++)
                 {
                     var l = lines[k].Trim();
                     if (l.StartsWith("# expect:", StringComparison.Ordinal)) expP = l[9..].Trim();
                     if (l.StartsWith("# expect-cap:", StringComparison.Ordinal)) expC = l[13..].Trim();
+                    if (l == "# needs: kernel-btf") needsBtf = true;
                     body.AppendLine(lines[k]);
                 }
                 // Blank lines keep the assembler's line numbers equal to the file's.
@@ -66,7 +69,7 @@ public static class Corpus
                     throw new InvalidDataException($"{fileName}:{e.Line}:{e.Column}: case '{name}': {e.Reason}", e);
                 }
                 if (list.Any(c => c.Name == name)) throw new InvalidDataException($"{fileName}:{i + 1}: duplicate case name '{name}'");
-                list.Add(new CorpusCase(name, fileName, i + 1, src, expP, expC));
+                list.Add(new CorpusCase(name, fileName, i + 1, src, expP, expC, needsBtf));
                 i = end - 1;
             }
         }

@@ -18,6 +18,7 @@ public sealed class CorpusRuleTests(ITestOutputHelper output)
     {
         var c = Corpus.Get(name);
         Assert.NotNull(c.ExpectPrivileged);
+        if (c.NeedsKernelBtf && Bpf.Loader.KernelBtf.TryGet() is null) Assert.Skip($"{name} needs the kernel's BTF (/sys/kernel/btf/vmlinux), which this machine lacks");
         Check(c, PrivilegeMode.Privileged, c.ExpectPrivileged!);
         // Without an explicit expect-cap line only the verdict carries over (the kernel often names a
         // different first error when Spectre checks apply).
@@ -27,7 +28,7 @@ public sealed class CorpusRuleTests(ITestOutputHelper output)
     private void Check(CorpusCase c, PrivilegeMode mode, string expectation)
     {
         var sw = Stopwatch.StartNew();
-        var result = BpfVerifier.Verify(c.Source.Instructions, c.Source.ToOptions(mode));
+        var result = BpfVerifier.Verify(c.Source.Instructions, c.Source.ToOptions(mode, kernelBtf: c.NeedsKernelBtf ? Bpf.Loader.KernelBtf.TryGet() : null));
         sw.Stop();
         output.WriteLine($"{mode}: {result} in {sw.Elapsed.TotalMilliseconds:F1} ms; json {result.ToJson()}");
         var parts = expectation.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -62,19 +62,31 @@ public static unsafe class KernelOracle
     public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type)
     {
         var created = new List<BpfMap>();
+        var btfs = new List<BpfFd>();
         try
         {
             foreach (var m in maps)
             {
                 try
                 {
+                    BpfFd? btf = null;
+                    if (m.HasBtf)
+                    {
+                        btf = BtfLoad.Load(ValueBtf(m));
+                        btfs.Add(btf);
+                    }
                     created.Add(BpfMap.Create(new MapCreateSpec
-                {
-                    Type = m.Type,
-                    KeySize = (uint)m.KeySize,
-                    ValueSize = (uint)m.ValueSize,
-                    MaxEntries = (uint)m.MaxEntries,
-                    Flags = (MapFlags)m.Flags,
+                    {
+                        Type = m.Type,
+                        KeySize = (uint)m.KeySize,
+                        ValueSize = (uint)m.ValueSize,
+                        MaxEntries = (uint)m.MaxEntries,
+                        Flags = (MapFlags)m.Flags,
+                        // Named, so the kernel's messages that name the map ("map 'h' has no valid bpf_spin_lock") match ours.
+                        Name = System.Text.RegularExpressions.Regex.IsMatch(m.Name, "^[A-Za-z0-9_.]{1,15}$") ? m.Name : null,
+                        Btf = btf,
+                        BtfKeyTypeId = btf is null ? 0 : 4u,
+                        BtfValueTypeId = btf is null ? 0 : 3u,
                     }));
                 }
                 catch (BpfSyscallException e)
@@ -109,7 +121,43 @@ public static unsafe class KernelOracle
         finally
         {
             foreach (var m in created) m.Dispose();
+            foreach (var b in btfs) b.Dispose();
         }
+    }
+
+    /// <summary>Raw BTF for a map declared with <c>btf</c> / <c>spin_lock=OFF</c>: [1] int, [2] struct bpf_spin_lock
+    /// { int val; }, [3] struct value of the value size (with <c>struct bpf_spin_lock lock</c> at OFF, if any),
+    /// [4] the key, an integer of the key size.</summary>
+    internal static byte[] ValueBtf(MapDefinition m)
+    {
+        var strings = "\0int\0bpf_spin_lock\0val\0value\0lock\0key\0"u8.ToArray();
+        uint sInt = 1, sLock = 5, sVal = 19, sValue = 23, sLockMember = 29, sKey = 34;
+        var types = new List<uint>();
+        void Type(uint name, uint kind, uint vlen, uint sizeOrType) { types.Add(name); types.Add(kind << 24 | vlen); types.Add(sizeOrType); }
+        Type(sInt, 1, 0, 4); types.Add(1u << 24 | 32);                       // [1] int (signed, 32 bits)
+        Type(sLock, 4, 1, 4); types.AddRange([sVal, 1, 0]);                   // [2] struct bpf_spin_lock
+        if (m.HasSpinLock)
+        {
+            Type(sValue, 4, 1, (uint)m.ValueSize); types.AddRange([sLockMember, 2, (uint)m.SpinLockOffset * 8]); // [3]
+        }
+        else
+        {
+            Type(sValue, 4, 0, (uint)m.ValueSize);                            // [3] struct value (no members)
+        }
+        var keySize = m.KeySize is 1 or 2 or 4 or 8 ? (uint)m.KeySize : 4;
+        Type(sKey, 1, 0, keySize); types.Add(keySize * 8);                   // [4] key
+        var typeBytes = types.SelectMany(BitConverter.GetBytes).ToArray();
+        var blob = new byte[24 + typeBytes.Length + strings.Length];
+        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
+        blob[2] = 1; // version
+        BitConverter.GetBytes(24u).CopyTo(blob, 4);                           // hdr_len
+        BitConverter.GetBytes(0u).CopyTo(blob, 8);                            // type_off
+        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 12);       // type_len
+        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 16);       // str_off
+        BitConverter.GetBytes((uint)strings.Length).CopyTo(blob, 20);         // str_len
+        typeBytes.CopyTo(blob, 24);
+        strings.CopyTo(blob, 24 + typeBytes.Length);
+        return blob;
     }
 
     /// <summary>The error line(s) of a verifier log: the last lines before the statistics.</summary>

@@ -58,6 +58,10 @@ public static class RejectionClasses
     private static readonly (string Fragment, RejectionClass Class)[] KernelFragments =
     [
         ("is invalid", RejectionClass.Register),
+        ("cannot be accessed directly by load/store", RejectionClass.Pointer),
+        ("bpf_spin_lock", RejectionClass.Call),
+        ("bpf_spin_unlock", RejectionClass.Call),
+        ("function calls are not allowed while holding a lock", RejectionClass.Call),
         ("jump into the middle of ldimm64", RejectionClass.Structure),
         ("call to invalid destination", RejectionClass.Structure),
         ("frames is too deep", RejectionClass.Structure),

@@ -18,7 +18,7 @@ internal static class RunCommand
             return RunObjectCommand.Run(a, cli);
         }
 
-        a.Refuse("a compiled OBJECT with --program NAME", "--data", "--data-file", "--map", "--kernel", "--maps");
+        a.Refuse("a compiled OBJECT with --program NAME", "--data", "--data-file", "--map", "--kernel", "--maps", "--privilege", "--unverified");
         var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
         var memory = ReadMemory(a) ?? input.Memory ?? [];
         var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Bpf.Loader;
 using Bpf.Objects;
+using Bpf.Engines;
 using Bpf.Runtime;
 using ObjProgramType = Bpf.ProgramType;
 
@@ -23,6 +24,12 @@ internal static class RunObjectCommand
         var data = ReadData(a);
         var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);
         var json = a.Has("--json");
+        // The interpreter runs only what BpfNet's verifier accepts, judged with this process's privileges unless told.
+        var engineOptions = new BpfEngineOptions
+        {
+            Verify = !a.Has("--unverified"),
+            Privilege = a.Get("--privilege") is { } p ? VerifyCommand.ParsePrivilege(p) : null,
+        };
 
         ObjectSpec spec;
         try
@@ -51,8 +58,8 @@ internal static class RunObjectCommand
         Outcome outcome;
         try
         {
-            outcome = !a.Has("--kernel") ? RunManaged(spec, programSpec, data, repeat, seeds)
-                : OperatingSystem.IsLinux() ? RunInKernel(spec, programSpec, data, repeat, seeds)
+            outcome = !a.Has("--kernel") || OperatingSystem.IsLinux()
+                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
         }
         catch (Exception e) when (KernelRefusal(e) is { } refusal)
@@ -112,79 +119,61 @@ internal static class RunObjectCommand
         _ => ContextKind.Memory,
     };
 
-    private static Outcome RunManaged(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, IReadOnlyList<MapSeed> seeds)
+    /// <summary>Loads the object on one engine through <see cref="BpfEngine.Open"/> (the interpreter verifies every
+    /// program first) and runs the program through <see cref="IBpfProgram"/>: the same path for both engines.</summary>
+    private static Outcome RunOn(EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds)
     {
-        // CO-RE relocations resolve against this machine's kernel, as the kernel engine resolves them.
-        var target = programSpec.CoreRelocations.Count > 0 && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
-        var collection = ManagedCollection.Load(spec, new CollectionOptions { TargetBtf = target });
+        using var collection = BpfEngine.Open(spec, engine, options);
         foreach (var seed in seeds) collection.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
         var program = collection.Program(programSpec.Name);
-        ProgramContext context = ContextFor(programSpec.Type, data);
-        ProgramRunResult result = default;
-        var timings = repeat > 1 ? new long[repeat] : null;
-        for (var i = 0; i < repeat; i++)
-        {
-            context = ContextFor(programSpec.Type, data);
-            var start = Stopwatch.GetTimestamp();
-            result = program.Run(context);
-            if (timings is not null) timings[i] = Stopwatch.GetTimestamp() - start;
-            if (!result.Succeeded) return new Outcome("interpreter", 0, [], null, null, [], result.Fault!.Message);
-        }
-        double? ns = null;
-        if (timings is not null)
-        {
-            Array.Sort(timings);
-            ns = timings[timings.Length / 2] * 1e9 / Stopwatch.Frequency;
-        }
-        var packet = context switch
-        {
-            XdpContext x => x.Packet,
-            SkBuffContext s => s.TestRunOutput(),
-            MemoryContext m => m.Memory,
-            _ => [],
-        };
-        var maps = collection.Maps.Values.OrderBy(m => m.Id).Select(m => m switch
-        {
-            RingBufferMap ring => new MapDump(m.Name, m.Type.ToString(), ring.Drain().Select((r, i) => new KeyValuePair<byte[], byte[]>(BitConverter.GetBytes(i), r)).ToList(), "records (key = index)"),
-            QueueStackMap q => new MapDump(m.Name, m.Type.ToString(), [], $"{q.Count} values"),
-            _ => new MapDump(m.Name, m.Type.ToString(), m.Entries(), null),
-        }).ToList();
-        return new Outcome("interpreter", result.R0, packet, result.InstructionsExecuted, ns, maps, null);
-    }
-
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static Outcome RunInKernel(ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, IReadOnlyList<MapSeed> seeds)
-    {
-        using var loaded = KernelCollection.Load(spec);
-        foreach (var seed in seeds) loaded.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
-        var program = loaded.Program(programSpec.Name);
-        byte[] context = ContextLayoutKind(programSpec.Type) switch
+        // The kernel's test run takes the context struct (data_end must match the frame); the interpreter builds the
+        // context the test run would from the frame alone.
+        byte[] context = collection.Engine != Engine.Kernel ? [] : ContextLayoutKind(programSpec.Type) switch
         {
             ContextKind.Xdp => XdpContextIn(data.Length),
             ContextKind.SkBuff => new byte[SkBuffContext.StructSize],
             _ => [],
         };
-        var r = program.TestRun(data, context, new TestRunOptions { Repeat = (uint)repeat, DataOutCapacity = 4096, ContextOutCapacity = context.Length });
-        var maps = loaded.Maps.Select(kv => new MapDump(kv.Key, kv.Value.Type.ToString(), Dump(kv.Value), null)).ToList();
-        return new Outcome("kernel", r.ReturnValue, r.Data, null, repeat > 1 ? r.DurationNanoseconds : null, maps, null);
+        BpfRunResult r;
+        try
+        {
+            r = program.Run(data, context, repeat);
+        }
+        catch (BpfProgramFaultException e)
+        {
+            return new Outcome(EngineName(collection), 0, [], null, null, [], e.Detail);
+        }
+        var maps = collection.Maps.Values.Select(Dump).ToList();
+        return new Outcome(EngineName(collection), r.ReturnValue, r.Data, r.InstructionsExecuted, r.NanosecondsPerRun, maps, null);
     }
+
+    private static string EngineName(IBpfCollection c) => c.Engine == Engine.Kernel ? "kernel" : "interpreter";
 
     private static byte[] XdpContextIn(int size)
     {
-        var ctx = new byte[24];
-        BitConverter.TryWriteBytes(ctx.AsSpan(4), (uint)size); // data_end must equal the size
-        BitConverter.TryWriteBytes(ctx.AsSpan(12), 1u); // ingress_ifindex: lo
+        var ctx = new byte[XdpMdOffsets.Size];
+        BitConverter.TryWriteBytes(ctx.AsSpan(XdpMdOffsets.DataEnd), (uint)size); // data_end must equal the size
+        BitConverter.TryWriteBytes(ctx.AsSpan(XdpMdOffsets.IngressIfindex), 1u); // ingress_ifindex: lo
         return ctx;
     }
 
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private static IReadOnlyList<KeyValuePair<byte[], byte[]>> Dump(BpfMap map)
+    private static MapDump Dump(IBpfMap map)
     {
+        if (map is InterpreterMap { Managed: var m })
+        {
+            // The managed runtime shows what it can that the kernel's maps do not give user space directly.
+            return m switch
+            {
+                RingBufferMap ring => new MapDump(m.Name, m.Type.ToString(), ring.Drain().Select((r, i) => new KeyValuePair<byte[], byte[]>(BitConverter.GetBytes(i), r)).ToList(), "records (key = index)"),
+                QueueStackMap q => new MapDump(m.Name, m.Type.ToString(), [], $"{q.Count} values"),
+                _ => new MapDump(m.Name, m.Type.ToString(), m.Entries(), null),
+            };
+        }
         var list = new List<KeyValuePair<byte[], byte[]>>();
         if (map.Type is Bpf.MapType.RingBuf or Bpf.MapType.Queue or Bpf.MapType.Stack or Bpf.MapType.ProgArray
             or Bpf.MapType.ArrayOfMaps or Bpf.MapType.HashOfMaps)
         {
-            return list;
+            return new MapDump(map.Name, map.Type.ToString(), list, null);
         }
         var key = Array.Empty<byte>();
         var next = new byte[map.KeySize];
@@ -194,7 +183,7 @@ internal static class RunObjectCommand
             var value = new byte[map.UserValueSize];
             if (map.TryLookup(key, value)) list.Add(new(key, value));
         }
-        return list;
+        return new MapDump(map.Name, map.Type.ToString(), list, null);
     }
 
     private static BpfSyscallException? KernelRefusal(Exception? e)

@@ -76,8 +76,9 @@ internal static class VerifyCommand
             throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
         }
         var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
-        // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them.
-        var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them; the same BTF
+        // lets privileged programs read struct bpf_map fields through map pointers, as the kernel does.
+        var coreTarget = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
         return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege, coreTarget))).ToList();
     }
 
@@ -134,6 +135,8 @@ internal static class VerifyCommand
             Privilege = privilege,
             Maps = maps,
             MemorySize = memorySize,
+            // This machine's kernel BTF, when it has one: reads of struct bpf_map fields through a map pointer.
+            KernelBtf = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null,
         });
     }
 
@@ -163,7 +166,7 @@ internal static class VerifyCommand
         ? type
         : throw new CliUsageException($"--type: unknown program type '{name}' (socket_filter, kprobe, tc, sched_act, tracepoint, xdp, cgroup_skb, memory)");
 
-    private static PrivilegeMode ParsePrivilege(string? value) => value switch
+    internal static PrivilegeMode ParsePrivilege(string? value) => value switch
     {
         null or "privileged" or "root" => PrivilegeMode.Privileged,
         "cap_bpf" => PrivilegeMode.CapBpfOnly,

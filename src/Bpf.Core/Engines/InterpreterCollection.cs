@@ -15,19 +15,25 @@ public sealed class InterpreterCollection : IBpfCollection
     private readonly Dictionary<string, IBpfMap> _maps;
     private readonly Dictionary<string, IBpfProgram> _programs;
 
+    private readonly IReadOnlyList<string> _loadDiagnostics;
+
     /// <summary>Wraps a loaded managed collection.</summary>
-    public InterpreterCollection(ManagedCollection collection, string reason = "the interpreter was asked for")
+    /// <param name="collection">The managed collection.</param>
+    /// <param name="reason">Why this engine.</param>
+    /// <param name="loadDiagnostics">What the loader did that a user should know (e.g. programs the verifier could not judge).</param>
+    public InterpreterCollection(ManagedCollection collection, string reason = "the interpreter was asked for", IReadOnlyList<string>? loadDiagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
         Managed = collection;
         EngineReason = reason;
-        _maps = collection.Maps.ToDictionary(kv => kv.Key, kv => (IBpfMap)new InterpreterMap(kv.Value), StringComparer.Ordinal);
-        _programs = collection.Programs.ToDictionary(kv => kv.Key, kv => (IBpfProgram)new InterpreterProgram(kv.Value), StringComparer.Ordinal);
+        _loadDiagnostics = loadDiagnostics ?? [];
+        _maps = collection.Maps.ToDictionary(kv => kv.Key, kv => (IBpfMap)new InterpreterMap(kv.Value, this), StringComparer.Ordinal);
+        _programs = collection.Programs.ToDictionary(kv => kv.Key, kv => (IBpfProgram)new InterpreterProgram(kv.Value, this), StringComparer.Ordinal);
     }
 
-    /// <summary>Loads an object into a new managed collection.</summary>
-    public static InterpreterCollection Load(ObjectSpec spec, CollectionOptions? options = null, string reason = "the interpreter was asked for") =>
-        new(ManagedCollection.Load(spec, options), reason);
+    /// <summary>What loading did that a user should know: the loader's notes (programs BpfNet's verifier could not
+    /// judge) and the runtime's (poisoned CO-RE relocations).</summary>
+    public IReadOnlyList<string> Diagnostics => [.. _loadDiagnostics, .. Managed.Diagnostics];
 
     /// <summary>The managed collection (helpers, environment, typed maps, variables).</summary>
     public ManagedCollection Managed { get; }
@@ -53,9 +59,37 @@ public sealed class InterpreterCollection : IBpfCollection
         : Managed.UnsupportedPrograms.TryGetValue(name, out var why) ? throw new NotSupportedException($"program '{name}': {why}")
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order(StringComparer.Ordinal))})");
 
-    /// <summary>Nothing to release: the maps and programs are managed memory.</summary>
-    public void Dispose()
+    /// <summary>Ends the collection's life as the kernel's does: its maps and programs (and the variables) throw
+    /// <see cref="ObjectDisposedException"/> naming them from now on. The memory is managed: nothing else to release.</summary>
+    public void Dispose() => IsDisposed = true;
+
+    internal bool IsDisposed { get; private set; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> VariableNames => Managed.VariableNames;
+
+    /// <inheritdoc/>
+    public byte[] ReadVariable(string name) => FindVariable(name).ToArray();
+
+    /// <inheritdoc/>
+    public void WriteVariable(string name, ReadOnlySpan<byte> value)
     {
+        var bytes = FindVariable(name, out var readOnly);
+        if (readOnly)
+            throw new BpfException(BpfErrno.EPERM, $"variable '{name}' is in a read-only section, which is frozen after loading; set it on the ObjectSpec before loading (VariableSpec.Set)");
+        if (value.Length != bytes.Length) throw new ArgumentException($"variable '{name}' has {bytes.Length} bytes; {value.Length} given", nameof(value));
+        value.CopyTo(bytes);
+    }
+
+    private Span<byte> FindVariable(string name) => FindVariable(name, out _);
+
+    private Span<byte> FindVariable(string name, out bool readOnly)
+    {
+        if (IsDisposed) throw new ObjectDisposedException($"variable '{name}'", "the collection was disposed");
+        if (!Managed.TryGetVariable(name, out var map, out var offset, out var size))
+            throw new KeyNotFoundException($"no global variable '{name}' (variables: {string.Join(", ", VariableNames)})");
+        readOnly = map.ReadOnlyForPrograms;
+        return map.Memory.Slice(offset, size);
     }
 
     /// <inheritdoc/>
@@ -65,7 +99,15 @@ public sealed class InterpreterCollection : IBpfCollection
 /// <summary>A managed map behind <see cref="IBpfMap"/>; errors surface as <see cref="MapException"/> with the kernel's errno.</summary>
 public sealed class InterpreterMap : IBpfMap
 {
-    internal InterpreterMap(ManagedMap map) => Managed = map;
+    private readonly InterpreterCollection _owner;
+
+    internal InterpreterMap(ManagedMap map, InterpreterCollection owner)
+    {
+        Managed = map;
+        _owner = owner;
+    }
+
+    private ManagedMap Live => _owner.IsDisposed ? throw new ObjectDisposedException($"map '{Managed.Name}'", "the collection was disposed") : Managed;
 
     /// <summary>The managed map.</summary>
     public ManagedMap Managed { get; }
@@ -89,17 +131,17 @@ public sealed class InterpreterMap : IBpfMap
     public int UserValueSize => Managed.UserValueSize;
 
     /// <inheritdoc/>
-    public bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value) => Check(Managed.TryLookup(key, value), "lookup");
+    public bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value) => Check(Live.TryLookup(key, value), "lookup");
 
     /// <inheritdoc/>
     public void Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any) =>
-        Managed.Update(key, value, flags);
+        Live.Update(key, value, flags);
 
     /// <inheritdoc/>
-    public bool TryDelete(ReadOnlySpan<byte> key) => Check(Managed.TryDelete(key), "delete");
+    public bool TryDelete(ReadOnlySpan<byte> key) => Check(Live.TryDelete(key), "delete");
 
     /// <inheritdoc/>
-    public bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => Check(Managed.TryGetNextKey(key, nextKey), "get next key");
+    public bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => Check(Live.TryGetNextKey(key, nextKey), "get next key");
 
     // ENOENT is the "absent" answer these Try methods report as false; anything else is an error, as on the kernel side.
     private bool Check(MapError error, string operation) => error switch
@@ -118,7 +160,13 @@ public sealed class InterpreterProgram : IBpfProgram
 {
     private const int EthernetHeader = 14;
 
-    internal InterpreterProgram(ManagedProgram program) => Managed = program;
+    private readonly InterpreterCollection _owner;
+
+    internal InterpreterProgram(ManagedProgram program, InterpreterCollection owner)
+    {
+        Managed = program;
+        _owner = owner;
+    }
 
     /// <summary>The managed program.</summary>
     public ManagedProgram Managed { get; }
@@ -135,14 +183,37 @@ public sealed class InterpreterProgram : IBpfProgram
     /// <c>ingress_ifindex</c> and <c>rx_queue_index</c>. The returned context is the <c>__sk_buff</c> cut to the input
     /// context's length (socket/tc), or the input context unchanged (other kinds).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The program faulted (the kernel's verifier would have refused it, or a helper failed).</exception>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default)
+    /// <exception cref="BpfProgramFaultException">The program faulted (a helper failed, or it was loaded unverified).</exception>
+    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
+
+    /// <inheritdoc/>
+    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeat);
+        if (_owner.IsDisposed) throw new ObjectDisposedException($"program '{Name}'", "the collection was disposed");
+        var timings = repeat > 1 ? new long[repeat] : null;
+        BpfRunResult last = null!;
+        for (int i = 0; i < repeat; i++)
+        {
+            var ctx = ContextFor(data, context);
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = Managed.Run(ctx);
+            if (timings is not null) timings[i] = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            if (!result.Succeeded) throw new BpfProgramFaultException(Name, result.Fault!.InstructionIndex, result.Fault.Message);
+            last = Output(ctx, result, data, context);
+        }
+        if (timings is null) return last;
+        Array.Sort(timings);
+        return last with { Runs = repeat, NanosecondsPerRun = timings[timings.Length / 2] * 1e9 / System.Diagnostics.Stopwatch.Frequency };
+    }
+
+    private ProgramContext ContextFor(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context)
     {
         ProgramContext ctx;
         switch (Managed.Kind)
         {
             case ContextKind.Xdp:
-                ctx = new XdpContext(data, Field(context, 12, 1), Field(context, 16, 0));
+                ctx = new XdpContext(data, Field(context, XdpMdOffsets.IngressIfindex, 1), Field(context, XdpMdOffsets.RxQueueIndex, 0));
                 break;
             case ContextKind.SkBuff:
             {
@@ -155,16 +226,16 @@ public sealed class InterpreterProgram : IBpfProgram
                 ctx = new MemoryContext(context.IsEmpty ? data : context);
                 break;
         }
-        var result = Managed.Run(ctx);
-        if (!result.Succeeded) throw new InvalidOperationException($"program '{Name}' faulted in the interpreter: {result.Fault!.Message}");
-        return ctx switch
-        {
-            XdpContext x => new BpfRunResult(result.ReturnValue, x.Packet, context.ToArray()),
-            SkBuffContext s => new BpfRunResult(result.ReturnValue, s.TestRunOutput(), s.Fields[..Math.Min(context.Length, s.Fields.Length)].ToArray()),
-            MemoryContext m => new BpfRunResult(result.ReturnValue, context.IsEmpty ? m.Memory : data.ToArray(), context.IsEmpty ? [] : m.Memory),
-            _ => new BpfRunResult(result.ReturnValue, [], []),
-        };
+        return ctx;
     }
+
+    private static BpfRunResult Output(ProgramContext ctx, ProgramRunResult result, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context) => (ctx switch
+    {
+        XdpContext x => new BpfRunResult(result.ReturnValue, x.Packet, context.ToArray()),
+        SkBuffContext s => new BpfRunResult(result.ReturnValue, s.TestRunOutput(), s.Fields[..Math.Min(context.Length, s.Fields.Length)].ToArray()),
+        MemoryContext m => new BpfRunResult(result.ReturnValue, context.IsEmpty ? m.Memory : data.ToArray(), context.IsEmpty ? [] : m.Memory),
+        _ => new BpfRunResult(result.ReturnValue, [], []),
+    }) with { InstructionsExecuted = result.InstructionsExecuted };
 
     private static uint Field(ReadOnlySpan<byte> context, int offset, uint fallback) =>
         context.Length >= offset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(context[offset..]) : fallback;
@@ -172,11 +243,11 @@ public sealed class InterpreterProgram : IBpfProgram
     private static void ApplySkbFields(SkBuffContext skb, ReadOnlySpan<byte> context)
     {
         // The fields BPF_PROG_TEST_RUN accepts from user space; the rest must be zero there too.
-        if (context.Length > 8) skb.Mark = Field(context, 8, 0);
-        if (context.Length > 32) skb.Priority = Field(context, 32, 0);
-        if (context.Length > 36) skb.IngressIfindex = Field(context, 36, 0);
-        if (context.Length > 40 && Field(context, 40, 0) != 0) skb.Ifindex = Field(context, 40, 0);
-        for (int i = 0; i < 5 && context.Length > 48 + 4 * i; i++) skb.SetCb(i, Field(context, 48 + 4 * i, 0));
+        if (context.Length > SkBuffOffsets.Mark) skb.Mark = Field(context, SkBuffOffsets.Mark, 0);
+        if (context.Length > SkBuffOffsets.Priority) skb.Priority = Field(context, SkBuffOffsets.Priority, 0);
+        if (context.Length > SkBuffOffsets.IngressIfindex) skb.IngressIfindex = Field(context, SkBuffOffsets.IngressIfindex, 0);
+        if (context.Length > SkBuffOffsets.Ifindex && Field(context, SkBuffOffsets.Ifindex, 0) != 0) skb.Ifindex = Field(context, SkBuffOffsets.Ifindex, 0);
+        for (int i = 0; i < 5 && context.Length > SkBuffOffsets.Cb0 + 4 * i; i++) skb.SetCb(i, Field(context, SkBuffOffsets.Cb0 + 4 * i, 0));
     }
 
     /// <inheritdoc/>

@@ -39,6 +39,9 @@ public enum HelperArgKind : byte
     /// <summary>A stack pointer or null (the kernel's <c>ARG_PTR_TO_STACK_OR_NULL</c>, a callback's context).
     /// Bpf.Verifier does not model it: it reports helpers taking one as not supported.</summary>
     StackOrNull,
+    /// <summary>A pointer to the <c>struct bpf_spin_lock</c> of a map value (the kernel's <c>ARG_PTR_TO_SPIN_LOCK</c>):
+    /// the map's BTF must place the lock at the pointer's constant offset (<see cref="MapDefinition.SpinLockOffset"/>).</summary>
+    SpinLock,
 }
 
 /// <summary>What a helper returns in R0.</summary>
@@ -111,6 +114,8 @@ public static class HelperPrototypes
         new(5, "ktime_get_ns", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(6, "trace_printk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size], HelperAvailability.BasePerfmon, GplOnly: true),
         new(7, "get_prandom_u32", HelperReturnKind.Integer, [], HelperAvailability.Base),
+        new(93, "spin_lock", HelperReturnKind.Void, [HelperArgKind.SpinLock], HelperAvailability.BaseCapBpf),
+        new(94, "spin_unlock", HelperReturnKind.Void, [HelperArgKind.SpinLock], HelperAvailability.BaseCapBpf),
         new(8, "get_smp_processor_id", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(9, "skb_store_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
         new(10, "l3_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),

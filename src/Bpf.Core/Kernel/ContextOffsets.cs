@@ -5,7 +5,7 @@ namespace Bpf;
 public static class SkBuffOffsets
 {
 #pragma warning disable CS1591 // Each constant is the offset of the field it names.
-    public const int Mark = 8, QueueMapping = 12, Priority = 32, TcIndex = 44, Cb0 = 48, CbEnd = 68, TcClassid = 72;
+    public const int Mark = 8, QueueMapping = 12, Priority = 32, IngressIfindex = 36, Ifindex = 40, TcIndex = 44, Cb0 = 48, CbEnd = 68, TcClassid = 72;
     public const int Data = 76, DataEnd = 80, Family = 88, RemoteIp4 = 92, LocalIp6End = 132, LocalPortEnd = 140;
     public const int DataMeta = 140, FlowKeys = 144, Tstamp = 152, WireLen = 160, Sk = 168, TstampType = 180;
     public const int Hwtstamp = 184;

@@ -1,3 +1,4 @@
+using Bpf.Btf;
 using Bpf.Objects;
 using Bpf.Runtime;
 
@@ -22,6 +23,21 @@ public sealed record MapDefinition(string Name, MapType Type, int KeySize, int V
     /// <summary>BPF_F_RDONLY_PROG: programs may read the map but not write it.</summary>
     public const uint FlagReadOnlyProgram = 0x80;
 
+    /// <summary>The size of <c>struct bpf_spin_lock</c>.</summary>
+    public const int SpinLockSize = 4;
+
+    /// <summary>Whether the map is created with BTF for its value (the kernel's <c>map-&gt;btf</c>): a
+    /// <c>bpf_spin_lock</c> needs it. Set from an object's BTF-defined maps, or by the <c>.map</c> directive.</summary>
+    public bool HasBtf { get; init; }
+
+    /// <summary>Byte offset of the value's <c>struct bpf_spin_lock</c>, as the kernel finds it in the value's BTF
+    /// (<c>btf_record.spin_lock_off</c>); -1 when the value has none. Programs may not load or store its bytes;
+    /// they take it with <c>bpf_spin_lock</c> and release it with <c>bpf_spin_unlock</c>.</summary>
+    public int SpinLockOffset { get; init; } = -1;
+
+    /// <summary>Whether the value holds a <c>struct bpf_spin_lock</c>.</summary>
+    public bool HasSpinLock => SpinLockOffset >= 0;
+
     /// <summary>Converts an object file's map spec. Sizes are checked against the kernel's creation limits first
     /// (<see cref="MapLimits"/>), inner map templates included, so a size that does not fit the definition never
     /// overflows: a size the kernel refuses throws the kernel's errno; a max_entries above <see cref="int.MaxValue"/>
@@ -35,7 +51,11 @@ public sealed record MapDefinition(string Name, MapType Type, int KeySize, int V
         var inner = spec.InnerMap is null ? null : FromSpec(spec.InnerMap);
         if (spec.KeySize <= int.MaxValue && spec.ValueSize <= int.MaxValue && spec.MaxEntries <= int.MaxValue)
         {
-            return new MapDefinition(spec.Name, spec.Type, (int)spec.KeySize, (int)spec.ValueSize, (int)spec.MaxEntries, spec.Flags, inner);
+            return new MapDefinition(spec.Name, spec.Type, (int)spec.KeySize, (int)spec.ValueSize, (int)spec.MaxEntries, spec.Flags, inner)
+            {
+                HasBtf = spec.ValueType is not null,
+                SpinLockOffset = spec.ValueType is null ? -1 : FindSpinLock(spec.ValueType, 0, 0),
+            };
         }
         var error = MapLimits.Check(spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries, spec.Flags, out var reason);
         if (error != MapError.None)
@@ -47,6 +67,38 @@ public sealed record MapDefinition(string Name, MapType Type, int KeySize, int V
             throw new MapException(spec.Name, $"create (key size {spec.KeySize}, value size {spec.ValueSize}, max_entries {spec.MaxEntries}: more than the managed runtime can allocate)", MapError.NoMemory);
         }
         return new MapDefinition(spec.Name, spec.Type, (int)spec.KeySize, (int)spec.ValueSize, int.MaxValue, spec.Flags, inner);
+    }
+
+    /// <summary>The byte offset of the first <c>struct bpf_spin_lock</c> in a value type (members of nested structs
+    /// and the variables of a data section included, as the kernel's btf_find_field walks them), or -1.</summary>
+    private static int FindSpinLock(BtfType type, int offset, int depth)
+    {
+        if (depth > BtfSpec.MaxResolveDepth) return -1;
+        type = BtfSpec.Underlying(type);
+        switch (type)
+        {
+            case BtfComposite { IsUnion: false, Name: "bpf_spin_lock" }:
+                return offset;
+            case BtfComposite c:
+                foreach (var m in c.Members)
+                {
+                    if (m.BitfieldSize != 0) continue;
+                    var found = FindSpinLock(m.Type, offset + (int)m.ByteOffset, depth + 1);
+                    if (found >= 0) return found;
+                }
+                return -1;
+            case BtfVar v:
+                return FindSpinLock(v.Target, offset, depth + 1);
+            case BtfDataSec d:
+                foreach (var v in d.Variables)
+                {
+                    var found = FindSpinLock(v.Type, offset + (int)v.Offset, depth + 1);
+                    if (found >= 0) return found;
+                }
+                return -1;
+            default:
+                return -1;
+        }
     }
 
     private static bool IsImplemented(MapType type) => type is MapType.Array or MapType.PerCpuArray or MapType.Hash or MapType.PerCpuHash

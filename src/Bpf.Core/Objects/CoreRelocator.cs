@@ -131,6 +131,59 @@ public static class CoreRelocator
         }
     }
 
+    /// <summary>
+    /// libbpf's <c>bpf_core_types_are_compat</c>, used to check a typed <c>__ksym</c> variable or a kfunc prototype
+    /// against the kernel's: after typedefs and qualifiers, the same kind (any two enums match); structs, unions,
+    /// enums and forwards match by kind alone; integers unless one is a bitfield-like integer; pointers and arrays
+    /// by their targets; function prototypes by parameter count, each parameter and the return type.
+    /// </summary>
+    public static bool TypesAreCompatible(BtfType local, BtfType target)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(target);
+        return Compatible(local, target, 2);
+    }
+
+    private static bool Compatible(BtfType local, BtfType target, int level)
+    {
+        for (int depth = 0; depth < BtfSpec.MaxResolveDepth; depth++)
+        {
+            local = BtfSpec.Underlying(local);
+            target = BtfSpec.Underlying(target);
+            if (local.Kind != target.Kind && !(local is BtfEnum && target is BtfEnum)) return false;
+            switch (local)
+            {
+                case BtfVoid or BtfComposite or BtfEnum or BtfForward:
+                    return true;
+                case BtfInt li:
+                    return li.BitOffset == 0 && ((BtfInt)target).BitOffset == 0;
+                case BtfPointer lp:
+                    local = lp.Target;
+                    target = ((BtfPointer)target).Target;
+                    continue;
+                case BtfArray la:
+                    local = la.ElementType;
+                    target = ((BtfArray)target).ElementType;
+                    continue;
+                case BtfFuncProto lf:
+                {
+                    var tf = (BtfFuncProto)target;
+                    if (lf.Parameters.Count != tf.Parameters.Count) return false;
+                    for (int i = 0; i < lf.Parameters.Count; i++)
+                    {
+                        if (level <= 0 || !Compatible(lf.Parameters[i].Type, tf.Parameters[i].Type, level - 1)) return false;
+                    }
+                    local = lf.ReturnType;
+                    target = tf.ReturnType;
+                    continue;
+                }
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
     private static bool SameKind(BtfType kernel, BtfType local)
     {
         var k = BtfSpec.Underlying(kernel);

@@ -14,6 +14,9 @@ internal sealed class ObjectReader
     /// <summary>The largest global data section accepted (the kernel caps array values well below this).</summary>
     internal const long MaxDataSectionSize = 1L << 26;
 
+    /// <summary>The largest <c>.kconfig</c> value accepted (every extern together); real objects use a few hundred bytes.</summary>
+    internal const uint MaxKconfigSize = 1 << 20;
+
     private const string BtfMapsSection = ".maps";
     private const string LegacyMapsSection = "maps";
 
@@ -98,7 +101,8 @@ internal sealed class ObjectReader
         reader.ReadStructOps();
         reader.ReadCode();
         var programs = reader.LinkPrograms(license, version);
-        return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf);
+        var externs = reader.CollectExterns(out var kconfigSize);
+        return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf, externs, kconfigSize);
     }
 
     /// <summary>Sections whose meaning this reader does not implement: refuse them rather than silently drop them.</summary>
@@ -543,6 +547,107 @@ internal sealed class ObjectReader
         }
     }
 
+    /// <summary>
+    /// The extern symbols (undefined, global or weak, no type: libbpf's <c>sym_is_extern</c>), classified by the BTF data
+    /// section declaring them (<c>.kconfig</c> or <c>.ksyms</c>), with the <c>.kconfig</c> values laid out as libbpf lays
+    /// them out. An extern the reader cannot classify is kept as <see cref="ExternKind.Unknown"/> with the reason, so the
+    /// object can still be inspected and only loading it fails.
+    /// </summary>
+    private ExternSpec[] CollectExterns(out uint kconfigSize)
+    {
+        kconfigSize = 0;
+        var externs = new List<ExternSpec>();
+        var sectionOf = new Dictionary<uint, string>();
+        var declarations = new Dictionary<string, BtfType>(StringComparer.Ordinal);
+        if (_btf is not null)
+        {
+            foreach (var t in _btf.Types)
+            {
+                if (t is BtfVar or BtfFunc)
+                {
+                    declarations.TryAdd(t.Name, t); // the first, as libbpf's find_extern_btf_id
+                }
+                if (t is BtfDataSec d && d.Name is ".kconfig" or ".ksyms")
+                {
+                    foreach (var v in d.Variables)
+                    {
+                        sectionOf[v.TypeId] = d.Name;
+                    }
+                }
+            }
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sym in _elf.Symbols)
+        {
+            if (!sym.IsUndefined || sym.Type != ElfSymbolType.NoType || sym.Name.Length == 0
+                || sym.Binding is not (ElfSymbolBinding.Global or ElfSymbolBinding.Weak) || !seen.Add(sym.Name))
+            {
+                continue;
+            }
+            var weak = sym.Binding == ElfSymbolBinding.Weak;
+            var decl = declarations.GetValueOrDefault(sym.Name);
+            if (decl is null)
+            {
+                externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, null,
+                    _btf is null ? "the object has no BTF to say what it is" : "no BTF VAR or FUNC declares it"));
+                continue;
+            }
+            if ((decl is BtfVar v && v.Linkage != BtfLinkage.Extern) || (decl is BtfFunc f && f.Linkage != BtfLinkage.Extern))
+            {
+                externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, decl, $"its BTF {decl.Kind} is not declared extern"));
+                continue;
+            }
+            switch (sectionOf.GetValueOrDefault(decl.Id))
+            {
+                case ".kconfig" when decl is BtfFunc:
+                    externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, decl, "an extern function cannot be __kconfig"));
+                    break;
+                case ".kconfig":
+                {
+                    var e = new ExternSpec(sym.Name, ExternKind.Kconfig, weak, decl, null);
+                    e.ConfigType = ExternSpec.ClassifyKconfig(e.Type!, out var signed);
+                    e.IsSigned = signed;
+                    if (e.ConfigType is null)
+                    {
+                        externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, decl,
+                            $"__kconfig type {BtfSpec.DisplayName(e.Type!)} is not one libbpf supports (bool, char, enum libbpf_tristate, 2/4/8-byte integer, char array)"));
+                        break;
+                    }
+                    var size = BtfSpec.SizeOf(e.Type!);
+                    if (size > MaxKconfigSize)
+                    {
+                        throw new BpfObjectException($"__kconfig extern '{sym.Name}' is {size} bytes, more than the {MaxKconfigSize} supported", ".BTF");
+                    }
+                    e.Size = (uint)size;
+                    e.Alignment = e.ConfigType == KconfigType.CharArray ? 1 : e.Size;
+                    externs.Add(e);
+                    break;
+                }
+                case ".ksyms":
+                    externs.Add(new ExternSpec(sym.Name, decl is BtfFunc ? ExternKind.KernelFunction : ExternKind.KernelVariable, weak, decl, null));
+                    break;
+                default:
+                    externs.Add(new ExternSpec(sym.Name, ExternKind.Unknown, weak, decl, "it is in neither the .kconfig nor the .ksyms section (not __kconfig or __ksym)"));
+                    break;
+            }
+        }
+        // libbpf's layout of the .kconfig map: descending alignment, ascending size, then name.
+        uint offset = 0;
+        foreach (var e in externs.Where(e => e.Kind == ExternKind.Kconfig)
+            .OrderByDescending(e => e.Alignment).ThenBy(e => e.Size).ThenBy(e => e.Name, StringComparer.Ordinal))
+        {
+            offset = (offset + e.Alignment - 1) / e.Alignment * e.Alignment;
+            e.Offset = offset;
+            offset += e.Size;
+            if (offset > MaxKconfigSize)
+            {
+                throw new BpfObjectException($"the __kconfig externs need more than the {MaxKconfigSize} bytes supported", ".BTF");
+            }
+        }
+        kconfigSize = offset;
+        return [.. externs];
+    }
+
     private void ReadCode()
     {
         foreach (var section in _elf.Sections)
@@ -624,6 +729,7 @@ internal sealed class ObjectReader
     private ProgramSpec[] LinkPrograms(string license, uint version)
     {
         var programs = new List<ProgramSpec>();
+        HashSet<FunctionUnit>? called = null;
         foreach (var section in _elf.Sections)
         {
             if (!section.IsExecutable || section.Name == ".text")
@@ -637,10 +743,43 @@ internal sealed class ObjectReader
                 {
                     continue; // static helpers placed in a program section are subprograms, not programs
                 }
+                if (info is null && (called ??= CalledFunctions()).Contains(unit))
+                {
+                    // A function in a section of its own that names no program type ("static", "other", ".text.x"),
+                    // called by a program: a subprogram, as libbpf and cilium/ebpf link it, not a program of unknown type.
+                    continue;
+                }
                 programs.Add(Link(unit, info, license, version));
             }
         }
         return [.. programs];
+    }
+
+    /// <summary>Every function another function calls or takes the address of.</summary>
+    private HashSet<FunctionUnit> CalledFunctions()
+    {
+        var called = new HashSet<FunctionUnit>();
+        foreach (var units in _functions.Values)
+        {
+            foreach (var unit in units)
+            {
+                for (var i = 0; i < unit.Length; i++)
+                {
+                    try
+                    {
+                        if (CodeTarget(unit, i, out _) is { } t && t.Unit != unit)
+                        {
+                            called.Add(t.Unit);
+                        }
+                    }
+                    catch (BpfObjectException)
+                    {
+                        // A malformed reference is reported by linking the program that contains it.
+                    }
+                }
+            }
+        }
+        return called;
     }
 
     private ProgramSpec Link(FunctionUnit root, ProgramSectionInfo? info, string license, uint version)

@@ -333,8 +333,10 @@ public sealed class ObjectSpec
 {
     internal ObjectSpec(
         string? name, string license, uint kernelVersion, ProgramSpec[] programs, MapSpec[] maps,
-        VariableSpec[] variables, BtfSpec? btf, BtfExt? btfExt, ElfFile elf)
+        VariableSpec[] variables, BtfSpec? btf, BtfExt? btfExt, ElfFile elf, ExternSpec[] externs, uint kconfigSize)
     {
+        Externs = externs;
+        KconfigSize = kconfigSize;
         Name = name;
         License = license;
         KernelVersion = kernelVersion;
@@ -363,6 +365,18 @@ public sealed class ObjectSpec
 
     /// <summary>Global variables of the data sections.</summary>
     public IReadOnlyList<VariableSpec> Variables { get; }
+
+    /// <summary>The name libbpf gives the map holding the <c>__kconfig</c> values (an array of one element, read-only for programs).</summary>
+    public const string KconfigMapName = ".kconfig";
+
+    /// <summary>The extern symbols the programs use (<c>__kconfig</c>, <c>__ksym</c> variables, kfuncs), in symbol-table order.</summary>
+    public IReadOnlyList<ExternSpec> Externs { get; }
+
+    /// <summary>The size of the <see cref="KconfigMapName"/> value holding every <see cref="ExternKind.Kconfig"/> extern (0 when none).</summary>
+    public uint KconfigSize { get; }
+
+    /// <summary>The extern with this name, or null.</summary>
+    public ExternSpec? Extern(string name) => Externs.FirstOrDefault(e => e.Name == name);
 
     /// <summary>The object's BTF, or null.</summary>
     public BtfSpec? Btf { get; }

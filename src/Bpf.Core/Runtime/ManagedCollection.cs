@@ -132,6 +132,17 @@ public sealed class ManagedCollection
         return v.Map.Memory.Slice(v.Offset, v.Size);
     }
 
+    /// <summary>The names of the global variables.</summary>
+    public IReadOnlyList<string> VariableNames => [.. _variables.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Where a variable lives: its section's map, offset and size.</summary>
+    internal bool TryGetVariable(string name, out ArrayMap map, out int offset, out int size)
+    {
+        var found = _variables.TryGetValue(name, out var v);
+        (map, offset, size) = v;
+        return found;
+    }
+
     /// <summary>Creates a map.</summary>
     /// <exception cref="ArgumentException">The name is taken or the attributes are invalid for the type.</exception>
     /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>
@@ -164,10 +175,36 @@ public sealed class ManagedCollection
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var slots = instructions.ToArray();
-        foreach (var reference in references ?? [])
+        RefuseExterns(name, references ?? []);
+        CollectionLoader.RelocateMapReferences(name, references ?? [], slots, r => Encode(name, r, Map(r.Name)));
+        return LoadRelocated(name, type, slots);
+    }
+
+    /// <summary>The managed runtime does not resolve externs: the first one is refused, named.</summary>
+    private static void RefuseExterns(string program, IEnumerable<InstructionReference> references)
+    {
+        foreach (var reference in references)
         {
-            Relocate(name, slots, reference);
+            if (reference.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)
+            {
+                throw new ExternResolutionException(reference.Name,
+                    $"insn {reference.InstructionIndex} references extern '{reference.Name}' ({reference.Kind}: a __kconfig or __ksym variable, or a kfunc); " +
+                    "the managed runtime does not resolve externs (they need the running kernel's configuration, BTF or kallsyms): load it with the kernel engine");
+            }
         }
+    }
+
+    /// <summary>What an lddw referencing <paramref name="map"/> becomes: its handle, or the address inside an array's value.</summary>
+    internal static LddwTarget Encode(string program, InstructionReference reference, ManagedMap map) => reference.Kind switch
+    {
+        ReferenceKind.Map => LddwTarget.Constant(map.Handle),
+        _ => map is ArrayMap array
+            ? LddwTarget.Constant(array.Address + (ulong)reference.Offset)
+            : throw new ProgramLoadException(reference.InstructionIndex, $"program '{program}': insn {reference.InstructionIndex} takes the address of a value of map '{reference.Name}', which is not an array"),
+    };
+
+    private ManagedProgram LoadRelocated(string name, ProgramType type, Instruction[] slots)
+    {
         slots = CallbackInliner.Inline(slots);
         var kind = ContextLayout.KindOf(type);
         var rewritten = kind switch
@@ -189,26 +226,6 @@ public sealed class ManagedCollection
         }
     }
 
-    private void Relocate(string program, Instruction[] slots, InstructionReference reference)
-    {
-        var index = reference.InstructionIndex;
-        if ((uint)index + 1 >= (uint)slots.Length || !slots[index].IsWide)
-        {
-            throw new ProgramLoadException(index, $"program '{program}': relocation at insn {index} does not point at an lddw");
-        }
-        ulong value = reference.Kind switch
-        {
-            ReferenceKind.Map => Map(reference.Name).Handle,
-            ReferenceKind.MapValue => Map(reference.Name) is ArrayMap array
-                ? array.Address + (ulong)reference.Offset
-                : throw new ProgramLoadException(index, $"program '{program}': insn {index} takes the address of a value of map '{reference.Name}', which is not an array"),
-            _ => throw new NotSupportedException($"program '{program}': insn {index} references {reference.Kind} '{reference.Name}', which needs the running kernel's BTF; the managed runtime cannot resolve it"),
-        };
-        var first = slots[index];
-        slots[index] = new Instruction(first.Opcode, first.DstRaw, (byte)0, 0, (int)(uint)value);
-        slots[index + 1] = new Instruction((byte)0, (byte)0, (byte)0, 0, (int)(uint)(value >> 32));
-    }
-
     /// <summary>Loads an object: creates its maps (global data initialised from the object), loads every program,
     /// then fills program arrays and map-in-map slots from the object's initial values.</summary>
     /// <exception cref="NotSupportedException">A map type or reference the managed runtime does not implement.</exception>
@@ -217,22 +234,18 @@ public sealed class ManagedCollection
     /// <exception cref="ArgumentException">Map attributes invalid for their type.</exception>
     /// <exception cref="ProgramLoadException">A program is malformed or accesses its context in a way the kernel rejects.</exception>
     /// <exception cref="KeyNotFoundException">A relocation or initial value names a map or program the object lacks.</exception>
-    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null)
+    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null) => Load(spec, options, null);
+
+    /// <summary>Loads an object through the one collection loader (<see cref="CollectionLoader"/>), with
+    /// <paramref name="check"/> run on every program before it is loaded (the Loader's <c>BpfEngine</c> passes
+    /// BpfNet's verifier here; this overload with null runs what it is given).</summary>
+    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var collection = new ManagedCollection(options);
-        foreach (var mapSpec in spec.Maps)
-        {
-            if (mapSpec.Source == MapSource.InnerMap) continue;
-            if (mapSpec.Source == MapSource.GlobalData)
-            {
-                if (mapSpec.ValueSize == 0) continue;
-                var data = (ArrayMap)collection.CreateMap(MapDefinition.FromSpec(mapSpec));
-                mapSpec.Contents.CopyTo(data.Memory);
-                continue;
-            }
-            collection.CreateMap(MapDefinition.FromSpec(mapSpec));
-        }
+        var target = options?.TargetBtf;
+        var loaded = CollectionLoader.Load(spec, new Backend(collection), new CollectionLoadOptions { CoreTarget = () => target, Check = check });
+        collection._diagnostics.AddRange(loaded.Diagnostics);
         foreach (var variable in spec.Variables)
         {
             if (collection._maps.TryGetValue(variable.SectionName, out var map) && map is ArrayMap array)
@@ -240,46 +253,52 @@ public sealed class ManagedCollection
                 collection._variables[variable.Name] = (array, (int)variable.Offset, (int)variable.Size);
             }
         }
-        foreach (var program in spec.Programs)
-        {
-            try
-            {
-                var instructions = program.Instructions;
-                if (program.CoreRelocations.Count > 0)
-                {
-                    var target = options?.TargetBtf ?? throw new NotSupportedException(
-                        $"program '{program.Name}' has {program.CoreRelocations.Count} CO-RE relocations and no target BTF to resolve them against " +
-                        "(set CollectionOptions.TargetBtf; BpfEngine supplies the running kernel's on Linux)");
-                    var relocated = (Instruction[])program.Instructions.Clone();
-                    foreach (var poisoned in CoreRelocator.Apply(program, relocated, target)) collection._diagnostics.Add(poisoned);
-                    instructions = relocated;
-                }
-                collection.LoadProgram(program.Name, program.Type, instructions, program.References);
-            }
-            catch (NotSupportedException e)
-            {
-                // One program needing something the runtime lacks (kfuncs, callbacks) does not stop the others.
-                collection._unsupported[program.Name] = e.Message;
-            }
-        }
-        foreach (var mapSpec in spec.Maps)
-        {
-            if (mapSpec.InitialValues.Count == 0 || !collection._maps.TryGetValue(mapSpec.Name, out var map)) continue;
-            foreach (var initial in mapSpec.InitialValues)
-            {
-                if (map is ProgramArrayMap && collection._unsupported.ContainsKey(initial.Name)) continue;
-                switch (map)
-                {
-                    case ProgramArrayMap programs:
-                        programs.Set((int)initial.Index, collection.Program(initial.Name));
-                        break;
-                    case MapOfMaps outer:
-                        outer.Set(BitConverter.GetBytes(initial.Index), collection.Map(initial.Name));
-                        break;
-                }
-            }
-        }
         return collection;
+    }
+
+    /// <summary>The managed runtime as a backend of the one collection loader.</summary>
+    private sealed class Backend(ManagedCollection collection) : ICollectionBackend<ManagedMap, ManagedProgram>
+    {
+        public int PossibleCpus => collection.CpuCount;
+
+        public ManagedMap CreateMap(MapSpec spec, MapShape shape)
+        {
+            var definition = MapDefinition.FromSpec(spec);
+            if (shape != new MapShape(spec.KeySize, spec.ValueSize, spec.MaxEntries))
+                definition = definition with { KeySize = (int)shape.KeySize, ValueSize = (int)shape.ValueSize, MaxEntries = (int)shape.MaxEntries };
+            var map = collection.CreateMap(definition);
+            if (spec.Source == MapSource.GlobalData) spec.Contents.CopyTo(((ArrayMap)map).Memory);
+            return map;
+        }
+
+        public LddwTarget Encode(InstructionReference reference, ManagedMap map) => ManagedCollection.Encode(reference.Name, reference, map);
+
+        public ManagedMap? CreateKconfigMap(ObjectSpec spec) => null;
+
+        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, ManagedMap? kconfigMap) => RefuseExterns(program.Name, program.References);
+
+        public ManagedProgram LoadProgram(ProgramSpec spec, Instruction[] instructions) => collection.LoadRelocated(spec.Name, spec.Type, instructions);
+
+        public void SetSlot(MapSpec outerSpec, ManagedMap outer, uint index, ManagedProgram? program, ManagedMap? inner)
+        {
+            switch (outer)
+            {
+                case ProgramArrayMap programs:
+                    programs.Set((int)index, program!);
+                    break;
+                case MapOfMaps maps:
+                    maps.Set(BitConverter.GetBytes(index), inner!);
+                    break;
+            }
+        }
+
+        public bool LeaveOut(ProgramSpec program, Exception error)
+        {
+            // One program needing something the runtime lacks (kfuncs, externs, a CO-RE target) does not stop the others.
+            if (error is not NotSupportedException) return false;
+            collection._unsupported[program.Name] = error.Message;
+            return true;
+        }
     }
 
     /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, CollectionOptions?)"/>).</summary>

@@ -209,11 +209,25 @@ public abstract class ManagedMap
     /// <summary>The regions holding the map's memory.</summary>
     internal abstract IEnumerable<MemoryRegion> Regions { get; }
 
+    /// <summary>Copies a value a program stores with bpf_map_update_elem, leaving the value's bpf_spin_lock word as it
+    /// is (the kernel's copy_map_value skips the lock, so an update never releases or takes it).</summary>
+    private protected void CopyProgramValue(ReadOnlySpan<byte> value, Span<byte> target)
+    {
+        var lockAt = Definition.SpinLockOffset;
+        if (lockAt < 0 || lockAt + MapDefinition.SpinLockSize > value.Length)
+        {
+            value.CopyTo(target);
+            return;
+        }
+        value[..lockAt].CopyTo(target);
+        value[(lockAt + MapDefinition.SpinLockSize)..].CopyTo(target[(lockAt + MapDefinition.SpinLockSize)..]);
+    }
+
     private protected static MapError CheckFlags(ulong flags, bool allowLock = false)
     {
         var f = flags & ~(ulong)MapUpdateFlags.Lock;
         if (f > (ulong)MapUpdateFlags.Exist) return MapError.Invalid;
-        // BPF_F_LOCK needs a bpf_spin_lock in the value's BTF; managed values never have one.
+        // BPF_F_LOCK (an update under the value's bpf_spin_lock) is not implemented by the managed maps.
         if ((flags & (ulong)MapUpdateFlags.Lock) != 0 && !allowLock) return MapError.Invalid;
         return MapError.None;
     }

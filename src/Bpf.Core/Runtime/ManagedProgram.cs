@@ -112,6 +112,9 @@ public sealed class ManagedProgram
             }
             finally
             {
+                // A run that faulted inside a critical section (possible only for a program the verifier never
+                // saw) must not leave the map value locked for every later run.
+                if (state.HeldLock != 0) RuntimeHelpers.ReleaseSpinLock(state);
                 RunState.Leave(previous);
             }
             if (result.Succeeded) context.Read(input);

@@ -28,14 +28,24 @@ public enum MapError
 }
 
 /// <summary>A map operation failed with a kernel error number.</summary>
-public sealed class MapException : Exception
+public sealed class MapException : BpfException
 {
     /// <summary>Creates the exception.</summary>
     public MapException(string mapName, string operation, MapError error)
-        : base($"map '{mapName}': {operation} failed: {Describe(error)}")
+        : this(mapName, operation, error, null)
+    {
+    }
+
+    /// <summary>Creates the exception, with the error it translates (e.g. the kernel's <c>BpfSyscallException</c>).</summary>
+    public MapException(string mapName, string operation, MapError error, Exception? inner)
+        : base((BpfErrno)(int)error, $"map '{mapName}': {operation} failed: {Describe(error)}", inner)
     {
         Error = error;
+        MapName = mapName;
     }
+
+    /// <summary>The map.</summary>
+    public string MapName { get; }
 
     /// <summary>The error (its numeric value is the errno).</summary>
     public MapError Error { get; }

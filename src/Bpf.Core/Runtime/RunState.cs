@@ -13,6 +13,8 @@ internal sealed class RunState
     public ManagedProgram? PendingTailCall { get; set; }
     public int TailCalls { get; set; }
     public RedirectRecord? Redirect { get; set; }
+    /// <summary>The host address of the bpf_spin_lock this run holds, or 0.</summary>
+    public nint HeldLock { get; set; }
 
     public RunState? Enter()
     {

@@ -23,6 +23,8 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.MapPushElem, MapPush);
         Add(BpfHelperIds.MapPopElem, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => MapTake(ref c, r1, r2, remove: true));
         Add(BpfHelperIds.MapPeekElem, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => MapTake(ref c, r1, r2, remove: false));
+        Add(BpfHelperIds.SpinLock, SpinLock);
+        Add(BpfHelperIds.SpinUnlock, SpinUnlock);
         Add(BpfHelperIds.KtimeGetNs, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.MonotonicNanoseconds() ?? 0);
         Add(BpfHelperIds.KtimeGetBootNs, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) =>
             State(ref c)?.Collection.Environment is { } e ? (e.BootNanoseconds ?? e.MonotonicNanoseconds)() : 0);
@@ -118,6 +120,46 @@ internal static class RuntimeHelpers
     }
 
     private static ulong Errno(MapError error) => error == MapError.None ? 0 : unchecked((ulong)-(long)error);
+
+    // ---- bpf_spin_lock ----
+
+    /// <summary>bpf_spin_lock: spins until the 4-byte lock word of a map value (the verifier checked it is the value's
+    /// <c>struct bpf_spin_lock</c>) goes from 0 to 1. A run holds at most one lock, as the verifier requires.</summary>
+    private static unsafe ulong SpinLock(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !c.TryGetMemory(r1, MapDefinition.SpinLockSize, true, out var word)) return 0;
+        if (s.HeldLock != 0)
+        {
+            c.Fail("this run already holds a bpf_spin_lock (a second one would deadlock)");
+            return 0;
+        }
+        ref var cell = ref System.Runtime.CompilerServices.Unsafe.As<byte, int>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(word));
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref cell, 1, 0) != 0) spin.SpinOnce();
+        s.HeldLock = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref cell);
+        return 0;
+    }
+
+    /// <summary>bpf_spin_unlock: releases the lock the run holds, which must be this one.</summary>
+    private static unsafe ulong SpinUnlock(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || !c.TryGetMemory(r1, MapDefinition.SpinLockSize, true, out var word)) return 0;
+        var at = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(word));
+        if (s.HeldLock != at)
+        {
+            c.Fail(s.HeldLock == 0 ? "bpf_spin_unlock without taking a lock" : "bpf_spin_unlock of a lock this run does not hold");
+            return 0;
+        }
+        ReleaseSpinLock(s);
+        return 0;
+    }
+
+    /// <summary>Releases the lock <paramref name="s"/> holds.</summary>
+    internal static unsafe void ReleaseSpinLock(RunState s)
+    {
+        Volatile.Write(ref *(int*)s.HeldLock, 0);
+        s.HeldLock = 0;
+    }
 
     // ---- task, tracing ----
 

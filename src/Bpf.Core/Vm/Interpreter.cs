@@ -153,6 +153,13 @@ public sealed unsafe partial class Interpreter
     internal string DescribeBadAccess(ExecutionState state, ulong address, ulong size, bool write)
     {
         var kind = write ? "write" : "read";
+        if (address - Runtime.AddressSpace.HandleBase < 1UL << 32)
+        {
+            // A map pointer (lddw of a map) plus an offset: the kernel lets root read struct bpf_map fields through
+            // it with vmlinux BTF. The managed runtime has no kernel struct behind its map pointers.
+            return $"{kind} of {size} bytes at offset {(address - Runtime.AddressSpace.HandleBase) % 0x100} of a map pointer: struct bpf_map fields " +
+                   "(the kernel's BTF-typed map_ptr reads, e.g. max_entries) are not supported by the managed runtime";
+        }
         string? bestName = null;
         ulong bestStart = 0, bestEnd = 0, bestDistance = ulong.MaxValue;
         bool bestWritable = true;

@@ -12,6 +12,33 @@ public sealed record BpfEngineOptions
 
     /// <summary>Options for the interpreter engine.</summary>
     public CollectionOptions? Interpreter { get; init; }
+
+    /// <summary>
+    /// Verify every program with BpfNet's verifier before the interpreter runs it (default true), and refuse what it
+    /// rejects with the <see cref="VerifierException"/> a kernel rejection raises. Turn off only to run code known to
+    /// be unverifiable on purpose (conformance suites, fuzzing): the interpreter is memory-safe either way, but an
+    /// unverified program can pass there and be refused by the kernel.
+    /// </summary>
+    public bool Verify { get; init; } = true;
+
+    /// <summary>The privileges programs are verified for; null (default) means what this process would have in the
+    /// kernel (CAP_SYS_ADMIN or CAP_BPF+CAP_PERFMON: privileged; CAP_BPF: cap_bpf; none: unprivileged; not Linux:
+    /// privileged). Set it to verify for the privileges the program will be deployed with.</summary>
+    public Bpf.Verifier.PrivilegeMode? Privilege { get; init; }
+}
+
+/// <summary>What the engine selection may ask of the operating system: nothing on a system without a kernel engine
+/// (<see cref="None"/>), so Auto there makes no system call at all.</summary>
+/// <param name="Load">Loads an object into the kernel.</param>
+/// <param name="TargetBtf">The running kernel's BTF, for CO-RE (null when unreadable).</param>
+/// <param name="Privilege">The verifier rules this process would be judged by.</param>
+internal sealed record KernelHost(
+    Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection> Load,
+    Func<Btf.BtfSpec?> TargetBtf,
+    Func<Bpf.Verifier.PrivilegeMode> Privilege)
+{
+    /// <summary>No kernel engine: nothing is asked of the system.</summary>
+    internal static KernelHost? None => null;
 }
 
 /// <summary>
@@ -26,61 +53,90 @@ public static class BpfEngine
 {
     /// <summary>Loads <paramref name="spec"/> on the chosen engine.</summary>
     /// <exception cref="PlatformNotSupportedException">The kernel was asked for on a system that is not Linux.</exception>
+    /// <exception cref="VerifierException">The kernel's verifier, or (for the interpreter) BpfNet's, rejected a program;
+    /// <see cref="VerifierException.RejectedBy"/> says which.</exception>
     /// <exception cref="BpfSyscallException">The kernel was asked for (or Auto chose it) and refused the object.</exception>
     public static IBpfCollection Open(ObjectSpec spec, EngineChoice choice = EngineChoice.Auto, BpfEngineOptions? options = null) =>
-        OpenWith(spec, choice, options, OperatingSystem.IsLinux() ? LoadKernel : null);
+        OpenOn(spec, choice, options, OperatingSystem.IsLinux() ? LinuxHost : KernelHost.None);
 
     /// <summary>Reads an object file and opens it (see <see cref="Open(ObjectSpec, EngineChoice, BpfEngineOptions?)"/>).</summary>
     public static IBpfCollection OpenFile(string path, EngineChoice choice = EngineChoice.Auto, BpfEngineOptions? options = null) =>
         Open(ObjectSpec.ReadFile(path), choice, options);
 
+    private static KernelHost LinuxHost { get; } = new(LoadKernel, KernelBtf.TryGet, LoadVerification.ForThisProcess);
+
     private static IBpfCollection LoadKernel(ObjectSpec spec, KernelCollectionOptions? options) =>
         OperatingSystem.IsLinux() ? KernelCollection.Load(spec, options) : throw new PlatformNotSupportedException();
 
-    /// <summary>The selection logic, with the kernel loader injectable (null: no kernel here) so tests can exercise every path.</summary>
+    /// <summary>The selection logic with the kernel loader injectable (null: no kernel here); the running kernel's
+    /// BTF and this process's privileges are used, as on Linux.</summary>
     internal static IBpfCollection OpenWith(ObjectSpec spec, EngineChoice choice, BpfEngineOptions? options,
-        Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection>? kernelLoader)
+        Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection>? kernelLoader) =>
+        OpenOn(spec, choice, options, kernelLoader is null ? KernelHost.None : LinuxHost with { Load = kernelLoader });
+
+    /// <summary>The selection logic against a host (null: a system without a kernel engine, asked nothing).</summary>
+    internal static IBpfCollection OpenOn(ObjectSpec spec, EngineChoice choice, BpfEngineOptions? options, KernelHost? host)
     {
         ArgumentNullException.ThrowIfNull(spec);
         options ??= new BpfEngineOptions();
-        // CO-RE for the interpreter too: against the running kernel's BTF unless the caller chose a target.
-        if (options.Interpreter?.TargetBtf is null && spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() && KernelBtf.TryGet() is { } vmlinux)
-            options = options with { Interpreter = (options.Interpreter ?? new CollectionOptions()).WithTargetBtf(vmlinux) };
         switch (choice)
         {
             case EngineChoice.Interpreter:
-                return InterpreterCollection.Load(spec, options.Interpreter, "the interpreter was asked for");
+                return LoadInterpreter(spec, options, host, "the interpreter was asked for");
             case EngineChoice.Kernel:
             {
-                if (kernelLoader is null)
+                if (host is null)
                     throw new PlatformNotSupportedException($"the kernel engine was asked for, but this system is not Linux ({System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
-                var k = kernelLoader(spec, options.Kernel);
+                var k = host.Load(spec, options.Kernel);
                 SetReason(k, "the kernel was asked for");
                 return k;
             }
             case EngineChoice.Auto:
             {
-                if (kernelLoader is null)
-                    return InterpreterCollection.Load(spec, options.Interpreter, $"auto: no kernel engine on this system ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), using the interpreter");
+                if (host is null)
+                    return LoadInterpreter(spec, options, host, $"auto: no kernel engine on this system ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), using the interpreter");
                 try
                 {
-                    var k = kernelLoader(spec, options.Kernel);
+                    var k = host.Load(spec, options.Kernel);
                     SetReason(k, "auto: the kernel loaded the object");
                     return k;
                 }
                 catch (BpfSyscallException e) when (e is not VerifierException && e.Errno is Errno.EPERM or Errno.EACCES or Errno.ENOSYS)
                 {
-                    return InterpreterCollection.Load(spec, options.Interpreter, $"auto: the kernel cannot load programs for this process ({e.ErrnoName}: {e.Message}), using the interpreter");
+                    return LoadInterpreter(spec, options, host, $"auto: the kernel cannot load programs for this process ({e.ErrnoName}: {e.Message}), using the interpreter");
                 }
                 catch (VerifierException e) when (e.Errno == Errno.EPERM && e.Log.Length == 0)
                 {
                     // EPERM with an empty log is the privilege failure, not a verdict on the program.
-                    return InterpreterCollection.Load(spec, options.Interpreter, $"auto: the kernel refused to load programs for this process ({e.Message}), using the interpreter");
+                    return LoadInterpreter(spec, options, host, $"auto: the kernel refused to load programs for this process ({e.Message}), using the interpreter");
                 }
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(choice), choice, "unknown engine choice");
         }
+    }
+
+    /// <summary>The interpreter engine: CO-RE against the caller's target or the running kernel's BTF, every program
+    /// verified by BpfNet's verifier unless the caller opted out, then the managed runtime.</summary>
+    private static InterpreterCollection LoadInterpreter(ObjectSpec spec, BpfEngineOptions options, KernelHost? host, string reason)
+    {
+        var interpreter = options.Interpreter ?? new CollectionOptions();
+        // CO-RE for the interpreter too: against the running kernel's BTF unless the caller chose a target.
+        if (interpreter.TargetBtf is null && host is not null && spec.Programs.Any(p => p.CoreRelocations.Count > 0) && host.TargetBtf() is { } vmlinux)
+            interpreter = interpreter.WithTargetBtf(vmlinux);
+        var diagnostics = new List<string>();
+        ProgramCheck? check = null;
+        if (options.Verify)
+        {
+            var privilege = options.Privilege ?? host?.Privilege() ?? Bpf.Verifier.PrivilegeMode.Privileged;
+            check = LoadVerification.Check(privilege, diagnostics);
+            reason += $"; programs verified by BpfNet's verifier ({VerifierException.Describe(privilege)})";
+        }
+        else
+        {
+            reason += "; programs NOT verified (BpfEngineOptions.Verify is off)";
+        }
+        return new InterpreterCollection(ManagedCollection.Load(spec, interpreter, check), reason, diagnostics);
     }
 
     private static void SetReason(IBpfCollection c, string reason)

@@ -22,6 +22,68 @@ public sealed partial class BpfMap : IBpfMap
 
     int IBpfMap.MaxEntries => (int)MaxEntries;
 
+    // Through the engine-neutral interface the kernel's map answers as the interpreter's does: a refused operation is a
+    // MapException with the errno, use after Dispose an ObjectDisposedException naming the map.
+    bool IBpfMap.TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            return TryLookup(key, value);
+        }
+        catch (BpfSyscallException e)
+        {
+            throw AsMapException(e, "lookup");
+        }
+    }
+
+    void IBpfMap.Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            Update(key, value, flags);
+        }
+        catch (BpfSyscallException e)
+        {
+            throw AsMapException(e, "update");
+        }
+    }
+
+    bool IBpfMap.TryDelete(ReadOnlySpan<byte> key)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            return TryDelete(key);
+        }
+        catch (BpfSyscallException e)
+        {
+            throw AsMapException(e, "delete");
+        }
+    }
+
+    bool IBpfMap.TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            return TryGetNextKey(key, nextKey);
+        }
+        catch (BpfSyscallException e)
+        {
+            throw AsMapException(e, "get next key");
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Fd.IsClosed) throw new ObjectDisposedException($"map '{ObjectName ?? Name}'", "the map (or its collection) was disposed");
+    }
+
+    private Runtime.MapException AsMapException(BpfSyscallException e, string operation) =>
+        new(ObjectName ?? Name, operation, (Runtime.MapError)e.Errno, e);
+
     /// <summary>The BTF object and key/value type ids the kernel recorded for this map (BPF_OBJ_GET_INFO_BY_FD).</summary>
     public MapBtfIds BtfIds
     {
@@ -43,9 +105,15 @@ public sealed partial class BpfProgram : IBpfProgram
     string IBpfProgram.Name => ObjectName ?? Name;
 
     /// <summary>Runs the program once with BPF_PROG_TEST_RUN (see <see cref="TestRun"/>).</summary>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default)
+    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
+
+    /// <summary>Runs the program <paramref name="repeat"/> times with one BPF_PROG_TEST_RUN (the kernel's repeat) and
+    /// returns the last run's outcome with the kernel's mean time per run.</summary>
+    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
     {
-        var r = TestRun(data, context);
-        return new BpfRunResult(r.ReturnValue, r.Data, r.Context);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeat);
+        if (Fd.IsClosed) throw new ObjectDisposedException($"program '{ObjectName ?? Name}'", "the program (or its collection) was disposed");
+        var r = TestRun(data, context, new TestRunOptions { Repeat = (uint)repeat });
+        return new BpfRunResult(r.ReturnValue, r.Data, r.Context) { Runs = repeat, NanosecondsPerRun = repeat > 1 ? r.DurationNanoseconds : null };
     }
 }

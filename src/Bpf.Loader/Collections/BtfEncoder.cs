@@ -108,6 +108,17 @@ internal sealed class BtfEncoder
         for (int id = 1; id < _btf.Types.Count; id++)
         {
             var t = _btf.Types[id];
+            if (t is BtfVar { Linkage: BtfLinkage.Extern } or BtfFunc { Linkage: BtfLinkage.Extern } or BtfDataSec { Name: ".kconfig" or ".ksyms" })
+            {
+                // Externs (__kconfig, __ksym, kfunc declarations) and their data sections: the kernel refuses extern
+                // linkage and the sections have no storage in the object. Nothing the kernel reads refers to them
+                // (func_info names the object's own functions; extern values are resolved into the instructions), so
+                // each becomes an anonymous empty struct, which keeps every type id in place.
+                U32(0);
+                U32((uint)BtfKind.Struct << 24);
+                U32(0);
+                continue;
+            }
             if (_sanitize)
             {
                 switch (t)

@@ -107,6 +107,20 @@ public sealed class KernelCollection : IBpfCollection
         return MemoryOf(v.SectionName).Span.Slice((int)v.Offset, (int)v.Size);
     }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> VariableNames =>
+        [.. Spec.Variables.Where(v => _maps.ContainsKey(v.SectionName)).Select(v => v.Name).Order(StringComparer.Ordinal)];
+
+    /// <inheritdoc/>
+    public void WriteVariable(string name, ReadOnlySpan<byte> value)
+    {
+        var v = FindVariable(name);
+        if (v.Map.IsReadOnly)
+            throw new BpfException(BpfErrno.EPERM, $"variable '{name}' is in a read-only section, which is frozen after loading; set it on the ObjectSpec before loading (VariableSpec.Set)");
+        if (value.Length != (int)v.Size) throw new ArgumentException($"variable '{name}' has {v.Size} bytes; {value.Length} given", nameof(value));
+        value.CopyTo(MemoryOf(v.SectionName).Span.Slice((int)v.Offset, (int)v.Size));
+    }
+
     /// <summary>A copy of a global variable's current bytes (any data section, .rodata included).</summary>
     /// <exception cref="KeyNotFoundException">No such variable.</exception>
     public byte[] ReadVariable(string name)
@@ -119,7 +133,7 @@ public sealed class KernelCollection : IBpfCollection
 
     private VariableSpec FindVariable(string name)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disposed) throw new ObjectDisposedException($"variable '{name}'", "the collection was disposed");
         var v = Spec.Variable(name);
         if (v is null || !_maps.ContainsKey(v.SectionName))
             throw new KeyNotFoundException($"no global variable '{name}' (variables: {string.Join(", ", Spec.Variables.Select(x => x.Name).Order(StringComparer.Ordinal))})");
@@ -159,6 +173,7 @@ public sealed class KernelCollection : IBpfCollection
         var pinned = new List<string>();
         var failed = new Dictionary<string, Exception>(StringComparer.Ordinal);
         BpfFd? btf = null;
+        KernelBackend? backend = null;
         try
         {
             // 1. BTF. Line info strings go into the string table before it is encoded.
@@ -193,83 +208,20 @@ public sealed class KernelCollection : IBpfCollection
                 }
             }
 
-            // 2. Maps, with global data written and .rodata frozen before any program is verified against it.
-            var pending = new List<(BpfMap Map, string Path)>();
-            foreach (var m in spec.Maps)
+            // 2-4. The one collection loader: maps (global data written and .rodata frozen before any program is
+            // verified against it), CO-RE, relocation and programs, then program arrays and map-in-map slots.
+            backend = new KernelBackend(spec, btf, lineInfos, options, diagnostics, pinned);
+            var loaded = CollectionLoader.Load(spec, backend, new CollectionLoadOptions
             {
-                if (m.Source == MapSource.InnerMap) continue;
-                if (m.Source == MapSource.GlobalData && m.ValueSize == 0) continue; // an empty section: nothing to create
-                if (m.Pinning == PinType.ByName)
-                {
-                    string path = Path.Combine(options.PinPath, m.Name);
-                    if (File.Exists(path))
-                    {
-                        var existing = BpfMap.OpenPinned(path);
-                        maps[m.Name] = existing;
-                        existing.ObjectName = m.Name;
-                        CheckPinnedCompatible(m, existing, path);
-                        pinned.Add(path);
-                        continue;
-                    }
-                    var created = CreateMap(m, btf, options, diagnostics);
-                    maps[m.Name] = created;
-                    pending.Add((created, path));
-                    continue;
-                }
-                maps[m.Name] = CreateMap(m, btf, options, diagnostics);
-            }
-
-            // 3. Programs.
-            foreach (var p in spec.Programs)
-            {
-                BpfProgram prog;
-                try
-                {
-                    prog = LoadProgram(p, maps, btf, lineInfos.GetValueOrDefault(p), options, diagnostics);
-                }
-                catch (Exception e) when (options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)
-                {
-                    failed[p.Name] = e;
-                    diagnostics.Add($"program '{p.Name}' left out: {e.Message}");
-                    continue;
-                }
-                prog.ObjectName = p.Name;
-                programs[p.Name] = prog;
-            }
-
-            // 4. Program arrays and map-in-map slots from .values, now that everything they name exists.
-            Span<byte> value = stackalloc byte[4];
-            foreach (var m in spec.Maps)
-            {
-                if (m.InitialValues.Count == 0 || !maps.TryGetValue(m.Name, out var outer)) continue;
-                var key = new byte[outer.KeySize];
-                foreach (var v in m.InitialValues)
-                {
-                    if (m.Type == MapType.ProgArray && failed.ContainsKey(v.Name))
-                    {
-                        diagnostics.Add($"program array '{m.Name}' slot {v.Index} left empty: program '{v.Name}' failed to load");
-                        continue;
-                    }
-                    uint fd = m.Type == MapType.ProgArray
-                        ? (programs.TryGetValue(v.Name, out var target) ? target.Fd.Raw : throw new InvalidOperationException($"program array '{m.Name}' slot {v.Index} names program '{v.Name}', which the collection has not loaded"))
-                        : (maps.TryGetValue(v.Name, out var inner) ? inner.Fd.Raw : throw new InvalidOperationException($"map-in-map '{m.Name}' slot {v.Index} names map '{v.Name}', which the collection has not created"));
-                    Array.Clear(key);
-                    if (key.Length < 4) throw new InvalidOperationException($"map '{m.Name}' has {key.Length}-byte keys; initial values need 4-byte indices");
-                    BinaryPrimitives.WriteUInt32LittleEndian(key, v.Index);
-                    BinaryPrimitives.WriteUInt32LittleEndian(value, fd);
-                    try
-                    {
-                        outer.Update(key, value);
-                    }
-                    catch (BpfSyscallException e)
-                    {
-                        throw new BpfSyscallException(e.Command, e.Errno, $"map '{m.Name}': setting initial slot {v.Index} to '{v.Name}': {e.Message}", e);
-                    }
-                }
-            }
+                CoreTarget = () => options.TargetBtf ?? KernelBtf.Get("CO-RE relocations"),
+            });
+            foreach (var (name, map) in loaded.Maps) maps[name] = map;
+            foreach (var (name, prog) in loaded.Programs) programs[name] = prog;
+            foreach (var (name, error) in loaded.Failed) failed[name] = error;
+            diagnostics.AddRange(loaded.Diagnostics);
 
             // 5. Pins, last, so a pinned map is only published once it is complete.
-            foreach (var (map, path) in pending)
+            foreach (var (map, path) in backend.PendingPins)
             {
                 map.Pin(path);
                 pinned.Add(path);
@@ -278,8 +230,8 @@ public sealed class KernelCollection : IBpfCollection
         }
         catch
         {
-            foreach (var p in programs.Values) p.Dispose();
-            foreach (var m in maps.Values) m.Dispose();
+            foreach (var p in backend?.CreatedPrograms ?? []) p.Dispose();
+            foreach (var m in backend?.CreatedMaps ?? []) m.Dispose();
             btf?.Dispose();
             throw;
         }
@@ -301,28 +253,7 @@ public sealed class KernelCollection : IBpfCollection
         or MapType.SockMap or MapType.SockHash or MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.ProgArray
         or MapType.ReuseportSockArray or MapType.UserRingBuf);
 
-    /// <summary>
-    /// Sizes the kernel insists on whatever the object says, as libbpf and cilium/ebpf fix them up: objects
-    /// often declare a ring buffer's event type as its value, or leave a perf event array's key/value sizes out,
-    /// which the kernel refuses (EINVAL). Ring buffers take 0/0; perf event arrays 4/4 where the object says 0
-    /// (another size is passed on, and the kernel's refusal names the map), and one slot per possible CPU when
-    /// max_entries is 0 or larger than that (code in the wild hard-codes large constants).
-    /// </summary>
-    internal static (uint KeySize, uint ValueSize, uint MaxEntries) FixUpSizes(MapSpec m)
-    {
-        switch (m.Type)
-        {
-            case MapType.RingBuf or MapType.UserRingBuf:
-                return (0, 0, m.MaxEntries);
-            case MapType.PerfEventArray:
-                uint cpus = (uint)PossibleCpus.Count;
-                return (m.KeySize == 0 ? 4 : m.KeySize, m.ValueSize == 0 ? 4 : m.ValueSize, m.MaxEntries == 0 || m.MaxEntries > cpus ? cpus : m.MaxEntries);
-            default:
-                return (m.KeySize, m.ValueSize, m.MaxEntries);
-        }
-    }
-
-    private static MapCreateSpec BuildCreateSpec(MapSpec m, BpfFd? btf, BpfMap? inner)
+    private static MapCreateSpec BuildCreateSpec(MapSpec m, MapShape shape, BpfFd? btf, BpfMap? inner)
     {
         var flags = (MapFlags)m.Flags;
         if (m.Source == MapSource.GlobalData)
@@ -342,13 +273,12 @@ public sealed class KernelCollection : IBpfCollection
                 keyId = valueId = 0;
             }
         }
-        var (keySize, valueSize, maxEntries) = FixUpSizes(m);
         return new MapCreateSpec
         {
             Type = m.Type,
-            KeySize = keySize,
-            ValueSize = valueSize,
-            MaxEntries = maxEntries,
+            KeySize = shape.KeySize,
+            ValueSize = shape.ValueSize,
+            MaxEntries = shape.MaxEntries,
             Flags = flags,
             Name = m.Name,
             InnerMap = inner,
@@ -359,7 +289,7 @@ public sealed class KernelCollection : IBpfCollection
         };
     }
 
-    private static BpfMap CreateMap(MapSpec m, BpfFd? btf, KernelCollectionOptions options, List<string> diagnostics)
+    private static BpfMap CreateMap(MapSpec m, MapShape shape, BpfFd? btf, KernelCollectionOptions options, List<string> diagnostics)
     {
         if (m.Type == MapType.StructOps)
         {
@@ -373,9 +303,9 @@ public sealed class KernelCollection : IBpfCollection
             if (m.InnerMap is MapSpec innerSpec)
             {
                 // The kernel only needs a map of the inner shape while creating the outer one.
-                inner = CreateMap(innerSpec, btf, options, diagnostics);
+                inner = CreateMap(innerSpec, MapShape.For(innerSpec, PossibleCpus.Count), btf, options, diagnostics);
             }
-            var request = BuildCreateSpec(m, btf, inner);
+            var request = BuildCreateSpec(m, shape, btf, inner);
             if (options.AdjustMap is not null) request = options.AdjustMap(m, request);
             BpfMap map;
             try
@@ -426,51 +356,121 @@ public sealed class KernelCollection : IBpfCollection
     private static BpfSyscallException Named(MapSpec m, BpfSyscallException e) =>
         new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{m.Flags:x}): {e.Message}", e);
 
-    private static BpfProgram LoadProgram(ProgramSpec p, Dictionary<string, BpfMap> maps, BpfFd? btf, byte[]? lineInfo, KernelCollectionOptions options, List<string> diagnostics)
+    /// <summary>The kernel as a backend of the one collection loader: BPF_MAP_CREATE (with BTF, pins, global data
+    /// written and frozen), fds in lddw, BPF_PROG_LOAD with func/line info, slots written with fds.</summary>
+    private sealed class KernelBackend(ObjectSpec spec, BpfFd? btf, Dictionary<ProgramSpec, byte[]> lineInfos, KernelCollectionOptions options,
+        List<string> diagnostics, List<string> pinned) : ICollectionBackend<BpfMap, BpfProgram>
     {
-        if (p.Type == ProgramType.Unspecified)
-            throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' does not name a program type the loader knows");
-        var insns = p.Instructions.ToArray();
-        var relocations = new List<MapRelocation>(p.References.Count);
-        foreach (var r in p.References)
+        public List<BpfMap> CreatedMaps { get; } = [];
+
+        public List<BpfProgram> CreatedPrograms { get; } = [];
+
+        public List<(BpfMap Map, string Path)> PendingPins { get; } = [];
+
+        public int PossibleCpus => Loader.PossibleCpus.Count;
+
+        public BpfMap CreateMap(MapSpec m, MapShape shape)
         {
-            switch (r.Kind)
+            if (m.Pinning == PinType.ByName)
             {
-                case ReferenceKind.Map or ReferenceKind.MapValue:
-                    if (!maps.TryGetValue(r.Name, out var map))
-                        throw new InvalidOperationException($"program '{p.Name}': instruction {r.InstructionIndex} refers to map '{r.Name}', which the collection has not created");
-                    relocations.Add(r.Kind == ReferenceKind.Map
-                        ? new MapRelocation(r.InstructionIndex, map)
-                        : new MapRelocation(r.InstructionIndex, map, IsValue: true, ValueOffset: checked((uint)r.Offset)));
-                    break;
-                default:
-                    throw new NotSupportedException(
-                        $"program '{p.Name}': instruction {r.InstructionIndex} references {r.Kind} '{r.Name}' (a __ksym/__kconfig extern or kfunc), which the loader does not resolve yet");
+                string path = Path.Combine(options.PinPath, m.Name);
+                if (File.Exists(path))
+                {
+                    var existing = BpfMap.OpenPinned(path);
+                    CreatedMaps.Add(existing);
+                    existing.ObjectName = m.Name;
+                    CheckPinnedCompatible(m, existing, path);
+                    pinned.Add(path);
+                    return existing;
+                }
+                var created = KernelCollection.CreateMap(m, shape, btf, options, diagnostics);
+                CreatedMaps.Add(created);
+                PendingPins.Add((created, path));
+                return created;
+            }
+            var map = KernelCollection.CreateMap(m, shape, btf, options, diagnostics);
+            CreatedMaps.Add(map);
+            return map;
+        }
+
+        private readonly ExternResolver _externs = new(spec, options);
+
+        public BpfMap? CreateKconfigMap(ObjectSpec spec)
+        {
+            var map = _externs.CreateKconfigMap();
+            CreatedMaps.Add(map);
+            diagnostics.AddRange(_externs.Kconfig.Notes);
+            return map;
+        }
+
+        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, BpfMap? kconfigMap)
+        {
+            var relocations = new List<MapRelocation>();
+            _externs.Apply(program, instructions, kconfigMap, relocations, diagnostics);
+            BpfProgram.Relocate(instructions, relocations);
+        }
+
+        public LddwTarget Encode(InstructionReference reference, BpfMap map) => reference.Kind == ReferenceKind.Map
+            ? new LddwTarget(PseudoSource.MapFd, (int)map.Fd.Raw, 0)
+            : new LddwTarget(PseudoSource.MapValue, (int)map.Fd.Raw, checked((int)(uint)reference.Offset));
+
+        public BpfProgram LoadProgram(ProgramSpec p, Instruction[] insns)
+        {
+            uint flags = 0;
+            if ((p.Flags & Objects.ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE
+            if ((p.Flags & Objects.ProgramFlags.XdpFrags) != 0) flags |= 32; // BPF_F_XDP_HAS_FRAGS
+            var load = new LoadOptions
+            {
+                Name = p.Name,
+                ExpectedAttachType = p.AttachType,
+                KernelVersion = p.KernelVersion,
+                ProgramFlags = flags,
+                LogLevel = options.LogLevel,
+                InitialLogSize = options.InitialLogSize,
+                AttachBtfId = (p.Flags & Objects.ProgramFlags.AttachBtf) != 0 ? AttachBtfId(p, options) : 0,
+                ProgramBtf = btf is not null && (p.FuncInfos.Count > 0 || p.LineInfos.Count > 0)
+                    ? new ProgramBtfInfo(btf, BtfEncoder.FuncInfo(p), lineInfos.GetValueOrDefault(p) ?? [])
+                    : null,
+            };
+            BpfProgram prog;
+            try
+            {
+                prog = BpfProgram.Load(p.Type, insns, p.License, load);
+            }
+            catch (VerifierException e) when (e.RejectedBy == RejectedBy.Kernel && e.Explanation is null &&
+                LoadVerification.Explain(spec, p, options.TargetBtf ?? KernelBtf.TryGet(), LoadVerification.ForThisProcess()) is { } why)
+            {
+                // The kernel's refusal, with our verifier's account of the same program beside it.
+                throw e.WithExplanation(why);
+            }
+            prog.ObjectName = p.Name;
+            CreatedPrograms.Add(prog);
+            return prog;
+        }
+
+        public void SetSlot(MapSpec m, BpfMap outer, uint index, BpfProgram? program, BpfMap? inner)
+        {
+            Span<byte> value = stackalloc byte[4];
+            var key = new byte[outer.KeySize];
+            if (key.Length < 4) throw new InvalidOperationException($"map '{m.Name}' has {key.Length}-byte keys; initial values need 4-byte indices");
+            BinaryPrimitives.WriteUInt32LittleEndian(key, index);
+            BinaryPrimitives.WriteUInt32LittleEndian(value, program?.Fd.Raw ?? inner!.Fd.Raw);
+            try
+            {
+                outer.Update(key, value);
+            }
+            catch (BpfSyscallException e)
+            {
+                throw new BpfSyscallException(e.Command, e.Errno, $"map '{m.Name}': setting initial slot {index} to '{(program is not null ? ((IBpfProgram)program).Name : ((IBpfMap)inner!).Name)}': {e.Message}", e);
             }
         }
-        if (p.CoreRelocations.Count > 0)
+
+        public bool LeaveOut(ProgramSpec p, Exception e)
         {
-            var target = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (CO-RE relocations)");
-            diagnostics.AddRange(CoreRelocator.Apply(p, insns, target));
+            if (!(options.SkipFailedPrograms && e is BpfSyscallException or NotSupportedException)) return false;
+            diagnostics.Add($"program '{p.Name}' left out: {e.Message}");
+            return true;
         }
-        uint flags = 0;
-        if ((p.Flags & Objects.ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE
-        if ((p.Flags & Objects.ProgramFlags.XdpFrags) != 0) flags |= 32; // BPF_F_XDP_HAS_FRAGS
-        var load = new LoadOptions
-        {
-            Name = p.Name,
-            ExpectedAttachType = p.AttachType,
-            KernelVersion = p.KernelVersion,
-            ProgramFlags = flags,
-            LogLevel = options.LogLevel,
-            InitialLogSize = options.InitialLogSize,
-            MapRelocations = relocations,
-            AttachBtfId = (p.Flags & Objects.ProgramFlags.AttachBtf) != 0 ? AttachBtfId(p, options) : 0,
-            ProgramBtf = btf is not null && (p.FuncInfos.Count > 0 || p.LineInfos.Count > 0)
-                ? new ProgramBtfInfo(btf, BtfEncoder.FuncInfo(p), lineInfo ?? [])
-                : null,
-        };
-        return BpfProgram.Load(p.Type, insns, p.License, load);
     }
 
     private static uint AttachBtfId(ProgramSpec p, KernelCollectionOptions options)

@@ -33,6 +33,12 @@ public sealed record KernelCollectionOptions
     public BtfSpec? TargetBtf { get; init; }
 
     /// <summary>
+    /// Extra kernel configuration in <c>.config</c> format (<c>CONFIG_X=y</c> lines), consulted for <c>__kconfig</c> externs
+    /// before the kernel's own configuration (libbpf's <c>kconfig</c> open option): the first value given for a name wins.
+    /// </summary>
+    public string? Kconfig { get; init; }
+
+    /// <summary>
     /// When true, a program the kernel rejects or the loader cannot load is left out, its error recorded in
     /// <see cref="KernelCollection.FailedPrograms"/>, instead of failing the whole load; program-array slots naming
     /// it stay empty. For tools that compare or report per program. Default false: any failure throws.

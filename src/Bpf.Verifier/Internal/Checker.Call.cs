@@ -7,6 +7,11 @@ internal sealed partial class Checker
     private void DoHelperCall(int pc, Instruction insn)
     {
         var id = insn.Imm;
+        if (_cur.HoldsLock && id != SpinUnlockHelperId)
+        {
+            // The kernel's do_check, before it looks at the helper at all.
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, "function calls are not allowed while holding a lock");
+        }
         var proto = HelperPrototypes.Find(id);
         if (proto is null)
         {
@@ -114,6 +119,10 @@ internal sealed partial class Checker
                 case HelperArgKind.StackOrNull:
                     if (!reg.IsZero() && reg.Type != RegType.Stack) throw ArgType(r, reg, "fp");
                     break;
+                case HelperArgKind.SpinLock:
+                    if (reg.Type != RegType.MapValue) throw ArgType(r, reg, "map_value, ptr_");
+                    ProcessSpinLock(r, reg, isLock: proto.Id == SpinLockHelperId);
+                    break;
                 case HelperArgKind.RingbufMemory:
                     if (reg.Type != RegType.Mem || reg.RefId == 0) throw ArgType(r, reg, "ringbuf_mem");
                     if (reg.Off != 0 || !reg.V.IsZero)
@@ -132,9 +141,12 @@ internal sealed partial class Checker
         }
         if (proto.ChangesPacketData)
         {
+            // The kernel's clear_all_pkt_pointers / mark_reg_invalid: without CAP_PERFMON the stale pointers become
+            // uninitialised (a later use is "!read_ok"), with it unknown scalars.
+            var invalid = _allowPtrLeaks ? RegState.Unknown : default;
             ForEachReg(_cur, (ref RegState r) =>
             {
-                if (IsPacketFamily(r)) r = RegState.Unknown;
+                if (IsPacketFamily(r)) r = invalid;
             });
         }
         if (callback >= 0) PushCallback(pc, callback, map);
@@ -151,10 +163,19 @@ internal sealed partial class Checker
             case HelperReturnKind.MapValueOrNull:
             {
                 var m = _o.Maps[map];
+                if (m.Type is MapType.ArrayOfMaps or MapType.HashOfMaps && m.InnerMap is { } inner && IndexOfMap(inner) is var innerIndex and >= 0)
+                {
+                    // As the kernel: a lookup in a map of maps yields the inner map (typed by its template) or null.
+                    F.Regs[0] = RegState.Pointer(RegType.MapPtrOrNull);
+                    F.Regs[0].Map = innerIndex;
+                    F.Regs[0].Id = NewId();
+                    break;
+                }
                 var nonNull = m.Type is MapType.Array or MapType.PerCpuArray && constKey >= 0 && constKey < m.MaxEntries;
                 F.Regs[0] = RegState.Pointer(nonNull ? RegType.MapValue : RegType.MapValueOrNull);
                 F.Regs[0].Map = map;
-                if (!nonNull) F.Regs[0].Id = NewId();
+                // A value with a bpf_spin_lock keeps an id even when it cannot be null: it names the element locked.
+                if (!nonNull || m.HasSpinLock) F.Regs[0].Id = NewId();
                 break;
             }
             case HelperReturnKind.RingbufMemoryOrNull:
@@ -170,6 +191,16 @@ internal sealed partial class Checker
                 break;
             }
         }
+    }
+
+    /// <summary>The index of a map definition (by value) among the program's maps, or -1.</summary>
+    private int IndexOfMap(MapDefinition definition)
+    {
+        for (var i = 0; i < _o.Maps.Count; i++)
+        {
+            if (_o.Maps[i] == definition) return i;
+        }
+        return -1;
     }
 
     /// <summary>
@@ -233,6 +264,49 @@ internal sealed partial class Checker
         _cur.Insn = site;
         if (PreviousOnPath(site) is { } prev) WidenChangedScalars(prev.State, _cur, _need[site]);
         return false;
+    }
+
+    private const int SpinLockHelperId = 93, SpinUnlockHelperId = 94;
+
+    /// <summary>
+    /// bpf_spin_lock / bpf_spin_unlock (the kernel's process_spin_lock): the argument must point, at a constant
+    /// offset, to the <c>struct bpf_spin_lock</c> the map's BTF declares; a path holds one lock at a time and
+    /// releases it through a pointer to the same element (same map, same id).
+    /// </summary>
+    private void ProcessSpinLock(int r, in RegState reg, bool isLock)
+    {
+        if (!reg.V.IsConst)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} doesn't have constant offset. bpf_spin_lock has to be at the constant offset", r);
+        }
+        var m = _o.Maps[reg.Map];
+        if (!m.HasBtf)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"map '{m.Name}' has to have BTF in order to use bpf_spin_lock", r);
+        }
+        if (!m.HasSpinLock)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"map '{m.Name}' has no valid bpf_spin_lock", r);
+        }
+        var off = (long)reg.V.ConstValue + reg.Off;
+        if (off != m.SpinLockOffset)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"off {off} doesn't point to 'struct bpf_spin_lock' that is at {m.SpinLockOffset}", r);
+        }
+        if (isLock)
+        {
+            if (_cur.HoldsLock) throw Fail(VerifierErrorCode.InvalidHelperArgument, "Locking two bpf_spin_locks are not allowed", r);
+            _cur.LockMap = reg.Map;
+            _cur.LockId = reg.Id;
+            return;
+        }
+        if (!_cur.HoldsLock) throw Fail(VerifierErrorCode.InvalidHelperArgument, "bpf_spin_unlock without taking a lock", r);
+        if (_cur.LockMap != reg.Map || _cur.LockId != reg.Id)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, "bpf_spin_unlock of different lock", r);
+        }
+        _cur.LockMap = -1;
+        _cur.LockId = 0;
     }
 
     /// <summary>The size argument of the last ringbuf reserve, captured before R2 was clobbered.</summary>
@@ -330,6 +404,7 @@ internal sealed partial class Checker
                 var m = _o.Maps[reg.Map];
                 CheckMapAccessType(r, reg, 0, (int)Math.Min(size, int.MaxValue), write);
                 CheckRegionAccess(r, reg, 0, size, m.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
+                CheckMapValueFields(r, reg, 0, size, m);
                 return;
             }
             case RegType.Mem:

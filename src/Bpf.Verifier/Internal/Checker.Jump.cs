@@ -65,7 +65,7 @@ internal sealed partial class Checker
         }
 
         if (dst.IsPointer && !_allowPtrLeaks && !(dst.IsNullable && !srcIsReg && insn.Imm == 0 && !is32 && op is JumpOp.Jeq or JumpOp.Jne)
-            && !(IsPacketFamily(dst) && IsPacketFamily(src)))
+            && !MatchesPacketPointers(srcIsReg, is32, op, dst, src))
         {
             throw Fail(VerifierErrorCode.PointerComparison, $"R{d} pointer comparison prohibited", d);
         }
@@ -168,11 +168,13 @@ internal sealed partial class Checker
                 r.Type = r.Type switch
                 {
                     RegType.MapValueOrNull => RegType.MapValue,
+                    RegType.MapPtrOrNull => RegType.MapPtr,
                     RegType.MemOrNull => RegType.Mem,
                     _ => r.Type,
                 };
                 if (r.Type == RegType.SockCommonOrNull) r = RegState.Unknown;
-                r.Id = 0;
+                // The kernel's reg_may_point_to_spin_lock: such a value keeps its id for bpf_spin_unlock.
+                if (r.Type != RegType.MapValue || !_o.Maps[r.Map].HasSpinLock) r.Id = 0;
             }
         });
         if (isNull && refId != 0) st.Refs?.RemoveAll(x => x.Id == refId);
@@ -252,6 +254,14 @@ internal sealed partial class Checker
         });
     }
 
+    /// <summary>The comparisons that give packet pointers a range (the kernel's try_match_pkt_pointers): 64-bit,
+    /// register source, an ordering op, and data/data_end or data_meta/initial data in either order. Without
+    /// CAP_PERFMON any other comparison of a pointer destination is refused, packet pointers included.</summary>
+    private static bool MatchesPacketPointers(bool srcIsReg, bool is32, JumpOp op, in RegState dst, in RegState src) =>
+        srcIsReg && !is32 && op is JumpOp.Jgt or JumpOp.Jlt or JumpOp.Jge or JumpOp.Jle
+        && ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && IsInitialPacket(src))
+            || (dst.Type == RegType.PacketEnd && src.Type == RegType.Packet) || (IsInitialPacket(dst) && src.Type == RegType.PacketMeta));
+
     private static bool IsInitialPacket(in RegState r) => r.Type == RegType.Packet && r.Id == 0 && r.Off == 0 && r.V.IsZero;
 
     // ---- calls and exit -------------------------------------------------------------------------------
@@ -297,21 +307,25 @@ internal sealed partial class Checker
         }
         ref var ret0 = ref ReadReg(0);
 
+        if (_cur.HoldsLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
+        }
         if (_cur.Refs is { Count: > 0 })
         {
             var (id, at) = _cur.Refs[0];
             throw Fail(VerifierErrorCode.UnreleasedReference, $"Unreleased reference id={id} alloc_insn={at}");
         }
-        if (_o.ProgramType == ProgramType.CgroupSkb)
+        if (ReturnRange(_o.ProgramType, _o.ExpectedAttachType) is var (min, max))
         {
             if (!ret0.IsScalar)
             {
                 throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({ret0.TypeName})", 0);
             }
-            if (ret0.V.SMin < 0 || ret0.V.SMax > 1)
+            if (ret0.V.SMin < min || ret0.V.SMax > max)
             {
                 throw Fail(VerifierErrorCode.InvalidReturnValue,
-                    $"At program exit the register R0 has smin={ret0.V.SMin} smax={ret0.V.SMax} should have been in [0, 1]", 0);
+                    $"At program exit the register R0 has smin={ret0.V.SMin} smax={ret0.V.SMax} should have been in [{min}, {max}]", 0);
             }
         }
         else if (IsLeakyPointer(ret0))
@@ -320,4 +334,34 @@ internal sealed partial class Checker
         }
         return true;
     }
+
+    /// <summary>
+    /// The values a program of this type (and expected attach type) may return, as the kernel's check_return_code
+    /// (6.18) enforces them; null when any value is accepted. Not modelled: LSM hooks (their range depends on the hook)
+    /// and struct_ops (on the member).
+    /// </summary>
+    internal static (long Min, long Max)? ReturnRange(ProgramType type, AttachType? attach) => type switch
+    {
+        ProgramType.CgroupSockAddr => attach switch
+        {
+            AttachType.CgroupUdp4Recvmsg or AttachType.CgroupUdp6Recvmsg or AttachType.CgroupUnixRecvmsg
+                or AttachType.CgroupInet4Getpeername or AttachType.CgroupInet6Getpeername or AttachType.CgroupUnixGetpeername
+                or AttachType.CgroupInet4Getsockname or AttachType.CgroupInet6Getsockname or AttachType.CgroupUnixGetsockname => (1, 1),
+            AttachType.CgroupInet4Bind or AttachType.CgroupInet6Bind => (0, 3),
+            _ => (0, 1),
+        },
+        ProgramType.CgroupSkb => attach == AttachType.CgroupInetEgress ? (0, 3) : (0, 1),
+        ProgramType.CgroupSock or ProgramType.SockOps or ProgramType.CgroupDevice or ProgramType.CgroupSysctl or ProgramType.CgroupSockopt => (0, 1),
+        // The kernel checks a raw tracepoint only when it has an expected attach type, which section names never give.
+        ProgramType.RawTracepoint => attach is null or AttachType.CgroupInetIngress ? null : (0, 1),
+        ProgramType.Tracing => attach switch
+        {
+            AttachType.TraceFentry or AttachType.TraceFexit => (0, 0),
+            AttachType.TraceIter => (0, 1),
+            _ => null,
+        },
+        ProgramType.Kprobe => attach == AttachType.TraceKprobeSession ? (0, 1) : null,
+        ProgramType.SkLookup or ProgramType.Netfilter => (0, 1),
+        _ => null,
+    };
 }

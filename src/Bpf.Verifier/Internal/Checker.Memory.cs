@@ -141,6 +141,7 @@ internal sealed partial class Checker
                 CheckMapAccessType(regno, reg, insnOff, size, write);
                 var map = _o.Maps[reg.Map];
                 CheckRegionAccess(regno, reg, insnOff, size, map.ValueSize, VerifierErrorCode.MapValueOutOfBounds, "map value");
+                CheckMapValueFields(regno, reg, insnOff, size, map);
                 return RegState.Unknown;
             }
 
@@ -199,6 +200,13 @@ internal sealed partial class Checker
                 return RegState.Unknown;
             }
 
+            case RegType.MapPtr:
+                return MapPointerAccess(regno, reg, insnOff, size, write);
+
+            case RegType.BtfPointer:
+                throw Fail(VerifierErrorCode.NotSupported,
+                    $"R{regno} is a BTF-typed kernel pointer (PTR_TO_BTF_ID, read through a map pointer): accesses through it are not modelled by this verifier", regno);
+
             case RegType.NotInit:
                 throw Fail(VerifierErrorCode.UninitializedRegister, $"R{regno} !read_ok", regno);
 
@@ -217,6 +225,19 @@ internal sealed partial class Checker
         if (((uint)m.Flags & forbidden) == 0) return;
         throw Fail(VerifierErrorCode.InvalidMemoryAccess,
             $"{(write ? "write into" : "read from")} map forbidden, value_size={m.ValueSize} off={reg.V.SMin + reg.Off + insnOff} size={size}", regno);
+    }
+
+    /// <summary>The kernel's check_map_access after the bounds: no byte any possible access touches may belong to the
+    /// value's bpf_spin_lock (loads, stores, atomics and helper memory alike).</summary>
+    private void CheckMapValueFields(int regno, in RegState reg, long insnOff, long size, MapDefinition map)
+    {
+        if (!map.HasSpinLock) return;
+        var off = reg.Off + insnOff;
+        var p = (long)map.SpinLockOffset;
+        if (reg.V.SMin + off < p + MapDefinition.SpinLockSize && p < (long)Math.Min(reg.V.UMax, long.MaxValue / 4) + off + size)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, "bpf_spin_lock cannot be accessed directly by load/store", regno);
+        }
     }
 
     /// <summary>Bounds check for map values and memory regions: every byte of every possible access must be inside.</summary>

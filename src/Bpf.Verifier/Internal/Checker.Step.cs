@@ -467,8 +467,13 @@ internal sealed partial class Checker
         }
         else if (r.Type == RegType.MapValue)
         {
-            var vs = _o.Maps[r.Map].ValueSize;
-            if (r.Off + r.V.SMin < 0 || (long)r.Off + (long)Math.Min(r.V.UMax, long.MaxValue / 2) + 1 > vs)
+            var m = _o.Maps[r.Map];
+            var vs = m.ValueSize;
+            // The kernel's sanitize_check_bounds is a one-byte check_map_access: the byte may not be out of the
+            // value, nor in its bpf_spin_lock (so even a pointer to the lock made by arithmetic is refused).
+            var max = (long)r.Off + (long)Math.Min(r.V.UMax, long.MaxValue / 2);
+            if (r.Off + r.V.SMin < 0 || max + 1 > vs
+                || (m.HasSpinLock && r.Off + r.V.SMin < m.SpinLockOffset + MapDefinition.SpinLockSize && m.SpinLockOffset < max + 1))
             {
                 throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic of map value goes out of range, prohibited for !root", d);
             }
@@ -519,6 +524,10 @@ internal sealed partial class Checker
         {
             ref var s = ref ReadReg(insn.SrcRaw);
             if (IsLeakyPointer(s)) throw Fail(VerifierErrorCode.PointerLeak, $"R{insn.SrcRaw} leaks addr into helper function", insn.SrcRaw);
+        }
+        if (_cur.HoldsLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
         }
         if (_cur.Refs is { Count: > 0 })
         {

@@ -15,6 +15,8 @@ internal static class StateCompare
         ids.Clear();
         if (old.Speculative != cur.Speculative && (exact || old.Speculative)) return false;
         if ((old.Refs?.Count ?? 0) != (cur.Refs?.Count ?? 0)) return false;
+        // The lock held (the kernel's refsafe: the same map, ids matched like register ids).
+        if (old.LockMap != cur.LockMap || (old.HoldsLock && !SameId(ids, old.LockId, cur.LockId))) return false;
         if (old.Refs is not null && cur.Refs is not null)
         {
             for (var i = 0; i < old.Refs.Count; i++)
@@ -51,6 +53,10 @@ internal static class StateCompare
         return true;
     }
 
+    /// <summary>The kernel's check_ids: both zero, or both set and consistently mapped.</summary>
+    private static bool SameId(Dictionary<int, int> ids, int oldId, int curId) =>
+        (oldId == 0) == (curId == 0) && MapId(ids, oldId, curId);
+
     private static bool RegSafe(in RegState o, in RegState c, bool exact, Dictionary<int, int> ids)
     {
         if (o.Type == RegType.NotInit) return !exact || c.Type == RegType.NotInit;
@@ -69,10 +75,14 @@ internal static class StateCompare
             case RegType.PacketMeta:
                 return o.Off == c.Off && o.Range <= c.Range && o.V.Contains(c.V) && MapId(ids, o.Id, c.Id);
             case RegType.MapValueOrNull:
+            case RegType.MapPtrOrNull:
             case RegType.MemOrNull:
             case RegType.SockCommonOrNull:
                 return o.Off == c.Off && o.Map == c.Map && o.Range == c.Range && o.V.SameAs(c.V)
                        && MapId(ids, o.Id, c.Id) && MapId(ids, o.RefId, c.RefId);
+            case RegType.MapValue:
+                // Map values keep their id only when the value holds a bpf_spin_lock: it names the locked element.
+                return o.Off == c.Off && o.Map == c.Map && o.V.Contains(c.V) && SameId(ids, o.Id, c.Id);
             default:
                 return o.Off == c.Off && o.Map == c.Map && o.Range == c.Range && o.Frame == c.Frame && o.V.Contains(c.V)
                        && MapId(ids, o.RefId, c.RefId);

@@ -10,6 +10,8 @@ internal enum RegType : byte
     MapValue,
     MapValueOrNull,
     MapPtr,
+    /// <summary>The result of a lookup in a map of maps: the inner map (Map names its template) or null.</summary>
+    MapPtrOrNull,
     Packet,
     PacketMeta,
     PacketEnd,
@@ -20,6 +22,10 @@ internal enum RegType : byte
     MapKey,
     /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
     Func,
+    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's PTR_TO_BTF_ID), as a privileged
+    /// read of a pointer field through a map pointer yields; Range holds the pointee's BTF type id. It may be moved,
+    /// stored, compared and returned; dereferencing it is not modelled (NotSupported).</summary>
+    BtfPointer,
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -57,7 +63,7 @@ internal struct RegState
 
     public readonly bool IsScalar => Type == RegType.Scalar;
 
-    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
+    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
 
     public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
 
@@ -78,6 +84,7 @@ internal struct RegState
             RegType.MapValue => $"map_value({MapDesc()}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
             RegType.MapValueOrNull => $"map_value_or_null(id={Id},{MapDesc()})",
             RegType.MapPtr => $"map_ptr({MapDesc()})",
+            RegType.MapPtrOrNull => $"map_value_or_null(id={Id},map_ptr({MapDesc()}))",
             RegType.Packet => $"pkt(off={Off},r={Range}{Var()})",
             RegType.PacketMeta => $"pkt_meta(off={Off},r={Range}{Var()})",
             RegType.PacketEnd => "pkt_end()",
@@ -98,6 +105,8 @@ internal struct RegState
         RegType.MapValue => "map_value",
         RegType.MapValueOrNull => "map_value_or_null",
         RegType.MapPtr => "map_ptr",
+        // The kernel types the lookup result as map_value_or_null until the null check makes it the inner map_ptr.
+        RegType.MapPtrOrNull => "map_value_or_null",
         RegType.Packet => "pkt",
         RegType.PacketMeta => "pkt_meta",
         RegType.PacketEnd => "pkt_end",
@@ -106,6 +115,7 @@ internal struct RegState
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
+        RegType.BtfPointer => "ptr_",
         _ => "?",
     };
 }
@@ -174,6 +184,13 @@ internal sealed class VState
     public int MayGotoDepth;
     /// <summary>How many callback visits this path has scheduled (the kernel's callback_unroll_depth).</summary>
     public int CallbackDepth;
+    /// <summary>The map whose value's bpf_spin_lock this path holds, or -1 (the kernel's active_lock_ptr).</summary>
+    public int LockMap = -1;
+    /// <summary>The id of the map value pointer the lock was taken through (the kernel's active_lock_id).</summary>
+    public int LockId;
+
+    /// <summary>Whether this path holds a bpf_spin_lock.</summary>
+    public bool HoldsLock => LockMap >= 0;
 
     /// <summary>The current frame, never shared: writes may go to it directly.</summary>
     public Frame Cur => Frames[CurFrame];
@@ -191,7 +208,7 @@ internal sealed class VState
     /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth, LockMap = LockMap, LockId = LockId };
         for (var i = 0; i < CurFrame; i++)
         {
             Frames[i].Shared = true;

@@ -215,6 +215,7 @@ internal sealed class Structure
                     if (o.Maps[m].Fd == insn.Imm) { index = m; break; }
                 }
                 if (index < 0) throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, $"fd {insn.Imm} is not pointing to valid bpf_map");
+                CheckMapProgramCompatible(i, o.Maps[index], o.ProgramType);
                 CheckDirectValue(insn, next, i, o.Maps[index]);
                 return index;
             }
@@ -224,11 +225,27 @@ internal sealed class Structure
                 {
                     throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, $"map index {insn.Imm} is not a declared map");
                 }
+                CheckMapProgramCompatible(i, o.Maps[insn.Imm], o.ProgramType);
                 CheckDirectValue(insn, next, i, o.Maps[insn.Imm]);
                 return insn.Imm;
             default:
                 throw new VerifyFailure(VerifierErrorCode.NotSupported, i,
                     $"lddw with pseudo source {insn.SrcRaw} (BTF ids, function pointers) is not modelled");
+        }
+    }
+
+    /// <summary>The kernel's check_map_prog_compatibility, when a program refers to a map: socket filters and
+    /// tracing programs cannot use a map whose value holds a bpf_spin_lock.</summary>
+    private static void CheckMapProgramCompatible(int i, MapDefinition map, ProgramType type)
+    {
+        if (!map.HasSpinLock) return;
+        if (type == ProgramType.SocketFilter)
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "socket filter progs cannot use bpf_spin_lock yet");
+        }
+        if (type is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent or ProgramType.RawTracepoint or ProgramType.RawTracepointWritable)
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "tracing progs cannot use bpf_spin_lock yet");
         }
     }
 

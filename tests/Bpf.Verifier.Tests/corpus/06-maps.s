@@ -368,7 +368,11 @@ r0 = 0
 exit
 
 ### map-ptr-deref
-# expect: reject InvalidMemoryAccess
+# Root reads struct bpf_htab through the map pointer with the kernel's BTF (on 6.18 offset 0 is bpf_map.sha[],
+# bytes); without CAP_PERFMON the kernel refuses (check_ptr_to_map_access). More in 15-map-ptr.s.
+# needs: kernel-btf
+# expect: accept
+# expect-cap: reject PermissionDenied
 .map h hash key=4 value=8 entries=16
 r1 = map:h ll
 r0 = *(u64 *)(r1 + 0)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the verifier's compiled fixtures (loop_scan.o) with the shared helper header of Bpf.Core.Tests.
+# Rebuilds the verifier's compiled fixtures (loop_scan.o, spin_lock.o) with the shared helper header of Bpf.Core.Tests.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"

@@ -106,7 +106,7 @@ public sealed class ArrayMap : ManagedMap
         if (error != MapError.None) return error;
         if (!TryIndex(key, MaxEntries, out var index)) return MapError.TooBig;
         if ((flags & (ulong)MapUpdateFlags.NoExist) != 0) return MapError.Exists;
-        value.CopyTo(_region.Data.Slice(index * _elementStride + (IsPerCpu ? cpu * _cpuStride : 0), ValueSize));
+        CopyProgramValue(value, _region.Data.Slice(index * _elementStride + (IsPerCpu ? cpu * _cpuStride : 0), ValueSize));
         return MapError.None;
     }
 

@@ -176,7 +176,7 @@ public sealed class HashMap : ManagedMap
             var slot = Place(key, flags, out var error);
             if (slot < 0) return error;
             // A new per-CPU element gets this CPU's value and zeros elsewhere (Place cleared it), as in the kernel.
-            value.CopyTo(Slot(slot).Slice(IsPerCpu ? cpu * _cpuStride : 0, ValueSize));
+            CopyProgramValue(value, Slot(slot).Slice(IsPerCpu ? cpu * _cpuStride : 0, ValueSize));
             return MapError.None;
         }
     }

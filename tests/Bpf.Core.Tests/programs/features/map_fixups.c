@@ -1,5 +1,6 @@
 // Map definitions as objects in the wild write them, which the kernel refuses as written: a ring buffer
-// declaring its event type as the value, a perf event array that leaves key/value sizes out and hard-codes 1024 slots.
+// declaring its event type as the value, a perf event array that leaves key/value sizes out and hard-codes 1024 slots,
+// and one that declares its event type as the value (for code generators, as cilium/ebpf's testdata does).
 #include "features.h"
 
 struct event {
@@ -17,6 +18,12 @@ struct {
 	__uint(type, 4 /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */);
 	__uint(max_entries, 1024);
 } perf SEC(".maps");
+
+struct {
+	__uint(type, 4 /* BPF_MAP_TYPE_PERF_EVENT_ARRAY */);
+	__uint(max_entries, 2);
+	__type(value, struct event);
+} perf_typed SEC(".maps");
 
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
