@@ -1,67 +1,54 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
 namespace Bpf.Cli;
 
 /// <summary>
-/// A small, strict argument parser: positional arguments, <c>--flag</c>, <c>--option value</c> and
-/// <c>--option=value</c>. Unknown options are errors so that typos never pass silently.
+/// What System.CommandLine parsed for one command, as the commands read it: the positional arguments and, per
+/// option name (<c>--json</c>), the values given (none for a flag; several for a repeated option). The parser
+/// itself (option names, arities, unknown options, response files, completions) is System.CommandLine's; the
+/// commands are declared in <see cref="BpfNetCli"/>.
 /// </summary>
 internal sealed class CliArgs
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
-    private readonly List<string> _positionals = [];
+    private readonly Dictionary<string, List<string>> _options;
 
-    private CliArgs()
+    public CliArgs(IReadOnlyList<string> positionals, Dictionary<string, List<string>> options)
     {
+        Positionals = positionals;
+        _options = options;
     }
 
-    public IReadOnlyList<string> Positionals => _positionals;
+    public IReadOnlyList<string> Positionals { get; }
 
-    /// <param name="args">The arguments after the command name.</param>
-    /// <param name="valueOptions">Options that take a value (e.g. "--dialect", "-o").</param>
-    /// <param name="flags">Options that take none (e.g. "--json").</param>
-    public static CliArgs Parse(IReadOnlyList<string> args, IEnumerable<string> valueOptions, IEnumerable<string> flags)
+    /// <summary>The command's arguments and the options the user gave (not defaults).</summary>
+    public static CliArgs From(ParseResult result)
     {
-        var values = new HashSet<string>(valueOptions, StringComparer.Ordinal);
-        var flagSet = new HashSet<string>(flags, StringComparer.Ordinal);
-        var parsed = new CliArgs();
-        for (var i = 0; i < args.Count; i++)
+        var positionals = new List<string>();
+        var options = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var child in result.CommandResult.Children)
         {
-            var arg = args[i];
-            if (arg == "--")
+            switch (child)
             {
-                parsed._positionals.AddRange(args.Skip(i + 1));
-                break;
+                case OptionResult { Implicit: false } o:
+                    if (!options.TryGetValue(o.Option.Name, out var values)) options[o.Option.Name] = values = [];
+                    values.AddRange(o.Tokens.Select(t => t.Value));
+                    break;
+                case ArgumentResult a:
+                    positionals.AddRange(a.Tokens.Select(t => t.Value));
+                    break;
             }
-            if (arg.StartsWith('-') && arg.Length > 1 && !IsNumber(arg))
-            {
-                var eq = arg.IndexOf('=');
-                var name = eq > 0 ? arg[..eq] : arg;
-                if (flagSet.Contains(name))
-                {
-                    if (eq > 0) throw new CliUsageException($"option {name} takes no value");
-                    parsed._options[name] = null;
-                }
-                else if (values.Contains(name))
-                {
-                    string value;
-                    if (eq > 0) value = arg[(eq + 1)..];
-                    else if (i + 1 < args.Count) value = args[++i];
-                    else throw new CliUsageException($"option {name} needs a value");
-                    parsed._options[name] = value;
-                }
-                else
-                {
-                    throw new CliUsageException($"unknown option {name}");
-                }
-                continue;
-            }
-            parsed._positionals.Add(arg);
         }
-        return parsed;
+        return new CliArgs(positionals, options);
     }
 
     public bool Has(string name) => _options.ContainsKey(name);
 
-    public string? Get(string name) => _options.TryGetValue(name, out var v) ? v : null;
+    /// <summary>The option's value (the last one when it was given more than once), or null.</summary>
+    public string? Get(string name) => _options.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
+
+    /// <summary>Every value of a repeatable option, in order.</summary>
+    public IReadOnlyList<string> GetAll(string name) => _options.TryGetValue(name, out var v) ? v : [];
 
     public int GetInt(string name, int defaultValue, int min, int max)
     {
@@ -74,15 +61,22 @@ internal sealed class CliArgs
         return value;
     }
 
-    public string Single(string what)
+    /// <summary>Refuses options that belong to another form of the command (e.g. <c>--kernel</c> for a bare program).</summary>
+    public void Refuse(string form, params string[] names)
     {
-        return _positionals.Count switch
+        foreach (var name in names)
         {
-            1 => _positionals[0],
-            0 => throw new CliUsageException($"missing {what}"),
-            _ => throw new CliUsageException($"unexpected argument '{_positionals[1]}'"),
-        };
+            if (Has(name)) throw new CliUsageException($"{name} applies to {form}");
+        }
     }
 
-    private static bool IsNumber(string arg) => arg.Length > 1 && char.IsDigit(arg[1]);
+    public string Single(string what)
+    {
+        return Positionals.Count switch
+        {
+            1 => Positionals[0],
+            0 => throw new CliUsageException($"missing {what}"),
+            _ => throw new CliUsageException($"unexpected argument '{Positionals[1]}'"),
+        };
+    }
 }

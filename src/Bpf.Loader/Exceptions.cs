@@ -26,6 +26,10 @@ public class BpfSyscallException : BpfException
     /// <summary>True when the errno is ENOENT (key or object not found).</summary>
     public bool IsNotFound => Errno == Interop.Errno.ENOENT;
 
+    /// <summary>True when the refusal is about this process, not the object: bpf() not permitted (EPERM, EACCES)
+    /// or absent (ENOSYS). A tool reports that as an unusable environment rather than a failed program.</summary>
+    public virtual bool IsEnvironmentRefusal => Errno is Interop.Errno.EPERM or Interop.Errno.EACCES or Interop.Errno.ENOSYS;
+
     internal static BpfSyscallException Create(string command, int errno, string? detail = null)
     {
         string msg = $"{command} failed: {Interop.Errno.Name(errno)} ({errno}): {Interop.Errno.Describe(errno)}";
@@ -138,6 +142,9 @@ public sealed class VerifierException : BpfSyscallException
 
     /// <summary>The name of the rejected program, when known.</summary>
     public string? ProgramName { get; }
+
+    /// <summary>Only an EPERM with an empty log: a verdict (EACCES, EINVAL with a log) is about the program.</summary>
+    public override bool IsEnvironmentRefusal => Errno == Interop.Errno.EPERM && Log.Length == 0;
 
     /// <summary>The whole verifier log (empty when the kernel gave none).</summary>
     public string Log { get; }

@@ -240,6 +240,9 @@ public readonly record struct FeatureProbeResult(string Feature, FeatureStatus S
     /// <summary>True when <see cref="Status"/> is <see cref="FeatureStatus.Supported"/>.</summary>
     public bool IsSupported => Status == FeatureStatus.Supported;
 
+    /// <summary>The errno's symbolic name (e.g. <c>EINVAL</c>), or null when supported.</summary>
+    public string? ErrnoName => Errno == 0 ? null : Interop.Errno.Name(Errno);
+
     internal static FeatureProbeResult Supported(string feature) => new(feature, FeatureStatus.Supported, 0, null);
     internal static FeatureProbeResult NotSupported(string feature, int errno) => new(feature, FeatureStatus.NotSupported, errno, null);
     internal static FeatureProbeResult NotPermitted(string feature, int errno) =>

@@ -164,8 +164,14 @@ public sealed class VerificationResult
                 if (e.RegisterState is { } s) w.WriteString("register_state", s);
                 if (e.Source is { } src)
                 {
+                    // The source line from BTF line info, in the shape `bpfnet inspect --json` uses. A nested
+                    // object, so that a caller may put these fields beside its own "file" (the object's path).
+                    w.WriteStartObject("source");
                     w.WriteString("file", src.File);
                     w.WriteNumber("line", src.Line);
+                    w.WriteNumber("column", src.Column);
+                    if (src.Text is { } text) w.WriteString("text", text.Trim());
+                    w.WriteEndObject();
                 }
             }
             else

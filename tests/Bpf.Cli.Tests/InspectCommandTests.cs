@@ -8,10 +8,8 @@ public class InspectCommandTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = InspectCommand.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
+        var o = CliRunner.Run(["inspect", .. args]);
+        return (o.ExitCode, o.Stdout, o.Stderr);
     }
 
     [Fact]

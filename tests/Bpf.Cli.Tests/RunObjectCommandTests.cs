@@ -128,4 +128,98 @@ public class RunObjectCommandTests
         Assert.Equal(m.RootElement.GetProperty("packet").GetString(), k.RootElement.GetProperty("packet").GetString());
         Assert.Equal(m.RootElement.GetProperty("maps").GetProperty("packet_counts").ToString(), k.RootElement.GetProperty("maps").GetProperty("packet_counts").ToString());
     }
+
+    [Fact]
+    public void Map_seeds_make_the_drop_path_reachable_and_dumps_are_decoded_through_btf()
+    {
+        // 10.0.0.1 in the block list (blocked's key is a __be32: written in network order) -> XDP_DROP.
+        var o = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000001=1", "--maps", "--json");
+        Assert.True(o.ExitCode == 0, o.Stderr);
+        using var doc = StrictJson.Parse(o.Stdout, "run --map");
+        Assert.Equal(1, doc.RootElement.GetProperty("retval").GetInt32()); // XDP_DROP
+        var maps = doc.RootElement.GetProperty("maps");
+        var blocked = Assert.Single(maps.GetProperty("blocked").GetProperty("entries").EnumerateArray());
+        Assert.Equal("0a000001", blocked.GetProperty("key").GetString());
+        Assert.Equal(0x0a000001, blocked.GetProperty("key_decoded").GetInt64());
+        Assert.Equal(1, blocked.GetProperty("value_decoded").GetInt32());
+        Assert.Empty(maps.GetProperty("packet_counts").GetProperty("entries").EnumerateArray()); // dropped before counting
+
+        // The same entry as hex bytes; a typed value in decimal.
+        var hex = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "hex:0a000001=1");
+        Assert.Equal("r0: 0x1", hex.Stdout.Split('\n')[0]);
+        // Another source is not blocked: XDP_PASS, and counted (packet_counts' key is a __u32 holding the address bytes).
+        var other = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000009=1", "--maps");
+        Assert.Equal("r0: 0x2", other.Stdout.Split('\n')[0]);
+        Assert.Contains("  0a 00 00 01 => 01 00 00 00 00 00 00 00  (16777226 => 1)", other.Stdout);
+    }
+
+    [Fact]
+    public void Map_seeds_that_do_not_fit_are_unusable_input()
+    {
+        (string[] Args, string Message)[] cases =
+        [
+            (["--map", "nope", "1=1"], "has no map 'nope' (maps: blocked, packet_counts)"),
+            (["--map", "blocked", "0x0a000001=300"], "300 does not fit in 8 bits"),
+            (["--map", "blocked", "0x0a000001"], "is not KEY=VALUE"),
+            (["--map", "blocked", "hex:0a00=1"], "2 bytes of hex given; the map's field is 4 bytes"),
+            (["--map", "blocked", "{\"a\":1}=1"], "is not a __be32"),
+        ];
+        foreach (var (args, message) in cases)
+        {
+            var o = Run([Filter, "--program", "xdp_filter", "--data", Packet, .. args]);
+            Assert.True(o.ExitCode == 2, $"{string.Join(' ', args)}: exit {o.ExitCode}: {o.Stdout}{o.Stderr}");
+            Assert.Contains(message, o.Stderr);
+        }
+    }
+
+    [KernelFact]
+    public void Map_seeds_reach_the_kernel_too()
+    {
+        var managed = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000001=1", "--map", "packet_counts", "5=7", "--maps", "--json");
+        var kernel = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000001=1", "--map", "packet_counts", "5=7", "--maps", "--json", "--kernel");
+        Assert.True(kernel.ExitCode == 0, kernel.Stdout + kernel.Stderr);
+        using var m = StrictJson.Parse(managed.Stdout, "interpreter");
+        using var k = StrictJson.Parse(kernel.Stdout, "kernel");
+        Assert.Equal(1, k.RootElement.GetProperty("retval").GetInt32());
+        Assert.Equal(m.RootElement.GetProperty("maps").ToString(), k.RootElement.GetProperty("maps").ToString());
+        Assert.Contains("\"value_decoded\": 7", k.RootElement.GetProperty("maps").GetProperty("packet_counts").ToString().Replace(":7", ": 7"));
+    }
+
+    /// <summary>bpf() refused for want of privileges is the environment, not the program: exit 2, one line on stderr.</summary>
+    [Fact]
+    public void Kernel_run_without_privileges_exits_2()
+    {
+        Need.Tools("capsh");
+        var dll = Path.Combine(AppContext.BaseDirectory, "bpfnet.dll");
+        var command = $"exec dotnet '{dll}' run '{Filter}' --program xdp_filter --data {Packet.Replace(" ", "")} --kernel";
+        var psi = Environment.IsPrivilegedProcess
+            ? new System.Diagnostics.ProcessStartInfo("capsh") { ArgumentList = { "--drop=cap_sys_admin,cap_bpf,cap_perfmon,cap_net_admin", "--", "-c", command } }
+            : new System.Diagnostics.ProcessStartInfo("sh") { ArgumentList = { "-c", command } };
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        var stderr = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), "bpfnet did not exit");
+        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {stdout}{stderr}");
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("EPERM", line);
+    }
+
+    [Fact]
+    public void Global_data_is_seeded_and_dumped_by_variable_name()
+    {
+        var globals = RepoPaths.CorpusObject("globals");
+        var frame = new string('0', 128);
+        var o = Run(globals, "--program", "use_globals", "--data", frame, "--map", ".data", "0={\"packets_seen\": 41}", "--maps", "--json");
+        Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+        using var doc = StrictJson.Parse(o.Stdout, "globals");
+        var maps = doc.RootElement.GetProperty("maps");
+        var data = Assert.Single(maps.GetProperty(".data").GetProperty("entries").EnumerateArray());
+        Assert.Equal(0, data.GetProperty("key_decoded").GetInt32());
+        Assert.Equal(42, data.GetProperty("value_decoded").GetProperty("packets_seen").GetInt64()); // 41, then packets_seen++
+        Assert.Equal(50, data.GetProperty("value_decoded").GetProperty("last_len").GetInt32());     // skb->len: 64 - the Ethernet header
+        var bss = Assert.Single(maps.GetProperty(".bss").GetProperty("entries").EnumerateArray()).GetProperty("value_decoded");
+        Assert.Equal(0, bss.GetProperty("pair").GetProperty("b").GetInt32()); // an anonymous struct variable, by member
+    }
 }

@@ -5,14 +5,11 @@ namespace Bpf.Cli.Commands;
 /// <summary><c>bpfnet asm FILE [--dialect conformance|llvm] [-o OUT] [--json]</c>: assembly text to raw little-endian bytes.</summary>
 internal static class AsmCommand
 {
-    public const string Usage = "bpfnet asm FILE [--dialect conformance|llvm] [-o OUT] [--json]";
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--dialect", "-o", "--output"], ["--json"]);
         var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
         var bytes = InstructionEncoder.Encode(input.Slots);
-        var output = a.Get("-o") ?? a.Get("--output");
+        var output = a.Get("--output");
 
         if (output is not null)
         {

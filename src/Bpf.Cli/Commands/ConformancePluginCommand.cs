@@ -13,13 +13,11 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class ConformancePluginCommand
 {
-    public const string Usage = "bpfnet conformance-plugin [MEMORY-HEX] < PROGRAM-HEX";
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
         try
         {
-            var positional = args.Where(x => !x.StartsWith("--", StringComparison.Ordinal)).ToList();
+            var positional = a.Positionals.Where(x => !x.StartsWith("--", StringComparison.Ordinal)).ToList();
             var memory = positional.Count > 0 ? Hex.ParseBytes(string.Join(' ', positional), "memory") : [];
             var program = Hex.ParseBytes(cli.In.ReadToEnd(), "program");
 

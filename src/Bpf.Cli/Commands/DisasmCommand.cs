@@ -6,11 +6,8 @@ namespace Bpf.Cli.Commands;
 /// <summary><c>bpfnet disasm FILE [--dialect conformance|llvm] [--json]</c>: instructions to text.</summary>
 internal static class DisasmCommand
 {
-    public const string Usage = "bpfnet disasm FILE [--dialect conformance|llvm] [--json]";
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--dialect"], ["--json"]);
         var dialect = ProgramInput.ParseDialect(a.Get("--dialect")) ?? AsmDialect.Conformance;
         var input = ProgramInput.Load(a.Single("FILE"), null);
         var slots = input.Slots;

@@ -16,59 +16,20 @@ internal static class InspectCommand
     /// <summary>The JSON schema version written in the "schemaVersion" property.</summary>
     public const int JsonSchemaVersion = 1;
 
-    public const string Usage = "bpfnet inspect OBJECT [--json]";
-
     /// <summary>Runs the command. Returns 0 on success, 2 when the arguments or the object are unusable.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static int Run(CliArgs a, CliContext cli)
     {
-        string? path = null;
-        var json = false;
-        foreach (var a in args)
-        {
-            if (a == "--json")
-            {
-                json = true;
-            }
-            else if (a is "-h" or "--help")
-            {
-                stdout.WriteLine("usage: " + Usage);
-                return 0;
-            }
-            else if (a.StartsWith('-') && a.Length > 1)
-            {
-                stderr.WriteLine($"inspect: unknown option '{a}'");
-                stderr.WriteLine("usage: " + Usage);
-                return 2;
-            }
-            else if (path is null)
-            {
-                path = a;
-            }
-            else
-            {
-                stderr.WriteLine($"inspect: more than one object given ('{path}', '{a}')");
-                return 2;
-            }
-        }
-        if (path is null)
-        {
-            stderr.WriteLine("usage: " + Usage);
-            return 2;
-        }
+        var path = a.Single("OBJECT");
+        var json = a.Has("--json");
+        var stdout = cli.Out;
         ObjectSpec spec;
         try
         {
             spec = ObjectSpec.ReadFile(path);
         }
-        catch (BpfObjectException e)
+        catch (Exception e) when (e is BpfObjectException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"{path}: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"{path}: {e.Message}");
-            return 2;
+            throw new CliUsageException($"{path}: {e.Message}");
         }
         if (json)
         {

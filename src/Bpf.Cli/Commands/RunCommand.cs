@@ -9,18 +9,16 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "bpfnet run FILE [--dialect conformance|llvm] [--mem HEX | --mem-file F] [--repeat N] [--json]\n"
-        + "       " + RunObjectCommand.Usage;
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
         // A compiled object has programs, maps and contexts: that is the runtime's job, not a bare program run.
-        if (args.Contains("--program") || args.Any(x => !x.StartsWith('-') && IsElfObject(x)))
+        if (a.Has("--program") || a.Positionals.Any(IsElfObject))
         {
-            return RunObjectCommand.Run(args, cli);
+            a.Refuse("a program FILE (.s, .bin, .data), not an object", "--mem", "--mem-file", "--dialect");
+            return RunObjectCommand.Run(a, cli);
         }
 
-        var a = CliArgs.Parse(args, ["--dialect", "--mem", "--mem-file", "--repeat"], ["--json"]);
+        a.Refuse("a compiled OBJECT with --program NAME", "--data", "--data-file", "--map", "--kernel", "--maps", "--privilege", "--unverified");
         var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
         var memory = ReadMemory(a) ?? input.Memory ?? [];
         var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);

@@ -17,11 +17,8 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class RunObjectCommand
 {
-    public const string Usage = "bpfnet run OBJECT --program NAME (--data HEX | --data-file F) [--repeat N] [--kernel] [--maps] [--privilege privileged|cap_bpf|unprivileged] [--unverified] [--json]";
-
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
-        var a = CliArgs.Parse(args, ["--program", "--data", "--data-file", "--repeat", "--privilege"], ["--kernel", "--maps", "--json", "--unverified"]);
         var path = a.Single("OBJECT");
         var programName = a.Get("--program") ?? throw new CliUsageException("missing --program NAME");
         var data = ReadData(a);
@@ -56,13 +53,19 @@ internal static class RunObjectCommand
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }
+        var seeds = MapEntries.Parse(a.GetAll("--map"), spec, path);
 
         Outcome outcome;
         try
         {
             outcome = !a.Has("--kernel") || OperatingSystem.IsLinux()
-                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions)
+                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+        }
+        catch (Exception e) when (KernelRefusal(e) is { } refusal)
+        {
+            // bpf() not permitted for this process (or absent): the environment is unusable, not the program. Exit 2.
+            return Fail(cli, json, path, programName, refusal.Message, ExitCodes.Usage);
         }
         catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException
             or KeyNotFoundException or ArgumentException)
@@ -77,7 +80,7 @@ internal static class RunObjectCommand
         {
             return Fail(cli, json, path, programName, error);
         }
-        Print(cli, json, path, programSpec, outcome, a.Has("--maps"), repeat);
+        Print(cli, json, path, spec, programSpec, outcome, a.Has("--maps"), repeat);
         return ExitCodes.Ok;
     }
 
@@ -118,9 +121,10 @@ internal static class RunObjectCommand
 
     /// <summary>Loads the object on one engine through <see cref="BpfEngine.Open"/> (the interpreter verifies every
     /// program first) and runs the program through <see cref="IBpfProgram"/>: the same path for both engines.</summary>
-    private static Outcome RunOn(EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options)
+    private static Outcome RunOn(EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds)
     {
         using var collection = BpfEngine.Open(spec, engine, options);
+        foreach (var seed in seeds) collection.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
         var program = collection.Program(programSpec.Name);
         // The kernel's test run takes the context struct (data_end must match the frame); the interpreter builds the
         // context the test run would from the frame alone.
@@ -182,7 +186,16 @@ internal static class RunObjectCommand
         return new MapDump(map.Name, map.Type.ToString(), list, null);
     }
 
-    private static int Fail(CliContext cli, bool json, string path, string program, string message)
+    private static BpfSyscallException? KernelRefusal(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is BpfSyscallException { IsEnvironmentRefusal: true } refusal) return refusal;
+        }
+        return null;
+    }
+
+    private static int Fail(CliContext cli, bool json, string path, string program, string message, int exitCode = ExitCodes.Failed)
     {
         if (json)
         {
@@ -196,14 +209,18 @@ internal static class RunObjectCommand
                 w.WriteEndObject();
             });
         }
+        else if (exitCode == ExitCodes.Usage)
+        {
+            cli.Err.WriteLine($"bpfnet run: {path}: {message}");
+        }
         else
         {
             cli.Out.WriteLine($"error: {message}");
         }
-        return ExitCodes.Failed;
+        return exitCode;
     }
 
-    private static void Print(CliContext cli, bool json, string path, ProgramSpec program, Outcome o, bool maps, int repeat)
+    private static void Print(CliContext cli, bool json, string path, ObjectSpec spec, ProgramSpec program, Outcome o, bool maps, int repeat)
     {
         if (json)
         {
@@ -238,6 +255,7 @@ internal static class RunObjectCommand
                             w.WriteStartObject();
                             w.WriteString("key", Convert.ToHexString(k).ToLowerInvariant());
                             w.WriteString("value", Convert.ToHexString(v).ToLowerInvariant());
+                            MapEntries.WriteDecoded(w, spec.Maps.FirstOrDefault(s => s.Name == m.Name), k, v);
                             w.WriteEndObject();
                         }
                         w.WriteEndArray();
@@ -256,7 +274,8 @@ internal static class RunObjectCommand
         foreach (var m in o.Maps)
         {
             cli.Out.WriteLine($"map {m.Name} ({m.Type}){(m.Note is null ? "" : ", " + m.Note)}: {m.Entries.Count} entries");
-            foreach (var (k, v) in m.Entries) cli.Out.WriteLine($"  {Hex.Format(k)} => {Hex.Format(v)}");
+            var mapSpec = spec.Maps.FirstOrDefault(s => s.Name == m.Name);
+            foreach (var (k, v) in m.Entries) cli.Out.WriteLine($"  {MapEntries.FormatText(mapSpec, k, v)}");
         }
     }
 

@@ -12,41 +12,27 @@ namespace Bpf.Cli.Commands;
 /// </summary>
 internal static class VerifyCommand
 {
-    public const string Usage =
-        "bpfnet verify OBJECT|FILE [--program NAME] [--type TYPE] [--dialect conformance|llvm] [--privilege privileged|cap_bpf|unprivileged] [--json]";
-
     private sealed record Outcome(string? Program, VerificationResult Result);
 
-    public static int Run(IReadOnlyList<string> args, CliContext cli)
+    public static int Run(CliArgs a, CliContext cli)
     {
         try
         {
-            return Verify(CliArgs.Parse(args, ["--program", "--type", "--dialect", "--privilege"], ["--json"]), cli);
+            return Verify(a, cli);
         }
-        catch (CliUsageException e) when (args.Contains("--json"))
+        catch (CliUsageException e) when (a.Has("--json"))
         {
             // --json always prints JSON: unusable input is an "error" verdict (still exit 2).
             JsonOutput.Write(cli.Out, json =>
             {
                 json.WriteStartObject();
-                json.WriteString("file", FileArgument(args));
+                json.WriteString("file", a.Positionals.FirstOrDefault());
                 json.WriteString("verdict", "error");
                 json.WriteString("error", e.Message);
                 json.WriteEndObject();
             });
             return ExitCodes.Usage;
         }
-    }
-
-    /// <summary>The first argument that is neither an option nor an option's value (null when none).</summary>
-    private static string? FileArgument(IReadOnlyList<string> args)
-    {
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i] is "--program" or "--type" or "--dialect" or "--privilege") i++;
-            else if (!args[i].StartsWith("--", StringComparison.Ordinal)) return args[i];
-        }
-        return null;
     }
 
     private static int Verify(CliArgs a, CliContext cli)
