@@ -78,9 +78,24 @@ internal static class VerifyCommand
         var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
         // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them; the same BTF
         // lets privileged programs read struct bpf_map fields through map pointers, as the kernel does.
-        var coreTarget = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
-        return names.Select(n => new Outcome(n, ObjectVerifier.Verify(spec, n, privilege, coreTarget))).ToList();
+        var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        return names.Select(n => new Outcome(n, WithKernelBtfIfNeeded(coreTarget, btf => ObjectVerifier.Verify(spec, n, privilege, btf)))).ToList();
     }
+
+    /// <summary>Verifies without the kernel's BTF unless it is already loaded, and again with this machine's when the
+    /// verdict is the refusal a read through a map pointer gets without it. The kernel's BTF changes nothing before
+    /// that first refusal, so the second run is the verdict with BTF; parsing vmlinux (~0.7 s) is paid only then.</summary>
+    private static VerificationResult WithKernelBtfIfNeeded(Bpf.Btf.BtfSpec? loaded, Func<Bpf.Btf.BtfSpec?, VerificationResult> verify)
+    {
+        var result = verify(loaded);
+        if (loaded is null && result.Error?.Message == NoBtfMapPointerAccess && OperatingSystem.IsLinux() && Bpf.Loader.KernelBtf.TryGet() is { } vmlinux)
+        {
+            result = verify(vmlinux);
+        }
+        return result;
+    }
+
+    private const string NoBtfMapPointerAccess = "map_ptr access not supported without CONFIG_DEBUG_INFO_BTF";
 
     private static VerificationResult VerifyProgram(string path, byte[] content, CliArgs a, PrivilegeMode privilege)
     {
@@ -129,15 +144,15 @@ internal static class VerifyCommand
         }
 
         if (type is null) throw new CliUsageException($"{path}: no program type: give --type TYPE or a '.type TYPE' directive");
-        return BpfVerifier.Verify(insns, new VerifierOptions
+        return WithKernelBtfIfNeeded(null, btf => BpfVerifier.Verify(insns, new VerifierOptions
         {
             ProgramType = type.Value,
             Privilege = privilege,
             Maps = maps,
             MemorySize = memorySize,
-            // This machine's kernel BTF, when it has one: reads of struct bpf_map fields through a map pointer.
-            KernelBtf = OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null,
-        });
+            // This machine's kernel BTF, when a read of struct bpf_map fields through a map pointer needs it.
+            KernelBtf = btf,
+        }));
     }
 
     private static int ReportObjectError(CliContext cli, bool json, string path, string message)
