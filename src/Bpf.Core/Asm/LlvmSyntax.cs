@@ -307,15 +307,7 @@ internal static class LlvmSyntax
     private static (Token Type, int Reg, short Offset) Dereference(LineCursor c)
     {
         c.Expect("*");
-        c.Expect("(");
-        var type = c.Next();
-        if (type.Kind != TokenKind.Ident) throw c.Error(type, $"expected a type such as u32 but found {type}");
-        c.Expect("*");
-        c.Expect(")");
-        c.Expect("(");
-        var (reg, off) = Address(c);
-        c.Expect(")");
-        return (type, reg, off);
+        return TypedAddress(c);
     }
 
     /// <summary><c>rD = *(u32 *)(rS + off)</c>, <c>r0 = *(u8 *)skb[5]</c>, <c>r0 = *(u8 *)skb[r1 + 5]</c>.</summary>
