@@ -101,14 +101,10 @@ public static class BpfEngine
                     SetReason(k, "auto: the kernel loaded the object");
                     return k;
                 }
-                catch (BpfSyscallException e) when (e is not VerifierException && e.Errno is Errno.EPERM or Errno.EACCES or Errno.ENOSYS)
+                catch (BpfSyscallException e) when (e.IsEnvironmentRefusal)
                 {
+                    // A privilege failure (for a program load: EPERM with an empty log), not a verdict on the program.
                     return LoadInterpreter(spec, options, host, $"auto: the kernel cannot load programs for this process ({e.ErrnoName}: {e.Message}), using the interpreter");
-                }
-                catch (VerifierException e) when (e.Errno == Errno.EPERM && e.Log.Length == 0)
-                {
-                    // EPERM with an empty log is the privilege failure, not a verdict on the program.
-                    return LoadInterpreter(spec, options, host, $"auto: the kernel refused to load programs for this process ({e.Message}), using the interpreter");
                 }
             }
             default:
