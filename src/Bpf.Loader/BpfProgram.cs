@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
 using Bpf.Loader.Interop;
-using Bpf.Objects;
 
 namespace Bpf.Loader;
 
@@ -46,7 +45,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
     /// <see cref="LoadOptions.LogLevel"/> asks for it on success), grown on ENOSPC using the kernel's
     /// <c>log_true_size</c> (6.4+) when it reports one; EAGAIN is retried.
     /// </summary>
-    /// <exception cref="VerifierException">The kernel rejected the program (carries the whole log and errno).</exception>
+    /// <exception cref="ProgramRejectedException">The kernel rejected the program (carries the whole log and errno).</exception>
     /// <exception cref="ArgumentException">Empty program, or a bad relocation (names the instruction index).</exception>
     public static BpfProgram Load(ProgramType type, ReadOnlySpan<Instruction> instructions, string license, LoadOptions? options = null)
     {
@@ -169,7 +168,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             // With a log attached the kernel reports ENOSPC for a truncated log; the real error is the first one.
             int reported = errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC ? firstErrno : errno;
-            throw new VerifierException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
+            throw new ProgramRejectedException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
         }
     }
 

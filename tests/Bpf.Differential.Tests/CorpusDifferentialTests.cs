@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Runtime;
 using ObjProgramType = Bpf.ProgramType;
 using ObjMapType = Bpf.MapType;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Bpf.Vm;
 
 namespace Bpf.Cli.Commands;
 

@@ -1,4 +1,4 @@
-namespace Bpf.Elf;
+namespace Bpf;
 
 /// <summary>
 /// The one exception thrown when a BPF object file (ELF, BTF or BTF.ext) is malformed, truncated or uses

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Bpf.Engines;
+namespace Bpf;
 
 // "One API, two engines": the same user code opens an object, gets a map, updates it and runs a program,
 // whether the programs live in the Linux kernel (Bpf.Loader's KernelCollection) or in the managed runtime's

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 using Bpf.Runtime;
 
-namespace Bpf.Engines;
+namespace Bpf;
 
 /// <summary>
 /// The managed runtime behind the engine-neutral interfaces: a <see cref="ManagedCollection"/> whose maps and programs

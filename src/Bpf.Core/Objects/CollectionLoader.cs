@@ -1,7 +1,6 @@
 using Bpf.Btf;
-using Bpf.Vm;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>What an <c>lddw</c> that references a map becomes for one engine: its pseudo source, its immediate and
 /// the second slot's immediate (the kernel: fd and value offset; the managed runtime: a 64-bit address; the verifier:

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Bpf.Btf;
-using Bpf.Objects;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>
 /// Applies CO-RE relocations (BTF.ext core_relo records) against the kernel's BTF, the way libbpf does for the

@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>Why a run stopped abnormally.</summary>
 public enum VmFaultKind

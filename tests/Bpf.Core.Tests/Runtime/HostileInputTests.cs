@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Bpf.Asm;
-using Bpf.Objects;
 using Bpf.Runtime;
-using Bpf.Vm;
 
 namespace Bpf.Core.Tests.Runtime;
 
