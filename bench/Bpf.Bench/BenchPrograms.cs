@@ -137,6 +137,6 @@ public static class BenchPrograms
     {
         var result = CreateInterpreter(name).Run(Memory(name));
         if (!result.Succeeded) throw new InvalidOperationException($"{name}: {result.Fault}");
-        return result.InstructionsExecuted;
+        return result.InstructionsExecuted ?? 0;
     }
 }

@@ -200,7 +200,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
     /// Runs the program once or <see cref="TestRunOptions.Repeat"/> times in the kernel on the given packet
     /// and context (BPF_PROG_TEST_RUN, 4.12+; context in/out 5.2+).
     /// </summary>
-    public TestRunResult TestRun(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default, TestRunOptions? options = null)
+    public RunResult TestRun(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default, TestRunOptions? options = null)
     {
         options ??= new TestRunOptions();
         int dataOutCap = options.DataOutCapacity ?? (data.IsEmpty ? 0 : data.Length + 512);
@@ -249,7 +249,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             Array.Resize(ref dataOut, (int)Math.Min(attr.data_size_out, (uint)dataOut.Length));
             Array.Resize(ref ctxOut, (int)Math.Min(attr.ctx_size_out, (uint)ctxOut.Length));
-            return new TestRunResult(attr.retval, dataOut, ctxOut, attr.duration);
+            return new RunResult(attr.retval) { Data = dataOut, Context = ctxOut, Runs = (int)Math.Max(1u, attr.repeat), NanosecondsPerRun = attr.duration };
         }
     }
 

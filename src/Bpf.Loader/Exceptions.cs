@@ -218,8 +218,8 @@ public sealed class BpfNotPermittedException : UnauthorizedAccessException
 }
 
 /// <summary>Map iteration could not finish because the map kept changing under it.</summary>
-public sealed class MapIterationAbortedException : Exception
+public sealed class MapIterationAbortedException : BpfException
 {
     /// <summary>Creates the exception.</summary>
-    public MapIterationAbortedException(string message) : base(message) { }
+    public MapIterationAbortedException(string message) : base(BpfErrno.EAGAIN, message) { }
 }

@@ -132,7 +132,7 @@ internal static class RunObjectCommand
             ContextKind.SkBuff => new byte[SkBuffContext.StructSize],
             _ => [],
         };
-        BpfRunResult r;
+        RunResult r;
         try
         {
             r = program.Run(data, context, repeat);

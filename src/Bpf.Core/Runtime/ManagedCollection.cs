@@ -120,7 +120,7 @@ public sealed class ManagedCollection
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order())})");
 
     /// <summary>Runs a program by name (see <see cref="ManagedProgram.Run"/>).</summary>
-    public ProgramRunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
+    public RunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
 
     /// <summary>The live bytes of a global variable (.data, .rodata, .bss...), readable and writable between runs.</summary>
     /// <exception cref="KeyNotFoundException">No such variable.</exception>

@@ -88,7 +88,7 @@ public sealed class KernelCollection : IBpfCollection
     IBpfProgram IBpfCollection.Program(string name) => Program(name);
 
     /// <summary>Runs a program by name once with BPF_PROG_TEST_RUN.</summary>
-    public BpfRunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
+    public RunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
 
     /// <summary>
     /// The live bytes of a global variable in a writable data section (.data, .bss, .data.*): a view of the map's
