@@ -9,7 +9,7 @@ namespace Bpf;
 /// tc and XDP programs; an optional <c>__sk_buff</c> / <c>xdp_md</c> context) and build the context the kernel's test
 /// run would.
 /// </summary>
-public sealed class InterpreterCollection : IBpfCollection
+internal sealed class InterpreterCollection : IBpfCollection
 {
     private readonly Dictionary<string, IBpfMap> _maps;
     private readonly Dictionary<string, IBpfProgram> _programs;
@@ -96,7 +96,7 @@ public sealed class InterpreterCollection : IBpfCollection
 }
 
 /// <summary>A managed map behind <see cref="IBpfMap"/>; errors surface as <see cref="MapException"/> with the kernel's errno.</summary>
-public sealed class InterpreterMap : IBpfMap
+internal sealed class InterpreterMap : IBpfMap
 {
     private readonly InterpreterCollection _owner;
 
@@ -155,7 +155,7 @@ public sealed class InterpreterMap : IBpfMap
 }
 
 /// <summary>A managed program behind <see cref="IBpfProgram"/>.</summary>
-public sealed class InterpreterProgram : IBpfProgram
+internal sealed class InterpreterProgram : IBpfProgram
 {
     private const int EthernetHeader = 14;
 

@@ -16,7 +16,7 @@ namespace Bpf;
 /// that actually reaches it is rejected ("invalid func unknown#195896080"), and the rest of the object loads.
 /// Kinds not implemented raise <see cref="NotSupportedException"/> naming the relocation.
 /// </remarks>
-public static class CoreRelocator
+internal static class CoreRelocator
 {
     /// <summary>The helper number libbpf writes into a poisoned instruction (0xbad2310).</summary>
     public const int PoisonHelper = 0xbad2310;

@@ -232,12 +232,12 @@ public sealed class ManagedCollection
     /// <exception cref="ArgumentException">Map attributes invalid for their type.</exception>
     /// <exception cref="ProgramLoadException">A program is malformed or accesses its context in a way the kernel rejects.</exception>
     /// <exception cref="KeyNotFoundException">A relocation or initial value names a map or program the object lacks.</exception>
-    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null) => Load(spec, options, null);
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null) => Load(spec, options, null);
 
     /// <summary>Loads an object through the one collection loader (<see cref="CollectionLoader"/>), with
     /// <paramref name="check"/> run on every program before it is loaded (the Loader's <c>BpfEngine</c> passes
     /// BpfNet's verifier here; this overload with null runs what it is given).</summary>
-    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var collection = new ManagedCollection(options);
@@ -300,5 +300,5 @@ public sealed class ManagedCollection
     }
 
     /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, CollectionOptions?)"/>).</summary>
-    public static ManagedCollection LoadFile(string path, CollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
+    internal static ManagedCollection LoadFile(string path, CollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
 }
