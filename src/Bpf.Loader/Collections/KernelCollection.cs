@@ -81,6 +81,7 @@ public sealed class KernelCollection : IBpfCollection
     /// <summary>The program with this name.</summary>
     /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
     public BpfProgram Program(string name) => _programs.TryGetValue(name, out var p) ? p
+        : FailedPrograms.TryGetValue(name, out var why) ? throw new NotSupportedException($"program '{name}' was not loaded (SkipFailedPrograms): {why.Message}", why)
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order(StringComparer.Ordinal))})");
 
     IBpfMap IBpfCollection.Map(string name) => Map(name);
