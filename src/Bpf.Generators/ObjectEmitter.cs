@@ -430,7 +430,7 @@ internal sealed class ObjectEmitter
                 constants.Append(i2).Append("public ").Append(type).Append(' ').Append(cname)
                     .Append("\n").Append(i2).Append("{\n")
                     .Append(i2).Append(Indent).Append("get => global::System.Runtime.InteropServices.MemoryMarshal.Read<").Append(type).Append(">(Variable(\"").Append(v.CName).Append("\").Get());\n")
-                    .Append(i2).Append(Indent).Append("set => Variable(\"").Append(v.CName).Append("\").Set(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.ReadOnlySpan<").Append(type).Append(">(in value)));\n")
+                    .Append(i2).Append(Indent).Append("set => Variable(\"").Append(v.CName).Append("\").Set(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref value, 1)));\n")
                     .Append(i2).Append("}\n");
             }
             else

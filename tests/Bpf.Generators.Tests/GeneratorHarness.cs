@@ -53,10 +53,10 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions Parse(LanguageVersion version = LanguageVersion.Latest) => new(version);
 
-    /// <summary>A compilation of <paramref name="trees"/> against the framework and (unless <paramref name="withBpfNet"/> is
-    /// false) BpfNet's libraries.</summary>
-    public static CSharpCompilation Compilation(string name, IEnumerable<SyntaxTree> trees, bool withBpfNet = true) =>
-        CSharpCompilation.Create(name, trees, withBpfNet ? [.. Framework.Value, .. BpfNet.Value] : Framework.Value,
+    /// <summary>A compilation of <paramref name="trees"/> against the framework and the first <paramref name="bpfNetLibraries"/>
+    /// of BpfNet's libraries (Bpf.Core, Bpf.Loader, Bpf.Verifier).</summary>
+    public static CSharpCompilation Compilation(string name, IEnumerable<SyntaxTree> trees, int bpfNetLibraries = 3) =>
+        CSharpCompilation.Create(name, trees, [.. Framework.Value, .. BpfNet.Value.Take(bpfNetLibraries)],
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(
@@ -70,10 +70,10 @@ internal static class GeneratorHarness
 
     /// <summary>Generates from the given objects; returns the run result and the compilation including the generated code.</summary>
     public static (GeneratorDriverRunResult Run, Compilation Output) Generate(
-        IEnumerable<string> objects, CSharpParseOptions? parse = null, AnalyzerConfigOptionsProvider? options = null)
+        IEnumerable<string> objects, CSharpParseOptions? parse = null, AnalyzerConfigOptionsProvider? options = null, int bpfNetLibraries = 3)
     {
         parse ??= Parse();
-        var input = Compilation("GeneratorInput", [CSharpSyntaxTree.ParseText("class UserCode { }", parse)]);
+        var input = Compilation("GeneratorInput", [CSharpSyntaxTree.ParseText("class UserCode { }", parse)], bpfNetLibraries);
         var driver = Driver(objects.Select(o => (AdditionalText)new FileText(o)), parse, options)
             .RunGeneratorsAndUpdateCompilation(input, out var output, out _);
         return (driver.GetRunResult(), output);
