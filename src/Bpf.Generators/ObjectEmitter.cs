@@ -391,7 +391,7 @@ internal sealed class ObjectEmitter
             var name = MemberName(m.CName, "Map");
             var field = FieldName(name);
             fields.Append(indent).Append("private ").Append(type).Append("? ").Append(field).Append(";\n");
-            props.Append(indent).Append("/// <summary>").Append(m.Doc).Append(note).Append("</summary>\n");
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(m.Doc).Append(note).Append("</summary>\n");
             var lookup = "Collection.Map(\"" + m.CName + "\")";
             props.Append(indent).Append("public ").Append(type).Append(' ').Append(name).Append(" => ").Append(field)
                 .Append(" ??= ").Append(make.Length == 0 ? lookup : "global::Bpf.BpfMapViews." + make + "(" + lookup + ")").Append(";\n");
@@ -401,7 +401,7 @@ internal sealed class ObjectEmitter
             var name = MemberName(cName, "Program");
             var field = FieldName(name);
             fields.Append(indent).Append("private global::Bpf.IBpfProgram? ").Append(field).Append(";\n");
-            props.Append(indent).Append("/// <summary>").Append(doc).Append("</summary>\n");
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(doc).Append("</summary>\n");
             props.Append(indent).Append("public global::Bpf.IBpfProgram ").Append(name).Append(" => ").Append(field)
                 .Append(" ??= Collection.Program(\"").Append(cName).Append("\");\n");
         }
@@ -417,7 +417,7 @@ internal sealed class ObjectEmitter
             var readOnly = v.Section == ".rodata" || v.Section.StartsWith(".rodata.", StringComparison.Ordinal);
             var name = MemberName(v.CName, "Variable");
             var doc = "C: <c>" + Naming.Xml(v.CDeclaration) + "</c> in <c>" + Naming.Xml(v.Section) + "</c>";
-            props.Append(indent).Append("/// <summary>").Append(doc).Append(readOnly
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(doc).Append(readOnly
                 ? ": read-only once loaded (set it before loading through <see cref=\"Constants\"/>).</summary>\n"
                 : ": the programs' global, read and written in the loaded collection.</summary>\n");
             props.Append(indent).Append("public ").Append(type).Append(' ').Append(name);
@@ -426,7 +426,7 @@ internal sealed class ObjectEmitter
                 props.Append(" => global::Bpf.BpfCollectionExtensions.GetVariable<").Append(type).Append(">(Collection, \"").Append(v.CName).Append("\");\n");
                 hasRodata = true;
                 var cname = Unique(constantScope, Naming.Pascal(v.CName), v.CName, cls.TrimStart('@') + ".Constants", "variable");
-                constants.Append(i2).Append("/// <summary>").Append(doc).Append(".</summary>\n");
+                constants.Append(constants.Length > 0 ? "\n" : string.Empty).Append(i2).Append("/// <summary>").Append(doc).Append(".</summary>\n");
                 constants.Append(i2).Append("public ").Append(type).Append(' ').Append(cname)
                     .Append("\n").Append(i2).Append("{\n")
                     .Append(i2).Append(Indent).Append("get => global::System.Runtime.InteropServices.MemoryMarshal.Read<").Append(type).Append(">(Variable(\"").Append(v.CName).Append("\").Get());\n")

@@ -196,6 +196,34 @@ public sealed class GeneratedClassTests
         Assert.Equal(0u, m.LookupNested.Run(new byte[64], context).ReturnValue);
     }
 
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Layouts_StructKeysAndValues_BitfieldsUnions_Globals(string engine)
+    {
+        // bpf/layouts.c: the program looks up flows[{ v4 = ingress_ifindex (1 in a test run), vlan = config_port }] and,
+        // when found, sets bitfields in the value and copies its pid into a union member of the global 'counters'.
+        using var l = Bpf.Generators.Consumer.LayoutProgram.Open(Choose(engine), configure: c => c.ConfigPort = 7);
+        Assert.Equal(7u, l.ConfigPort);
+        var key = new Bpf.Generators.Consumer.LayoutProgram.FlowKey { V4 = 1, Vlan = 7 };
+        var value = Bpf.Generators.Consumer.Uses.SampleEvent();
+        l.Flows.Update(key, value);
+        Assert.Equal(1ul, l.Started);
+        l.Layouts.Run(new byte[64]);
+        var after = l.Flows.Lookup(key);
+        Assert.Equal((1u, 5ul), (after.Fl.A, after.Fl.Big));
+        Assert.Equal(value.Cookie, after.Cookie);
+        Assert.Equal(8080, after.Hops[1].Port);
+        Assert.Equal((1u, 42u), (l.Counters.Hits, l.Counters.Last.Parts.Hi));
+        Assert.Equal(2ul, l.Started);
+        l.Counters = default;
+        l.Started = 100;
+        l.Layouts.Run(new byte[64]);
+        Assert.Equal((1u, 101ul), (l.Counters.Hits, l.Started));
+        var only = Assert.Single(l.Flows.Keys()); // (structs holding InlineArrays have no built-in Equals: compare members)
+        Assert.Equal((1u, (ushort)7), (only.V4, only.Vlan));
+        Assert.Equal(4, l.Stats.Entries().Count);
+    }
+
     // An Ethernet + IPv4 frame (TTL 64) from source to destination (the four wire bytes as a little-endian u32).
     private static byte[] Frame(uint source, uint destination)
     {
