@@ -43,7 +43,12 @@ public sealed unsafe partial class Interpreter
         _regionSource = options.RegionSource;
         _ops = ProgramCompiler.Compile(program, _helpers, options.LoadImm64Resolver);
         SlotCount = program.Length;
+        _preciseBelow = SlotCount + 1L;
     }
+
+    /// <summary>The most instructions a run executes in a straight line (the program's slots and the fell-off-the-end
+    /// marker): with no more budget left than this, the run loop checks the budget before every instruction.</summary>
+    private readonly long _preciseBelow;
 
     /// <summary>The number of instruction slots of the program.</summary>
     public int SlotCount { get; }
@@ -95,7 +100,28 @@ public sealed unsafe partial class Interpreter
                 state.ContextReadLength = (ulong)windows.ContextReadLength;
                 state.ContextWriteLength = (ulong)windows.ContextWriteLength;
                 state.SetWindow((ulong)windows.PacketStart, (ulong)windows.PacketEnd);
-                return Execute(state, code, dump);
+
+                var r = state.Registers;
+                r[0] = 0;
+                r[1] = VmLayout.InputBase;
+                r[2] = (ulong)memory.Length;
+                r[3] = r[4] = r[5] = r[6] = r[7] = r[8] = r[9] = 0;
+                r[10] = VmLayout.StackTop;
+                // Each frame's stack starts zeroed: no data leaks from earlier runs, and results are deterministic.
+                new Span<byte>(state.StackArea + (VmLayout.StackTop - VmLayout.FrameStackSize - VmLayout.StackBase), VmLayout.FrameStackSize).Clear();
+                state.Signal = HelperSignal.None;
+                state.Depth = 0;
+                state.Slot = 0;
+                state.Remaining = _budget;
+                state.MayGotoBudget = Opcodes.MaxLoops;
+                state.ResumePrecise = false;
+
+                if (_budget > _preciseBelow)
+                {
+                    var result = Execute<AtTransfers>(state, code, dump);
+                    if (!state.ResumePrecise) return result;
+                }
+                return Execute<EveryInstruction>(state, code, dump);
             }
         }
         finally
@@ -218,6 +244,7 @@ public sealed unsafe partial class Interpreter
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private VmFault MemoryFault(ExecutionState state, int depth, int slot, ulong address, ulong size, bool write)
     {
         state.Depth = depth;
