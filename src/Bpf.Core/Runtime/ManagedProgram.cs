@@ -28,7 +28,16 @@ public readonly record struct ProgramRunResult(ulong R0, VmFault? Fault, long In
 /// </summary>
 public sealed class ManagedProgram
 {
-    [ThreadStatic] private static byte[]? t_buffer;
+    /// <summary>What a run needs besides the interpreter's own state: the input memory and the helpers' view of the
+    /// run. Cached per thread and reused, so a run allocates nothing for them.</summary>
+    private sealed class Scratch
+    {
+        public byte[] Buffer = [];
+        public readonly RunState State = new();
+        public bool InUse;
+    }
+
+    [ThreadStatic] private static Scratch? t_scratch;
 
     private readonly Interpreter _interpreter;
 
@@ -77,19 +86,25 @@ public sealed class ManagedProgram
             throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"the collection has {Collection.CpuCount} CPUs");
         }
         var length = context.InputLength;
-        var buffer = t_buffer;
-        if (buffer is null || buffer.Length < length || buffer.Length > 1 << 20)
+        var scratch = t_scratch;
+        if (scratch is null || scratch.InUse)
         {
-            buffer = new byte[Math.Max(length, ContextLayout.FrameOffset + ContextLayout.FrameSize)];
-            t_buffer = buffer;
+            // A helper that runs another program on this thread gets its own scratch rather than sharing ours.
+            scratch = new Scratch();
+            t_scratch ??= scratch;
         }
-        // A helper that runs another program on this thread must not share our buffer.
-        t_buffer = null;
+        var buffer = scratch.Buffer;
+        if (buffer.Length < length || buffer.Length > 1 << 20)
+        {
+            buffer = scratch.Buffer = new byte[Math.Max(length, ContextLayout.FrameOffset + ContextLayout.FrameSize)];
+        }
+        scratch.InUse = true;
         try
         {
             var input = buffer.AsSpan(0, length);
             context.Write(input);
-            var state = new RunState { Collection = Collection, Kind = Kind, Cpu = cpu };
+            var state = scratch.State;
+            state.Start(Collection, Kind, cpu);
             var previous = state.Enter();
             RunResult result;
             long executed = 0;
@@ -122,7 +137,7 @@ public sealed class ManagedProgram
         }
         finally
         {
-            t_buffer = buffer;
+            scratch.InUse = false;
         }
     }
 
