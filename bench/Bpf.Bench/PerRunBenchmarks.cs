@@ -14,7 +14,7 @@ namespace Bpf.Bench;
 /// one 512-byte stack frame, writing and reading back an XDP context, the timestamp a timed repeat loop takes).
 /// </summary>
 [MemoryDiagnoser]
-public class PerRunBenchmarks
+public class PerRunBenchmarks : IKernelReference
 {
     private static readonly byte[] Frame = RuntimeBenchInputs.Packet();
 
@@ -80,6 +80,14 @@ public class PerRunBenchmarks
         var windows = _context.Windows(input);
         _context.Read(input);
         return windows.PacketEnd;
+    }
+
+    /// <summary>The empty program's rows: the kernel's own duration for it as an XDP program (100,000 repetitions).</summary>
+    public double? KernelNanosecondsPerOperation(string method)
+    {
+        if (!OperatingSystem.IsLinux() || !method.StartsWith("Empty", StringComparison.Ordinal)) return null;
+        using var loaded = Bpf.Loader.BpfProgram.Load(ProgramType.Xdp, Assembler.Assemble("mov %r0, 0\nexit"), "GPL");
+        return loaded.TestRun(Frame, default, new Bpf.Loader.TestRunOptions { Repeat = 100_000, DataOutCapacity = 128 }).DurationNanoseconds;
     }
 
     /// <summary>Part: one timestamp (a timed repeat loop takes two per run).</summary>

@@ -105,7 +105,6 @@ public sealed class ManagedProgram
             context.Write(input);
             var state = scratch.State;
             state.Start(Collection, Kind, cpu);
-            var previous = state.Enter();
             RunResult result;
             long executed = 0;
             try
@@ -113,7 +112,7 @@ public sealed class ManagedProgram
                 var program = this;
                 while (true)
                 {
-                    result = program._interpreter.RunWindowed(input, context.Windows(input));
+                    result = program._interpreter.RunWindowed(input, context.Windows(input), state);
                     executed += result.InstructionsExecuted;
                     if (!result.Succeeded || state.PendingTailCall is not { } next) break;
                     state.PendingTailCall = null;
@@ -130,7 +129,6 @@ public sealed class ManagedProgram
                 // A run that faulted inside a critical section (possible only for a program the verifier never
                 // saw) must not leave the map value locked for every later run.
                 if (state.HeldLock != 0) RuntimeHelpers.ReleaseSpinLock(state);
-                RunState.Leave(previous);
             }
             if (result.Succeeded) context.Read(input);
             return new ProgramRunResult(result.R0, result.Fault, executed, state.TailCalls, state.Redirect);

@@ -1,13 +1,10 @@
 namespace Bpf.Runtime;
 
-/// <summary>What the runtime's helpers need to know about the run in progress on this thread. One per thread is
-/// reused from run to run (<see cref="Start"/> resets it), so a run allocates nothing for it.</summary>
+/// <summary>What the runtime's helpers need to know about the run in progress: the interpreter hands it to them
+/// (<see cref="Vm.HelperContext.Host"/>), so finding it costs no thread-local lookup. One per thread is reused from run
+/// to run (<see cref="Start"/> resets it), so a run allocates nothing for it.</summary>
 internal sealed class RunState
 {
-    [ThreadStatic] private static RunState? t_current;
-
-    public static RunState? Current => t_current;
-
     public ManagedCollection Collection { get; private set; } = null!;
     public ContextKind Kind { get; private set; }
     public int Cpu { get; private set; }
@@ -28,15 +25,6 @@ internal sealed class RunState
         Redirect = null;
         HeldLock = 0;
     }
-
-    public RunState? Enter()
-    {
-        var previous = t_current;
-        t_current = this;
-        return previous;
-    }
-
-    public static void Leave(RunState? previous) => t_current = previous;
 }
 
 /// <summary>A redirect a program requested with bpf_redirect or bpf_redirect_map (recorded, not performed).</summary>

@@ -67,6 +67,10 @@ internal sealed unsafe class ExecutionState
     public int Depth;
     public bool InUse;
 
+    /// <summary>The embedder's state for the run in progress (the managed runtime's helpers find their run here),
+    /// or null.</summary>
+    public object? Host;
+
     public HelperSignal Signal;
     public ulong StopValue;
     public VmFault? PendingFault;
@@ -89,6 +93,7 @@ internal sealed unsafe class ExecutionState
     public void Release()
     {
         PendingFault = null;
+        Host = null;
         InUse = false;
     }
 

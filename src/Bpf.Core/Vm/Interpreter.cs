@@ -71,18 +71,18 @@ public sealed unsafe partial class Interpreter
 
     /// <summary>Runs the program once. r1 = the virtual address of <paramref name="memory"/>, r2 = its length;
     /// the program's stores to input memory land in <paramref name="memory"/>.</summary>
-    public RunResult Run(Span<byte> memory) => RunCore(memory, InputWindows.Whole(memory.Length), default);
+    public RunResult Run(Span<byte> memory) => RunCore(memory, InputWindows.Whole(memory.Length), default, null);
 
     /// <summary>Runs over an input laid out as a context block and a packet (the managed runtime's XDP and skb
     /// contexts): only <paramref name="windows"/> are addressable by the program, so the runtime's private context
-    /// slots, the headroom and the tailroom are not.</summary>
-    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows) => RunCore(memory, windows, default);
+    /// slots, the headroom and the tailroom are not. Helpers see <paramref name="host"/> as <see cref="HelperContext.Host"/>.</summary>
+    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows, object? host) => RunCore(memory, windows, default, host);
 
     /// <summary>Runs and copies r0..r10 as they were when the run ended into <paramref name="registers"/>
     /// (at least 11 entries). For tests and debugging.</summary>
-    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers);
+    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers, null);
 
-    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers)
+    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers, object? host)
     {
         if (!windows.FitIn(memory.Length))
         {
@@ -95,6 +95,7 @@ public sealed unsafe partial class Interpreter
             fixed (DecodedOp* code = _ops)
             fixed (ulong* dump = registers)
             {
+                state.Host = host;
                 state.InputHost = input;
                 state.InputLength = (ulong)memory.Length;
                 state.ContextReadLength = (ulong)windows.ContextReadLength;
