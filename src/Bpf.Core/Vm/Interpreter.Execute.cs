@@ -598,6 +598,170 @@ public sealed unsafe partial class Interpreter
                         break;
                     }
 
+                // Superinstructions: the add, then the jump of the next slot on the value just computed (one dispatch, no
+                // reload of dst). The jump's slot counts as executed like any other (ip moves onto it before the branch).
+                // The per-instruction budget mode runs the two halves separately: only the add here.
+                case VmOp.AddJeq64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v == ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJeq64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v == r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJgt64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v > ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJgt64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v > r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJge64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v >= ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJge64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v >= r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJne64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v != ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJne64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v != r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJsgt64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v > (long)ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJsgt64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v > (long)r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJsge64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v >= (long)ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJsge64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v >= (long)r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJlt64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v < ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJlt64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v < r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJle64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v <= ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJle64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if (v <= r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJslt64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v < (long)ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJslt64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v < (long)r[ip->Src]) goto jump;
+                    break;
+                }
+                case VmOp.AddJsle64Imm:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v <= (long)ip->Imm) goto jump;
+                    break;
+                }
+                case VmOp.AddJsle64Reg:
+                {
+                    if (TMode.Precise) { r[ip->Dst] += ip->Imm; break; }
+                    var v = r[ip->Dst] += ip->Imm;
+                    ip++;
+                    if ((long)v <= (long)r[ip->Src]) goto jump;
+                    break;
+                }
+
                 case VmOp.FellOffEnd:
                     fault = FellOffEnd(ip - code);
                     goto faulted;

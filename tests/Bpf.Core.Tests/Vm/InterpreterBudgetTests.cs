@@ -135,3 +135,63 @@ public class InterpreterBudgetTests
         return (same && stopped).Label($"seed {seed}: free {free}, budget {n}: {exact}, budget {n - 1}: {shorter}");
     }
 }
+
+/// <summary>The pre-decoder fuses "dst += k" / "dst -= k" with a following 64-bit conditional jump on dst into one
+/// operation. Fused or not, a program must compute the same thing and count the same instructions.</summary>
+public class SuperinstructionTests
+{
+    private static readonly JumpOp[] Fusable =
+        [JumpOp.Jeq, JumpOp.Jne, JumpOp.Jgt, JumpOp.Jge, JumpOp.Jlt, JumpOp.Jle, JumpOp.Jsgt, JumpOp.Jsge, JumpOp.Jslt, JumpOp.Jsle, JumpOp.Jset];
+
+    private static Instruction Ja(short offset) => new(Opcodes.Ja, (byte)0, (byte)0, offset, 0);
+
+    /// <summary>r1 = a; r2 = b; r1 op= k; [ja +0;] if r1 OP (c | r2) goto taken; r0 = r1 ^ 1; exit; taken: r0 = r1 ^ 2; exit.</summary>
+    private static Instruction[] Program(JumpOp op, bool reg, bool sub, long a, long b, int k, int c, bool separated)
+    {
+        var parts = new List<object> { Lddw(R.R1, (ulong)a), Lddw(R.R2, (ulong)b), Alu64(sub ? AluOp.Sub : AluOp.Add, R.R1, k) };
+        if (separated) parts.Add(Ja(0));
+        parts.Add(reg ? JumpReg(OpClass.Jmp, op, R.R1, R.R2, 3) : JumpImm(OpClass.Jmp, op, R.R1, c, 3));
+        parts.AddRange([Mov(R.R0, R.R1), Alu64(AluOp.Xor, R.R0, 1), Exit, Mov(R.R0, R.R1), Alu64(AluOp.Xor, R.R0, 2), Exit]);
+        return Prog([.. parts]);
+    }
+
+    [Property(MaxTest = 3000)]
+    public Property A_fused_add_and_jump_computes_and_counts_like_the_two_instructions(byte opPick, bool reg, bool sub, long a, long b, int k, int c)
+    {
+        var op = Fusable[opPick % Fusable.Length];
+        // Values near the comparison make both outcomes common.
+        if (opPick % 3 == 0) b = a + (sub ? -(long)k : k);
+        if (opPick % 5 == 0) c = (int)(a + (sub ? -(long)k : k));
+        var fused = Run(Program(op, reg, sub, a, b, k, c, separated: false));
+        var apart = Run(Program(op, reg, sub, a, b, k, c, separated: true));
+        return (fused.Succeeded && apart.Succeeded && fused.R0 == apart.R0 && fused.InstructionsExecuted + 1 == apart.InstructionsExecuted)
+            .Label($"{op} reg={reg} sub={sub} a={a} b={b} k={k} c={c}: fused {fused}, apart {apart}");
+    }
+
+    [Fact]
+    public void A_jump_into_the_second_half_runs_the_plain_jump()
+    {
+        // 0: r1 = 5; 1: ja +1 (to 3); 2: r1 += 100; 3: if r1 == 5 goto 6; 4: r0 = 1; 5: exit; 6: r0 = 2; 7: exit
+        var result = Run(Prog(Mov(R.R1, 5), Ja(1), Alu64(AluOp.Add, R.R1, 100), JumpImm(OpClass.Jmp, JumpOp.Jeq, R.R1, 5, 2),
+            Mov(R.R0, 1), Exit, Mov(R.R0, 2), Exit));
+        Assert.Equal(2UL, result.R0);
+        Assert.Equal(5, result.InstructionsExecuted);
+    }
+
+    [Theory]
+    [InlineData(99)]
+    [InlineData(100)]
+    [InlineData(101)]
+    [InlineData(2_000)]
+    [InlineData(2_001)]
+    public void The_budget_can_run_out_between_the_add_and_its_jump(long budget)
+    {
+        // 0: r1 = 0; 1: r1 += 1; 2: if r1 != 0 goto 1 — never ends; instruction k >= 2 alternates slots 1 and 2.
+        var (result, regs) = RunWithRegisters(Prog(Mov(R.R1, 0), Alu64(AluOp.Add, R.R1, 1), JumpImm(OpClass.Jmp, JumpOp.Jne, R.R1, 0, -2)),
+            [], new InterpreterOptions { InstructionBudget = budget });
+        Assert.Equal(VmFaultKind.BudgetExhausted, result.Fault?.Kind);
+        Assert.Equal(budget, result.InstructionsExecuted);
+        Assert.Equal(budget % 2 == 0 ? 2 : 1, result.Fault!.InstructionIndex);
+        Assert.Equal((ulong)(budget / 2), regs[1]);
+    }
+}
