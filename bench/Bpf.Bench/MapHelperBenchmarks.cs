@@ -2,7 +2,6 @@ using System.Runtime.Versioning;
 using BenchmarkDotNet.Attributes;
 using Bpf.Asm;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Bench;
@@ -115,6 +114,6 @@ internal static class KernelLoop
         using var map = BpfMap.Create(new MapCreateSpec { Type = MapType.Hash, KeySize = 4, ValueSize = 8, MaxEntries = 1024, Name = "h" });
         for (var k = 0u; k < 1024; k++) map.Update(k, (ulong)k);
         using var loaded = BpfProgram.Load(ProgramType.Xdp, program, "GPL", new LoadOptions { MapRelocations = [new MapRelocation(5, map)] });
-        return loaded.TestRun(RuntimeBenchInputs.Packet(), default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).DurationNanoseconds;
+        return loaded.TestRun(RuntimeBenchInputs.Packet(), default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).NanosecondsPerRun ?? double.NaN;
     }
 }

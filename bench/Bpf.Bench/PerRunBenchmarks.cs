@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Bpf.Asm;
-using Bpf.Engines;
-using Bpf.Objects;
 using Bpf.Runtime;
-using Bpf.Vm;
 
 namespace Bpf.Bench;
 
@@ -87,7 +84,7 @@ public class PerRunBenchmarks : IKernelReference
     {
         if (!OperatingSystem.IsLinux() || !method.StartsWith("Empty", StringComparison.Ordinal)) return null;
         using var loaded = Bpf.Loader.BpfProgram.Load(ProgramType.Xdp, Assembler.Assemble("mov %r0, 0\nexit"), "GPL");
-        return loaded.TestRun(Frame, default, new Bpf.Loader.TestRunOptions { Repeat = 100_000, DataOutCapacity = 128 }).DurationNanoseconds;
+        return loaded.TestRun(Frame, default, new Bpf.Loader.TestRunOptions { Repeat = 100_000, DataOutCapacity = 128 }).NanosecondsPerRun ?? double.NaN;
     }
 
     /// <summary>Part: one timestamp (a timed repeat loop takes two per run).</summary>

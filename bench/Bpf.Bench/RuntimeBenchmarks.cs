@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using BenchmarkDotNet.Attributes;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Bench;
@@ -142,7 +141,7 @@ internal sealed class KernelFilter : IDisposable
         _program.TestRun(packet, default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).ReturnValue;
 
     public double Duration(byte[] packet, uint repeat) =>
-        _program.TestRun(packet, default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).DurationNanoseconds;
+        _program.TestRun(packet, default, new TestRunOptions { Repeat = repeat, DataOutCapacity = 128 }).NanosecondsPerRun ?? double.NaN;
 
     public void Dispose()
     {

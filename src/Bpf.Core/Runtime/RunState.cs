@@ -1,7 +1,7 @@
 namespace Bpf.Runtime;
 
 /// <summary>What the runtime's helpers need to know about the run in progress: the interpreter hands it to them
-/// (<see cref="Vm.HelperContext.Host"/>), so finding it costs no thread-local lookup. One per thread is reused from run
+/// (<see cref="HelperContext.Host"/>), so finding it costs no thread-local lookup. One per thread is reused from run
 /// to run (<see cref="Start"/> resets it), so a run allocates nothing for it.</summary>
 internal sealed class RunState
 {
