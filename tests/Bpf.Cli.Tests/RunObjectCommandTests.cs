@@ -173,6 +173,25 @@ public class RunObjectCommandTests
     }
 
     [KernelFact]
+    public void Kernel_runs_pin_by_name_maps_privately_and_leave_no_pin()
+    {
+        // bpfnet_runs is pinned by name and counts runs: each one-shot run starts from an empty map (1, not 2) and
+        // neither /sys/fs/bpf/bpfnet_runs nor the run's own directory stays behind. `load` without --pin likewise.
+        var counter = Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", "pinned_counter.o");
+        var before = Directory.GetFileSystemEntries("/sys/fs/bpf").Order(StringComparer.Ordinal).ToList();
+        Assert.DoesNotContain("/sys/fs/bpf/bpfnet_runs", before); // a pin from elsewhere would make the test meaningless
+        for (var i = 0; i < 2; i++)
+        {
+            var o = Run(counter, "--program", "count_runs", "--data", Packet, "--kernel", "--json");
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            using var doc = StrictJson.Parse(o.Stdout, "kernel");
+            Assert.Equal(1, doc.RootElement.GetProperty("retval").GetInt32());
+        }
+        Assert.Equal(0, CliRunner.Run("load", counter).ExitCode);
+        Assert.Equal(before, Directory.GetFileSystemEntries("/sys/fs/bpf").Order(StringComparer.Ordinal).ToList());
+    }
+
+    [KernelFact]
     public void Map_seeds_reach_the_kernel_too()
     {
         var managed = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000001=1", "--map", "packet_counts", "5=7", "--maps", "--json");

@@ -58,9 +58,19 @@ internal static class RunObjectCommand
         Outcome outcome;
         try
         {
-            outcome = !a.Has("--kernel") || OperatingSystem.IsLinux()
-                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
-                : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+            if (!a.Has("--kernel"))
+            {
+                outcome = RunOn(EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds);
+            }
+            else if (OperatingSystem.IsLinux())
+            {
+                using var pins = PrivatePins.For(spec); // by-name pins live as long as the run
+                outcome = RunOn(EngineChoice.Kernel, spec, programSpec, data, repeat, engineOptions with { Kernel = pins.Options }, seeds);
+            }
+            else
+            {
+                outcome = new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+            }
         }
         catch (Exception e) when (KernelRefusal(e) is { } refusal)
         {
