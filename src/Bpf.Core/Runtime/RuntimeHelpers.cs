@@ -38,6 +38,7 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.TailCall, TailCall);
         Add(BpfHelperIds.ProbeRead, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadKernel, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadStr, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadUser, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadKernelStr, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadUserStr, ProbeReadFails);

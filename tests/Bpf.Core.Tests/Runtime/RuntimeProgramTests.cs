@@ -367,5 +367,21 @@ public class HelperTableTests
             exit
             """, AsmDialect.Llvm));
         Assert.Equal(unchecked((ulong)-14L) << 32, read.Run(new MemoryContext([])).R0);
+
+        // The legacy bpf_probe_read_str (45, as libbpf-bootstrap's bootstrap.bpf.c calls it) fails the same way.
+        var readStr = c.LoadProgram("read_str", ProgramType.Kprobe, Assembler.Assemble("""
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r10
+            r1 += -8
+            r2 = 8
+            r3 = 4096
+            call 45
+            r1 = *(u64 *)(r10 - 8)
+            r0 <<= 32
+            r0 |= r1
+            exit
+            """, AsmDialect.Llvm));
+        Assert.Equal(unchecked((ulong)-14L) << 32, readStr.Run(new MemoryContext([])).R0);
     }
 }
