@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using Bpf.Loader;
-using Bpf.Objects;
 
 namespace Bpf.Cli;
 

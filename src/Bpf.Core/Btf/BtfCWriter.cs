@@ -1,5 +1,4 @@
 using System.Globalization;
-using Bpf.Elf;
 
 namespace Bpf.Btf;
 

@@ -254,7 +254,7 @@ public class BtfCWriterTests
                 char LICENSE[] __attribute__((section("license"), used)) = "GPL";
                 """);
             Corpus.TryRun("clang-14", "-target bpf -O2 -g -c core.c -o core.o", dir.FullName);
-            var spec = Bpf.Objects.ObjectSpec.ReadFile(Path.Combine(dir.FullName, "core.o"));
+            var spec = ObjectSpec.ReadFile(Path.Combine(dir.FullName, "core.o"));
             var relocated = spec.Programs.Single().CoreRelocations.Select(r => r.AccessString.Length > 0 ? BtfSpec.DisplayName(r.Type) : string.Empty).ToList();
             Assert.Contains("struct task_struct", relocated);
         }

@@ -10,7 +10,7 @@ public class RedirectMapTests
 
     private static ManagedCollection Load() => RuntimeCorpus.Load("rt_redirect.o");
 
-    private static ProgramRunResult Run(ManagedCollection c, string program, int length = 64, uint rxQueue = 0) =>
+    private static RunResult Run(ManagedCollection c, string program, int length = 64, uint rxQueue = 0) =>
         c.Run(program, new XdpContext(new byte[length], rxQueueIndex: rxQueue));
 
     [Fact]
