@@ -96,7 +96,7 @@ internal sealed class KernelFilter : IDisposable
             var map = BpfMap.Create(new Bpf.Loader.MapCreateSpec
             {
                 Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize,
-                MaxEntries = m.MaxEntries, Flags = (Bpf.Loader.MapFlags)m.Flags, Name = m.Name,
+                MaxEntries = m.MaxEntries, Flags = m.Flags, Name = m.Name,
             });
             _owned.Add(map);
             maps[m.Name] = map;

@@ -100,7 +100,9 @@ public interface IBpfCollection : IDisposable
     /// <summary>The map with this name; <see cref="KeyNotFoundException"/> (listing the maps) if none.</summary>
     IBpfMap Map(string name);
 
-    /// <summary>The program with this name; <see cref="KeyNotFoundException"/> (listing the programs) if none.</summary>
+    /// <summary>The program with this name; <see cref="KeyNotFoundException"/> (listing the programs) if the object has
+    /// none; <see cref="NotSupportedException"/> (saying why, the original error as its inner exception where there is
+    /// one) if the object has it but the engine left it out — the same on both engines.</summary>
     IBpfProgram Program(string name);
 
     /// <summary>The names of the object's global variables (in .data, .bss, .rodata and their subsections).</summary>
