@@ -17,6 +17,13 @@ public sealed class BtfCWriter
     /// <summary>Nesting depth beyond which a chain of types is taken for a loop (real kernels nest far less).</summary>
     public const int MaxDepth = 512;
 
+    /// <summary>The largest hole between members (or at a struct's end) written as padding: 64 KiB. The kernel's
+    /// own BTF has none above 4 KiB; a larger one is taken for hostile BTF, not written as millions of lines.</summary>
+    public const int MaxPaddingBytes = 64 * 1024;
+
+    /// <summary>Padding lines (<c>long: 64;</c>) one writer emits at most: the kernel's BTF needs about 5,000.</summary>
+    public const int MaxPaddingLines = 1 << 20;
+
     private const string KfuncTag = "bpf_kfunc";
     private const string FastcallTag = "bpf_fastcall";
 
@@ -32,6 +39,7 @@ public sealed class BtfCWriter
     private readonly Dictionary<string, int> _identNames = new(StringComparer.Ordinal);
     private readonly List<uint> _emitQueue = [];
     private readonly List<uint> _declStack = [];
+    private int _paddingLines;
 
     private BtfCWriter(BtfSpec btf, TextWriter output)
     {
@@ -423,7 +431,7 @@ public sealed class BtfCWriter
             long memberOffset = m.BitOffset;
             var memberAlign = packed ? 1 : AlignOf(m.Type, 0);
             var inBitfield = previousBitfield && bits != 0;
-            EmitBitPadding(offset, memberOffset, memberAlign, inBitfield, level + 1);
+            EmitBitPadding(c, offset, memberOffset, memberAlign, inBitfield, level + 1);
             _out.Write('\n');
             Indent(_out, level + 1);
             EmitTypeDecl(m.TypeId, m.Name, level + 1, depth + 1);
@@ -443,7 +451,7 @@ public sealed class BtfCWriter
         }
         if (!c.IsUnion)
         {
-            EmitBitPadding(offset, (long)c.Size * 8, align, false, level + 1);
+            EmitBitPadding(c, offset, (long)c.Size * 8, align, false, level + 1);
         }
         if (c.Members.Count > 0 || c.Size > 0)
         {
@@ -512,9 +520,13 @@ public sealed class BtfCWriter
 
     /// <summary>Fills the gap between the end of the previous member and the next one with anonymous bitfields
     /// (<c>long: 64;</c>, <c>int: 0;</c>) that make the compiler place the next member where BTF says.</summary>
-    private void EmitBitPadding(long current, long next, int nextAlign, bool inBitfield, int level)
+    private void EmitBitPadding(BtfComposite owner, long current, long next, int nextAlign, bool inBitfield, int level)
     {
         if (current >= next) return;
+        if (next - current > MaxPaddingBytes * 8L)
+        {
+            throw new BpfObjectException($"type {owner.Id} ({BtfSpec.DisplayName(owner)}): a hole of {(next - current) / 8} bytes at byte {current / 8} (more than {MaxPaddingBytes} bytes of padding)", ".BTF");
+        }
         ReadOnlySpan<int> padBits = [_pointerSize * 8, 32, 16, 8];
         string[] padNames = ["long", "int", "short", "char"];
         long newOffset = 0;
@@ -559,6 +571,10 @@ public sealed class BtfCWriter
 
     private void PadLine(int level, string type, long bits)
     {
+        if (++_paddingLines > MaxPaddingLines)
+        {
+            throw new BpfObjectException($"more than {MaxPaddingLines} padding lines: the BTF's structs are mostly holes", ".BTF");
+        }
         _out.Write('\n');
         Indent(_out, level);
         _out.Write(type);

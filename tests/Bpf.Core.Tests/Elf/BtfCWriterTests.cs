@@ -196,12 +196,56 @@ public class BtfCWriterTests
         e = Assert.Throws<BpfObjectException>(() => BtfCWriter.WriteTypes(BtfSpec.Parse(b.Build()), TextWriter.Null));
         Assert.Contains("type 2 (struct self): unsatisfiable type cycle", e.Message, StringComparison.Ordinal);
 
+        var h = new BtfBuilder();
+        h.Type("int", Int, 0, false, 4, 0x01000020);
+        h.Type("hole", Struct, 1, false, 0xfffffff0, h.Str("x"), 1, 0); // 4 GiB of padding after x: refused, not written
+        e = Assert.Throws<BpfObjectException>(() => BtfCWriter.WriteTypes(BtfSpec.Parse(h.Build()), TextWriter.Null));
+        Assert.Contains("type 2 (struct hole): a hole of 4294967276 bytes at byte 4", e.Message, StringComparison.Ordinal);
+
         var p = new BtfBuilder();
         p.Type("", Ptr, 0, false, 2);                             // 1 -> 2 -> 1: pointers to pointers forever
         p.Type("", Ptr, 0, false, 1);
         p.Type("s", Struct, 1, false, 8, p.Str("p"), 1, 0);
         e = Assert.Throws<BpfObjectException>(() => BtfCWriter.WriteTypes(BtfSpec.Parse(p.Build()), TextWriter.Null));
         Assert.Contains("deeper than", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mutated_btf_is_written_or_refused_with_BpfObjectException_never_anything_else()
+    {
+        // Random bytes of a real object's type section: what parses must either write or be refused cleanly
+        // (loops of every kind guarded by MaxDepth, dangling ids caught by the parser).
+        var elf = ElfFile.Parse(Corpus.Bytes("globals"));
+        var section = elf.FindSection(".BTF")!;
+        var original = elf.GetContents(section).ToArray();
+        var typeStart = 24 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(original.AsSpan(8));
+        var typeLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(original.AsSpan(12));
+        var random = new Random(17);
+        int written = 0, refused = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var bytes = original.ToArray();
+            for (var k = random.Next(1, 4); k > 0; k--) bytes[typeStart + random.Next(typeLength)] = (byte)random.Next(256);
+            BtfSpec btf;
+            try
+            {
+                btf = BtfSpec.Parse(bytes);
+            }
+            catch (BpfObjectException)
+            {
+                continue;
+            }
+            try
+            {
+                BtfCWriter.WriteHeader(btf, TextWriter.Null);
+                written++;
+            }
+            catch (BpfObjectException)
+            {
+                refused++;
+            }
+        }
+        Assert.True(written > 100 && refused > 0, $"written {written}, refused {refused}");
     }
 
     [Fact]
