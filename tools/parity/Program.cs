@@ -1,9 +1,7 @@
 // Parity harness (outside CI): reads, loads (one kernel collection, programs left out individually), verifies, and runs
 // every object of a directory in the kernel and in the interpreter; one line per program. See docs/compatibility.md.
-using Bpf.Engines;
+using Bpf;
 using Bpf.Loader;
-using Bpf.Objects;
-using Bpf.Verifier;
 
 // By-name pins go to a directory of our own on bpffs, emptied after each object.
 BpfFs.EnsureMounted();
@@ -51,7 +49,7 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
 }
 Directory.Delete(pins);
 
-static string Run(Func<BpfRunResult> run)
+static string Run(Func<RunResult> run)
 {
     try { return "ret:" + run().ReturnValue; }
     catch (Exception e) { return "fail:" + e.GetType().Name; }
