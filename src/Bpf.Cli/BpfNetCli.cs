@@ -76,6 +76,13 @@ internal static class BpfNetCli
                 new("--cgroup", "attach a cgroup program to the cgroup directory PATH", "PATH"),
                 Json,
             ], (a, cli) => OperatingSystem.IsLinux() ? AttachCommand.Run(a, cli) : throw NotLinux("attach")),
+        new("btf", "write the BTF of a file (e.g. /sys/kernel/btf/vmlinux, or an object's) as a C header: vmlinux.h", "ACTION FILE",
+            "dump FILE: raw BTF or a compiled ELF object", 2,
+            [
+                new("--format", "output format (default: c, a header like bpftool's 'format c')", "FORMAT", ["c"]),
+                new("--output", "write the header to OUT instead of stdout", "OUT", Aliases: ["-o"]),
+                Json,
+            ], BtfCommand.Run),
         new("probe", "list the program types, map types and (--helpers TYPE) helpers this kernel supports for this process", "", "", 0,
             [new("--helpers", "also probe every helper for programs of TYPE (e.g. xdp, sched_cls)", "TYPE"), Json], ProbeCommand.Run),
         new("cfg", "print a program's control-flow graph as Graphviz dot (basic blocks, back edges, loop headers)", "OBJECT|FILE",

@@ -168,7 +168,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             // With a log attached the kernel reports ENOSPC for a truncated log; the real error is the first one.
             int reported = errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC ? firstErrno : errno;
-            throw new ProgramRejectedException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
+            throw new ProgramRejectedException(reported, CString(log!), errno == Errno.ENOSPC, options.Name, type);
         }
     }
 

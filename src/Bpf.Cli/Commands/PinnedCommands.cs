@@ -86,7 +86,9 @@ internal static class PinnedCommands
 
     private static int LoadAndPin(CliContext cli, bool json, string path, ObjectSpec spec, string? pin)
     {
-        using var collection = KernelCollection.Load(spec);
+        // Without --pin this is a check that the kernel accepts the object: by-name pins go away with it too.
+        using var privatePins = pin is null ? PrivatePins.For(spec) : null;
+        using var collection = KernelCollection.Load(spec, privatePins?.Options);
         var programs = new List<(string Name, string Type, uint Id, string? Pinned)>();
         var maps = new List<(string Name, string Type, uint Id, string? Pinned)>();
         if (pin is not null)
