@@ -63,9 +63,11 @@ internal static class BpfNetCli
         new("inspect", "show an object's programs, maps, globals and BTF types", "OBJECT", "a compiled ELF object", 1, [Json], InspectCommand.Run),
         new("load", "load an object into the kernel; with --pin DIR keep its programs and maps pinned in bpffs", "OBJECT", "a compiled ELF object", 1,
             [new("--pin", "pin programs at DIR/progs/NAME and maps at DIR/maps/NAME (DIR in bpffs, e.g. /sys/fs/bpf/myapp)", "DIR"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Load(a, cli) : throw NotLinux("load")),
-        new("map", "dump, look up, update or delete entries of a pinned map (keys and values through --object's BTF, or hex)", "ACTION PATH KEY VALUE",
-            "dump PATH | lookup PATH KEY | update PATH KEY VALUE | delete PATH KEY", 4,
+        new("map", "list the kernel's maps; dump, look up, update or delete entries of a pinned map or map id:N (keys and values through --object's BTF, or hex)", "ACTION PATH KEY VALUE",
+            "list | dump MAP | lookup MAP KEY | update MAP KEY VALUE | delete MAP KEY, where MAP is a pinned PATH or id:N", 4,
             [new("--object", "the object that made the map: its BTF types the keys and values", "OBJECT"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Map(a, cli) : throw NotLinux("map")),
+        new("prog", "list every BPF program loaded in the kernel (id, type, name, tag, load time, sizes, maps)", "ACTION", "list", 1,
+            [Json], (a, cli) => OperatingSystem.IsLinux() ? ListCommands.Prog(a, cli) : throw NotLinux("prog")),
         new("attach", "load an object, attach one program (XDP, tc, tracepoint, cgroup) and keep it attached until Ctrl-C", "OBJECT", "a compiled ELF object", 1,
             [
                 ProgramName,

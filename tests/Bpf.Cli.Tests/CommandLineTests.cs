@@ -12,7 +12,7 @@ public class CommandLineTests
     /// checks the real name.</summary>
     private static readonly string Root = System.CommandLine.RootCommand.ExecutableName;
 
-    private static readonly string[] CommandNames = ["asm", "disasm", "run", "verify", "inspect", "cfg", "probe", "load", "map", "attach", "conformance-plugin", "help", "completion"];
+    private static readonly string[] CommandNames = ["asm", "disasm", "run", "verify", "inspect", "cfg", "probe", "load", "map", "prog", "attach", "conformance-plugin", "help", "completion"];
 
     [Fact]
     public void Version_prints_the_assembly_informational_version()
