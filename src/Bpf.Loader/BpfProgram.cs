@@ -284,6 +284,19 @@ public sealed unsafe partial class BpfProgram : IDisposable
     public static IReadOnlyList<ProgramInfo> ListLoaded() =>
         ObjectInfo.List(BpfCommand.BPF_PROG_GET_NEXT_ID, BpfCommand.BPF_PROG_GET_FD_BY_ID, ProgramInfo.Read);
 
+    /// <summary>
+    /// Turns on the kernel's run statistics for every program (BPF_ENABLE_STATS with BPF_STATS_RUN_TIME, 5.8+) for as
+    /// long as the returned descriptor is open: <see cref="ProgramInfo.RunCount"/> and <see cref="ProgramInfo.RunTime"/>
+    /// count meanwhile (the same as the <c>kernel.bpf_stats_enabled</c> sysctl, without changing it for good). Costs
+    /// every program run two clock reads. Needs CAP_SYS_ADMIN.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">The kernel refused: EPERM without CAP_SYS_ADMIN, EINVAL before 5.8.</exception>
+    public static BpfFd EnableRunStatistics()
+    {
+        var attr = new EnableStatsAttr { type = 0 }; // BPF_STATS_RUN_TIME
+        return Sys.BpfFdOrThrow(BpfCommand.BPF_ENABLE_STATS, ref attr);
+    }
+
     /// <summary>Opens the loaded program with kernel id <paramref name="id"/> (BPF_PROG_GET_FD_BY_ID; CAP_SYS_ADMIN).</summary>
     /// <exception cref="KeyNotFoundException">No program has that id (never had, or it was freed).</exception>
     /// <exception cref="BpfSyscallException">The kernel refused (EPERM without CAP_SYS_ADMIN).</exception>

@@ -26,6 +26,7 @@ public sealed class AttrLayoutTests(ITestOutputHelper output)
         (typeof(LinkCreateAttr), "union bpf_attr", "link_create."),
         (typeof(ObjInfoAttr), "union bpf_attr", "info."),
         (typeof(ObjIdAttr), "union bpf_attr", ""),
+        (typeof(EnableStatsAttr), "union bpf_attr", "enable_stats."),
         (typeof(BpfProgInfo), "struct bpf_prog_info", ""),
         (typeof(BpfMapInfo), "struct bpf_map_info", ""),
         (typeof(PerfEventAttr), "struct perf_event_attr", ""),

@@ -98,4 +98,31 @@ public sealed class KernelObjectListTests : KernelTest
         Assert.Throws<KeyNotFoundException>(() => BpfMap.OpenById(uint.MaxValue));
         Assert.Throws<KeyNotFoundException>(() => BpfProgram.OpenById(uint.MaxValue));
     }
+
+    [KernelFact]
+    public void EnableRunStatistics_CountsRunsWhileHeld()
+    {
+        var (map, program) = LoadPair("s15stats");
+        using (map)
+        using (program)
+        {
+            BpfFd stats;
+            try
+            {
+                stats = BpfProgram.EnableRunStatistics();
+            }
+            catch (BpfSyscallException e) when (e.ErrnoName is "EINVAL")
+            {
+                Assert.Skip("BPF_ENABLE_STATS needs Linux 5.8: " + e.Message);
+                return;
+            }
+            using (stats)
+            {
+                var before = program.GetInfo().RunCount;
+                program.TestRun(new byte[64], options: new TestRunOptions { Repeat = 5 });
+                // Counted while held (other holders or the sysctl could only add, never take away).
+                Assert.True(program.GetInfo().RunCount >= before + 5, $"{before} -> {program.GetInfo().RunCount}");
+            }
+        }
+    }
 }

@@ -57,7 +57,7 @@ internal static class RunObjectCommand
         try
         {
             outcome = !a.Has("--kernel") || OperatingSystem.IsLinux()
-                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
+                ? RunOn(cli, a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
                 : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
         }
         catch (Exception e) when (KernelRefusal(e) is { } refusal)
@@ -119,7 +119,7 @@ internal static class RunObjectCommand
 
     /// <summary>Loads the object on one engine through <see cref="BpfEngine.Open"/> (the interpreter verifies every
     /// program first) and runs the program through <see cref="IBpfProgram"/>: the same path for both engines.</summary>
-    private static Outcome RunOn(EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds)
+    private static Outcome RunOn(CliContext cli, EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds)
     {
         using var collection = BpfEngine.Open(spec, engine, options);
         foreach (var seed in seeds) collection.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
@@ -135,6 +135,12 @@ internal static class RunObjectCommand
         RunResult r;
         try
         {
+            // One call runs every repetition (the kernel's test run repeats inside one syscall): on a terminal a
+            // timer shows the time elapsed meanwhile; the measurement itself is untouched.
+            using var progress = repeat > 1
+                ? Progress.For(cli, "run").Ticking(t => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"run: {repeat} runs of {programSpec.Name} on the {EngineName(collection)}, {t.TotalSeconds:F1} s"))
+                : null;
             r = program.Run(data, context, repeat);
         }
         catch (BpfProgramFaultException e)

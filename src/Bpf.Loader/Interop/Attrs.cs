@@ -157,6 +157,13 @@ internal struct ObjIdAttr
     public uint open_flags;
 }
 
+/// <summary>BPF_ENABLE_STATS: <c>enable_stats.type</c> (BPF_STATS_RUN_TIME = 0).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct EnableStatsAttr
+{
+    public uint type;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal struct ObjInfoAttr
 {
