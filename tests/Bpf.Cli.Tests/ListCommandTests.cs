@@ -42,6 +42,12 @@ public class ListCommandTests
                 Assert.Equal(mapIds.Values.Order(), p.GetProperty("map_ids").EnumerateArray().Select(e => e.GetUInt32()).Order());
                 Assert.True(p.GetProperty("btf_id").GetUInt32() > 0); // compiled with -g: loaded with BTF
                 Assert.Equal(JsonValueKind.Number, p.GetProperty("uid").ValueKind);
+                // The contract in docs/cli.md: every documented field is there (verified_insns from 5.16 on).
+                var fields = p.EnumerateObject().Select(f => f.Name).ToHashSet();
+                foreach (var documented in new[] { "id", "type", "name", "tag", "gpl_compatible", "loaded_at", "uid", "jited", "bytes_xlated", "bytes_jited", "map_ids", "btf_id", "run_time_ns", "run_cnt" })
+                {
+                    Assert.True(fields.Contains(documented), $"prog list --json lacks the documented field '{documented}'");
+                }
             }
             var text = CliRunner.Run("prog", "list");
             Assert.Contains($"{programId}: Xdp  name xdp_filter  tag ", text.Stdout);
@@ -58,6 +64,8 @@ public class ListCommandTests
                 Assert.Equal(1u, blocked.GetProperty("bytes_value").GetUInt32());
                 Assert.Equal(256u, blocked.GetProperty("max_entries").GetUInt32());
                 Assert.Equal(0u, blocked.GetProperty("flags").GetUInt32());
+                Assert.True(blocked.GetProperty("btf_id").GetUInt32() > 0);
+                Assert.Equal(["id", "type", "name", "bytes_key", "bytes_value", "max_entries", "flags", "btf_id"], blocked.EnumerateObject().Select(f => f.Name));
                 var counts = Assert.Single(all, e => e.GetProperty("id").GetUInt32() == mapIds["packet_counts"]);
                 Assert.Equal("Hash", counts.GetProperty("type").GetString());
                 Assert.Equal(8u, counts.GetProperty("bytes_value").GetUInt32());

@@ -117,10 +117,19 @@ internal static class AttachCommand
                 // Not permitted or not supported: the line shows the time only.
             }
         }
+        ulong first = 0;
+        try
+        {
+            if (stats is not null) first = program.GetInfo().RunCount;
+        }
+        catch (BpfSyscallException)
+        {
+            stats?.Dispose();
+            stats = null;
+        }
         using (stats)
         using (progress)
         {
-            ulong first = stats is null ? 0 : program.GetInfo().RunCount;
             progress.Ticking(t =>
             {
                 var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"attach: {name} on {target}, {t.TotalSeconds:F1} s");
