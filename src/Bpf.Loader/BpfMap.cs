@@ -312,8 +312,12 @@ public sealed unsafe partial class BpfMap : IDisposable
     private static ReadOnlySpan<byte> AsBytes<T>(in T v) where T : unmanaged =>
         MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in v));
 
-    /// <summary>Closes the map's descriptor.</summary>
-    public void Dispose() => Fd.Dispose();
+    /// <summary>Closes the map's descriptor (and unmaps the ring buffer the engine-neutral record reader mapped).</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _ringReader, null)?.Dispose();
+        Fd.Dispose();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Type} map '{Name}' (key {KeySize}, value {ValueSize}, max {MaxEntries})";

@@ -5,7 +5,8 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Bpf.Generators.Tests;
 
 /// <summary>The README's "From C#" block compiles as a user's program would (issue 11: `using Bpf;` and at most one
-/// more namespace), against Bpf.Core, Bpf.Verifier and Bpf.Loader as a package user references them.</summary>
+/// more namespace), against Bpf.Core, Bpf.Verifier and Bpf.Loader as a package user references them, with the class
+/// Bpf.Generators generates from the quickstart's object.</summary>
 public sealed class ReadmeTests
 {
     private static string FromCSharpBlock()
@@ -37,6 +38,21 @@ public sealed class ReadmeTests
         // ImplicitUsings as a new console project has them.
         var implicitUsings = CSharpSyntaxTree.ParseText("global using System; global using System.IO; global using System.Linq; global using System.Collections.Generic;", cancellationToken: TestContext.Current.CancellationToken);
         compilation = compilation.AddSyntaxTrees(implicitUsings);
+        // The BpfProgram item the README describes, as the build hands it to the generator: the quickstart's object,
+        // ClassName XdpFilter, embedded under a resource name; no namespace (the README's code is top-level).
+        var sample = Path.Combine(RepoPaths.Root, "samples", "Bpf.Samples.Quickstart", "bpf", "xdp_filter.o");
+        var options = new TestOptionsProvider(new Dictionary<string, string>(), new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            [sample] = new Dictionary<string, string>
+            {
+                ["build_metadata.AdditionalFiles.BpfClassName"] = "XdpFilter",
+                ["build_metadata.AdditionalFiles.BpfResourceName"] = "bpf/xdp_filter.o",
+            },
+        });
+        GeneratorHarness.Driver([new FileText(sample)], (CSharpParseOptions)tree.Options, options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var generated, out var generatorErrors, TestContext.Current.CancellationToken);
+        Assert.Empty(generatorErrors);
+        compilation = (CSharpCompilation)generated;
         var errors = compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
         Assert.True(errors.Count == 0, "the README's C# does not compile:\n" + string.Join("\n", errors));
     }

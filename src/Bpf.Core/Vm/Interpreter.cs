@@ -12,6 +12,9 @@ namespace Bpf;
 /// r2 = the input length, r10 = the top of frame 0's 512-byte stack. Every load, store and atomic is checked
 /// against the input memory, the live stack frames and the <see cref="InterpreterOptions.Regions"/>; a
 /// violation ends the run with a <see cref="VmFault"/> — never a host crash or exception.</para>
+/// <para>It runs what it is given and does not verify: it is the raw engine (conformance suites, fuzzing). To know a
+/// program is safe — and that the kernel would load it — check it first with <c>BpfVerifier.Verify</c> (Bpf.Verifier),
+/// as <c>BpfEngine.Open</c> and <c>bpfnet run</c> do.</para>
 /// <para>Thread-safety: an instance is immutable after construction and <see cref="Run"/> may be called from
 /// several threads at once (each thread uses its own cached execution state). Runs over the same input memory
 /// from several threads race like any shared memory; only the atomic instructions are atomic.</para>
