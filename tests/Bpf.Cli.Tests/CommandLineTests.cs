@@ -106,6 +106,10 @@ public class CommandLineTests
         Assert.Equal(["cap_bpf", "privileged", "unprivileged"], Suggest("bpfnet verify --privilege "));
         Assert.Contains("--map", Suggest("bpfnet run x.o --ma"));
         Assert.Equal(["bash", "pwsh", "zsh"], Suggest("bpfnet completion ").Where(c => c[0] is not ('-' or '/')));
+        Assert.Equal(["list"], Suggest("bpfnet prog ").Where(c => c[0] is not ('-' or '/')));
+        Assert.Equal(["delete", "dump", "list", "lookup", "update"], Suggest("bpfnet map ").Where(c => c[0] is not ('-' or '/')).Order());
+        Assert.Equal(["delete", "dump"], Suggest("bpfnet map d").Order());
+        Assert.DoesNotContain("list", Suggest("bpfnet map dump "));
     }
 
     [Theory]
