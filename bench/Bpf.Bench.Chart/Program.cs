@@ -235,17 +235,22 @@ internal static class Table
             }
         }
         sb.Append("\nGrowth from N = 1 to the largest N (time at the largest N / time at N = 1):\n\n");
-        sb.Append("| Engine | Scan | Hash lookup | LPM lookup |\n|---|---:|---:|---:|\n");
+        sb.Append("| Engine | Scan | Hash lookup | LPM lookup | Scan cost per added rule |\n|---|---:|---:|---:|---:|\n");
         foreach (var engine in lines.Select(l => l.Engine).Distinct())
         {
             string G(string method) => lines.FirstOrDefault(l => l.Engine == engine && l.Method == method) is { } l && l.Points.Count > 1
-                ? (l.Points.Last().Value / l.Points.First().Value).ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–";
-            sb.Append(CultureInfo.InvariantCulture, $"| {engine} | {G(Series.Scan)} | {G(Series.Hash)} | {G(Series.Lpm)} |\n");
+                ? Factor(l.Points.Last().Value / l.Points.First().Value) + "×" : "–";
+            var scan = lines.FirstOrDefault(l => l.Engine == engine && l.Method == Series.Scan);
+            var slope = scan is { Points.Count: > 1 }
+                ? Chart.Nanoseconds((scan.Points.Last().Value - scan.Points.First().Value) / (scan.Points.Last().Key - scan.Points.First().Key)) : "–";
+            sb.Append(CultureInfo.InvariantCulture, $"| {engine} | {G(Series.Scan)} | {G(Series.Hash)} | {G(Series.Lpm)} | {slope} |\n");
         }
         return sb.ToString();
     }
 
     private static string Ns(double? v) => v is { } x ? Chart.Nanoseconds(x) : "–";
 
-    private static string Ratio(double? a, double? b) => a is { } x && b is { } y && y > 0 ? (x / y).ToString("0.00", CultureInfo.InvariantCulture) : "–";
+    private static string Ratio(double? a, double? b) => a is { } x && b is { } y && y > 0 ? Factor(x / y) : "–";
+
+    private static string Factor(double r) => r.ToString(r >= 100 ? "#,0" : "0.00", CultureInfo.InvariantCulture);
 }
