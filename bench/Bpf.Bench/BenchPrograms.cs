@@ -1,5 +1,4 @@
 using Bpf.Asm;
-using Bpf.Vm;
 
 namespace Bpf.Bench;
 
@@ -138,6 +137,6 @@ public static class BenchPrograms
     {
         var result = CreateInterpreter(name).Run(Memory(name));
         if (!result.Succeeded) throw new InvalidOperationException($"{name}: {result.Fault}");
-        return result.InstructionsExecuted;
+        return result.InstructionsExecuted ?? 0;
     }
 }

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Bpf.Vm;
 
 namespace Bpf.Bench;
 

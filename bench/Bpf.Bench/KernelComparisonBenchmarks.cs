@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Bpf.Loader;
-using Bpf.Vm;
 
 namespace Bpf.Bench;
 

@@ -37,7 +37,7 @@ public sealed class KernelReportedColumn : IColumn
         {
             using var loaded = BpfProgram.Load(ProgramType.Xdp, BenchPrograms.Program(program), "GPL");
             var run = loaded.TestRun(new byte[64], default, new TestRunOptions { Repeat = 10_000 });
-            return $"{(double)run.DurationNanoseconds / BenchPrograms.InstructionCount(program):0.000}";
+            return $"{run.NanosecondsPerRun!.Value / BenchPrograms.InstructionCount(program):0.000}";
         }
         catch (Exception e) when (e is BpfSyscallException or PlatformNotSupportedException or DllNotFoundException)
         {

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Bpf.Elf;
-using Bpf.Objects;
 
 namespace Bpf.Bench;
 

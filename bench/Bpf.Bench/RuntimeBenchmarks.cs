@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using BenchmarkDotNet.Attributes;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Bench;

@@ -5,11 +5,8 @@
 //         against the kernel (when this machine can load it), and check that both engines agree.
 using Bpf;
 using Bpf.Asm;
-using Bpf.Engines;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Verifier;
-using Bpf.Vm;
 
 // r1 = packet address, r2 = packet length (the interpreter's "memory + length" calling convention).
 // Returns 1 for an IPv4/UDP packet to port 53 (DNS), 0 for anything else, after checking every length.

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Bpf.Btf;
-using Bpf.Elf;
 
 namespace Bpf.Cli;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Bpf.Objects;
 
 namespace Bpf.Cli;
 

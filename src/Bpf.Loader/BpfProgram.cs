@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
 using Bpf.Loader.Interop;
-using Bpf.Objects;
 
 namespace Bpf.Loader;
 
@@ -46,7 +45,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
     /// <see cref="LoadOptions.LogLevel"/> asks for it on success), grown on ENOSPC using the kernel's
     /// <c>log_true_size</c> (6.4+) when it reports one; EAGAIN is retried.
     /// </summary>
-    /// <exception cref="VerifierException">The kernel rejected the program (carries the whole log and errno).</exception>
+    /// <exception cref="ProgramRejectedException">The kernel rejected the program (carries the whole log and errno).</exception>
     /// <exception cref="ArgumentException">Empty program, or a bad relocation (names the instruction index).</exception>
     public static BpfProgram Load(ProgramType type, ReadOnlySpan<Instruction> instructions, string license, LoadOptions? options = null)
     {
@@ -169,7 +168,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             // With a log attached the kernel reports ENOSPC for a truncated log; the real error is the first one.
             int reported = errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC ? firstErrno : errno;
-            throw new VerifierException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
+            throw new ProgramRejectedException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
         }
     }
 
@@ -201,7 +200,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
     /// Runs the program once or <see cref="TestRunOptions.Repeat"/> times in the kernel on the given packet
     /// and context (BPF_PROG_TEST_RUN, 4.12+; context in/out 5.2+).
     /// </summary>
-    public TestRunResult TestRun(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default, TestRunOptions? options = null)
+    public RunResult TestRun(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default, TestRunOptions? options = null)
     {
         options ??= new TestRunOptions();
         int dataOutCap = options.DataOutCapacity ?? (data.IsEmpty ? 0 : data.Length + 512);
@@ -250,7 +249,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             Array.Resize(ref dataOut, (int)Math.Min(attr.data_size_out, (uint)dataOut.Length));
             Array.Resize(ref ctxOut, (int)Math.Min(attr.ctx_size_out, (uint)ctxOut.Length));
-            return new TestRunResult(attr.retval, dataOut, ctxOut, attr.duration);
+            return new RunResult(attr.retval) { Data = dataOut, Context = ctxOut, Runs = (int)Math.Max(1u, attr.repeat), NanosecondsPerRun = attr.duration };
         }
     }
 

@@ -1,6 +1,8 @@
+using Bpf.Loader;
 using Bpf.Loader.Interop;
+using Interop = Bpf.Loader.Interop;
 
-namespace Bpf.Loader;
+namespace Bpf;
 
 /// <summary>A system call made by the loader failed. Keeps the raw errno, its symbolic name and the command.</summary>
 public class BpfSyscallException : BpfException
@@ -61,16 +63,16 @@ public enum RejectedBy
 /// <see cref="Explanation"/> is BpfNet's verifier's account of the same program (for a kernel rejection: when it
 /// has one, i.e. when it rejects the program too).
 /// </summary>
-public sealed class VerifierException : BpfSyscallException
+public sealed class ProgramRejectedException : BpfSyscallException
 {
     /// <summary>Creates the exception.</summary>
-    public VerifierException(int errno, string log, bool truncated)
+    public ProgramRejectedException(int errno, string log, bool truncated)
         : this(errno, log, truncated, null)
     {
     }
 
     /// <summary>Creates the exception for a named program (the name leads the message).</summary>
-    public VerifierException(int errno, string log, bool truncated, string? programName)
+    public ProgramRejectedException(int errno, string log, bool truncated, string? programName)
         : base("BPF_PROG_LOAD", errno, (string.IsNullOrEmpty(programName) ? "" : $"program '{programName}': ") + BuildMessage(errno, log, truncated))
     {
         Log = log;
@@ -79,8 +81,8 @@ public sealed class VerifierException : BpfSyscallException
         ProgramName = string.IsNullOrEmpty(programName) ? null : programName;
     }
 
-    private VerifierException(int errno, string message, string log, string? programName, int? failedInstruction,
-        RejectedBy rejectedBy, Bpf.Verifier.VerifierError? explanation, Exception? inner)
+    private ProgramRejectedException(int errno, string message, string log, string? programName, int? failedInstruction,
+        RejectedBy rejectedBy, Bpf.VerifierError? explanation, Exception? inner)
         : base("BPF_PROG_LOAD", errno, message, inner)
     {
         Log = log;
@@ -93,42 +95,42 @@ public sealed class VerifierException : BpfSyscallException
     /// <summary>BpfNet's verifier refused <paramref name="programName"/>: the errno is the one the kernel gives for
     /// that kind of rejection (EACCES for unsafe access, EINVAL for malformed code, EPERM for missing privileges,
     /// E2BIG for size and complexity).</summary>
-    internal static VerifierException FromBpfNetVerifier(string programName, Bpf.Verifier.VerifierError error, Bpf.Verifier.PrivilegeMode privilege, string? log)
+    internal static ProgramRejectedException FromBpfNetVerifier(string programName, Bpf.VerifierError error, Bpf.PrivilegeMode privilege, string? log)
     {
         int errno = ErrnoFor(error.Code);
         string message = $"program '{programName}': program rejected by the BpfNet verifier ({Interop.Errno.Name(errno)}, verified as {Describe(privilege)})" +
             (error.InstructionIndex >= 0 ? $" at instruction {error.InstructionIndex}" : "") +
             SourceSuffix(error) + ": " + error.Message;
-        return new VerifierException(errno, message, log ?? "", programName, error.InstructionIndex >= 0 ? error.InstructionIndex : null,
+        return new ProgramRejectedException(errno, message, log ?? "", programName, error.InstructionIndex >= 0 ? error.InstructionIndex : null,
             RejectedBy.BpfNetVerifier, error, null);
     }
 
     /// <summary>This kernel rejection, carrying BpfNet's verifier's explanation of the same program.</summary>
-    internal VerifierException WithExplanation(Bpf.Verifier.VerifierError explanation) =>
+    internal ProgramRejectedException WithExplanation(Bpf.VerifierError explanation) =>
         new(Errno, Message + $" [BpfNet verifier: " + (explanation.InstructionIndex >= 0 ? $"instruction {explanation.InstructionIndex}" : "program") +
             SourceSuffix(explanation) + ": " + explanation.Message + "]",
             Log, ProgramName, FailedInstructionIndex, RejectedBy, explanation, this) { Truncated = Truncated };
 
-    private static string SourceSuffix(Bpf.Verifier.VerifierError error) => error.Source is { } src
+    private static string SourceSuffix(Bpf.VerifierError error) => error.Source is { } src
         ? $" ({src.File}:{src.Line}" + (string.IsNullOrWhiteSpace(src.Text) ? ")" : $": {src.Text.Trim()})")
         : "";
 
-    internal static string Describe(Bpf.Verifier.PrivilegeMode privilege) => privilege switch
+    internal static string Describe(Bpf.PrivilegeMode privilege) => privilege switch
     {
-        Bpf.Verifier.PrivilegeMode.Privileged => "privileged",
-        Bpf.Verifier.PrivilegeMode.CapBpfOnly => "CAP_BPF without CAP_PERFMON",
+        Bpf.PrivilegeMode.Privileged => "privileged",
+        Bpf.PrivilegeMode.CapBpfOnly => "CAP_BPF without CAP_PERFMON",
         _ => "unprivileged",
     };
 
-    private static int ErrnoFor(Bpf.Verifier.VerifierErrorCode code) => code switch
+    private static int ErrnoFor(Bpf.VerifierErrorCode code) => code switch
     {
-        Bpf.Verifier.VerifierErrorCode.PermissionDenied => Interop.Errno.EPERM,
-        Bpf.Verifier.VerifierErrorCode.ProgramTooLarge or Bpf.Verifier.VerifierErrorCode.TooComplex => Interop.Errno.E2BIG,
-        Bpf.Verifier.VerifierErrorCode.EmptyProgram or Bpf.Verifier.VerifierErrorCode.UnknownOpcode or Bpf.Verifier.VerifierErrorCode.ReservedField
-            or Bpf.Verifier.VerifierErrorCode.InvalidWideLoad or Bpf.Verifier.VerifierErrorCode.JumpOutOfRange or Bpf.Verifier.VerifierErrorCode.JumpIntoWideLoad
-            or Bpf.Verifier.VerifierErrorCode.FallsOffEnd or Bpf.Verifier.VerifierErrorCode.UnreachableInstruction or Bpf.Verifier.VerifierErrorCode.BackEdge
-            or Bpf.Verifier.VerifierErrorCode.InvalidCallTarget or Bpf.Verifier.VerifierErrorCode.InvalidImmediate
-            or Bpf.Verifier.VerifierErrorCode.InvalidRegister or Bpf.Verifier.VerifierErrorCode.InfiniteLoop => Interop.Errno.EINVAL,
+        Bpf.VerifierErrorCode.PermissionDenied => Interop.Errno.EPERM,
+        Bpf.VerifierErrorCode.ProgramTooLarge or Bpf.VerifierErrorCode.TooComplex => Interop.Errno.E2BIG,
+        Bpf.VerifierErrorCode.EmptyProgram or Bpf.VerifierErrorCode.UnknownOpcode or Bpf.VerifierErrorCode.ReservedField
+            or Bpf.VerifierErrorCode.InvalidWideLoad or Bpf.VerifierErrorCode.JumpOutOfRange or Bpf.VerifierErrorCode.JumpIntoWideLoad
+            or Bpf.VerifierErrorCode.FallsOffEnd or Bpf.VerifierErrorCode.UnreachableInstruction or Bpf.VerifierErrorCode.BackEdge
+            or Bpf.VerifierErrorCode.InvalidCallTarget or Bpf.VerifierErrorCode.InvalidImmediate
+            or Bpf.VerifierErrorCode.InvalidRegister or Bpf.VerifierErrorCode.InfiniteLoop => Interop.Errno.EINVAL,
         _ => Interop.Errno.EACCES,
     };
 
@@ -138,7 +140,7 @@ public sealed class VerifierException : BpfSyscallException
     /// <summary>BpfNet's verifier's account of the program: the rejection itself when <see cref="RejectedBy"/> is
     /// <see cref="RejectedBy.BpfNetVerifier"/>; for a kernel rejection, its own error for the same program when it
     /// rejects it too (null when it accepts it or cannot judge it).</summary>
-    public Bpf.Verifier.VerifierError? Explanation { get; }
+    public Bpf.VerifierError? Explanation { get; }
 
     /// <summary>The name of the rejected program, when known.</summary>
     public string? ProgramName { get; }
@@ -216,8 +218,8 @@ public sealed class BpfNotPermittedException : UnauthorizedAccessException
 }
 
 /// <summary>Map iteration could not finish because the map kept changing under it.</summary>
-public sealed class MapIterationAbortedException : Exception
+public sealed class MapIterationAbortedException : BpfException
 {
     /// <summary>Creates the exception.</summary>
-    public MapIterationAbortedException(string message) : base(message) { }
+    public MapIterationAbortedException(string message) : base(BpfErrno.EAGAIN, message) { }
 }

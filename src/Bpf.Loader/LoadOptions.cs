@@ -97,10 +97,3 @@ public sealed record TestRunOptions
     /// <summary>Output context buffer size; default the input context size (0 when no context is given).</summary>
     public int? ContextOutCapacity { get; init; }
 }
-
-/// <summary>The outcome of a BPF_PROG_TEST_RUN.</summary>
-/// <param name="ReturnValue">The program's return value (R0, 32 bits).</param>
-/// <param name="Data">The packet data after the run.</param>
-/// <param name="Context">The context after the run (empty if none was requested).</param>
-/// <param name="DurationNanoseconds">Mean run time per repetition as the kernel measured it.</param>
-public sealed record TestRunResult(uint ReturnValue, byte[] Data, byte[] Context, ulong DurationNanoseconds);

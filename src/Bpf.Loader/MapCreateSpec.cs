@@ -35,7 +35,7 @@ public enum MapFlags : uint
 }
 
 /// <summary>The attributes of a kernel map to create (BPF_MAP_CREATE). An object file's maps are described by
-/// <see cref="Bpf.Objects.MapSpec"/>; this is the kernel-facing request.</summary>
+/// <see cref="Bpf.MapSpec"/>; this is the kernel-facing request.</summary>
 public sealed record MapCreateSpec
 {
     /// <summary>Map type.</summary>

@@ -1,6 +1,6 @@
 using Bpf.Verifier.Internal;
 
-namespace Bpf.Verifier;
+namespace Bpf;
 
 /// <summary>
 /// A userspace eBPF safety verifier that follows the Linux kernel's rules (Documentation/bpf/verifier.rst):

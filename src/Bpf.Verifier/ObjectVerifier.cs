@@ -1,8 +1,7 @@
 using Bpf.Btf;
-using Bpf.Objects;
 using Bpf.Verifier.Internal;
 
-namespace Bpf.Verifier;
+namespace Bpf;
 
 /// <summary>Verifies programs of a parsed ELF object (<see cref="ObjectSpec"/>): its maps are declared from the
 /// object, map references become map-index loads, and errors name the source line from the BTF line info.</summary>

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Bpf.Verifier;
+namespace Bpf;
 
 /// <summary>Accept or reject.</summary>
 public enum Verdict

@@ -1,4 +1,4 @@
-namespace Bpf.Verifier;
+namespace Bpf;
 
 /// <summary>Program types the verifier understands beyond the kernel's own (<see cref="Bpf.ProgramType"/>).</summary>
 public static class VerifierProgramTypes

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Bpf.Asm;
 
-namespace Bpf.Verifier;
+namespace Bpf;
 
 /// <summary>
 /// Assembly text annotated for verification: <c>.type xdp</c> declares the program type and

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Bpf.Objects;
 using Bpf.Tests;
 
 namespace Bpf.Cli.Tests;
@@ -56,7 +55,7 @@ public class JsonContractTests
         {
             spec = ObjectSpec.ReadFile(path);
         }
-        catch (Bpf.Elf.BpfObjectException)
+        catch (Bpf.BpfObjectException)
         {
             return; // a deliberately malformed object: the two documents above are its error forms
         }

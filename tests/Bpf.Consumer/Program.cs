@@ -4,11 +4,8 @@
 using System.Runtime.Versioning;
 using Bpf;
 using Bpf.Asm;
-using Bpf.Engines;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Verifier;
-using Bpf.Vm;
 
 var failures = 0;
 void Check(bool ok, string what)

@@ -3,7 +3,6 @@ using Bpf.Asm;
 using Bpf.Loader;
 using Bpf.Runtime;
 using Bpf.Tests;
-using Bpf.Vm;
 
 namespace Bpf.Differential.Tests;
 
@@ -48,7 +47,7 @@ public sealed class ConformanceKernelTests : KernelTest
                     MapRelocations = [new MapRelocation(mapSlot, results)],
                 });
             }
-            catch (VerifierException e)
+            catch (ProgramRejectedException e)
             {
                 rejected[name] = Reason(e);
                 continue;
@@ -107,7 +106,7 @@ public sealed class ConformanceKernelTests : KernelTest
     }
 
     /// <summary>The last meaningful line of the verifier log: the kernel's reason.</summary>
-    private static string Reason(VerifierException e)
+    private static string Reason(ProgramRejectedException e)
     {
         var lines = e.Message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("processed ", StringComparison.Ordinal) && !l.StartsWith("verification time", StringComparison.Ordinal) && !l.StartsWith("stack depth", StringComparison.Ordinal)).ToList();
         var first = lines.FirstOrDefault() ?? e.Message;

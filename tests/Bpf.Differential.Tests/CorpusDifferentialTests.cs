@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Runtime;
 using ObjProgramType = Bpf.ProgramType;
 using ObjMapType = Bpf.MapType;
@@ -136,7 +135,7 @@ public sealed class CorpusDifferentialTests : KernelTest
                     var kctx = new byte[SkBuffContext.StructSize];
                     BinaryPrimitives.WriteUInt32LittleEndian(kctx.AsSpan(8), mark);
                     BinaryPrimitives.WriteUInt32LittleEndian(kctx.AsSpan(32), priority);
-                    TestRunResult k;
+                    RunResult k;
                     try
                     {
                         k = kprog.TestRun(frame, kctx, new TestRunOptions { DataOutCapacity = 4096, ContextOutCapacity = SkBuffContext.StructSize });
@@ -184,7 +183,7 @@ public sealed class CorpusDifferentialTests : KernelTest
     /// bpf_loop callback needs func_info, loads too).</summary>
     private static readonly HashSet<(string File, string Program)> KnownKernelRejections = [];
 
-    private static void Compare(List<string> mismatches, string where, ProgramRunResult m, uint kernelRetval, byte[] managedOut, byte[] kernelOut)
+    private static void Compare(List<string> mismatches, string where, RunResult m, uint kernelRetval, byte[] managedOut, byte[] kernelOut)
     {
         if (!m.Succeeded)
         {

@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Bpf.Btf;
 using Bpf.Generators.Consumer;
-using Bpf.Objects;
 using XdpFilter = Bpf.Generators.Consumer.Objects.XdpFilter;
 
 namespace Bpf.Generators.Tests;

@@ -3,7 +3,6 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Bpf.Btf;
-using Bpf.Elf;
 using Microsoft.CodeAnalysis;
 using Naming = gen::Bpf.Generators.Naming;
 
@@ -31,9 +30,7 @@ public sealed class LayoutTests
     public void EveryGeneratedTypeHasTheBtfLayout(string name)
     {
         var path = Corpus.PathOf(name);
-        var elf = ElfFile.Parse(File.ReadAllBytes(path));
-        var section = elf.FindSection(".BTF")!;
-        var btf = BtfSpec.Parse(elf.GetContents(section), section.Offset);
+        var btf = ObjectSpec.ReadFile(path).Btf!;
         var ns = "Generated." + Naming.Pascal(name[..name.IndexOf('.')]);
         var stem = Path.GetFileNameWithoutExtension(path);
         var root = Compiled.Value.Assembly.GetType(ns + "." + Naming.Pascal(stem), throwOnError: true)!;
@@ -55,9 +52,7 @@ public sealed class LayoutTests
     public void LayoutCorpusCoversEveryFeature()
     {
         // The layout corpus must exercise what the generator claims, or the theory above proves little.
-        var elf = ElfFile.Parse(File.ReadAllBytes(Corpus.LayoutObject));
-        var section = elf.FindSection(".BTF")!;
-        var btf = BtfSpec.Parse(elf.GetContents(section), section.Offset);
+        var btf = ObjectSpec.ReadFile(Corpus.LayoutObject).Btf!;
         var composites = btf.Types.OfType<BtfComposite>().ToList();
         Assert.Contains(composites, c => c.IsUnion && c.Name.Length > 0);
         Assert.Contains(composites, c => c.Members.Any(m => m.Name.Length == 0 && BtfSpec.Underlying(m.Type) is BtfComposite { IsUnion: true }));

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Loader.Tests;

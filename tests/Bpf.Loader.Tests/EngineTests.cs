@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 using Bpf.Tests;
 
 namespace Bpf.Loader.Tests;
@@ -123,8 +122,8 @@ public sealed class EngineTests
     [Fact]
     public void Auto_VerifierRejection_IsAnError_NotAFallback()
     {
-        var ex = Assert.Throws<VerifierException>(() => BpfEngine.OpenWith(Corpus("globals"), EngineChoice.Auto, null,
-            (_, _) => throw new VerifierException(13, "0: (71) r0 = *(u8 *)(r1 +20)\ninvalid access to packet\n", truncated: false, "use_globals")));
+        var ex = Assert.Throws<ProgramRejectedException>(() => BpfEngine.OpenWith(Corpus("globals"), EngineChoice.Auto, null,
+            (_, _) => throw new ProgramRejectedException(13, "0: (71) r0 = *(u8 *)(r1 +20)\ninvalid access to packet\n", truncated: false, "use_globals")));
         Assert.Equal("use_globals", ex.ProgramName);
     }
 

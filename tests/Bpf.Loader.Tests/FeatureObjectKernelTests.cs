@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using Bpf.Objects;
 using Bpf.Tests;
 
 namespace Bpf.Loader.Tests;
@@ -141,7 +140,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
         }
         else
         {
-            var refused = Assert.IsType<VerifierException>(c.FailedPrograms["typed_variable"]);
+            var refused = Assert.IsType<ProgramRejectedException>(c.FailedPrograms["typed_variable"]);
             Assert.Contains("ldimm64 failed to find the address for kernel symbol 'bpf_prog_active'", refused.Message);
         }
         Assert.Equal(0u, c.Run("typeless_symbol", new byte[64]).ReturnValue);
@@ -154,7 +153,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
         Assert.Equal(3u, c.Run("weak_kfunc_guarded", new byte[64]).ReturnValue); // bpf_ksym_exists is false: the poisoned call is dead code
 
         // Reachable, the poisoned call is what the kernel rejects; the strong missing kfunc is refused before loading.
-        var poisoned = Assert.IsType<VerifierException>(c.FailedPrograms["weak_kfunc_called"]);
+        var poisoned = Assert.IsType<ProgramRejectedException>(c.FailedPrograms["weak_kfunc_called"]);
         int externIndex = c.Spec.Externs.ToList().FindIndex(e => e.Name == "bpfnet_no_such_kfunc");
         Assert.Contains($"invalid func unknown#{ExternResolver.PoisonKfuncBase + externIndex}", poisoned.Log);
         var strong = Assert.IsType<ExternResolutionException>(c.FailedPrograms["strong_kfunc_missing"]);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 using Bpf.Tests;
 
 namespace Bpf.Loader.Tests;
@@ -183,7 +182,7 @@ public sealed class KernelCollectionTests : KernelTest
     [KernelFact]
     public void RejectedProgram_VerifierExceptionLogShowsTheSourceLine()
     {
-        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected")));
+        var ex = Assert.Throws<ProgramRejectedException>(() => KernelCollection.LoadFile(LoaderObject("rejected")));
         Assert.Equal("unchecked_read", ex.ProgramName);
         Assert.StartsWith("program 'unchecked_read'", ex.Message);
         // line_info makes the verifier print "; <source text> @ <file>:<line>" before the instructions.
@@ -195,7 +194,7 @@ public sealed class KernelCollectionTests : KernelTest
     public void SkipFailedPrograms_LeavesTheRejectedProgramOut_AndSaysWhy()
     {
         using var c = KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { SkipFailedPrograms = true });
-        var error = Assert.IsType<VerifierException>(Assert.Single(c.FailedPrograms).Value);
+        var error = Assert.IsType<ProgramRejectedException>(Assert.Single(c.FailedPrograms).Value);
         Assert.Equal("unchecked_read", error.ProgramName);
         Assert.False(c.Programs.ContainsKey("unchecked_read"));
         Assert.Contains(c.Diagnostics, d => d.StartsWith("program 'unchecked_read' left out", StringComparison.Ordinal));
@@ -205,7 +204,7 @@ public sealed class KernelCollectionTests : KernelTest
     [KernelFact]
     public void RejectedProgram_WithoutBtf_LogHasNoSourceLines()
     {
-        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { LoadBtf = false }));
+        var ex = Assert.Throws<ProgramRejectedException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { LoadBtf = false }));
         Assert.DoesNotContain("rejected.c", ex.Log);
         Assert.Equal(1, ex.FailedInstructionIndex);
     }
@@ -267,7 +266,7 @@ public sealed class KernelCollectionTests : KernelTest
         uint protocol = (uint)(packet[12] | packet[13] << 8);
         Assert.Equal(Mix(len, protocol) + Mix(0, 7), a.Run("sock_sum", packet).ReturnValue);
         // tc_sum passes a callback to bpf_loop: the kernel needs the callback's func_info, so without BTF it refuses.
-        var ex = Assert.Throws<VerifierException>(() => KernelCollection.Load(Corpus("bpf2bpf"), new KernelCollectionOptions { LoadBtf = false }));
+        var ex = Assert.Throws<ProgramRejectedException>(() => KernelCollection.Load(Corpus("bpf2bpf"), new KernelCollectionOptions { LoadBtf = false }));
         Assert.Equal("tc_sum", ex.ProgramName);
         Assert.Contains("missing btf func_info", ex.Message);
     }
@@ -287,7 +286,7 @@ public sealed class KernelCollectionTests : KernelTest
             Assert.True(c.HasBtf);
             Assert.Contains(c.Diagnostics, d => d.Contains("sanitised"));
         }
-        var ex = Assert.Throws<VerifierException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { SanitizeBtf = true }));
+        var ex = Assert.Throws<ProgramRejectedException>(() => KernelCollection.LoadFile(LoaderObject("rejected"), new KernelCollectionOptions { SanitizeBtf = true }));
         Assert.Contains("@ rejected.c:8", ex.Log);
     }
 
@@ -380,7 +379,7 @@ public sealed class KernelCollectionTests : KernelTest
         // so the kernel rejects the program that reaches it — naming the poison — and the rest of the object loads.
         var target = ObjectSpec.ReadFile(LoaderObject("rejected")).Btf!;
         var spec = Corpus("tracepoint");
-        var ex = Assert.Throws<VerifierException>(() => KernelCollection.Load(spec, new KernelCollectionOptions { TargetBtf = target }));
+        var ex = Assert.Throws<ProgramRejectedException>(() => KernelCollection.Load(spec, new KernelCollectionOptions { TargetBtf = target }));
         Assert.Contains("on_new_task", ex.Message);
         Assert.Contains("195896080", ex.Log); // invalid func unknown#195896080
         using var c = KernelCollection.Load(spec, new KernelCollectionOptions { TargetBtf = target, SkipFailedPrograms = true });

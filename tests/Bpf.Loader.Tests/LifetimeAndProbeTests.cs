@@ -56,7 +56,7 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
     {
         var bad = new[] { Mov(R.R0, R.R7), Exit() };
         int before = SettledFds();
-        for (int i = 0; i < 200; i++) Assert.Throws<VerifierException>(() => BpfProgram.Load(ProgramType.Xdp, bad, "GPL"));
+        for (int i = 0; i < 200; i++) Assert.Throws<ProgramRejectedException>(() => BpfProgram.Load(ProgramType.Xdp, bad, "GPL"));
         AssertNoLeak(before, OpenFdsNow(), 200);
     }
 
@@ -251,7 +251,7 @@ public sealed class VerifierLogTests
     [Fact]
     public void EmptyLog_WithEperm_ExplainsPrivileges()
     {
-        var ex = new VerifierException(1, "", truncated: false);
+        var ex = new ProgramRejectedException(1, "", truncated: false);
         Assert.Contains("CAP_BPF", ex.Message);
         Assert.Contains("RLIMIT_MEMLOCK", ex.Message);
         Assert.Equal("EPERM", ex.ErrnoName);
@@ -261,7 +261,7 @@ public sealed class VerifierLogTests
     [Fact]
     public void Message_IsShort_LogIsWhole()
     {
-        var ex = new VerifierException(13, Log, truncated: true);
+        var ex = new ProgramRejectedException(13, Log, truncated: true);
         Assert.Contains("at instruction 2: R3 !read_ok (log truncated)", ex.Message);
         Assert.Equal(Log, ex.Log);
         Assert.DoesNotContain("processed", ex.Message);

@@ -61,14 +61,14 @@ public sealed class ProgramTests : KernelTest
         using var prog = BpfProgram.Load(ProgramType.Xdp, FirstByte, "GPL");
         var r = prog.TestRun(Packet, options: new TestRunOptions { Repeat = 1000 });
         Assert.Equal(Packet[0], r.ReturnValue);
-        Assert.True(r.DurationNanoseconds < 1_000_000, $"mean duration {r.DurationNanoseconds} ns");
+        Assert.True(r.NanosecondsPerRun is < 1_000_000, $"mean duration {r.NanosecondsPerRun} ns");
     }
 
     [KernelFact]
     public void Rejected_Program_GivesVerifierExceptionNamingInstruction()
     {
         // r3 is never written: the verifier stops at instruction 2.
-        var ex = Assert.Throws<VerifierException>(() =>
+        var ex = Assert.Throws<ProgramRejectedException>(() =>
             BpfProgram.Load(ProgramType.Xdp, [Mov(R.R0, 0), Mov(R.R1, 1), Mov(R.R0, R.R3), Exit()], "GPL"));
         Assert.Equal(13, ex.Errno); // EACCES
         Assert.Equal("EACCES", ex.ErrnoName);
@@ -86,7 +86,7 @@ public sealed class ProgramTests : KernelTest
         for (int i = 0; i < 200; i++) prog.Add(Mov(R.R0, i));
         prog.Add(Mov(R.R0, R.R5));
         prog.Add(Exit());
-        var ex = Assert.Throws<VerifierException>(() =>
+        var ex = Assert.Throws<ProgramRejectedException>(() =>
             BpfProgram.Load(ProgramType.Xdp, prog.ToArray(), "GPL", new LoadOptions { InitialLogSize = 256 }));
         Assert.False(ex.Truncated);
         Assert.Contains("R5 !read_ok", ex.Log);
@@ -120,7 +120,7 @@ public sealed class ProgramTests : KernelTest
     {
         // bpf_trace_printk (6) is GPL-only.
         var insns = new[] { Mov(R.R1, R.R10), Add(R.R1, -8), St(MemSize.DW, R.R10, -8, 0), Mov(R.R2, 8), Call(6), Mov(R.R0, 0), Exit() };
-        var ex = Assert.Throws<VerifierException>(() => BpfProgram.Load(ProgramType.Kprobe, insns, "Proprietary"));
+        var ex = Assert.Throws<ProgramRejectedException>(() => BpfProgram.Load(ProgramType.Kprobe, insns, "Proprietary"));
         Assert.Contains("GPL", ex.Log);
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 
 namespace Bpf.Loader.Tests;
 

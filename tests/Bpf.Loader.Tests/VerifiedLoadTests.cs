@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Bpf.Objects;
 using Bpf.Verifier;
 
 namespace Bpf.Loader.Tests;
@@ -17,7 +16,7 @@ public sealed partial class VerifiedLoadTests
     private static IBpfCollection RefusePrivileges(ObjectSpec spec, KernelCollectionOptions? o) =>
         throw new BpfSyscallException("BPF_PROG_LOAD", 1, "BPF_PROG_LOAD failed: EPERM (1)");
 
-    private static void AssertOurRejection(VerifierException ex)
+    private static void AssertOurRejection(ProgramRejectedException ex)
     {
         Assert.Equal(RejectedBy.BpfNetVerifier, ex.RejectedBy);
         Assert.Equal("past_data_end", ex.ProgramName);
@@ -33,19 +32,19 @@ public sealed partial class VerifiedLoadTests
     [Fact]
     public void Interpreter_RefusesAProgramThatReadsPastDataEnd()
     {
-        AssertOurRejection(Assert.Throws<VerifierException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Interpreter)));
+        AssertOurRejection(Assert.Throws<ProgramRejectedException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Interpreter)));
     }
 
     [Fact]
     public void AutoFallback_RefusesAProgramThatReadsPastDataEnd()
     {
-        AssertOurRejection(Assert.Throws<VerifierException>(() => BpfEngine.OpenWith(PastDataEnd(), EngineChoice.Auto, null, RefusePrivileges)));
+        AssertOurRejection(Assert.Throws<ProgramRejectedException>(() => BpfEngine.OpenWith(PastDataEnd(), EngineChoice.Auto, null, RefusePrivileges)));
     }
 
     [Fact]
     public void NoKernelOnThisSystem_AutoVerifiesToo()
     {
-        AssertOurRejection(Assert.Throws<VerifierException>(() => BpfEngine.OpenOn(PastDataEnd(), EngineChoice.Auto, null, KernelHost.None)));
+        AssertOurRejection(Assert.Throws<ProgramRejectedException>(() => BpfEngine.OpenOn(PastDataEnd(), EngineChoice.Auto, null, KernelHost.None)));
     }
 
     [Fact]
@@ -69,7 +68,7 @@ public sealed partial class VerifiedLoadTests
     [Fact]
     public void PrivilegeMode_IsConfigurable_UnprivilegedRefusesXdp()
     {
-        var ex = Assert.Throws<VerifierException>(() => BpfEngine.Open(ObjectSpec.ReadFile(Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs", "rt_xdp_filter.o")),
+        var ex = Assert.Throws<ProgramRejectedException>(() => BpfEngine.Open(ObjectSpec.ReadFile(Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs", "rt_xdp_filter.o")),
             EngineChoice.Interpreter, new BpfEngineOptions { Privilege = PrivilegeMode.Unprivileged }));
         Assert.Equal("EPERM", ex.ErrnoName);
         Assert.Equal(VerifierErrorCode.PermissionDenied, ex.Explanation!.Code);
@@ -108,7 +107,7 @@ public sealed partial class VerifiedLoadTests
     public void Kernel_RefusesTheSameInstructionAndLine_AndCarriesOurExplanation()
     {
         Kernel.Require();
-        var ex = Assert.Throws<VerifierException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Kernel));
+        var ex = Assert.Throws<ProgramRejectedException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Kernel));
         Assert.Equal(RejectedBy.Kernel, ex.RejectedBy);
         Assert.Equal(FailingInstruction, ex.FailedInstructionIndex);
         // The kernel's log names the source line of the failing instruction.
@@ -121,7 +120,7 @@ public sealed partial class VerifiedLoadTests
         Assert.Equal(12, ex.Explanation.Source!.Line);
         Assert.Contains("BpfNet verifier", ex.Message);
 
-        var ours = Assert.Throws<VerifierException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Interpreter));
+        var ours = Assert.Throws<ProgramRejectedException>(() => BpfEngine.Open(PastDataEnd(), EngineChoice.Interpreter));
         Assert.Equal(ex.FailedInstructionIndex, ours.FailedInstructionIndex);
         Assert.Equal(ex.GetType(), ours.GetType());
         Assert.Equal(ex.ErrnoName, ours.ErrnoName);

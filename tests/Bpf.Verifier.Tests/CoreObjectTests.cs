@@ -1,4 +1,3 @@
-using Bpf.Objects;
 using Bpf.Tests;
 
 namespace Bpf.Verifier.Tests;

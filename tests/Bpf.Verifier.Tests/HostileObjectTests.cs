@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Bpf.Elf;
-using Bpf.Objects;
 using Bpf.Runtime;
-using Bpf.Vm;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

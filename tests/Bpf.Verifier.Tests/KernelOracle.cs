@@ -110,7 +110,7 @@ public static unsafe class KernelOracle
             using var prog = BpfProgram.Load(type, insns, "GPL", new LoadOptions { MapRelocations = relocs });
             return new KernelVerdict(true, "", 0);
         }
-        catch (VerifierException e)
+        catch (ProgramRejectedException e)
         {
             return new KernelVerdict(false, Summary(e.Log, e.Message), e.Errno);
         }

@@ -1,5 +1,4 @@
 using Bpf.Asm;
-using Bpf.Objects;
 using Bpf.Runtime;
 using Bpf.Verifier;
 

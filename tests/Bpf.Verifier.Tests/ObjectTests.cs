@@ -1,5 +1,4 @@
 using Bpf.Loader;
-using Bpf.Objects;
 using Bpf.Tests;
 using Bpf.Verifier;
 

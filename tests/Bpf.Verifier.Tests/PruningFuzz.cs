@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Bpf.Verifier;
-using Bpf.Vm;
 
 namespace Bpf.Verifier.Tests;
 

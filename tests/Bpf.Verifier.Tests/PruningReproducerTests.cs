@@ -1,6 +1,5 @@
 using Bpf.Asm;
 using Bpf.Verifier;
-using Bpf.Vm;
 
 namespace Bpf.Verifier.Tests;
 

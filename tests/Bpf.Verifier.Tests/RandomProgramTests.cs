@@ -1,5 +1,4 @@
 using Bpf.Verifier;
-using Bpf.Vm;
 
 namespace Bpf.Verifier.Tests;
 

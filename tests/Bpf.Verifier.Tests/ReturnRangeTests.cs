@@ -49,7 +49,7 @@ public sealed class ReturnRangeTests
             using var p = BpfProgram.Load(type, Return(value), "GPL", new LoadOptions { ExpectedAttachType = attach });
             Assert.True(accepted, "the kernel accepted");
         }
-        catch (VerifierException e) when (e.ErrnoName == "EINVAL")
+        catch (ProgramRejectedException e) when (e.ErrnoName == "EINVAL")
         {
             Assert.False(accepted, e.Log);
             Assert.Contains("At program exit the register R0", e.Log);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Elf;
 
 namespace Bpf.Tests;
 
@@ -17,10 +16,8 @@ internal static class BtfMapFields
     /// <c>__array(values, ...)</c>.</summary>
     public static MapField[] Find(byte[] bytes)
     {
-        var elf = ElfFile.Parse(bytes);
-        var section = elf.FindSection(".BTF");
-        if (section is null) return [];
-        var btf = (int)section.Offset;
+        if (ObjectSpec.Read(bytes).Btf is not { } spec) return [];
+        var btf = (int)spec.FileOffset;
         var span = bytes.AsSpan(btf);
         var hdrLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(span[4..]);
         var typeOff = btf + hdrLen + (int)BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);

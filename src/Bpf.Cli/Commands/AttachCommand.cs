@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Bpf.Loader;
-using Bpf.Objects;
 
 namespace Bpf.Cli.Commands;
 
@@ -29,7 +28,7 @@ internal static class AttachCommand
         {
             spec = ObjectSpec.ReadFile(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.Elf.BpfObjectException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.BpfObjectException)
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }

@@ -1,6 +1,5 @@
 using System.Text;
 using Bpf.Asm;
-using Bpf.Objects;
 
 namespace Bpf.Cli.Commands;
 
@@ -55,7 +54,7 @@ internal static class CfgCommand
         {
             spec = ObjectSpec.ReadFile(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.Elf.BpfObjectException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.BpfObjectException)
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Bpf.Vm;
 
 namespace Bpf.Cli.Commands;
 

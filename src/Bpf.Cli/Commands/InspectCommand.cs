@@ -2,8 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Bpf.Asm;
 using Bpf.Btf;
-using Bpf.Elf;
-using Bpf.Objects;
 
 namespace Bpf.Cli.Commands;
 

@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text.Json;
 using Bpf.Loader;
-using Bpf.Objects;
 
 namespace Bpf.Cli.Commands;
 
@@ -46,7 +45,7 @@ internal static class PinnedCommands
         {
             return ObjectSpec.ReadFile(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.Elf.BpfObjectException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.BpfObjectException)
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }

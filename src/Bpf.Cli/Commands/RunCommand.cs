@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Bpf.Vm;
 
 namespace Bpf.Cli.Commands;
 
@@ -67,13 +66,13 @@ internal static class RunCommand
                 json.WriteString("file", input.Path);
                 json.WriteBoolean("ok", true);
                 json.WriteString("r0", $"0x{result.R0:x}");
-                json.WriteNumber("instructions", result.InstructionsExecuted);
+                json.WriteNumber("instructions", result.InstructionsExecuted ?? 0);
                 if (input.ExpectedResult is { } expected) json.WriteBoolean("matches_expected", expected == result.R0);
                 if (medianNs is { } ns)
                 {
                     json.WriteNumber("runs", repeat);
                     json.WriteNumber("median_ns", Math.Round(ns, 1));
-                    json.WriteNumber("ns_per_instruction", Math.Round(ns / Math.Max(1, result.InstructionsExecuted), 3));
+                    json.WriteNumber("ns_per_instruction", Math.Round(ns / Math.Max(1, (result.InstructionsExecuted ?? 0)), 3));
                 }
                 json.WriteEndObject();
             });
@@ -84,7 +83,7 @@ internal static class RunCommand
             if (medianNs is { } ns)
             {
                 cli.Out.WriteLine($"instructions: {result.InstructionsExecuted}");
-                cli.Out.WriteLine($"median: {ns:F1} ns/run over {repeat} runs ({ns / Math.Max(1, result.InstructionsExecuted):F2} ns/instruction)");
+                cli.Out.WriteLine($"median: {ns:F1} ns/run over {repeat} runs ({ns / Math.Max(1, (result.InstructionsExecuted ?? 0)):F2} ns/instruction)");
             }
         }
 

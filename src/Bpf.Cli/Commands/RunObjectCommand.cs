@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Bpf.Loader;
-using Bpf.Objects;
-using Bpf.Engines;
 using Bpf.Runtime;
 using ObjProgramType = Bpf.ProgramType;
 
@@ -36,7 +34,7 @@ internal static class RunObjectCommand
         {
             spec = ObjectSpec.ReadFile(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.Elf.BpfObjectException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Bpf.BpfObjectException)
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }
@@ -67,7 +65,7 @@ internal static class RunObjectCommand
             // bpf() not permitted for this process (or absent): the environment is unusable, not the program. Exit 2.
             return Fail(cli, json, path, programName, refusal.Message, ExitCodes.Usage);
         }
-        catch (Exception e) when (e is MapException or NotSupportedException or Bpf.Vm.ProgramLoadException or BpfSyscallException
+        catch (Exception e) when (e is MapException or NotSupportedException or Bpf.ProgramLoadException or BpfSyscallException
             or KeyNotFoundException or ArgumentException)
         {
             // Everything loading and running can report: a map the kernel or the runtime refuses (MapException,
@@ -134,7 +132,7 @@ internal static class RunObjectCommand
             ContextKind.SkBuff => new byte[SkBuffContext.StructSize],
             _ => [],
         };
-        BpfRunResult r;
+        RunResult r;
         try
         {
             r = program.Run(data, context, repeat);

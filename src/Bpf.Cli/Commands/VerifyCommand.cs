@@ -1,6 +1,5 @@
 using System.Text;
 using Bpf.Asm;
-using Bpf.Objects;
 using Bpf.Verifier;
 
 namespace Bpf.Cli.Commands;
@@ -67,7 +66,7 @@ internal static class VerifyCommand
         {
             spec = ObjectSpec.Read(content, Path.GetFileName(path));
         }
-        catch (Bpf.Elf.BpfObjectException e)
+        catch (Bpf.BpfObjectException e)
         {
             throw new CliUsageException($"{path}: {e.Message}");
         }

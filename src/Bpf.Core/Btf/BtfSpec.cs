@@ -27,6 +27,10 @@ public sealed class BtfSpec
         _strings = strings;
     }
 
+    /// <summary>Where the <c>.BTF</c> section begins in its file (the offset given to <see cref="Parse"/>; 0 for BTF
+    /// parsed from bare bytes). Error messages and the file offsets of types are relative to the file.</summary>
+    public long FileOffset { get; private init; }
+
     /// <summary>All types, indexed by id; element 0 is <see cref="BtfVoid"/>.</summary>
     public IReadOnlyList<BtfType> Types => _types;
 
@@ -370,7 +374,7 @@ public sealed class BtfSpec
             }
             var all = list.ToArray();
             Link(all, fileBase);
-            return new BtfSpec(all, _strings.ToArray());
+            return new BtfSpec(all, _strings.ToArray()) { FileOffset = _base };
         }
 
         private readonly void Link(BtfType[] all, long fileBase)

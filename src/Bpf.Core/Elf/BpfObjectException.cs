@@ -1,18 +1,18 @@
-namespace Bpf.Elf;
+namespace Bpf;
 
 /// <summary>
 /// The one exception thrown when a BPF object file (ELF, BTF or BTF.ext) is malformed, truncated or uses
 /// something this reader does not support. The message says what was wrong; <see cref="SectionName"/> and
 /// <see cref="FileOffset"/> say where.
 /// </summary>
-public sealed class BpfObjectException : Exception
+public sealed class BpfObjectException : BpfException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What was wrong.</param>
     /// <param name="sectionName">The ELF section involved, if any.</param>
     /// <param name="fileOffset">The byte offset in the file where the problem was found, if known.</param>
     public BpfObjectException(string message, string? sectionName = null, long? fileOffset = null)
-        : base(Compose(message, sectionName, fileOffset))
+        : base(BpfErrno.EINVAL, Compose(message, sectionName, fileOffset))
     {
         SectionName = sectionName;
         FileOffset = fileOffset;

@@ -9,7 +9,7 @@ namespace Bpf.Elf;
 /// it is used; a bad one raises <see cref="BpfObjectException"/>. Nothing is allocated in proportion to a size
 /// a header claims, only in proportion to bytes that are actually present.
 /// </summary>
-public sealed class ElfFile
+internal sealed class ElfFile
 {
     /// <summary>EM_BPF.</summary>
     public const ushort MachineBpf = 247;

@@ -1,7 +1,7 @@
 namespace Bpf.Elf;
 
 /// <summary>ELF section types (sh_type) that matter to BPF objects; other values are kept as numbers.</summary>
-public enum ElfSectionType : uint
+internal enum ElfSectionType : uint
 {
     /// <summary>Unused header.</summary>
     Null = 0,
@@ -31,7 +31,7 @@ public enum ElfSectionType : uint
 
 /// <summary>Section flags (sh_flags).</summary>
 [Flags]
-public enum ElfSectionFlags : ulong
+internal enum ElfSectionFlags : ulong
 {
     /// <summary>No flags.</summary>
     None = 0,
@@ -50,7 +50,7 @@ public enum ElfSectionFlags : ulong
 }
 
 /// <summary>Symbol types (low nibble of st_info).</summary>
-public enum ElfSymbolType : byte
+internal enum ElfSymbolType : byte
 {
     /// <summary>Unspecified (labels, externs).</summary>
     NoType = 0,
@@ -65,7 +65,7 @@ public enum ElfSymbolType : byte
 }
 
 /// <summary>Symbol binding (high nibble of st_info).</summary>
-public enum ElfSymbolBinding : byte
+internal enum ElfSymbolBinding : byte
 {
     /// <summary>Visible in this object only.</summary>
     Local = 0,
@@ -76,7 +76,7 @@ public enum ElfSymbolBinding : byte
 }
 
 /// <summary>Relocation types of the BPF ELF ABI (EM_BPF).</summary>
-public enum BpfRelocationType : uint
+internal enum BpfRelocationType : uint
 {
     /// <summary>No relocation.</summary>
     None = 0,
@@ -103,7 +103,7 @@ public enum BpfRelocationType : uint
 /// <param name="Info">sh_info.</param>
 /// <param name="Alignment">sh_addralign.</param>
 /// <param name="EntrySize">sh_entsize.</param>
-public sealed record ElfSection(
+internal sealed record ElfSection(
     int Index, string Name, ElfSectionType Type, ElfSectionFlags Flags, long Offset, long Size,
     uint Link, uint Info, ulong Alignment, ulong EntrySize)
 {
@@ -120,7 +120,7 @@ public sealed record ElfSection(
 /// <param name="Binding">Symbol binding.</param>
 /// <param name="Visibility">st_other &amp; 3.</param>
 /// <param name="SectionIndex">st_shndx (0 = undefined, 0xfff1 = absolute, 0xfff2 = common).</param>
-public sealed record ElfSymbol(
+internal sealed record ElfSymbol(
     int Index, string Name, ulong Value, ulong Size, ElfSymbolType Type, ElfSymbolBinding Binding,
     byte Visibility, int SectionIndex)
 {
@@ -133,4 +133,4 @@ public sealed record ElfSymbol(
 /// <param name="SymbolIndex">The symbol the relocation refers to.</param>
 /// <param name="Type">The BPF relocation type.</param>
 /// <param name="Addend">r_addend for RELA sections, 0 for REL.</param>
-public readonly record struct ElfRelocation(ulong Offset, int SymbolIndex, BpfRelocationType Type, long Addend);
+internal record struct ElfRelocation(ulong Offset, int SymbolIndex, BpfRelocationType Type, long Addend);

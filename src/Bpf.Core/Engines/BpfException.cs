@@ -42,8 +42,8 @@ public enum BpfErrno
 
 /// <summary>
 /// The root of BpfNet's errors about eBPF objects, whichever engine raised them: a refused map operation
-/// (<c>MapException</c>), a failed system call (<c>Bpf.Loader.BpfSyscallException</c>), a verifier rejection
-/// (<c>Bpf.Loader.VerifierException</c>, the kernel's or ours), a program fault (<see cref="BpfProgramFaultException"/>).
+/// (<c>MapException</c>), a failed system call (<c>Bpf.BpfSyscallException</c>), a verifier rejection
+/// (<c>Bpf.ProgramRejectedException</c>, the kernel's or ours), a program fault (<see cref="BpfProgramFaultException"/>).
 /// The same failure raises the same type on both engines; <see cref="Code"/> is its errno.
 /// </summary>
 public class BpfException : Exception

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Bpf.Engines;
+namespace Bpf;
 
 // "One API, two engines": the same user code opens an object, gets a map, updates it and runs a program,
 // whether the programs live in the Linux kernel (Bpf.Loader's KernelCollection) or in the managed runtime's
@@ -62,23 +62,6 @@ public interface IBpfMap
     bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey);
 }
 
-/// <summary>The outcome of running a program once on a packet or context.</summary>
-/// <param name="ReturnValue">The program's 32-bit return value (r0).</param>
-/// <param name="Data">The packet after the run (empty for programs without packet data).</param>
-/// <param name="Context">The context after the run (empty when none was passed).</param>
-public sealed record BpfRunResult(uint ReturnValue, byte[] Data, byte[] Context)
-{
-    /// <summary>Instructions executed by the last run (the interpreter counts them; the kernel does not say: null).</summary>
-    public long? InstructionsExecuted { get; init; }
-
-    /// <summary>How many times the program ran (see <see cref="IBpfProgram.Run(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int)"/>).</summary>
-    public int Runs { get; init; } = 1;
-
-    /// <summary>Time per run in nanoseconds when the program ran more than once: the kernel's mean (BPF_PROG_TEST_RUN
-    /// repeat), the interpreter's median; null for one run.</summary>
-    public double? NanosecondsPerRun { get; init; }
-}
-
 /// <summary>A program of a loaded collection, whichever engine holds it.</summary>
 public interface IBpfProgram
 {
@@ -92,11 +75,11 @@ public interface IBpfProgram
     /// optional context (e.g. <c>struct xdp_md</c> or <c>struct __sk_buff</c> bytes), as BPF_PROG_TEST_RUN does.</summary>
     /// <exception cref="BpfProgramFaultException">The program faulted (the interpreter; names the instruction).</exception>
     /// <exception cref="ObjectDisposedException">The collection was disposed (names the program).</exception>
-    BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default);
+    RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default);
 
     /// <summary>Runs the program <paramref name="repeat"/> times on the same input (each run on a fresh copy, as
     /// BPF_PROG_TEST_RUN's repeat does) and returns the last run's outcome with the time per run.</summary>
-    BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat);
+    RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat);
 }
 
 /// <summary>An object file's maps and programs, loaded into one engine. Disposing releases everything.</summary>

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 using Bpf.Runtime;
 
-namespace Bpf.Engines;
+namespace Bpf;
 
 /// <summary>
 /// The managed runtime behind the engine-neutral interfaces: a <see cref="ManagedCollection"/> whose maps and programs
@@ -10,7 +9,7 @@ namespace Bpf.Engines;
 /// tc and XDP programs; an optional <c>__sk_buff</c> / <c>xdp_md</c> context) and build the context the kernel's test
 /// run would.
 /// </summary>
-public sealed class InterpreterCollection : IBpfCollection
+internal sealed class InterpreterCollection : IBpfCollection
 {
     private readonly Dictionary<string, IBpfMap> _maps;
     private readonly Dictionary<string, IBpfProgram> _programs;
@@ -97,7 +96,7 @@ public sealed class InterpreterCollection : IBpfCollection
 }
 
 /// <summary>A managed map behind <see cref="IBpfMap"/>; errors surface as <see cref="MapException"/> with the kernel's errno.</summary>
-public sealed class InterpreterMap : IBpfMap
+internal sealed class InterpreterMap : IBpfMap
 {
     private readonly InterpreterCollection _owner;
 
@@ -156,7 +155,7 @@ public sealed class InterpreterMap : IBpfMap
 }
 
 /// <summary>A managed program behind <see cref="IBpfProgram"/>.</summary>
-public sealed class InterpreterProgram : IBpfProgram
+internal sealed class InterpreterProgram : IBpfProgram
 {
     private const int EthernetHeader = 14;
 
@@ -184,15 +183,15 @@ public sealed class InterpreterProgram : IBpfProgram
     /// context's length (socket/tc), or the input context unchanged (other kinds).
     /// </summary>
     /// <exception cref="BpfProgramFaultException">The program faulted (a helper failed, or it was loaded unverified).</exception>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
+    public RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
 
     /// <inheritdoc/>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
+    public RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeat);
         if (_owner.IsDisposed) throw new ObjectDisposedException($"program '{Name}'", "the collection was disposed");
         var timings = repeat > 1 ? new long[repeat] : null;
-        BpfRunResult last = null!;
+        RunResult last = default;
         for (int i = 0; i < repeat; i++)
         {
             var ctx = ContextFor(data, context);
@@ -229,13 +228,13 @@ public sealed class InterpreterProgram : IBpfProgram
         return ctx;
     }
 
-    private static BpfRunResult Output(ProgramContext ctx, ProgramRunResult result, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context) => (ctx switch
+    private static RunResult Output(ProgramContext ctx, RunResult result, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context) => ctx switch
     {
-        XdpContext x => new BpfRunResult(result.ReturnValue, x.Packet, context.ToArray()),
-        SkBuffContext s => new BpfRunResult(result.ReturnValue, s.TestRunOutput(), s.Fields[..Math.Min(context.Length, s.Fields.Length)].ToArray()),
-        MemoryContext m => new BpfRunResult(result.ReturnValue, context.IsEmpty ? m.Memory : data.ToArray(), context.IsEmpty ? [] : m.Memory),
-        _ => new BpfRunResult(result.ReturnValue, [], []),
-    }) with { InstructionsExecuted = result.InstructionsExecuted };
+        XdpContext x => result with { Data = x.Packet, Context = context.ToArray() },
+        SkBuffContext s => result with { Data = s.TestRunOutput(), Context = s.Fields[..Math.Min(context.Length, s.Fields.Length)].ToArray() },
+        MemoryContext m => result with { Data = context.IsEmpty ? m.Memory : data.ToArray(), Context = context.IsEmpty ? [] : m.Memory },
+        _ => result,
+    };
 
     private static uint Field(ReadOnlySpan<byte> context, int offset, uint fallback) =>
         context.Length >= offset + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(context[offset..]) : fallback;

@@ -1,5 +1,4 @@
 using Bpf.Btf;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf;

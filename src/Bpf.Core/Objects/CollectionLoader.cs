@@ -1,7 +1,6 @@
 using Bpf.Btf;
-using Bpf.Vm;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>What an <c>lddw</c> that references a map becomes for one engine: its pseudo source, its immediate and
 /// the second slot's immediate (the kernel: fd and value offset; the managed runtime: a 64-bit address; the verifier:
@@ -9,7 +8,7 @@ namespace Bpf.Objects;
 /// <param name="Source">The pseudo source (src register field) of the first slot.</param>
 /// <param name="Imm">The first slot's immediate.</param>
 /// <param name="NextImm">The second slot's immediate.</param>
-public readonly record struct LddwTarget(PseudoSource Source, int Imm, int NextImm)
+internal readonly record struct LddwTarget(PseudoSource Source, int Imm, int NextImm)
 {
     /// <summary>A plain 64-bit constant (src 0): the managed runtime's map handles and value addresses.</summary>
     public static LddwTarget Constant(ulong value) => new(PseudoSource.None, (int)(uint)value, (int)(uint)(value >> 32));
@@ -19,7 +18,7 @@ public readonly record struct LddwTarget(PseudoSource Source, int Imm, int NextI
 /// <param name="KeySize">Key size in bytes.</param>
 /// <param name="ValueSize">Value size in bytes.</param>
 /// <param name="MaxEntries">Maximum number of entries (a ring buffer's size in bytes).</param>
-public readonly record struct MapShape(uint KeySize, uint ValueSize, uint MaxEntries)
+internal readonly record struct MapShape(uint KeySize, uint ValueSize, uint MaxEntries)
 {
     /// <summary>
     /// Sizes the kernel insists on whatever the object says, as libbpf and cilium/ebpf fix them up: objects often
@@ -51,7 +50,7 @@ public readonly record struct MapShape(uint KeySize, uint ValueSize, uint MaxEnt
 /// <see cref="CollectionLoader"/>'s, the same for every engine.</summary>
 /// <typeparam name="TMap">The engine's map.</typeparam>
 /// <typeparam name="TProgram">The engine's program.</typeparam>
-public interface ICollectionBackend<TMap, TProgram> where TMap : class where TProgram : class
+internal interface ICollectionBackend<TMap, TProgram> where TMap : class where TProgram : class
 {
     /// <summary>How many CPUs per-CPU structures are sized for (perf event arrays get one slot each).</summary>
     int PossibleCpus { get; }
@@ -87,10 +86,10 @@ public interface ICollectionBackend<TMap, TProgram> where TMap : class where TPr
 /// <param name="spec">The object.</param>
 /// <param name="program">The program.</param>
 /// <param name="coreRelocated">Its instructions after CO-RE relocation.</param>
-public delegate void ProgramCheck(ObjectSpec spec, ProgramSpec program, Instruction[] coreRelocated);
+internal delegate void ProgramCheck(ObjectSpec spec, ProgramSpec program, Instruction[] coreRelocated);
 
 /// <summary>What <see cref="CollectionLoader.Load{TMap, TProgram}"/> needs besides the object and the backend.</summary>
-public sealed class CollectionLoadOptions
+internal sealed class CollectionLoadOptions
 {
     /// <summary>The BTF CO-RE relocations resolve against, asked for once, only when a program has CO-RE relocations;
     /// null (or a null answer): such a program fails with an error naming its first relocation.</summary>
@@ -103,7 +102,7 @@ public sealed class CollectionLoadOptions
 /// <summary>The outcome of <see cref="CollectionLoader.Load{TMap, TProgram}"/>.</summary>
 /// <typeparam name="TMap">The engine's map.</typeparam>
 /// <typeparam name="TProgram">The engine's program.</typeparam>
-public sealed class LoadedCollection<TMap, TProgram> where TMap : class where TProgram : class
+internal sealed class LoadedCollection<TMap, TProgram> where TMap : class where TProgram : class
 {
     internal LoadedCollection() { }
 
@@ -127,7 +126,7 @@ public sealed class LoadedCollection<TMap, TProgram> where TMap : class where TP
 /// global-data loads with <see cref="RelocateMapReferences(ProgramSpec, Span{Instruction}, Func{InstructionReference, LddwTarget})"/>, loads the programs and fills program arrays and
 /// map-in-map slots from the object's <c>.values</c>. The backend only creates and loads.
 /// </summary>
-public static class CollectionLoader
+internal static class CollectionLoader
 {
     /// <summary>The maps a collection creates, in creation order: every map of the object except inner-map
     /// templates (only a shape for the outer map) and empty global data sections.</summary>

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Bpf.Btf;
-using Bpf.Objects;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>
 /// Applies CO-RE relocations (BTF.ext core_relo records) against the kernel's BTF, the way libbpf does for the
@@ -17,7 +16,7 @@ namespace Bpf.Objects;
 /// that actually reaches it is rejected ("invalid func unknown#195896080"), and the rest of the object loads.
 /// Kinds not implemented raise <see cref="NotSupportedException"/> naming the relocation.
 /// </remarks>
-public static class CoreRelocator
+internal static class CoreRelocator
 {
     /// <summary>The helper number libbpf writes into a poisoned instruction (0xbad2310).</summary>
     public const int PoisonHelper = 0xbad2310;

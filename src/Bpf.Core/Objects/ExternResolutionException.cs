@@ -1,4 +1,4 @@
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>
 /// An extern (<c>__kconfig</c>, <c>__ksym</c>, kfunc) a program uses cannot be resolved: the kernel lacks a strong one,

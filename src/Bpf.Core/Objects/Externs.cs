@@ -1,6 +1,6 @@
 using Bpf.Btf;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>What an extern symbol of an object stands for, from the BTF data section that declares it (as libbpf decides).</summary>
 public enum ExternKind

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>A configuration text (<c>.config</c> format: <c>CONFIG_X=value</c> lines) and where it came from, for messages.</summary>
 /// <param name="Source">Where the lines came from ("/proc/config.gz", "KernelCollectionOptions.Kconfig").</param>

@@ -1,4 +1,4 @@
-namespace Bpf.Objects;
+namespace Bpf;
 
 
 

@@ -3,7 +3,7 @@ using System.Text;
 using Bpf.Btf;
 using Bpf.Elf;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>Turns a parsed ELF file into an <see cref="ObjectSpec"/>: maps, global data, programs, linking.</summary>
 internal sealed class ObjectReader

@@ -1,4 +1,4 @@
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>What a section name says about a program.</summary>
 /// <param name="Type">The program type.</param>

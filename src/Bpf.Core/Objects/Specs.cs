@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Bpf.Btf;
 using Bpf.Elf;
 
-namespace Bpf.Objects;
+namespace Bpf;
 
 /// <summary>What an lddw or call instruction refers to, to be filled in at load time.</summary>
 public enum ReferenceKind
@@ -385,7 +385,7 @@ public sealed class ObjectSpec
     public BtfExt? BtfExt { get; }
 
     /// <summary>The underlying ELF file.</summary>
-    public ElfFile Elf { get; }
+    internal ElfFile Elf { get; }
 
     /// <summary>The program with this name, or null.</summary>
     public ProgramSpec? Program(string name) => Programs.FirstOrDefault(p => p.Name == name);

@@ -2,7 +2,7 @@ namespace Bpf.Runtime;
 
 /// <summary>Edits a program while keeping every relative jump, bpf-to-bpf call and function reference pointing at
 /// the same instruction (what the kernel's verifier does when it patches programs).</summary>
-public static class InstructionPatcher
+internal static class InstructionPatcher
 {
     /// <summary>Replaces slots with instruction sequences. <paramref name="replacements"/>[i] (null: keep slot i)
     /// replaces slot i; a sequence that starts with the original instruction keeps it, relocated, and inserts the

@@ -1,5 +1,3 @@
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 
@@ -122,7 +120,7 @@ public sealed class ManagedCollection
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order())})");
 
     /// <summary>Runs a program by name (see <see cref="ManagedProgram.Run"/>).</summary>
-    public ProgramRunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
+    public RunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
 
     /// <summary>The live bytes of a global variable (.data, .rodata, .bss...), readable and writable between runs.</summary>
     /// <exception cref="KeyNotFoundException">No such variable.</exception>
@@ -234,12 +232,12 @@ public sealed class ManagedCollection
     /// <exception cref="ArgumentException">Map attributes invalid for their type.</exception>
     /// <exception cref="ProgramLoadException">A program is malformed or accesses its context in a way the kernel rejects.</exception>
     /// <exception cref="KeyNotFoundException">A relocation or initial value names a map or program the object lacks.</exception>
-    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null) => Load(spec, options, null);
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options = null) => Load(spec, options, null);
 
     /// <summary>Loads an object through the one collection loader (<see cref="CollectionLoader"/>), with
     /// <paramref name="check"/> run on every program before it is loaded (the Loader's <c>BpfEngine</c> passes
     /// BpfNet's verifier here; this overload with null runs what it is given).</summary>
-    public static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var collection = new ManagedCollection(options);
@@ -302,5 +300,5 @@ public sealed class ManagedCollection
     }
 
     /// <summary>Reads an object file and loads it (see <see cref="Load(ObjectSpec, CollectionOptions?)"/>).</summary>
-    public static ManagedCollection LoadFile(string path, CollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
+    internal static ManagedCollection LoadFile(string path, CollectionOptions? options = null) => Load(ObjectSpec.ReadFile(path), options);
 }

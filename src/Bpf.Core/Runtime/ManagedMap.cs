@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

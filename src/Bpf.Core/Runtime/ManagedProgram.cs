@@ -1,25 +1,5 @@
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
-
-/// <summary>The outcome of one program run (tail calls included).</summary>
-/// <param name="R0">r0 when the program (or the last program it tail-called) exited; 0 after a fault.</param>
-/// <param name="Fault">Why the run stopped abnormally, or null.</param>
-/// <param name="InstructionsExecuted">Instructions executed over every program of the run.</param>
-/// <param name="TailCalls">How many tail calls were taken.</param>
-/// <param name="Redirect">The redirect the program requested, or null.</param>
-public readonly record struct ProgramRunResult(ulong R0, VmFault? Fault, long InstructionsExecuted, int TailCalls, RedirectRecord? Redirect)
-{
-    /// <summary>True when the run ended with an exit.</summary>
-    public bool Succeeded => Fault is null;
-
-    /// <summary>The 32-bit return value as BPF_PROG_TEST_RUN reports it (retval).</summary>
-    public uint ReturnValue => (uint)R0;
-
-    /// <inheritdoc/>
-    public override string ToString() => Fault is null ? $"r0=0x{R0:x} ({InstructionsExecuted} insns)" : $"fault: {Fault.Message}";
-}
 
 /// <summary>
 /// A program loaded into a <see cref="ManagedCollection"/>: relocated, context accesses rewritten, pre-decoded.
@@ -65,7 +45,7 @@ public sealed class ManagedProgram
     /// <param name="context">The input; its kind must match <see cref="Kind"/>.</param>
     /// <param name="cpu">The CPU the run is bound to (per-CPU map slots, get_smp_processor_id).</param>
     /// <exception cref="ArgumentException">The context kind does not match, or the CPU is out of range.</exception>
-    public ProgramRunResult Run(ProgramContext context, int cpu = 0)
+    public RunResult Run(ProgramContext context, int cpu = 0)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Kind != Kind)
@@ -99,13 +79,13 @@ public sealed class ManagedProgram
                 while (true)
                 {
                     result = program._interpreter.RunWindowed(input, context.Windows(input));
-                    executed += result.InstructionsExecuted;
+                    executed += result.InstructionsExecuted ?? 0;
                     if (!result.Succeeded || state.PendingTailCall is not { } next) break;
                     state.PendingTailCall = null;
                     if (next.Kind != Kind)
                     {
-                        return new ProgramRunResult(0, new VmFault(VmFaultKind.HelperFailed, 0,
-                            $"tail call from '{program.Name}' to '{next.Name}' ({next.Type}) crosses program types"), executed, state.TailCalls, state.Redirect);
+                        return new RunResult(0, new VmFault(VmFaultKind.HelperFailed, 0,
+                            $"tail call from '{program.Name}' to '{next.Name}' ({next.Type}) crosses program types"), executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
                     }
                     program = next;
                 }
@@ -118,7 +98,7 @@ public sealed class ManagedProgram
                 RunState.Leave(previous);
             }
             if (result.Succeeded) context.Read(input);
-            return new ProgramRunResult(result.R0, result.Fault, executed, state.TailCalls, state.Redirect);
+            return new RunResult(result.R0, result.Fault, executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
         }
         finally
         {

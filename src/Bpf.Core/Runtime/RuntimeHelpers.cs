@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// Read-modify-write operations on translated host memory. Naturally aligned accesses use the hardware's

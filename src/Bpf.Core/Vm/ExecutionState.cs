@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// The mutable state of one run: the program stack (all frames), saved caller registers, the current input

@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// What a helper can do besides compute r0: access program memory through the interpreter's region checks,

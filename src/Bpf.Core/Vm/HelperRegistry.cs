@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// A helper function callable from programs with <c>call imm</c> or <c>callx reg</c>. Arguments are r1-r5;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Bpf.Vm;
+namespace Bpf;
 
 public sealed unsafe partial class Interpreter
 {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// A memory-safe eBPF interpreter (RFC 9669 semantics). The program is validated and pre-decoded once in the

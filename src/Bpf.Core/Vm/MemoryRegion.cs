@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// An extra block of memory a program may access at a fixed virtual address, such as a map value. The backing

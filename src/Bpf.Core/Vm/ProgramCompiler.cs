@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// Validates a program and translates it once into <see cref="DecodedOp"/>s. Everything that can be decided

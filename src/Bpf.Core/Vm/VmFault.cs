@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>Why a run stopped abnormally.</summary>
 public enum VmFaultKind
@@ -29,41 +29,13 @@ public sealed record VmFault(VmFaultKind Kind, int InstructionIndex, string Mess
     public override string ToString() => Message;
 }
 
-/// <summary>The outcome of one run.</summary>
-public readonly record struct RunResult
-{
-    internal RunResult(ulong r0, VmFault? fault, long executed)
-    {
-        R0 = r0;
-        Fault = fault;
-        InstructionsExecuted = executed;
-    }
-
-    /// <summary>The value of r0 when the program exited (0 after a fault).</summary>
-    public ulong R0 { get; }
-
-    /// <summary>True when the program exited normally (including an early stop requested by a helper and a
-    /// legacy packet load out of range, both of which end the program with a defined r0).</summary>
-    public bool Succeeded => Fault is null;
-
-    /// <summary>Why the run stopped abnormally, or null.</summary>
-    public VmFault? Fault { get; }
-
-    /// <summary>How many instructions were executed (an lddw counts once).</summary>
-    public long InstructionsExecuted { get; }
-
-    /// <inheritdoc/>
-    public override string ToString() =>
-        Fault is null ? $"r0=0x{R0:x} ({InstructionsExecuted} insns)" : $"fault: {Fault.Message} ({InstructionsExecuted} insns)";
-}
-
 /// <summary>A program the interpreter refuses to load: undecodable, a jump or call target out of range or into
 /// the second slot of an lddw, or a write to the read-only frame pointer r10.</summary>
-public sealed class ProgramLoadException : Exception
+public sealed class ProgramLoadException : BpfException
 {
     /// <summary>Creates the exception.</summary>
     public ProgramLoadException(int instructionIndex, string message, DecodeError? decodeError = null)
-        : base(message)
+        : base(BpfErrno.EINVAL, message)
     {
         InstructionIndex = instructionIndex;
         DecodeError = decodeError;

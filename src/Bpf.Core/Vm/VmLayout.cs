@@ -1,4 +1,4 @@
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// The interpreter's virtual address space. Programs never see host pointers: every address a program can

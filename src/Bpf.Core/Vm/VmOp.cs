@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Bpf.Vm;
+namespace Bpf;
 
 /// <summary>
 /// The interpreter's internal operation codes: one per distinct behaviour, so the run loop never re-examines

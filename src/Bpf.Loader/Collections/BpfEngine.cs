@@ -1,8 +1,9 @@
+using Bpf.Loader;
 using Bpf.Loader.Interop;
-using Bpf.Objects;
+using Interop = Bpf.Loader.Interop;
 using Bpf.Runtime;
 
-namespace Bpf.Loader;
+namespace Bpf;
 
 /// <summary>Options for <see cref="BpfEngine.Open"/>.</summary>
 public sealed record BpfEngineOptions
@@ -15,7 +16,7 @@ public sealed record BpfEngineOptions
 
     /// <summary>
     /// Verify every program with BpfNet's verifier before the interpreter runs it (default true), and refuse what it
-    /// rejects with the <see cref="VerifierException"/> a kernel rejection raises. Turn off only to run code known to
+    /// rejects with the <see cref="ProgramRejectedException"/> a kernel rejection raises. Turn off only to run code known to
     /// be unverifiable on purpose (conformance suites, fuzzing): the interpreter is memory-safe either way, but an
     /// unverified program can pass there and be refused by the kernel.
     /// </summary>
@@ -24,7 +25,7 @@ public sealed record BpfEngineOptions
     /// <summary>The privileges programs are verified for; null (default) means what this process would have in the
     /// kernel (CAP_SYS_ADMIN or CAP_BPF+CAP_PERFMON: privileged; CAP_BPF: cap_bpf; none: unprivileged; not Linux:
     /// privileged). Set it to verify for the privileges the program will be deployed with.</summary>
-    public Bpf.Verifier.PrivilegeMode? Privilege { get; init; }
+    public Bpf.PrivilegeMode? Privilege { get; init; }
 }
 
 /// <summary>What the engine selection may ask of the operating system: nothing on a system without a kernel engine
@@ -35,7 +36,7 @@ public sealed record BpfEngineOptions
 internal sealed record KernelHost(
     Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection> Load,
     Func<Btf.BtfSpec?> TargetBtf,
-    Func<Bpf.Verifier.PrivilegeMode> Privilege)
+    Func<Bpf.PrivilegeMode> Privilege)
 {
     /// <summary>No kernel engine: nothing is asked of the system.</summary>
     internal static KernelHost? None => null;
@@ -53,8 +54,8 @@ public static class BpfEngine
 {
     /// <summary>Loads <paramref name="spec"/> on the chosen engine.</summary>
     /// <exception cref="PlatformNotSupportedException">The kernel was asked for on a system that is not Linux.</exception>
-    /// <exception cref="VerifierException">The kernel's verifier, or (for the interpreter) BpfNet's, rejected a program;
-    /// <see cref="VerifierException.RejectedBy"/> says which.</exception>
+    /// <exception cref="ProgramRejectedException">The kernel's verifier, or (for the interpreter) BpfNet's, rejected a program;
+    /// <see cref="ProgramRejectedException.RejectedBy"/> says which.</exception>
     /// <exception cref="BpfSyscallException">The kernel was asked for (or Auto chose it) and refused the object.</exception>
     public static IBpfCollection Open(ObjectSpec spec, EngineChoice choice = EngineChoice.Auto, BpfEngineOptions? options = null) =>
         OpenOn(spec, choice, options, OperatingSystem.IsLinux() ? LinuxHost : KernelHost.None);
@@ -124,9 +125,9 @@ public static class BpfEngine
         ProgramCheck? check = null;
         if (options.Verify)
         {
-            var privilege = options.Privilege ?? host?.Privilege() ?? Bpf.Verifier.PrivilegeMode.Privileged;
+            var privilege = options.Privilege ?? host?.Privilege() ?? Bpf.PrivilegeMode.Privileged;
             check = LoadVerification.Check(privilege, diagnostics);
-            reason += $"; programs verified by BpfNet's verifier ({VerifierException.Describe(privilege)})";
+            reason += $"; programs verified by BpfNet's verifier ({ProgramRejectedException.Describe(privilege)})";
         }
         else
         {

@@ -105,15 +105,15 @@ public sealed partial class BpfProgram : IBpfProgram
     string IBpfProgram.Name => ObjectName ?? Name;
 
     /// <summary>Runs the program once with BPF_PROG_TEST_RUN (see <see cref="TestRun"/>).</summary>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
+    public RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);
 
     /// <summary>Runs the program <paramref name="repeat"/> times with one BPF_PROG_TEST_RUN (the kernel's repeat) and
     /// returns the last run's outcome with the kernel's mean time per run.</summary>
-    public BpfRunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
+    public RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeat);
         if (Fd.IsClosed) throw new ObjectDisposedException($"program '{ObjectName ?? Name}'", "the program (or its collection) was disposed");
         var r = TestRun(data, context, new TestRunOptions { Repeat = (uint)repeat });
-        return new BpfRunResult(r.ReturnValue, r.Data, r.Context) { Runs = repeat, NanosecondsPerRun = repeat > 1 ? r.DurationNanoseconds : null };
+        return r with { Runs = repeat, NanosecondsPerRun = repeat > 1 ? r.NanosecondsPerRun : null };
     }
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using Bpf.Btf;
-using Bpf.Objects;
 
 namespace Bpf.Loader;
 

@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using Bpf.Btf;
-using Bpf.Objects;
 
 namespace Bpf.Loader;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Versioning;
 using Bpf.Btf;
-using Bpf.Objects;
 
 namespace Bpf.Loader;
 
@@ -39,7 +38,7 @@ public sealed class KernelCollection : IBpfCollection
         _programView = programs.ToDictionary(kv => kv.Key, kv => (IBpfProgram)kv.Value, StringComparer.Ordinal);
     }
 
-    /// <summary>Always <see cref="Engines.Engine.Kernel"/>.</summary>
+    /// <summary>Always <see cref="Engine.Kernel"/>.</summary>
     public Engine Engine => Engine.Kernel;
 
     /// <summary>Why the kernel engine: set by <see cref="BpfEngine.Open"/>; "loaded into the kernel" otherwise.</summary>
@@ -68,7 +67,7 @@ public sealed class KernelCollection : IBpfCollection
     public IReadOnlyList<string> Diagnostics { get; }
 
     /// <summary>Programs left out under <see cref="KernelCollectionOptions.SkipFailedPrograms"/>, with why (a
-    /// <see cref="VerifierException"/>, a <see cref="NotSupportedException"/>, ...); empty otherwise.</summary>
+    /// <see cref="ProgramRejectedException"/>, a <see cref="NotSupportedException"/>, ...); empty otherwise.</summary>
     public IReadOnlyDictionary<string, Exception> FailedPrograms { get; }
 
     /// <summary>Paths of maps pinned (or reused from pins) for <see cref="PinType.ByName"/>.</summary>
@@ -89,7 +88,7 @@ public sealed class KernelCollection : IBpfCollection
     IBpfProgram IBpfCollection.Program(string name) => Program(name);
 
     /// <summary>Runs a program by name once with BPF_PROG_TEST_RUN.</summary>
-    public BpfRunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
+    public RunResult Run(string program, ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Program(program).Run(data, context);
 
     /// <summary>
     /// The live bytes of a global variable in a writable data section (.data, .bss, .data.*): a view of the map's
@@ -160,7 +159,7 @@ public sealed class KernelCollection : IBpfCollection
     /// Loads every map and program of <paramref name="spec"/> into the kernel. Set global variables on the spec
     /// (<see cref="VariableSpec.Set(ReadOnlySpan{byte})"/>) before calling: <c>.rodata</c> is frozen once written.
     /// </summary>
-    /// <exception cref="VerifierException">The kernel rejected a program (names it; carries the whole log with source lines when BTF loaded).</exception>
+    /// <exception cref="ProgramRejectedException">The kernel rejected a program (names it; carries the whole log with source lines when BTF loaded).</exception>
     /// <exception cref="BpfSyscallException">A map could not be created, populated or pinned (the message names it).</exception>
     /// <exception cref="NotSupportedException">The object needs something the loader does not do (names the program and what).</exception>
     public static KernelCollection Load(ObjectSpec spec, KernelCollectionOptions? options = null)
@@ -417,8 +416,8 @@ public sealed class KernelCollection : IBpfCollection
         public BpfProgram LoadProgram(ProgramSpec p, Instruction[] insns)
         {
             uint flags = 0;
-            if ((p.Flags & Objects.ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE
-            if ((p.Flags & Objects.ProgramFlags.XdpFrags) != 0) flags |= 32; // BPF_F_XDP_HAS_FRAGS
+            if ((p.Flags & ProgramFlags.Sleepable) != 0) flags |= 16; // BPF_F_SLEEPABLE
+            if ((p.Flags & ProgramFlags.XdpFrags) != 0) flags |= 32; // BPF_F_XDP_HAS_FRAGS
             var load = new LoadOptions
             {
                 Name = p.Name,
@@ -427,7 +426,7 @@ public sealed class KernelCollection : IBpfCollection
                 ProgramFlags = flags,
                 LogLevel = options.LogLevel,
                 InitialLogSize = options.InitialLogSize,
-                AttachBtfId = (p.Flags & Objects.ProgramFlags.AttachBtf) != 0 ? AttachBtfId(p, options) : 0,
+                AttachBtfId = (p.Flags & ProgramFlags.AttachBtf) != 0 ? AttachBtfId(p, options) : 0,
                 ProgramBtf = btf is not null && (p.FuncInfos.Count > 0 || p.LineInfos.Count > 0)
                     ? new ProgramBtfInfo(btf, BtfEncoder.FuncInfo(p), lineInfos.GetValueOrDefault(p) ?? [])
                     : null,
@@ -437,7 +436,7 @@ public sealed class KernelCollection : IBpfCollection
             {
                 prog = BpfProgram.Load(p.Type, insns, p.License, load);
             }
-            catch (VerifierException e) when (e.RejectedBy == RejectedBy.Kernel && e.Explanation is null &&
+            catch (ProgramRejectedException e) when (e.RejectedBy == RejectedBy.Kernel && e.Explanation is null &&
                 LoadVerification.Explain(spec, p, options.TargetBtf ?? KernelBtf.TryGet(), LoadVerification.ForThisProcess()) is { } why)
             {
                 // The kernel's refusal, with our verifier's account of the same program beside it.

@@ -1,5 +1,4 @@
 using Bpf.Btf;
-using Bpf.Objects;
 using Bpf.Verifier;
 
 namespace Bpf.Loader;
@@ -7,7 +6,7 @@ namespace Bpf.Loader;
 /// <summary>
 /// BpfNet's verifier on the load path. Loading for the interpreter verifies every program of the object as the
 /// kernel would (same relocations, same CO-RE target, the privileges the process would load with) and refuses what
-/// it rejects with the <see cref="VerifierException"/> a kernel rejection raises; a kernel rejection is explained
+/// it rejects with the <see cref="ProgramRejectedException"/> a kernel rejection raises; a kernel rejection is explained
 /// with the same verifier's account of the program.
 /// </summary>
 internal static class LoadVerification
@@ -28,7 +27,7 @@ internal static class LoadVerification
     /// <summary>The collection loader's check for the interpreter: verifies one program (its instructions with CO-RE
     /// applied, as the loader will load them) and throws a rejection. A program the verifier cannot judge (constructs
     /// it does not model) is listed in <paramref name="diagnostics"/>, not refused.</summary>
-    /// <exception cref="VerifierException">BpfNet's verifier rejects the program (<see cref="RejectedBy.BpfNetVerifier"/>).</exception>
+    /// <exception cref="ProgramRejectedException">BpfNet's verifier rejects the program (<see cref="RejectedBy.BpfNetVerifier"/>).</exception>
     internal static ProgramCheck Check(PrivilegeMode privilege, List<string> diagnostics) => (spec, program, coreRelocated) =>
     {
         var insns = (Instruction[])coreRelocated.Clone();
@@ -46,7 +45,7 @@ internal static class LoadVerification
         }
         // Rejected: verify once more for the kernel-style log (only paid on the failure path).
         var logged = BpfVerifier.Verify(insns, WithLog(options));
-        throw VerifierException.FromBpfNetVerifier(program.Name, result.Error, privilege, logged.Log);
+        throw ProgramRejectedException.FromBpfNetVerifier(program.Name, result.Error, privilege, logged.Log);
     };
 
     /// <summary>BpfNet's verifier's rejection of <paramref name="program"/>, or null when it accepts it or cannot judge it.</summary>

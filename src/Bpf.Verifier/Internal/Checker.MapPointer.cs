@@ -1,5 +1,4 @@
 using Bpf.Btf;
-using Bpf.Elf;
 
 namespace Bpf.Verifier.Internal;
 

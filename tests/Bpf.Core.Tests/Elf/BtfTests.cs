@@ -1,6 +1,5 @@
 using Bpf.Btf;
 using Bpf.Elf;
-using Bpf.Objects;
 
 namespace Bpf.Tests.Elf;
 

@@ -1,5 +1,4 @@
 using Bpf.Elf;
-using Bpf.Objects;
 
 namespace Bpf.Tests.Elf;
 

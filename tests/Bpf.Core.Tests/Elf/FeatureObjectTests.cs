@@ -1,6 +1,5 @@
 using System.Text;
 using Bpf.Elf;
-using Bpf.Objects;
 
 namespace Bpf.Tests.Elf;
 

@@ -1,5 +1,4 @@
 using Bpf.Btf;
-using Bpf.Objects;
 
 namespace Bpf.Tests.Elf;
 

@@ -1,5 +1,4 @@
 using Bpf.Asm;
-using Bpf.Vm;
 
 namespace Bpf.Core.Tests.Isa;
 

@@ -1,4 +1,3 @@
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Tests.Runtime;

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Bpf.Asm;
-using Bpf.Objects;
 using Bpf.Runtime;
-using Bpf.Vm;
 
 namespace Bpf.Core.Tests.Runtime;
 
@@ -19,7 +17,7 @@ public class HostileInputTests
 
     private static ManagedCollection Collection() => new(new CollectionOptions { CpuCount = 2 });
 
-    private static void AssertMemoryFault(ProgramRunResult r, int insn, string contains)
+    private static void AssertMemoryFault(RunResult r, int insn, string contains)
     {
         Assert.False(r.Succeeded, $"the run should fault, got {r}");
         Assert.Equal(VmFaultKind.MemoryAccess, r.Fault!.Kind);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Core.Tests.Runtime;

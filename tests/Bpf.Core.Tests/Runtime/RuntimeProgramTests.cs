@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using Bpf.Asm;
-using Bpf.Objects;
 using Bpf.Runtime;
-using Bpf.Vm;
 
 namespace Bpf.Core.Tests.Runtime;
 

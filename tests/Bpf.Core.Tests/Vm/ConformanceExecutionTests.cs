@@ -1,6 +1,5 @@
 using Bpf.Asm;
 using Bpf.Tests;
-using Bpf.Vm;
 
 namespace Bpf.Core.Tests.Vm;
 

@@ -1,4 +1,3 @@
-using Bpf.Vm;
 using static Bpf.Core.Tests.Vm.VmTestKit;
 using static Bpf.Instruction;
 using R = Bpf.Register;

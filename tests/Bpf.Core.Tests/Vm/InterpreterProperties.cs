@@ -1,4 +1,3 @@
-using Bpf.Vm;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

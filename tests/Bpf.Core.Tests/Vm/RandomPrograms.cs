@@ -118,8 +118,8 @@ internal static class RandomPrograms
                 // Plain constants only; sometimes a pointer near one of the regions.
                 var value = rng.Next(3) switch
                 {
-                    0 => Bpf.Vm.VmLayout.InputBase + (ulong)rng.Next(-16, 80),
-                    1 => Bpf.Vm.VmLayout.StackTop - (ulong)rng.Next(-16, 4200),
+                    0 => Bpf.VmLayout.InputBase + (ulong)rng.Next(-16, 80),
+                    1 => Bpf.VmLayout.StackTop - (ulong)rng.Next(-16, 4200),
                     _ => (ulong)rng.NextInt64(),
                 };
                 high = (int)(uint)(value >> 32);

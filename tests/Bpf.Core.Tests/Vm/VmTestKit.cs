@@ -1,4 +1,3 @@
-using Bpf.Vm;
 using static Bpf.Instruction;
 
 namespace Bpf.Core.Tests.Vm;

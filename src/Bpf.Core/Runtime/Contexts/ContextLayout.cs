@@ -1,4 +1,3 @@
-using Bpf.Objects;
 
 namespace Bpf.Runtime;
 

@@ -1,4 +1,3 @@
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

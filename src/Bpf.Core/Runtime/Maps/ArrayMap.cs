@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 

@@ -1,5 +1,3 @@
-using Bpf.Objects;
-using Bpf.Vm;
 
 namespace Bpf.Runtime;
 
