@@ -3,9 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Bpf.Engines;
 using Bpf.Loader;
-using Bpf.Objects;
 
 namespace Bpf.Bench;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Bpf.Objects;
 using Bpf.Runtime;
 
 namespace Bpf.Loader.Tests;
