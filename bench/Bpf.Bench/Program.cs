@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Bpf.Bench;
@@ -11,7 +12,9 @@ if (args.Length > 0 && args[0] == "xdp-hold")
     return OperatingSystem.IsLinux() ? VethXdpHold.Run(args[1..]) : 2;
 }
 
-var config = DefaultConfig.Instance.AddColumn(new NsPerInstructionColumn());
+// Median and Min next to the Mean: on the shared machine a few preempted iterations move the Mean a lot.
+var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min, new NsPerInstructionColumn(),
+    new KernelDurationColumn(ratio: false), new KernelDurationColumn(ratio: true));
 if (OperatingSystem.IsLinux()) config = config.AddColumn(new KernelReportedColumn());
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args, config);
 return 0;

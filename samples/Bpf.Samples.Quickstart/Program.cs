@@ -5,8 +5,7 @@
 //         against the kernel (when this machine can load it), and check that both engines agree.
 using Bpf;
 using Bpf.Asm;
-using Bpf.Loader;
-using Bpf.Verifier;
+using Bpf.Samples.Quickstart;
 
 // r1 = packet address, r2 = packet length (the interpreter's "memory + length" calling convention).
 // Returns 1 for an IPv4/UDP packet to port 53 (DNS), 0 for anything else, after checking every length.
@@ -69,10 +68,11 @@ Console.WriteLine($"Fluent builder produced identical bytes: {built.AsSpan().Seq
 if (!built.AsSpan().SequenceEqual(program)) return 1;
 
 // ---- Part 2: a compiled object, two engines -------------------------------------------------------------
+// XdpFilter is generated at build time from bpf/xdp_filter.c (a BpfProgram item): the object is embedded in this
+// assembly, and its maps, program and key/value types are typed members: no names as strings, no hand-written structs.
 Console.WriteLine();
-var objectPath = Path.Combine(AppContext.BaseDirectory, "bpf", "xdp_filter.o"); // built from bpf/xdp_filter.c by bpf/build.sh
-var spec = ObjectSpec.ReadFile(objectPath);
-Console.WriteLine($"{Path.GetFileName(objectPath)}: programs [{string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.Type}, {p.Instructions.Length} insns)"))}], " +
+var spec = ObjectSpec.Read(XdpFilter.ReadObject(), XdpFilter.ObjectFileName);
+Console.WriteLine($"{XdpFilter.ObjectFileName}: programs [{string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.Type}, {p.Instructions.Length} insns)"))}], " +
                   $"maps [{string.Join(", ", spec.Maps.Select(m => $"{m.Name} ({m.Type})"))}]");
 
 foreach (var p in spec.Programs)
@@ -87,12 +87,11 @@ var traffic = new[] { allowed, blocked, allowed, allowed, blocked };
 var outcomes = new List<string>();
 foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 {
-    using var collection = BpfEngine.Open(spec, choice);
-    collection.Map("blocked").Update(blocked, (byte)1);          // block 10.0.0.66 from C#
-    var filter = collection.Program("xdp_filter");
-    var verdicts = traffic.Select(src => filter.Run(Frame(src)).ReturnValue switch { 1 => "DROP", 2 => "PASS", var v => v.ToString() });
-    var line = $"verdicts {string.Join(" ", verdicts)}; packets counted for 10.0.0.1: {collection.Map("packet_counts").Lookup<uint, ulong>(allowed)}";
-    Console.WriteLine($"{collection.Engine,-11} ({collection.EngineReason}): {line}");
+    using var filter = XdpFilter.Open(choice);
+    filter.Blocked.Update(blocked, 1);                          // block 10.0.0.66 from C#
+    var verdicts = traffic.Select(src => filter.XdpFilterProgram.Run(Frame(src)).ReturnValue switch { 1 => "DROP", 2 => "PASS", var v => v.ToString() });
+    var line = $"verdicts {string.Join(" ", verdicts)}; packets counted for 10.0.0.1: {filter.PacketCounts.Lookup(allowed)}";
+    Console.WriteLine($"{filter.Collection.Engine,-11} ({filter.Collection.EngineReason}): {line}");
     outcomes.Add(line);
 }
 var agree = outcomes[0] == outcomes[1];

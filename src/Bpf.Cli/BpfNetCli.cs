@@ -47,7 +47,7 @@ internal static class BpfNetCli
                 new("--kernel", "OBJECT: run in the kernel (BPF_PROG_TEST_RUN; Linux, root) instead of the interpreter"),
                 new("--maps", "OBJECT: print every map's entries after the run, decoded through BTF"),
                 new("--privilege", "OBJECT: the privileges the interpreter's verifier judges with (default: this process's)", "LEVEL", ["privileged", "cap_bpf", "unprivileged"]),
-                new("--unverified", "OBJECT: run in the interpreter without BpfNet's verifier first"),
+                new("--unverified", "run without BpfNet's verifier first (conformance vectors, fuzzing); a FILE is verified as a memory program, an OBJECT with its programs' types"),
                 Repeat,
                 Json,
             ], RunCommand.Run),

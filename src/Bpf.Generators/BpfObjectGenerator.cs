@@ -23,9 +23,13 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // What the consuming compilation offers, as plain values (so an unrelated edit leaves the steps cached).
         var inlineArrays = context.CompilationProvider.Select(static (c, _) =>
-            c.GetTypeByMetadataName("System.Runtime.CompilerServices.InlineArrayAttribute") is not null
-            && c is CSharpCompilation { LanguageVersion: >= LanguageVersion.CSharp12 });
+            (c.GetTypeByMetadataName("System.Runtime.CompilerServices.InlineArrayAttribute") is not null
+             && c is CSharpCompilation { LanguageVersion: >= LanguageVersion.CSharp12 },
+             c.GetTypeByMetadataName("Bpf.IBpfCollection") is null ? EngineReferences.None
+             : c.GetTypeByMetadataName("Bpf.BpfEngine") is null ? EngineReferences.Core
+             : EngineReferences.CoreAndLoader));
         var requests = context.AdditionalTextsProvider
             .Where(static t => t.Path.EndsWith(".o", StringComparison.OrdinalIgnoreCase))
             .Combine(context.AnalyzerConfigOptionsProvider)
@@ -49,7 +53,7 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
     }
 
     private static (ObjectRequest Request, EquatableArray<DiagnosticData> Diagnostics) MakeRequest(
-        AdditionalText file, AnalyzerConfigOptionsProvider options, bool inlineArrays, System.Threading.CancellationToken ct)
+        AdditionalText file, AnalyzerConfigOptionsProvider options, (bool InlineArrays, EngineReferences Engines) target, System.Threading.CancellationToken ct)
     {
         // The object is binary: AdditionalText.GetText would make the compiler fail (CS2015), so its length and
         // modification time stand for its contents (one stat per AdditionalFile or options change).
@@ -89,7 +93,7 @@ public sealed class BpfObjectGenerator : IIncrementalGenerator
             }
         }
         var resource = Option(fileOptions, "build_metadata.AdditionalFiles.BpfResourceName");
-        return (new ObjectRequest(file.Path, string.Join(".", parts), className, inlineArrays, resource, fingerprint), new EquatableArray<DiagnosticData>([.. diagnostics]));
+        return (new ObjectRequest(file.Path, string.Join(".", parts), className, target.InlineArrays, resource, fingerprint, target.Engines), new EquatableArray<DiagnosticData>([.. diagnostics]));
     }
 
     private static string Describe(string name) =>

@@ -65,7 +65,15 @@ internal static class GeneratorDiagnostics
         "Target .NET 8 or later with LangVersion 12 or later to get indexable fixed-size arrays.",
         Help + "bpfgen0007");
 
+    /// <summary>BPFGEN0008: the project does not reference the BpfNet library a part of the generated class needs.</summary>
+    public static readonly DiagnosticDescriptor MissingReference = new(
+        "BPFGEN0008", "BpfNet library not referenced",
+        "'{0}': the project does not reference {1}, so {2} is not generated",
+        Category, DiagnosticSeverity.Warning, true,
+        "The typed collection class uses Bpf.Core's IBpfCollection and typed map views; its Open methods use Bpf.Loader's BpfEngine. Reference the BpfNet packages (or projects) the class needs.",
+        Help + "bpfgen0008");
+
     /// <summary>All descriptors, by id.</summary>
     public static readonly DiagnosticDescriptor[] All =
-        [ObjectNotFound, NotBpfObject, NoBtf, Unrepresentable, NameClash, BadIdentifier, NoInlineArray];
+        [ObjectNotFound, NotBpfObject, NoBtf, Unrepresentable, NameClash, BadIdentifier, NoInlineArray, MissingReference];
 }

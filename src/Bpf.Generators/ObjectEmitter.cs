@@ -14,7 +14,21 @@ namespace Bpf.Generators;
 /// <param name="ResourceName">The manifest resource the build embedded the object as, or null.</param>
 /// <param name="Fingerprint">The object file's length and modification time: a changed object makes a different request,
 /// so a long-lived driver (the IDE) rereads it rather than serving the cached output of the old bytes.</param>
-internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays, string? ResourceName = null, string Fingerprint = "");
+/// <param name="Engines">Which of BpfNet's libraries the consuming compilation references: the typed collection class
+/// needs Bpf.Core (IBpfCollection, the typed map views), its Open methods Bpf.Loader (BpfEngine).</param>
+internal sealed record ObjectRequest(string Path, string Namespace, string ClassName, bool InlineArrays, string? ResourceName = null, string Fingerprint = "",
+    EngineReferences Engines = EngineReferences.CoreAndLoader);
+
+/// <summary>BpfNet libraries the consuming compilation references.</summary>
+internal enum EngineReferences
+{
+    /// <summary>Neither: only the types and names are generated.</summary>
+    None,
+    /// <summary>Bpf.Core: the typed collection class, made from an IBpfCollection.</summary>
+    Core,
+    /// <summary>Bpf.Core and Bpf.Loader: the class opens itself too.</summary>
+    CoreAndLoader,
+}
 
 /// <summary>
 /// Turns one BPF object's BTF into C#: a partial class named after the object holding one type per named
@@ -35,7 +49,13 @@ internal sealed class ObjectEmitter
     private readonly List<(string CName, string Doc)> _maps = [];
     private readonly List<(string CName, string Doc)> _variables = [];
     private readonly List<(string CName, string Doc)> _programs = [];
+    private readonly List<MapInfo> _mapInfos = [];
+    private readonly List<VariableInfo> _variableInfos = [];
     private bool _reportedNoInlineArray;
+
+    /// <summary>The members of the typed collection class the generator itself declares (maps, programs and globals
+    /// that would take one of these names get a suffix).</summary>
+    private static readonly string[] Reserved = ["ObjectFileName", "ResourceName", "ReadObject", "Open", "Collection", "Dispose", "Constants"];
 
     private ObjectEmitter(ObjectRequest request)
     {
@@ -106,6 +126,10 @@ internal sealed class ObjectEmitter
         _classScope.Add("Maps");
         _classScope.Add("Variables");
         _classScope.Add("Programs");
+        foreach (var r in Reserved)
+        {
+            _classScope.Add(r);
+        }
         // Every named struct, union and enum, in BTF order; then anonymous ones named by a typedef.
         foreach (var t in btf.Types)
         {
@@ -143,6 +167,7 @@ internal sealed class ObjectEmitter
                             Register(under, var.Name + "_type", DisplayKind(under) + " (anonymous), type of global '" + var.Name + "'", null);
                         }
                         _variables.Add((var.Name, "C: <c>" + Naming.Xml(CDeclaration(var.Target, var.Name)) + "</c> in <c>" + Naming.Xml(sec.Name) + "</c>."));
+                        _variableInfos.Add(new VariableInfo(var.Name, sec.Name, var.Target, CDeclaration(var.Target, var.Name)));
                     }
                 }
             }
@@ -167,6 +192,8 @@ internal sealed class ObjectEmitter
             }
             string type = "?", key = "", value = "";
             uint max = 0;
+            MapType? mapType = null;
+            BtfType? keyType = null, valueType = null;
             foreach (var m in def.Members)
             {
                 var mt = BtfSpec.Underlying(m.Type);
@@ -174,14 +201,19 @@ internal sealed class ObjectEmitter
                 var count = pointee is not null && BtfSpec.Underlying(pointee) is BtfArray a ? a.Count : (uint?)null;
                 switch (m.Name)
                 {
-                    case "type" when count is { } c: type = ((MapType)c).ToString(); break;
+                    case "type" when count is { } c:
+                        mapType = (MapType)c;
+                        type = mapType.Value.ToString();
+                        break;
                     case "max_entries" when count is { } c: max = c; break;
                     case "key" when pointee is not null:
                         key = BtfSpec.DisplayName(pointee);
+                        keyType = pointee;
                         RegisterAnonymous(pointee, var.Name + "_key", "key of map '" + var.Name + "'");
                         break;
                     case "value" when pointee is not null:
                         value = BtfSpec.DisplayName(pointee);
+                        valueType = pointee;
                         RegisterAnonymous(pointee, var.Name + "_value", "value of map '" + var.Name + "'");
                         break;
                 }
@@ -190,6 +222,7 @@ internal sealed class ObjectEmitter
                 + (key.Length > 0 ? ", key <c>" + Naming.Xml(key) + "</c>" : string.Empty)
                 + (value.Length > 0 ? ", value <c>" + Naming.Xml(value) + "</c>" : string.Empty) + ".";
             _maps.Add((var.Name, doc));
+            _mapInfos.Add(new MapInfo(var.Name, mapType, keyType, valueType, doc));
         }
     }
 
@@ -293,6 +326,15 @@ internal sealed class ObjectEmitter
         {
             WriteDecl(body, _topLevel[i], inner);
         }
+        var collection = _request.Engines == EngineReferences.None ? null : CollectionMembers(inner);
+        if (_request.Engines != EngineReferences.CoreAndLoader)
+        {
+            Report(GeneratorDiagnostics.MissingReference, _fileName,
+                _request.Engines == EngineReferences.None ? "Bpf.Core" : "Bpf.Loader",
+                _request.Engines == EngineReferences.None
+                    ? "the typed collection class (map, program and global properties, Open)"
+                    : "Open (BpfEngine lives in Bpf.Loader); make the class from a loaded IBpfCollection with new " + _request.ClassName.TrimStart('@') + "(collection)");
+        }
         WriteNames(body, inner, "Maps", "The maps of the object, by their C names.", _maps);
         WriteNames(body, inner, "Variables", "The global variables of the object's data sections, by their C names.", _variables);
         WriteNames(body, inner, "Programs", "The programs of the object, by their C names.", _programs);
@@ -301,7 +343,8 @@ internal sealed class ObjectEmitter
             WriteArray(body, _arrayOrder[i], inner);
         }
         sb.Append(indent).Append("/// <summary>Types and names generated from the BTF of the BPF object <c>").Append(Naming.Xml(_fileName)).Append("</c>.</summary>\n");
-        sb.Append(indent).Append("public sealed partial class ").Append(_request.ClassName).Append("\n").Append(indent).Append("{\n");
+        sb.Append(indent).Append("public sealed partial class ").Append(_request.ClassName)
+            .Append(collection is null ? string.Empty : " : global::System.IDisposable").Append("\n").Append(indent).Append("{\n");
         sb.Append(indent).Append(Indent).Append("/// <summary>The object file the types were generated from.</summary>\n");
         sb.Append(indent).Append(Indent).Append("public const string ObjectFileName = \"").Append(_fileName.Replace("\\", "\\\\").Replace("\"", "\\\"")).Append("\";\n");
         if (_request.ResourceName is { } resource)
@@ -320,6 +363,7 @@ internal sealed class ObjectEmitter
             sb.Append(i2).Append(Indent).Append("return copy.ToArray();\n");
             sb.Append(i2).Append("}\n");
         }
+        sb.Append(collection);
         sb.Append(body);
         sb.Append(indent).Append("}\n");
         if (ns.Length > 0)
@@ -328,6 +372,181 @@ internal sealed class ObjectEmitter
         }
         return sb.ToString();
     }
+
+    /// <summary>The typed collection class's members: Open, the collection, one property per map, program and global,
+    /// and the <c>Constants</c> class for <c>.rodata</c>. Resolves the C# types now (before the arrays are written).</summary>
+    private string CollectionMembers(string indent)
+    {
+        var cls = _request.ClassName;
+        var i2 = indent + Indent;
+        var sb = new StringBuilder();
+        var fields = new StringBuilder();
+        var props = new StringBuilder();
+        var constants = new StringBuilder();
+        var hasRodata = false;
+
+        foreach (var m in _mapInfos)
+        {
+            var (type, make, note) = MapView(m);
+            var name = MemberName(m.CName, "Map");
+            var field = FieldName(name);
+            fields.Append(indent).Append("private ").Append(type).Append("? ").Append(field).Append(";\n");
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(m.Doc).Append(note).Append("</summary>\n");
+            var lookup = "Collection.Map(\"" + m.CName + "\")";
+            props.Append(indent).Append("public ").Append(type).Append(' ').Append(name).Append(" => ").Append(field)
+                .Append(" ??= ").Append(make.Length == 0 ? lookup : "global::Bpf.BpfMapViews." + make + "(" + lookup + ")").Append(";\n");
+        }
+        foreach (var (cName, doc) in _programs)
+        {
+            var name = MemberName(cName, "Program");
+            var field = FieldName(name);
+            fields.Append(indent).Append("private global::Bpf.IBpfProgram? ").Append(field).Append(";\n");
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(doc).Append("</summary>\n");
+            props.Append(indent).Append("public global::Bpf.IBpfProgram ").Append(name).Append(" => ").Append(field)
+                .Append(" ??= Collection.Program(\"").Append(cName).Append("\");\n");
+        }
+        var constantScope = new HashSet<string>(StringComparer.Ordinal) { "Constants" };
+        foreach (var v in _variableInfos)
+        {
+            var type = MemberType(v.Type, v.CName, null, out var why);
+            if (type is null)
+            {
+                Report(GeneratorDiagnostics.Unrepresentable, _request.ClassName.TrimStart('@'), v.CName, why!, "it has no typed property (read it with Collection.ReadVariable)");
+                continue;
+            }
+            var readOnly = v.Section == ".rodata" || v.Section.StartsWith(".rodata.", StringComparison.Ordinal);
+            var name = MemberName(v.CName, "Variable");
+            var doc = "C: <c>" + Naming.Xml(v.CDeclaration) + "</c> in <c>" + Naming.Xml(v.Section) + "</c>";
+            props.Append(props.Length > 0 ? "\n" : string.Empty).Append(indent).Append("/// <summary>").Append(doc).Append(readOnly
+                ? ": read-only once loaded (set it before loading through <see cref=\"Constants\"/>).</summary>\n"
+                : ": the programs' global, read and written in the loaded collection.</summary>\n");
+            props.Append(indent).Append("public ").Append(type).Append(' ').Append(name);
+            if (readOnly)
+            {
+                props.Append(" => global::Bpf.BpfCollectionExtensions.GetVariable<").Append(type).Append(">(Collection, \"").Append(v.CName).Append("\");\n");
+                hasRodata = true;
+                var cname = Unique(constantScope, Naming.Pascal(v.CName), v.CName, cls.TrimStart('@') + ".Constants", "variable");
+                constants.Append(constants.Length > 0 ? "\n" : string.Empty).Append(i2).Append("/// <summary>").Append(doc).Append(".</summary>\n");
+                constants.Append(i2).Append("public ").Append(type).Append(' ').Append(cname)
+                    .Append("\n").Append(i2).Append("{\n")
+                    .Append(i2).Append(Indent).Append("get => global::System.Runtime.InteropServices.MemoryMarshal.Read<").Append(type).Append(">(Variable(\"").Append(v.CName).Append("\").Get());\n")
+                    .Append(i2).Append(Indent).Append("set => Variable(\"").Append(v.CName).Append("\").Set(global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(global::System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref value, 1)));\n")
+                    .Append(i2).Append("}\n");
+            }
+            else
+            {
+                props.Append("\n").Append(indent).Append("{\n")
+                    .Append(i2).Append("get => global::Bpf.BpfCollectionExtensions.GetVariable<").Append(type).Append(">(Collection, \"").Append(v.CName).Append("\");\n")
+                    .Append(i2).Append("set => global::Bpf.BpfCollectionExtensions.SetVariable(Collection, \"").Append(v.CName).Append("\", in value);\n")
+                    .Append(indent).Append("}\n");
+            }
+        }
+
+        var configure = hasRodata ? ", global::System.Action<Constants>? configure = null" : string.Empty;
+        var configureDoc = hasRodata ? indent + "/// <param name=\"configure\">Sets the object's constants (<c>.rodata</c>) before it is loaded.</param>\n" : string.Empty;
+        var engineDocs = indent + "/// <param name=\"engine\">The kernel, the interpreter, or (Auto) the kernel when this process can load programs there.</param>\n"
+            + indent + "/// <param name=\"options\">Engine options (verification, kernel and interpreter settings).</param>\n";
+        sb.Append('\n');
+        if (_request.Engines == EngineReferences.CoreAndLoader)
+        {
+            if (_request.ResourceName is not null)
+            {
+                sb.Append(indent).Append("/// <summary>Loads the embedded object on an engine (see <see cref=\"global::Bpf.BpfEngine.Open\"/>).</summary>\n").Append(engineDocs).Append(configureDoc);
+                sb.Append(indent).Append("public static ").Append(cls).Append(" Open(global::Bpf.EngineChoice engine = global::Bpf.EngineChoice.Auto, global::Bpf.BpfEngineOptions? options = null")
+                    .Append(configure).Append(") =>\n").Append(i2).Append("Open(global::Bpf.ObjectSpec.Read(ReadObject(), ObjectFileName), engine, options")
+                    .Append(hasRodata ? ", configure" : string.Empty).Append(");\n\n");
+            }
+            sb.Append(indent).Append("/// <summary>Loads <paramref name=\"spec\"/> (this object, read from elsewhere) on an engine.</summary>\n");
+            sb.Append(indent).Append("/// <param name=\"spec\">The object: the one this class was generated from.</param>\n").Append(engineDocs).Append(configureDoc);
+            sb.Append(indent).Append("public static ").Append(cls).Append(" Open(global::Bpf.ObjectSpec spec, global::Bpf.EngineChoice engine = global::Bpf.EngineChoice.Auto, global::Bpf.BpfEngineOptions? options = null")
+                .Append(configure).Append(")\n").Append(indent).Append("{\n");
+            sb.Append(i2).Append("global::System.ArgumentNullException.ThrowIfNull(spec);\n");
+            if (hasRodata)
+            {
+                sb.Append(i2).Append("configure?.Invoke(new Constants(spec));\n");
+            }
+            sb.Append(i2).Append("return new ").Append(cls).Append("(global::Bpf.BpfEngine.Open(spec, engine, options));\n");
+            sb.Append(indent).Append("}\n\n");
+        }
+        sb.Append(indent).Append("/// <summary>Wraps a collection loaded from this object (maps and programs are looked up by name on first use).</summary>\n");
+        sb.Append(indent).Append("public ").Append(cls).Append("(global::Bpf.IBpfCollection collection) =>\n")
+            .Append(i2).Append("Collection = collection ?? throw new global::System.ArgumentNullException(nameof(collection));\n\n");
+        sb.Append(indent).Append("/// <summary>The loaded collection: its engine, the maps and programs by name, the globals.</summary>\n");
+        sb.Append(indent).Append("public global::Bpf.IBpfCollection Collection { get; }\n\n");
+        sb.Append(indent).Append("/// <summary>Unloads the collection (its maps and programs throw ObjectDisposedException afterwards).</summary>\n");
+        sb.Append(indent).Append("public void Dispose() => Collection.Dispose();\n\n");
+        sb.Append(fields).Append('\n').Append(props);
+        if (hasRodata)
+        {
+            sb.Append('\n').Append(indent).Append("/// <summary>The object's constants (<c>.rodata</c>), set on the object before it is loaded; the kernel and the\n")
+                .Append(indent).Append("/// interpreter freeze them once loaded.</summary>\n");
+            sb.Append(indent).Append("public sealed class Constants\n").Append(indent).Append("{\n");
+            sb.Append(i2).Append("private readonly global::Bpf.ObjectSpec _spec;\n\n");
+            sb.Append(i2).Append("/// <summary>The constants of <paramref name=\"spec\"/> (this object, not yet loaded).</summary>\n");
+            sb.Append(i2).Append("public Constants(global::Bpf.ObjectSpec spec) => _spec = spec ?? throw new global::System.ArgumentNullException(nameof(spec));\n\n");
+            sb.Append(constants).Append('\n');
+            sb.Append(i2).Append("private global::Bpf.VariableSpec Variable(string name) => _spec.Variable(name)\n")
+                .Append(i2).Append(Indent).Append("?? throw new global::System.Collections.Generic.KeyNotFoundException(\"the object has no global '\" + name + \"' (is it the object ").Append(Naming.Xml(_fileName).Replace("\"", "'")).Append(" was generated from?)\");\n");
+            sb.Append(indent).Append("}\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The property type of a map and the view call that makes it (an empty call for an untyped map), plus a note.</summary>
+    private (string Type, string Make, string Note) MapView(MapInfo m)
+    {
+        string? Cs(BtfType? t, string what)
+        {
+            if (t is null)
+            {
+                return null;
+            }
+            var cs = MemberType(t, m.CName + "_" + what, null, out _);
+            return cs;
+        }
+        var key = Cs(m.Key, "key");
+        var value = Cs(m.Value, "value");
+        const string Raw = "global::Bpf.IBpfMap";
+        switch (m.Type)
+        {
+            case MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash or MapType.PerCpuCgroupStorage when key is not null && value is not null:
+                return ("global::Bpf.IBpfPerCpuMap<" + key + ", " + value + ">", "AsPerCpu<" + key + ", " + value + ">", " One value per CPU.");
+            case MapType.Queue or MapType.Stack when value is not null:
+                return ("global::Bpf.IBpfQueue<" + value + ">", "AsQueue<" + value + ">", string.Empty);
+            case MapType.RingBuf when value is not null:
+                return ("global::Bpf.IBpfRingBuffer<" + value + ">", "AsRingBuffer<" + value + ">", " Records are read as the map's declared value type.");
+            case MapType.RingBuf:
+                return (Raw, string.Empty, " The record type is not in the BTF: read records with <c>.AsRingBuffer&lt;TEvent&gt;()</c>.");
+            case MapType.ProgArray:
+                return ("global::Bpf.IBpfProgramArray", "AsProgramArray", string.Empty);
+            case MapType.ArrayOfMaps or MapType.HashOfMaps when key is not null:
+                return ("global::Bpf.IBpfMapOfMaps<" + key + ">", "AsMapOfMaps<" + key + ">", string.Empty);
+            case MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash or MapType.PerCpuCgroupStorage
+                or MapType.Queue or MapType.Stack or MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.PerfEventArray
+                or MapType.UserRingBuf or MapType.Arena or MapType.StructOps:
+                return (Raw, string.Empty, string.Empty);
+            default:
+                return key is not null && value is not null
+                    ? ("global::Bpf.IBpfMap<" + key + ", " + value + ">", "As<" + key + ", " + value + ">", string.Empty)
+                    : (Raw, string.Empty, " Its key or value type is not in the BTF, so the map is untyped.");
+        }
+    }
+
+    /// <summary>A class member's name for a C name: PascalCase, or with <paramref name="suffix"/> when a type or another
+    /// member has it (a BPFGEN0005 only when that is taken too).</summary>
+    private string MemberName(string cName, string suffix)
+    {
+        var wanted = Naming.Pascal(cName);
+        if (wanted.Length > 0 && !_classScope.Contains(wanted))
+        {
+            _classScope.Add(wanted);
+            return wanted;
+        }
+        return Unique(_classScope, wanted + suffix, cName, _request.ClassName.TrimStart('@'), suffix.ToLowerInvariant());
+    }
+
+    private static string FieldName(string property) =>
+        "_" + char.ToLowerInvariant(property[0]) + property.Substring(1);
 
     private static void WriteNames(StringBuilder sb, string indent, string className, string summary, List<(string CName, string Doc)> names)
     {
@@ -577,7 +796,7 @@ internal sealed class ObjectEmitter
     }
 
     /// <summary>The C# type for a member of type <paramref name="type"/>, or null with the reason.</summary>
-    private string? MemberType(BtfType type, string memberName, TypeDecl owner, out string? why)
+    private string? MemberType(BtfType type, string memberName, TypeDecl? owner, out string? why)
     {
         why = null;
         var t = BtfSpec.Underlying(type);
@@ -624,7 +843,7 @@ internal sealed class ObjectEmitter
         return null;
     }
 
-    private string? ArrayType(BtfArray a, string memberName, TypeDecl owner, out string? why)
+    private string? ArrayType(BtfArray a, string memberName, TypeDecl? owner, out string? why)
     {
         if (a.Count == 0)
         {
@@ -746,4 +965,8 @@ internal sealed class ObjectEmitter
     private sealed record ArrayDecl(string Name, string Element, uint Count, ulong Size, string CDisplay);
 
     private readonly record struct Slot(BtfMember Member, uint BitOffset, uint BitWidth);
+
+    private sealed record MapInfo(string CName, MapType? Type, BtfType? Key, BtfType? Value, string Doc);
+
+    private sealed record VariableInfo(string CName, string Section, BtfType Type, string CDeclaration);
 }

@@ -53,7 +53,20 @@ public sealed unsafe partial class BpfMap : IDisposable
 
     private int PerCpuStride => (int)((ValueSize + 7) & ~7u);
 
-    /// <summary>Creates a map.</summary>
+    /// <summary>Creates a map from the engine-neutral description (the one an object's maps have, and the one the
+    /// managed runtime's <c>ManagedCollection.CreateMap</c> takes), with the kernel's fix-ups applied as for an
+    /// object's maps (ring buffer and perf event array sizes). BTF key/value types are not passed; an inner map
+    /// template is created first and closed after the outer map holds it.</summary>
+    /// <exception cref="BpfNotSupportedException">The kernel does not know the map type.</exception>
+    /// <exception cref="BpfSyscallException">Any other failure (bad sizes, memory, privileges).</exception>
+    public static BpfMap Create(MapSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        using var inner = spec.InnerMap is null ? null : Create(spec.InnerMap);
+        return Create(KernelCollection.BuildCreateSpec(spec, MapShape.For(spec, PossibleCpus.Count), null, inner));
+    }
+
+    /// <summary>Creates a map from the kernel's raw request (BPF_MAP_CREATE attributes, with BTF ids and fds).</summary>
     /// <exception cref="BpfNotSupportedException">The kernel does not know the map type.</exception>
     /// <exception cref="BpfSyscallException">Any other failure (bad sizes, memory, privileges).</exception>
     public static BpfMap Create(MapCreateSpec spec)
@@ -269,8 +282,12 @@ public sealed unsafe partial class BpfMap : IDisposable
     private static ReadOnlySpan<byte> AsBytes<T>(in T v) where T : unmanaged =>
         MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in v));
 
-    /// <summary>Closes the map's descriptor.</summary>
-    public void Dispose() => Fd.Dispose();
+    /// <summary>Closes the map's descriptor (and unmaps the ring buffer the engine-neutral record reader mapped).</summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _ringReader, null)?.Dispose();
+        Fd.Dispose();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Type} map '{Name}' (key {KeySize}, value {ValueSize}, max {MaxEntries})";

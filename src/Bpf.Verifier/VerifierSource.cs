@@ -179,7 +179,7 @@ public sealed partial class VerifierSource
         {
             throw new AsmException($"map '{name}': spin_lock={spinLock} must be 4-byte aligned and inside the {value}-byte value", line, column, sourceName);
         }
-        return new MapDefinition(name, mt, key, value, entries, flags) { HasBtf = btf, SpinLockOffset = spinLock };
+        return new MapDefinition(name, mt, key, value, entries, (MapFlags)flags) { HasBtf = btf, SpinLockOffset = spinLock };
     }
 
     [GeneratedRegex(@"\bmap(_value)?:([A-Za-z_][A-Za-z0-9_.]*)(?:\s*\+\s*(\d+))?")]

@@ -86,11 +86,24 @@ public class CommandTests
     public void Run_OutOfBoundsAccess_PrintsOneLineErrorAndExits1()
     {
         using var file = new CliRunner.TempFile(".s", "ldxw %r0, [%r1+8]\nexit\n");
-        var output = CliRunner.Run("run", file.Path, "--mem", "00 01 02 03");
+        var output = CliRunner.Run("run", file.Path, "--mem", "00 01 02 03", "--unverified"); // the interpreter's fault
         Assert.Equal(1, output.ExitCode);
         var line = Assert.Single(output.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: ", line);
         Assert.Contains("insn 0", line);
+    }
+
+    [Fact]
+    public void Run_verifies_first_and_refuses_an_out_of_bounds_read_before_running_it()
+    {
+        using var file = new CliRunner.TempFile(".s", "ldxw %r0, [%r1+8]\nexit\n");
+        var output = CliRunner.Run("run", file.Path, "--mem", "00 01 02 03");
+        Assert.Equal(1, output.ExitCode);
+        var line = Assert.Single(output.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: rejected by the BpfNet verifier at instruction 0", line);
+        // The same program within the 4 bytes is accepted and runs.
+        using var ok = new CliRunner.TempFile(".s", "ldxw %r0, [%r1+0]\nexit\n");
+        Assert.Equal("0x3020100", CliRunner.Run("run", ok.Path, "--mem", "00 01 02 03").Stdout.Trim());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 extern alias gen;
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -120,6 +121,29 @@ public sealed class DiagnosticTests
         Assert.Empty(GeneratorHarness.Problems(output));
         var type = GeneratorHarness.Load(output).GetType("Generated.Layouts+Event")!;
         Assert.Equal(120, (int)typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("SizeOf")!.MakeGenericMethod(type).Invoke(null, null)!);
+    }
+
+    [Fact]
+    public void WithoutBpfNetLibraries_OnlyTypes_OrNoOpen_AndBpfGen0008()
+    {
+        var (run, output) = GeneratorHarness.Generate([RepoPaths.CorpusObject("globals")], bpfNetLibraries: 0);
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("BPFGEN0008", d.Id);
+        Assert.Contains("Bpf.Core", d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(GeneratorHarness.Problems(output));
+        var types = GeneratorHarness.Load(output).GetType("Generated.Globals")!;
+        Assert.Null(types.GetProperty("Collection"));
+        Assert.NotNull(types.GetNestedType("PairType"));
+
+        (run, output) = GeneratorHarness.Generate([RepoPaths.CorpusObject("globals")], bpfNetLibraries: 1); // Bpf.Core only
+        d = Assert.Single(run.Diagnostics);
+        Assert.Equal("BPFGEN0008", d.Id);
+        Assert.Contains("Bpf.Loader", d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(GeneratorHarness.Problems(output));
+        var globals = GeneratorHarness.Load(output).GetType("Generated.Globals")!;
+        Assert.NotNull(globals.GetProperty("Collection"));
+        Assert.NotNull(globals.GetConstructor([typeof(IBpfCollection)]));
+        Assert.DoesNotContain(globals.GetMethods(), m => m.Name == "Open");
     }
 
     [Fact]

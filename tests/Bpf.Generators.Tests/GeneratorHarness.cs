@@ -40,15 +40,23 @@ internal sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> gl
 /// <summary>Runs the generator the way the compiler does and compiles its output against the running .NET's assemblies.</summary>
 internal static class GeneratorHarness
 {
-    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    private static readonly Lazy<MetadataReference[]> Framework = new(() =>
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray());
 
+    /// <summary>BpfNet's libraries as a user project references them: Bpf.Core (the typed collection class) and Bpf.Loader
+    /// (its Open), with the Verifier Bpf.Loader's public API mentions.</summary>
+    private static readonly Lazy<MetadataReference[]> BpfNet = new(() =>
+        [.. new[] { typeof(IBpfCollection).Assembly, typeof(BpfEngine).Assembly, typeof(PrivilegeMode).Assembly }
+            .Select(a => (MetadataReference)MetadataReference.CreateFromFile(a.Location))]);
+
     public static CSharpParseOptions Parse(LanguageVersion version = LanguageVersion.Latest) => new(version);
 
-    public static CSharpCompilation Compilation(string name, IEnumerable<SyntaxTree> trees) =>
-        CSharpCompilation.Create(name, trees, References.Value,
+    /// <summary>A compilation of <paramref name="trees"/> against the framework and the first <paramref name="bpfNetLibraries"/>
+    /// of BpfNet's libraries (Bpf.Core, Bpf.Loader, Bpf.Verifier).</summary>
+    public static CSharpCompilation Compilation(string name, IEnumerable<SyntaxTree> trees, int bpfNetLibraries = 3) =>
+        CSharpCompilation.Create(name, trees, [.. Framework.Value, .. BpfNet.Value.Take(bpfNetLibraries)],
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(
@@ -62,10 +70,10 @@ internal static class GeneratorHarness
 
     /// <summary>Generates from the given objects; returns the run result and the compilation including the generated code.</summary>
     public static (GeneratorDriverRunResult Run, Compilation Output) Generate(
-        IEnumerable<string> objects, CSharpParseOptions? parse = null, AnalyzerConfigOptionsProvider? options = null)
+        IEnumerable<string> objects, CSharpParseOptions? parse = null, AnalyzerConfigOptionsProvider? options = null, int bpfNetLibraries = 3)
     {
         parse ??= Parse();
-        var input = Compilation("GeneratorInput", [CSharpSyntaxTree.ParseText("class UserCode { }", parse)]);
+        var input = Compilation("GeneratorInput", [CSharpSyntaxTree.ParseText("class UserCode { }", parse)], bpfNetLibraries);
         var driver = Driver(objects.Select(o => (AdditionalText)new FileText(o)), parse, options)
             .RunGeneratorsAndUpdateCompilation(input, out var output, out _);
         return (driver.GetRunResult(), output);

@@ -121,6 +121,35 @@ public sealed class EngineApiTests
 
     [Theory]
     [MemberData(nameof(Engines))]
+    public void LookupAndDelete_And_TypedViews(string engine)
+    {
+        using var c = Open(engine);
+        var m = c.Map("by_len");
+        m.Update(5u, new Stats { Packets = 3 });
+        var value = new byte[16];
+        Assert.True(m.TryLookupAndDelete(BitConverter.GetBytes(5u), value));
+        Assert.Equal(3ul, BitConverter.ToUInt64(value));
+        Assert.False(m.TryLookupAndDelete(BitConverter.GetBytes(5u), value));
+        // Arrays have no lookup-and-delete: the kernel's ENOTSUPP (524) on both engines.
+        var refused = Assert.Throws<MapException>(() => c.Map("per_cpu").TryLookupAndDelete(BitConverter.GetBytes(0u), new byte[c.Map("per_cpu").UserValueSize]));
+        Assert.Equal(MapError.KernelNotSupported, refused.Error);
+        Assert.Throws<NotSupportedException>(() => m.TryReadRecord(out _));
+
+        // The typed views are the extension methods above, with the sizes checked once.
+        var typed = m.As<uint, Stats>();
+        typed.Update(6u, new Stats { Bytes = 60 });
+        Assert.Equal(60ul, typed.Lookup(6u).Bytes);
+        Assert.Equal([6u], typed.Keys());
+        Assert.Contains("use AsPerCpu", Assert.Throws<ArgumentException>(() => c.Map("per_cpu").As<uint, ulong>()).Message);
+        var perCpu = c.Map("per_cpu").AsPerCpu<uint, ulong>();
+        Assert.Equal(c.Map("per_cpu").CpuCount(), perCpu.CpuCount);
+        Assert.Equal(perCpu.CpuCount, perCpu.Lookup(0u).Count);
+        Assert.Contains("not a ring buffer", Assert.Throws<ArgumentException>(() => m.AsRingBuffer<Stats>()).Message);
+        Assert.Contains("not a program array", Assert.Throws<ArgumentException>(() => m.AsProgramArray()).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
     public void Batches(string engine)
     {
         using var c = Open(engine);

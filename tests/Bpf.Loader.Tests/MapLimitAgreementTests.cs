@@ -48,7 +48,7 @@ public sealed class MapLimitAgreementTests : KernelTest
         int managed;
         try
         {
-            new ManagedCollection(new CollectionOptions { CpuCount = 2 }).CreateMap(new MapDefinition("limits", type, (int)key, (int)value, (int)max, flags));
+            new ManagedCollection(new CollectionOptions { CpuCount = 2 }).CreateMap(new MapSpec("limits", type, key, value, max, (MapFlags)flags));
             managed = 0;
         }
         catch (MapException e)

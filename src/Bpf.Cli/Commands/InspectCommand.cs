@@ -132,7 +132,7 @@ internal static class InspectCommand
 
     private static void WriteMapText(TextWriter o, MapSpec m, string indent)
     {
-        o.Write($"{indent}{m.Name}: type {m.Type}, key {m.KeySize}, value {m.ValueSize}, max entries {m.MaxEntries}, flags 0x{m.Flags:x}");
+        o.Write($"{indent}{m.Name}: type {m.Type}, key {m.KeySize}, value {m.ValueSize}, max entries {m.MaxEntries}, flags 0x{(uint)m.Flags:x}");
         if (m.Pinning != PinType.None)
         {
             o.Write($", pinning {m.Pinning}");
@@ -333,7 +333,7 @@ internal static class InspectCommand
         w.WriteNumber("keySize", m.KeySize);
         w.WriteNumber("valueSize", m.ValueSize);
         w.WriteNumber("maxEntries", m.MaxEntries);
-        w.WriteNumber("flags", m.Flags);
+        w.WriteNumber("flags", (uint)m.Flags);
         w.WriteNumber("mapExtra", m.MapExtra);
         w.WriteString("pinning", m.Pinning.ToString());
         WriteNullableString(w, "keyType", m.KeyType is null ? null : TypeName(m.KeyType));

@@ -17,10 +17,29 @@ internal static class RunCommand
             return RunObjectCommand.Run(a, cli);
         }
 
-        a.Refuse("a compiled OBJECT with --program NAME", "--data", "--data-file", "--map", "--kernel", "--maps", "--privilege", "--unverified");
+        a.Refuse("a compiled OBJECT with --program NAME", "--data", "--data-file", "--map", "--kernel", "--maps", "--privilege");
         var input = ProgramInput.Load(a.Single("FILE"), ProgramInput.ParseDialect(a.Get("--dialect")));
         var memory = ReadMemory(a) ?? input.Memory ?? [];
         var repeat = a.GetInt("--repeat", 1, 1, 100_000_000);
+
+        // Every path that runs a program verifies it first unless the caller opts out: a bare program is judged as a
+        // memory program (r1 = the input memory, r2 = its length), privileged, as `bpfnet verify FILE` does.
+        if (!a.Has("--unverified"))
+        {
+            var verdict = BpfVerifier.Verify(input.Slots, new VerifierOptions
+            {
+                ProgramType = VerifierProgramTypes.Memory,
+                MemorySize = memory.Length,
+                Privilege = PrivilegeMode.Privileged,
+            });
+            if (!verdict.IsAccepted)
+            {
+                var e = verdict.Error!;
+                return Report(cli, a.Has("--json"), input.Path,
+                    failure: $"rejected by the BpfNet verifier" + (e.InstructionIndex >= 0 ? $" at instruction {e.InstructionIndex}" : "") +
+                             $": {e.Message} (--unverified runs it anyway)");
+            }
+        }
 
         Interpreter interpreter;
         try

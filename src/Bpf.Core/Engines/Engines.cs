@@ -60,6 +60,16 @@ public interface IBpfMap
 
     /// <summary>The key after <paramref name="key"/> (the first key when <paramref name="key"/> is empty); false at the end.</summary>
     bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey);
+
+    /// <summary>Removes an element and copies its value out, as BPF_MAP_LOOKUP_AND_DELETE_ELEM does: pops a queue or
+    /// stack (<paramref name="key"/> empty), or takes a hash map's element. False when the key is absent or the
+    /// queue/stack is empty; a <see cref="Runtime.MapException"/> (EOPNOTSUPP / ENOTSUPP) for map types without it.</summary>
+    bool TryLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value);
+
+    /// <summary>Consumes the next record of a ring buffer (<see cref="MapType.RingBuf"/>): its bytes as the program
+    /// submitted them (discarded records are skipped); false when no complete record is waiting. Never blocks.</summary>
+    /// <exception cref="NotSupportedException">The map is not a ring buffer.</exception>
+    bool TryReadRecord(out byte[] record);
 }
 
 /// <summary>A program of a loaded collection, whichever engine holds it.</summary>
@@ -100,7 +110,9 @@ public interface IBpfCollection : IDisposable
     /// <summary>The map with this name; <see cref="KeyNotFoundException"/> (listing the maps) if none.</summary>
     IBpfMap Map(string name);
 
-    /// <summary>The program with this name; <see cref="KeyNotFoundException"/> (listing the programs) if none.</summary>
+    /// <summary>The program with this name; <see cref="KeyNotFoundException"/> (listing the programs) if the object has
+    /// none; <see cref="NotSupportedException"/> (saying why, the original error as its inner exception where there is
+    /// one) if the object has it but the engine left it out — the same on both engines.</summary>
     IBpfProgram Program(string name);
 
     /// <summary>The names of the object's global variables (in .data, .bss, .rodata and their subsections).</summary>
@@ -305,13 +317,13 @@ public static class BpfMapExtensions
 
     private static int Stride(IBpfMap map) => (map.ValueSize + 7) & ~7;
 
-    private static void CheckKey<TKey>(IBpfMap map) where TKey : unmanaged
+    internal static void CheckKey<TKey>(IBpfMap map) where TKey : unmanaged
     {
         ArgumentNullException.ThrowIfNull(map);
         if (Unsafe.SizeOf<TKey>() != map.KeySize) throw new ArgumentException($"{typeof(TKey).Name} is {Unsafe.SizeOf<TKey>()} bytes; map '{map.Name}' has {map.KeySize}-byte keys");
     }
 
-    private static void CheckSizes<TKey, TValue>(IBpfMap map) where TKey : unmanaged where TValue : unmanaged
+    internal static void CheckSizes<TKey, TValue>(IBpfMap map) where TKey : unmanaged where TValue : unmanaged
     {
         ArgumentNullException.ThrowIfNull(map);
         if (Unsafe.SizeOf<TKey>() == map.KeySize && Unsafe.SizeOf<TValue>() == map.UserValueSize) return;
@@ -324,7 +336,7 @@ public static class BpfMapExtensions
         throw new ArgumentException($"{typeof(TKey).Name}/{typeof(TValue).Name} are {Unsafe.SizeOf<TKey>()}/{Unsafe.SizeOf<TValue>()} bytes; map '{map.Name}' has key/value sizes {map.KeySize}/{map.UserValueSize}");
     }
 
-    private static void CheckPerCpu<TKey, TValue>(IBpfMap map) where TKey : unmanaged where TValue : unmanaged
+    internal static void CheckPerCpu<TKey, TValue>(IBpfMap map) where TKey : unmanaged where TValue : unmanaged
     {
         CheckKey<TKey>(map);
         if (!map.IsPerCpu()) throw new ArgumentException($"map '{map.Name}' ({map.Type}) is not a per-CPU map; use Lookup/Update");

@@ -96,7 +96,7 @@ internal sealed class InterpreterCollection : IBpfCollection
 }
 
 /// <summary>A managed map behind <see cref="IBpfMap"/>; errors surface as <see cref="MapException"/> with the kernel's errno.</summary>
-internal sealed class InterpreterMap : IBpfMap
+internal sealed class InterpreterMap : IBpfMap, IEngineReference
 {
     private readonly InterpreterCollection _owner;
 
@@ -142,6 +142,34 @@ internal sealed class InterpreterMap : IBpfMap
     /// <inheritdoc/>
     public bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => Check(Live.TryGetNextKey(key, nextKey), "get next key");
 
+    /// <inheritdoc/>
+    public bool TryLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        const string operation = "lookup and delete";
+        var map = Live;
+        switch (map)
+        {
+            case QueueStackMap queue:
+                if (!key.IsEmpty) throw new MapException(Name, operation, MapError.Invalid);
+                return Check(queue.Take(value, remove: true), operation);
+            case HashMap:
+                // The kernel does this atomically under the bucket lock; here the lookup and the delete are two steps,
+                // which only a program running concurrently on another thread could observe.
+                if (!Check(map.TryLookup(key, value), operation)) return false;
+                return Check(map.TryDelete(key), operation);
+            default:
+                // What the kernel answers for every other map type (ENOTSUPP, 524).
+                throw new MapException(Name, operation, MapError.KernelNotSupported);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryReadRecord(out byte[] record) => Live is RingBufferMap ring
+        ? ring.TryRead(out record)
+        : throw new NotSupportedException($"map '{Name}' ({Type}) is not a ring buffer");
+
+    uint IEngineReference.SlotValue => (uint)Live.Id;
+
     // ENOENT is the "absent" answer these Try methods report as false; anything else is an error, as on the kernel side.
     private bool Check(MapError error, string operation) => error switch
     {
@@ -155,7 +183,7 @@ internal sealed class InterpreterMap : IBpfMap
 }
 
 /// <summary>A managed program behind <see cref="IBpfProgram"/>.</summary>
-internal sealed class InterpreterProgram : IBpfProgram
+internal sealed class InterpreterProgram : IBpfProgram, IEngineReference
 {
     private const int EthernetHeader = 14;
 
@@ -175,6 +203,10 @@ internal sealed class InterpreterProgram : IBpfProgram
 
     /// <inheritdoc/>
     public ProgramType Type => Managed.Type;
+
+    uint IEngineReference.SlotValue => _owner.IsDisposed
+        ? throw new ObjectDisposedException($"program '{Name}'", "the collection was disposed")
+        : (uint)Managed.Id;
 
     /// <summary>
     /// Runs the program in the interpreter on the context BPF_PROG_TEST_RUN would build. For socket/tc programs the

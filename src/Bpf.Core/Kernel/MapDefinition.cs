@@ -14,14 +14,8 @@ namespace Bpf;
 /// <param name="InnerMap">For array/hash of maps: the template inner maps must match.</param>
 /// <param name="Fd">The file descriptor an <c>lddw dst, map_fd</c> (pseudo source 1/2) uses to name this map, when
 /// instructions name it that way; null when only index references (pseudo source 5/6) are used.</param>
-public sealed record MapDefinition(string Name, MapType Type, int KeySize, int ValueSize, int MaxEntries, uint Flags = 0, MapDefinition? InnerMap = null, int? Fd = null)
+public sealed record MapDefinition(string Name, MapType Type, int KeySize, int ValueSize, int MaxEntries, MapFlags Flags = MapFlags.None, MapDefinition? InnerMap = null, int? Fd = null)
 {
-    /// <summary>BPF_F_NO_PREALLOC.</summary>
-    public const uint FlagNoPrealloc = 1;
-
-    /// <summary>BPF_F_RDONLY_PROG: programs may read the map but not write it.</summary>
-    public const uint FlagReadOnlyProgram = 0x80;
-
     /// <summary>The size of <c>struct bpf_spin_lock</c>.</summary>
     public const int SpinLockSize = 4;
 

@@ -29,7 +29,7 @@ internal static class MapLimits
     public const ulong LpmMaxValue = KmallocMaxSize - LpmMaxData - 24;
 
     /// <summary>The kernel's verdict on a map's sizes: <see cref="MapError.None"/>, or the errno with a reason.</summary>
-    public static MapError Check(MapType type, ulong keySize, ulong valueSize, ulong maxEntries, uint flags, out string reason)
+    public static MapError Check(MapType type, ulong keySize, ulong valueSize, ulong maxEntries, MapFlags flags, out string reason)
     {
         reason = "";
         var percpu = type is MapType.PerCpuArray or MapType.PerCpuHash or MapType.LruPerCpuHash;
@@ -94,7 +94,7 @@ internal static class MapLimits
 
     /// <summary>Whether the managed runtime, like the kernel, allocates the map's elements as they are inserted.</summary>
     public static bool IsLazy(MapDefinition d) => d.Type == MapType.LpmTrie
-        || (d.Type is MapType.Hash or MapType.PerCpuHash && (d.Flags & MapDefinition.FlagNoPrealloc) != 0);
+        || (d.Type is MapType.Hash or MapType.PerCpuHash && (d.Flags & MapFlags.NoPrealloc) != 0);
 
     /// <summary>How many elements the managed map backs at creation.</summary>
     public static int InitialEntries(MapDefinition d) => IsLazy(d) ? Math.Min(d.MaxEntries, LazyInitialEntries) : d.MaxEntries;

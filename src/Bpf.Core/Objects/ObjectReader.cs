@@ -184,7 +184,7 @@ internal sealed class ObjectReader
                 BinaryPrimitives.ReadUInt32LittleEndian(def[4..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(def[8..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(def[12..]),
-                def.Length >= 20 ? BinaryPrimitives.ReadUInt32LittleEndian(def[16..]) : 0);
+                def.Length >= 20 ? (MapFlags)BinaryPrimitives.ReadUInt32LittleEndian(def[16..]) : MapFlags.None);
             AddMap(map, section, sym.Value);
         }
     }
@@ -228,7 +228,7 @@ internal sealed class ObjectReader
 
     private MapSpec ParseBtfMapDefinition(string name, BtfComposite def, MapSource source, ElfSection section, ulong offset, int depth)
     {
-        var map = new MapSpec(name, source, MapType.Unspecified, 0, 0, 0, 0);
+        var map = new MapSpec(name, source, MapType.Unspecified, 0, 0, 0, MapFlags.None);
         BpfObjectException Bad(string message) => new($"map '{name}': {message}", section.Name, section.Offset + (long)Math.Min(offset, (ulong)section.Size));
         foreach (var m in def.Members)
         {
@@ -236,7 +236,7 @@ internal sealed class ObjectReader
             {
                 case "type": map.Type = (MapType)IntMember(m); break;
                 case "max_entries": map.MaxEntries = IntMember(m); break;
-                case "map_flags": map.Flags = IntMember(m); break;
+                case "map_flags": map.Flags = (MapFlags)IntMember(m); break;
                 case "numa_node": map.NumaNode = IntMember(m); break;
                 case "key_size": CheckSize(map.KeySize, IntMember(m), "key"); map.KeySize = IntMember(m); break;
                 case "value_size": CheckSize(map.ValueSize, IntMember(m), "value"); map.ValueSize = IntMember(m); break;
@@ -410,7 +410,6 @@ internal sealed class ObjectReader
         || name.StartsWith(".rodata.", StringComparison.Ordinal);
 
     /// <summary>BPF_F_LINK: a struct_ops map from ".struct_ops.link", attached through a link.</summary>
-    private const uint StructOpsLinkFlag = 0x2000;
 
     /// <summary>
     /// struct_ops maps: each variable of ".struct_ops" / ".struct_ops.link" is a map of type StructOps whose value
@@ -445,7 +444,7 @@ internal sealed class ObjectReader
                 {
                     throw new BpfObjectException($"struct_ops '{var.Name}' is not a struct", section.Name, section.Offset + v.Offset);
                 }
-                var map = new MapSpec(var.Name, MapSource.StructOps, MapType.StructOps, 4, v.Size, 1, section.Name == ".struct_ops.link" ? StructOpsLinkFlag : 0)
+                var map = new MapSpec(var.Name, MapSource.StructOps, MapType.StructOps, 4, v.Size, 1, section.Name == ".struct_ops.link" ? MapFlags.Link : MapFlags.None)
                 {
                     ValueType = var.Target,
                 };

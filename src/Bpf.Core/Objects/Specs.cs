@@ -148,6 +148,8 @@ public enum MapSource
     InnerMap,
     /// <summary>A struct_ops map: a variable of ".struct_ops" or ".struct_ops.link" (a kernel ops struct).</summary>
     StructOps,
+    /// <summary>Described in code (<see cref="MapSpec(string, MapType, uint, uint, uint, MapFlags, MapSpec?)"/>).</summary>
+    Code,
 }
 
 /// <summary>A function-pointer member of a struct_ops map bound to a program of the object.</summary>
@@ -156,16 +158,31 @@ public enum MapSource
 /// <param name="Program">The program (function) name it points to.</param>
 public sealed record StructOpsProgram(string Member, uint Offset, string Program);
 
-/// <summary>A map definition (parsed only, not created).</summary>
+/// <summary>The one description of a map, engine-neutral: what an object file defines (read by <see cref="ObjectSpec"/>)
+/// or what code describes with the public constructor. Both engines create maps from it (the managed runtime's
+/// <c>ManagedCollection.CreateMap</c>, the kernel loader's <c>BpfMap.Create</c>).</summary>
 public sealed class MapSpec
 {
-    /// <summary>BPF_F_RDONLY_PROG: programs may only read the map (set on .rodata maps).</summary>
-    public const uint FlagReadOnlyProgram = 0x80;
-
     private byte[]? _data;
     private readonly int _dataSize;
 
-    internal MapSpec(string name, MapSource source, MapType type, uint keySize, uint valueSize, uint maxEntries, uint flags)
+    /// <summary>Describes a map in code.</summary>
+    /// <param name="name">The map's name (the kernel keeps its first 15 characters).</param>
+    /// <param name="type">The map type.</param>
+    /// <param name="keySize">Key size in bytes (0 for types without keys: queue, stack, ring buffer).</param>
+    /// <param name="valueSize">Value size in bytes (0 for a ring buffer).</param>
+    /// <param name="maxEntries">Maximum number of entries (for a ring buffer: its size in bytes, a power of two
+    /// multiple of the page size).</param>
+    /// <param name="flags">map_flags.</param>
+    /// <param name="innerMap">For array/hash of maps: the inner map template.</param>
+    public MapSpec(string name, MapType type, uint keySize, uint valueSize, uint maxEntries, MapFlags flags = MapFlags.None, MapSpec? innerMap = null)
+        : this(name, MapSource.Code, type, keySize, valueSize, maxEntries, flags)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        InnerMap = innerMap;
+    }
+
+    internal MapSpec(string name, MapSource source, MapType type, uint keySize, uint valueSize, uint maxEntries, MapFlags flags)
     {
         Name = name;
         Source = source;
@@ -177,7 +194,7 @@ public sealed class MapSpec
     }
 
     internal MapSpec(string name, byte[]? initial, int size, bool readOnly, BtfType? valueType)
-        : this(name, MapSource.GlobalData, MapType.Array, 4, (uint)size, 1, readOnly ? FlagReadOnlyProgram : 0)
+        : this(name, MapSource.GlobalData, MapType.Array, 4, (uint)size, 1, readOnly ? MapFlags.ReadOnlyProgram : MapFlags.None)
     {
         _data = initial;
         _dataSize = size;
@@ -205,7 +222,7 @@ public sealed class MapSpec
     public uint MaxEntries { get; internal set; }
 
     /// <summary>map_flags.</summary>
-    public uint Flags { get; internal set; }
+    public MapFlags Flags { get; internal set; }
 
     /// <summary>Pinning.</summary>
     public PinType Pinning { get; internal set; }

@@ -146,7 +146,25 @@ public sealed class ManagedCollection
     /// <exception cref="NotSupportedException">The map type is not implemented by the managed runtime.</exception>
     /// <exception cref="MapException">The kernel would refuse the sizes (EINVAL, E2BIG), or the map needs more than
     /// <see cref="CollectionOptions.MaxMapMemory"/> (ENOMEM).</exception>
-    public ManagedMap CreateMap(MapDefinition definition)
+    public ManagedMap CreateMap(MapSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return CreateMap(spec, MapShape.For(spec, CpuCount));
+    }
+
+    /// <summary>Creates a map in the shape the collection loader fixed up (<see cref="MapShape.For"/>: ring buffer and
+    /// perf event array sizes as the kernel wants them).</summary>
+    private ManagedMap CreateMap(MapSpec spec, MapShape shape)
+    {
+        var definition = MapDefinition.FromSpec(spec);
+        if (shape != new MapShape(spec.KeySize, spec.ValueSize, spec.MaxEntries))
+            definition = definition with { KeySize = (int)shape.KeySize, ValueSize = (int)shape.ValueSize, MaxEntries = (int)shape.MaxEntries };
+        var map = CreateMap(definition);
+        if (spec.Source == MapSource.GlobalData) spec.Contents.CopyTo(((ArrayMap)map).Memory);
+        return map;
+    }
+
+    internal ManagedMap CreateMap(MapDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         lock (_gate)
@@ -259,15 +277,7 @@ public sealed class ManagedCollection
     {
         public int PossibleCpus => collection.CpuCount;
 
-        public ManagedMap CreateMap(MapSpec spec, MapShape shape)
-        {
-            var definition = MapDefinition.FromSpec(spec);
-            if (shape != new MapShape(spec.KeySize, spec.ValueSize, spec.MaxEntries))
-                definition = definition with { KeySize = (int)shape.KeySize, ValueSize = (int)shape.ValueSize, MaxEntries = (int)shape.MaxEntries };
-            var map = collection.CreateMap(definition);
-            if (spec.Source == MapSource.GlobalData) spec.Contents.CopyTo(((ArrayMap)map).Memory);
-            return map;
-        }
+        public ManagedMap CreateMap(MapSpec spec, MapShape shape) => collection.CreateMap(spec, shape);
 
         public LddwTarget Encode(InstructionReference reference, ManagedMap map) => ManagedCollection.Encode(reference.Name, reference, map);
 

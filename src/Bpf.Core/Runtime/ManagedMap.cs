@@ -51,7 +51,7 @@ public abstract class ManagedMap
             throw new ArgumentException($"map '{definition.Name}': key size {definition.KeySize}, value size {definition.ValueSize} and max_entries {definition.MaxEntries} must be non-negative");
         }
         // The kernel's creation-time checks that decide whether an object loads at all.
-        var noPrealloc = (definition.Flags & MapDefinition.FlagNoPrealloc) != 0;
+        var noPrealloc = (definition.Flags & MapFlags.NoPrealloc) != 0;
         if (definition.Type is MapType.LruHash or MapType.LruPerCpuHash && noPrealloc)
         {
             throw new MapException(definition.Name, "create (LRU maps are always preallocated; BPF_F_NO_PREALLOC is refused)", MapError.KernelNotSupported);
@@ -126,7 +126,7 @@ public abstract class ManagedMap
     public bool IsPerCpu { get; }
 
     /// <summary>Whether programs may only read the map (BPF_F_RDONLY_PROG).</summary>
-    public bool ReadOnlyForPrograms => (Definition.Flags & MapDefinition.FlagReadOnlyProgram) != 0;
+    public bool ReadOnlyForPrograms => (Definition.Flags & MapFlags.ReadOnlyProgram) != 0;
 
     /// <summary>The size of a value as C# reads and writes it: <see cref="ValueSize"/>, or for per-CPU maps
     /// <see cref="CpuCount"/> × <see cref="ValueSize"/> rounded up to 8.</summary>

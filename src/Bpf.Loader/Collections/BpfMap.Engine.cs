@@ -9,7 +9,7 @@ namespace Bpf.Loader;
 public readonly record struct MapBtfIds(uint BtfId, uint KeyTypeId, uint ValueTypeId);
 
 // The kernel side of the engine-neutral map interface.
-public sealed partial class BpfMap : IBpfMap
+public sealed partial class BpfMap : IBpfMap, IEngineReference
 {
     /// <summary>The name in the object file when the map came from one (kernel names are cut to 15 characters).</summary>
     internal string? ObjectName { get; set; }
@@ -76,6 +76,43 @@ public sealed partial class BpfMap : IBpfMap
         }
     }
 
+    bool IBpfMap.TryLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            return TryLookupAndDelete(key, value);
+        }
+        catch (BpfSyscallException e)
+        {
+            throw AsMapException(e, "lookup and delete");
+        }
+    }
+
+    // The ring buffer's pages, mapped on the first read through the engine-neutral interface; Dispose unmaps them.
+    private RingBufReader? _ringReader;
+
+    bool IBpfMap.TryReadRecord(out byte[] record)
+    {
+        ThrowIfDisposed();
+        if (Type != MapType.RingBuf) throw new NotSupportedException($"map '{ObjectName ?? Name}' ({Type}) is not a ring buffer");
+        if (_ringReader is null)
+        {
+            var reader = new RingBufReader(this);
+            if (Interlocked.CompareExchange(ref _ringReader, reader, null) is not null) reader.Dispose();
+        }
+        return _ringReader.TryRead(out record);
+    }
+
+    uint IEngineReference.SlotValue
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return (uint)Fd.Value;
+        }
+    }
+
     private void ThrowIfDisposed()
     {
         if (Fd.IsClosed) throw new ObjectDisposedException($"map '{ObjectName ?? Name}'", "the map (or its collection) was disposed");
@@ -97,12 +134,16 @@ public sealed partial class BpfMap : IBpfMap
 }
 
 // The kernel side of the engine-neutral program interface.
-public sealed partial class BpfProgram : IBpfProgram
+public sealed partial class BpfProgram : IBpfProgram, IEngineReference
 {
     /// <summary>The function name in the object file when the program came from one.</summary>
     internal string? ObjectName { get; set; }
 
     string IBpfProgram.Name => ObjectName ?? Name;
+
+    uint IEngineReference.SlotValue => Fd.IsClosed
+        ? throw new ObjectDisposedException($"program '{ObjectName ?? Name}'", "the program (or its collection) was disposed")
+        : (uint)Fd.Value;
 
     /// <summary>Runs the program once with BPF_PROG_TEST_RUN (see <see cref="TestRun"/>).</summary>
     public RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default) => Run(data, context, 1);

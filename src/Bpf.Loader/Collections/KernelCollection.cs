@@ -81,6 +81,7 @@ public sealed class KernelCollection : IBpfCollection
     /// <summary>The program with this name.</summary>
     /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
     public BpfProgram Program(string name) => _programs.TryGetValue(name, out var p) ? p
+        : FailedPrograms.TryGetValue(name, out var why) ? throw new NotSupportedException($"program '{name}' was not loaded (SkipFailedPrograms): {why.Message}", why)
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order(StringComparer.Ordinal))})");
 
     IBpfMap IBpfCollection.Map(string name) => Map(name);
@@ -252,9 +253,9 @@ public sealed class KernelCollection : IBpfCollection
         or MapType.SockMap or MapType.SockHash or MapType.Queue or MapType.Stack or MapType.RingBuf or MapType.ProgArray
         or MapType.ReuseportSockArray or MapType.UserRingBuf);
 
-    private static MapCreateSpec BuildCreateSpec(MapSpec m, MapShape shape, BpfFd? btf, BpfMap? inner)
+    internal static MapCreateSpec BuildCreateSpec(MapSpec m, MapShape shape, BpfFd? btf, BpfMap? inner)
     {
-        var flags = (MapFlags)m.Flags;
+        var flags = m.Flags;
         if (m.Source == MapSource.GlobalData)
         {
             // Global data is mmapable, as libbpf makes it, so user space can read and write it in place.
@@ -353,7 +354,7 @@ public sealed class KernelCollection : IBpfCollection
     }
 
     private static BpfSyscallException Named(MapSpec m, BpfSyscallException e) =>
-        new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{m.Flags:x}): {e.Message}", e);
+        new(e.Command, e.Errno, $"map '{m.Name}' ({m.Type}, key {m.KeySize}, value {m.ValueSize}, max_entries {m.MaxEntries}, flags 0x{(uint)m.Flags:x}): {e.Message}", e);
 
     /// <summary>The kernel as a backend of the one collection loader: BPF_MAP_CREATE (with BTF, pins, global data
     /// written and frozen), fds in lddw, BPF_PROG_LOAD with func/line info, slots written with fds.</summary>

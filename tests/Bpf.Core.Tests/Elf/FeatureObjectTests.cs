@@ -15,7 +15,7 @@ public class FeatureObjectTests
         Assert.Equal(MapType.Arena, arena.Type);
         Assert.Equal(0x7f000000UL, arena.MapExtra);
         Assert.Equal(16u, arena.MaxEntries);
-        Assert.Equal(1024u, arena.Flags);
+        Assert.Equal(MapFlags.Mmapable, arena.Flags);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public class FeatureObjectTests
         Assert.Equal(MapSource.StructOps, map.Source);
         Assert.Equal(MapType.StructOps, map.Type);
         Assert.Equal((4u, 48u, 1u), (map.KeySize, map.ValueSize, map.MaxEntries));
-        Assert.Equal(0x2000u, map.Flags); // .struct_ops.link: BPF_F_LINK
+        Assert.Equal(MapFlags.Link, map.Flags); // .struct_ops.link: BPF_F_LINK
         Assert.Equal("bpfnet_cc_ops", map.ValueType!.Name);
         Assert.Equal([new StructOpsProgram("init", 0, "cc_init"), new StructOpsProgram("ssthresh", 8, "cc_ssthresh")], map.StructOpsPrograms);
         // The struct's data members as compiled: flags = 7 at 24, name at 28.

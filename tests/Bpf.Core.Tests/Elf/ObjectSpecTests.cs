@@ -28,11 +28,11 @@ public class ObjectSpecTests
         Assert.Equal(ProgramFlags.XdpFrags, spec.Program("xdp_pass_frags")!.Flags);
 
         var counts = spec.Map("packet_counts")!;
-        Assert.Equal((MapType.Hash, 4u, 8u, 1024u, 0u, PinType.None), (counts.Type, counts.KeySize, counts.ValueSize, counts.MaxEntries, counts.Flags, counts.Pinning));
+        Assert.Equal((MapType.Hash, 4u, 8u, 1024u, MapFlags.None, PinType.None), (counts.Type, counts.KeySize, counts.ValueSize, counts.MaxEntries, counts.Flags, counts.Pinning));
         Assert.Equal("__u32", counts.KeyType!.Name);
         Assert.Equal("__u64", counts.ValueType!.Name);
         var blocked = spec.Map("blocked")!;
-        Assert.Equal((MapType.LruHash, 4u, 1u, 256u, 1u, PinType.ByName), (blocked.Type, blocked.KeySize, blocked.ValueSize, blocked.MaxEntries, blocked.Flags, blocked.Pinning));
+        Assert.Equal((MapType.LruHash, 4u, 1u, 256u, MapFlags.NoPrealloc, PinType.ByName), (blocked.Type, blocked.KeySize, blocked.ValueSize, blocked.MaxEntries, blocked.Flags, blocked.Pinning));
         Assert.Equal("__be32", blocked.KeyType!.Name);
 
         // Two lookups and one update: every map lddw is recorded, rewritten to src=MAP_FD with imm 0.
@@ -110,7 +110,7 @@ public class ObjectSpecTests
         Assert.Equal([".bss", ".data", ".data.counters", ".rodata", ".rodata.limits"], dataMaps);
         Assert.All(spec.Maps, m => Assert.Equal((MapType.Array, 4u, 1u), (m.Type, m.KeySize, m.MaxEntries)));
         Assert.True(spec.Map(".rodata")!.IsReadOnly);
-        Assert.Equal(MapSpec.FlagReadOnlyProgram, spec.Map(".rodata.limits")!.Flags);
+        Assert.Equal(MapFlags.ReadOnlyProgram, spec.Map(".rodata.limits")!.Flags);
         Assert.False(spec.Map(".data")!.IsReadOnly);
 
         var expected = new (string Name, string Section, uint Offset, uint Size, ulong Value)[]
@@ -182,9 +182,9 @@ public class ObjectSpecTests
     {
         var spec = Read("legacy_maps");
         var hash = spec.Map("legacy_hash")!;
-        Assert.Equal((MapSource.LegacyMaps, MapType.Hash, 4u, 8u, 128u, 1u), (hash.Source, hash.Type, hash.KeySize, hash.ValueSize, hash.MaxEntries, hash.Flags));
+        Assert.Equal((MapSource.LegacyMaps, MapType.Hash, 4u, 8u, 128u, MapFlags.NoPrealloc), (hash.Source, hash.Type, hash.KeySize, hash.ValueSize, hash.MaxEntries, hash.Flags));
         var array = spec.Map("legacy_array")!;
-        Assert.Equal((MapType.Array, 4u, 4u, 4u, 0u), (array.Type, array.KeySize, array.ValueSize, array.MaxEntries, array.Flags));
+        Assert.Equal((MapType.Array, 4u, 4u, 4u, MapFlags.None), (array.Type, array.KeySize, array.ValueSize, array.MaxEntries, array.Flags));
         Assert.Null(hash.KeyType);
         Assert.Equal(["legacy_hash", "legacy_array"], spec.Programs.Single().References.Select(r => r.Name));
     }

@@ -306,7 +306,7 @@ public class HostileInputTests
     [InlineData(MapType.ProgArray, 4u, 8u, 1u, 0u, MapError.Invalid)]
     public void Sizes_the_kernel_refuses_fail_with_its_errno_naming_the_map(MapType type, uint key, uint value, uint max, uint flags, MapError errno)
     {
-        var spec = new MapSpec("extreme", MapSource.BtfMaps, type, key, value, max, flags);
+        var spec = new MapSpec("extreme", type, key, value, max, (MapFlags)flags);
         if (type == MapType.HashOfMaps) spec.InnerMap = new MapSpec("inner", MapSource.InnerMap, MapType.Array, 4, 4, 1, 0);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<MapException>(() =>
@@ -327,7 +327,7 @@ public class HostileInputTests
     [InlineData(MapType.Queue, 0u, 4194304u, 1u, 0u)]
     public void Sizes_at_the_kernels_limits_are_accepted(MapType type, uint key, uint value, uint max, uint flags)
     {
-        var map = Collection().CreateMap(MapDefinition.FromSpec(new MapSpec("edge", MapSource.BtfMaps, type, key, value, max, flags)));
+        var map = Collection().CreateMap(new MapSpec("edge", type, key, value, max, (MapFlags)flags));
         Assert.Equal((int)value, map.ValueSize);
     }
 
@@ -340,7 +340,7 @@ public class HostileInputTests
 
         // An LPM trie: the kernel accepts it (it allocates lazily); the definition keeps the largest count it can,
         // and the managed trie, lazy too, starts small and grows.
-        var lpm = MapDefinition.FromSpec(new MapSpec("lpm", MapSource.BtfMaps, MapType.LpmTrie, 8, 4, 0xffffffff, 1));
+        var lpm = MapDefinition.FromSpec(new MapSpec("lpm", MapType.LpmTrie, 8, 4, 0xffffffff, MapFlags.NoPrealloc));
         Assert.Equal(int.MaxValue, lpm.MaxEntries);
         var before = GC.GetAllocatedBytesForCurrentThread();
         var trie = Collection().CreateMap(lpm);
@@ -357,7 +357,7 @@ public class HostileInputTests
     public void A_no_prealloc_hash_map_grows_lazily_and_its_values_never_move()
     {
         var c = new ManagedCollection(new CollectionOptions { CpuCount = 2, MaxMapMemory = 1 << 20 });
-        var map = c.CreateMap(new MapDefinition("lazy", MapType.Hash, 4, 8, 1 << 24, MapDefinition.FlagNoPrealloc));
+        var map = c.CreateMap(new MapDefinition("lazy", MapType.Hash, 4, 8, 1 << 24, MapFlags.NoPrealloc));
         // The kernel accepts 2^24 entries without preallocating; so does the runtime (2^24 × 8 bytes would be 128 MiB).
         var p = c.LoadProgram("bump", ProgramType.Kprobe, Asm("""
             r1 = 0 ll

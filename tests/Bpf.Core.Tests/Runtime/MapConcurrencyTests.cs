@@ -10,12 +10,12 @@ public class MapConcurrencyTests
 
     [Theory]
     [InlineData(0u)]
-    [InlineData(MapDefinition.FlagNoPrealloc)]
+    [InlineData(MapFlags.NoPrealloc)]
     public async Task Lock_free_readers_see_no_torn_lost_or_stale_values_while_writers_insert_delete_and_grow(uint flags)
     {
         const int Stable = 32;
         var map = new ManagedCollection(new CollectionOptions { CpuCount = 2 })
-            .CreateMap(new MapDefinition("h", MapType.Hash, 4, 16, 4096, flags));
+            .CreateMap(new MapDefinition("h", MapType.Hash, 4, 16, 4096, (MapFlags)flags));
         for (var k = 0u; k < Stable; k++) map.Update(k, new Pair(0, 0));
         using var stop = new CancellationTokenSource();
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();

@@ -83,7 +83,7 @@ public class MapSemanticsTests
         map.Update(4u, 4u);
         Assert.False(map.TryLookup(2u, out uint _));
         Assert.Equal(3, map.Count);
-        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("bad", MapType.LruHash, 4, 4, 3, MapDefinition.FlagNoPrealloc)));
+        Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("bad", MapType.LruHash, 4, 4, 3, MapFlags.NoPrealloc)));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public class MapSemanticsTests
     {
         var c = Collection();
         Assert.Throws<MapException>(() => c.CreateMap(new MapDefinition("nopre", MapType.LpmTrie, 8, 4, 8)));
-        var map = c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 4, 8, MapDefinition.FlagNoPrealloc));
+        var map = c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 4, 8, MapFlags.NoPrealloc));
         static byte[] Key(int len, uint addr)
         {
             var k = new byte[8];
@@ -253,7 +253,7 @@ public class MapSemanticsTests
 
     [Theory]
     [InlineData(MapType.Hash, 0u)]
-    [InlineData(MapType.Hash, MapDefinition.FlagNoPrealloc)]
+    [InlineData(MapType.Hash, MapFlags.NoPrealloc)]
     [InlineData(MapType.PerCpuHash, 0u)]
     [InlineData(MapType.Array, 0u)]
     [InlineData(MapType.PerCpuArray, 0u)]
@@ -265,7 +265,7 @@ public class MapSemanticsTests
         const int cpus = 3, entries = 40, size = 12;
         var c = Collection(cpus);
         var perCpu = type is MapType.PerCpuHash or MapType.PerCpuArray;
-        var maps = new[] { c.CreateMap(new MapDefinition("first", type, 4, size, entries, flags)), c.CreateMap(new MapDefinition("second", type, 4, size, entries, flags)) };
+        var maps = new[] { c.CreateMap(new MapDefinition("first", type, 4, size, entries, (MapFlags)flags)), c.CreateMap(new MapDefinition("second", type, 4, size, entries, (MapFlags)flags)) };
         var ranges = new List<(ulong Start, ulong End)>();
         for (var m = 0; m < maps.Length; m++)
         {
@@ -314,7 +314,7 @@ public class MapSemanticsTests
         {
             c.CreateMap(new MapDefinition("a", MapType.Array, 4, 8, 2)),
             c.CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, 2)),
-            c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 8, 2, MapDefinition.FlagNoPrealloc)),
+            c.CreateMap(new MapDefinition("lpm", MapType.LpmTrie, 8, 8, 2, MapFlags.NoPrealloc)),
         })
         {
             var key = new byte[map.KeySize];
