@@ -73,7 +73,7 @@ static string? NewestResults(string root)
 }
 
 /// <summary>One row of the exporter's CSV.</summary>
-internal sealed record Row(string Category, string Method, int Rules, double MeanNs, double? KernelReportedNs);
+internal sealed record Row(string Category, string Method, int Rules, double Ns, double? KernelReportedNs);
 
 /// <summary>Reads the CSV ScanVsLookupExporter writes (the header names the columns; '#' lines are provenance).</summary>
 internal static class Results
@@ -81,21 +81,24 @@ internal static class Results
     public static (List<Row> Rows, string[] Comments) Read(string path)
     {
         var lines = File.ReadAllLines(path);
-        var comments = lines.Where(l => l.StartsWith('#')).Select(l => l.TrimStart('#', ' ')).ToArray();
+        var comments = lines.Where(l => l.StartsWith('#')).Select(l => "Run: " + l.TrimStart('#', ' ')).ToArray();
         var data = lines.Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         if (data.Count < 2) throw new FormatException("no header and rows");
         var header = data[0].Split(',');
         int Col(string name) => Array.IndexOf(header, name) is >= 0 and var i ? i : throw new FormatException($"line 1: no column '{name}' in the header");
-        var (category, method, rules, mean, kernel) = (Col("category"), Col("method"), Col("rules"), Col("mean_ns"), Col("kernel_reported_ns"));
+        // The median when the results have it (robust against a few iterations preempted on a shared machine), else the mean.
+        var time = Array.IndexOf(header, "median_ns") is >= 0 and var m ? m : Col("mean_ns");
+        var (category, method, rules, kernel) = (Col("category"), Col("method"), Col("rules"), Col("kernel_reported_ns"));
         var rows = new List<Row>();
         for (var n = 1; n < data.Count; n++)
         {
             var f = data[n].Split(',');
             if (f.Length != header.Length) throw new FormatException($"row {n}: {f.Length} fields, the header has {header.Length}");
-            rows.Add(new Row(f[category], f[method], Int(f[rules], n), Num(f[mean], n),
+            rows.Add(new Row(f[category], f[method], Int(f[rules], n), Num(f[time], n),
                 f[kernel].Length == 0 ? null : Num(f[kernel], n)));
         }
-        return (rows, comments);
+        var which = header[time] == "median_ns" ? "the median" : "the mean";
+        return (rows, [.. comments, $"Times are per packet, {which} of BenchmarkDotNet's iterations (the kernel-reported rows: the kernel's own mean)."]);
     }
 
     private static int Int(string s, int row) =>
@@ -135,7 +138,7 @@ internal static class Series
                 "DictionaryLookup" => (CSharp, Hash),
                 _ => throw new FormatException($"unknown method '{r.Method}'"),
             };
-            Add(engine, method, r.Rules, r.MeanNs);
+            Add(engine, method, r.Rules, r.Ns);
             if (r.KernelReportedNs is { } k) Add(KernelJit, method, r.Rules, k);
         }
         string[] engines = [Interpreter, Kernel, KernelJit, CSharp];
@@ -218,7 +221,7 @@ internal static class Table
     public static string Markdown(List<Line> lines, string[] comments)
     {
         var sb = new StringBuilder();
-        foreach (var c in comments) sb.Append("Run: ").Append(c).Append("\n\n");
+        foreach (var c in comments) sb.Append(c).Append("\n\n");
         sb.Append("| Engine | N rules | Scan | Hash lookup | LPM lookup | Scan / hash | Scan / LPM |\n");
         sb.Append("|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var engine in lines.Select(l => l.Engine).Distinct())
