@@ -33,6 +33,7 @@ public sealed class ConsumerPackageTests
 
         Assert.True(process.ExitCode == 0, $".ci/consumer-test exited {process.ExitCode}:\n{output}");
         Assert.Contains("consumer-test: done", output);
+        Assert.Contains("ok   Bpf.Generators: the generated XdpFilter on the interpreter", output);
         Assert.Contains("ok   unguarded FeatureProbes call", output);
         Assert.Contains("ok   installed bpfnet: run --map blocked", output);
     }

@@ -5,7 +5,7 @@ using System.Runtime.Versioning;
 using Bpf;
 using Bpf.Asm;
 using Bpf.Loader;
-using Bpf.Verifier;
+using Consumer;
 
 var failures = 0;
 void Check(bool ok, string what)
@@ -31,13 +31,25 @@ string? Verdicts(EngineChoice choice)
     return verdicts;
 }
 
+// The same through the class Bpf.Generators made from the object's BTF: typed maps and programs, no names.
+string Typed(EngineChoice choice)
+{
+    using var filter = XdpFilter.Open(choice);
+    filter.Blocked.Update(blocked, 1);
+    var verdicts = string.Join(" ", new[] { allowed, blocked, allowed }.Select(src => filter.XdpFilterProgram.Run(Frame(src)).ReturnValue));
+    return $"{verdicts}; counted {filter.PacketCounts.Lookup(allowed)}";
+}
+
 var interpreted = Verdicts(EngineChoice.Interpreter);
 Check(interpreted == "2 1 2", "Bpf.Loader: interpreter engine passes 10.0.0.1 and drops 10.0.0.66");
+var typedInterpreted = Typed(EngineChoice.Interpreter);
+Check(typedInterpreted == "2 1 2; counted 2", $"Bpf.Generators: the generated XdpFilter on the interpreter ({typedInterpreted})");
 
 // The Linux-only API behind a platform guard: no CA1416 here (this project treats warnings as errors).
 if (OperatingSystem.IsLinux() && KernelUsable(out var why))
 {
     Check(Verdicts(EngineChoice.Kernel) == interpreted, "Bpf.Loader: kernel engine agrees with the interpreter");
+    Check(Typed(EngineChoice.Kernel) == typedInterpreted, "Bpf.Generators: the generated XdpFilter on the kernel agrees");
 }
 else if (Environment.GetEnvironmentVariable("BPFNET_REQUIRE_KERNEL") == "1")
 {
