@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Bpf.Tests;
+
+namespace Bpf.Cli.Tests;
+
+/// <summary>The samples of issue 14, run as their READMEs run them (the built dll, out of process): what they print on the
+/// interpreter, and, where the kernel is there (required under BPFNET_REQUIRE_KERNEL=1), that both engines agree.
+/// The solution build (which <c>dotnet test BpfNet.sln</c> runs first) builds the samples; this project references them.</summary>
+public class SampleTests
+{
+    [Fact]
+    public async Task FlowLog_PrintsFlowsAndTotals_BothEnginesAgree()
+    {
+        var (interpreter, kernel) = await RunSample("Bpf.Samples.FlowLog");
+        // 14 replayed frames in 5 flows; telnet (port 23) is denied from C#, so its two packets are dropped.
+        Assert.Contains("TCP   10.0.0.4:40004        10.0.1.10:23          DROPPED      74", interpreter);
+        Assert.Contains("ICMP  10.0.0.1              10.0.1.10             FORWARDED    98", interpreter);
+        foreach (var total in new[]
+                 {
+                     "ICMP  10.0.0.1              10.0.1.10                   2     196         2       0",
+                     "TCP   10.0.0.1:40001        10.0.1.10:80                4    3168         4       0",
+                     "TCP   10.0.0.2:40002        10.0.1.10:443               3    2163         3       0",
+                     "TCP   10.0.0.4:40004        10.0.1.10:23                2     148         0       2",
+                     "UDP   10.0.0.3:5353         10.0.1.53:53                3     302         3       0",
+                 })
+        {
+            Assert.Contains(total, interpreter);
+        }
+        Assert.Contains("5 flows, 14 packets, 2 dropped.", interpreter);
+        RequireKernelHalf(kernel);
+        Assert.Contains("5 flows, 14 packets, 2 dropped.", kernel);
+    }
+
+    /// <summary>Runs the sample's built dll; it must exit 0 (it exits 1 when the engines disagree). Returns the interpreter's
+    /// section of the output and the second engine's (Auto's: the kernel when it loaded, else null).</summary>
+    internal static async Task<(string Interpreter, string? Kernel)> RunSample(string name)
+    {
+        var dll = new[] { "Release", "Debug" }
+            .Select(c => Path.Combine(RepoPaths.Root, "samples", name, "bin", c, "net10.0", name + ".dll"))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault();
+        Assert.True(dll is not null, $"the sample {name} is not built: run 'dotnet build BpfNet.sln -c Release'");
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll!);
+        using var process = Process.Start(psi)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var stdoutTask = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        var stdout = await stdoutTask;
+        var stderr = await stderrTask;
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
+
+        var kernelAt = stdout.IndexOf("== Kernel ", StringComparison.Ordinal);
+        var interpreterAt = stdout.IndexOf("== Interpreter ", StringComparison.Ordinal);
+        Assert.True(interpreterAt >= 0, $"no interpreter section: {stdout}");
+        var autoAt = stdout.IndexOf("== ", interpreterAt + 3, StringComparison.Ordinal);
+        var interpreter = stdout[interpreterAt..(autoAt < 0 ? stdout.Length : autoAt)];
+        if (kernelAt < 0) return (interpreter, null);
+        Assert.Contains("Both engines agree.", stdout);
+        return (interpreter, stdout[kernelAt..]);
+    }
+
+    /// <summary>Skips (naming why) when the kernel half did not run and the kernel is unavailable; fails when it is available or required.</summary>
+    internal static void RequireKernelHalf(string? kernel)
+    {
+        if (kernel is not null) return;
+        Assert.True(Kernel.UnavailableReason is not null && !Kernel.Required,
+            $"the kernel is {(Kernel.UnavailableReason is null ? "available" : "required")} but the sample ran only the interpreter");
+        Assert.Skip($"only the interpreter half ran: kernel unavailable: {Kernel.UnavailableReason}");
+    }
+}
