@@ -31,6 +31,42 @@ public class SampleTests
         Assert.Contains("5 flows, 14 packets, 2 dropped.", kernel);
     }
 
+    [Fact]
+    public async Task IdentityPolicy_DropsByReason_LiveUpdate_BothEnginesAgree()
+    {
+        var (interpreter, kernel) = await RunSample("Bpf.Samples.IdentityPolicy");
+        var at = interpreter.IndexOf("-- policy-update.json", StringComparison.Ordinal);
+        Assert.True(at > 0, interpreter);
+        string before = interpreter[..at], after = interpreter[at..];
+
+        Assert.Contains("4 rules -> 9 policy entries (+9 -0)", before);
+        Assert.Contains("     256  app=frontend,env=prod      frontend-1 (10.0.0.11), frontend-2 (10.0.0.12)", before);
+        Assert.Contains("frontend-1 -> api-1 8080/TCP           3  ALLOWED", before);
+        Assert.Contains("frontend-1 -> db-1 5432/TCP            2  DROPPED: policy denied", before);
+        Assert.Contains("prometheus -> api-1 9090/TCP           1  ALLOWED", before);
+        Assert.Contains("203.0.113.7 -> api-1 8080/TCP          2  DROPPED: policy denied", before);
+        Assert.Contains("frontend-1 -> api-1 8080/UDP           1  DROPPED: policy denied", before);
+        Assert.Contains("frontend-1 -> api-1 (fragment)         1  DROPPED: fragment", before);
+        Assert.Contains("frontend-1 -> api-1 (cut short)        1  DROPPED: malformed", before);
+        Assert.Contains("ALLOWED                                9", before);
+        Assert.Contains("DROPPED: policy denied                 5", before);
+        Assert.Contains("scrape-metrics                         3       1     150", before);
+
+        // The live update: scrape-metrics removed (3 entries), public-api added (world -> api 8080/TCP); the rest keep counting.
+        Assert.Contains("4 rules -> 7 policy entries (+1 -3)", after);
+        Assert.Contains("prometheus -> api-1 9090/TCP           1  DROPPED: policy denied", after);
+        Assert.Contains("203.0.113.7 -> api-1 8080/TCP          2  ALLOWED", after);
+        Assert.Contains("ALLOWED                               19", after);
+        Assert.Contains("DROPPED: policy denied                 9", after);
+        Assert.Contains("DROPPED: fragment                      2", after);
+        Assert.Contains("DROPPED: malformed                     2", after);
+        Assert.Contains("frontend-to-api                        1      10    2400", after);
+        Assert.Contains("public-api                             1       2     800", after);
+        Assert.DoesNotContain("scrape-metrics", after);
+        RequireKernelHalf(kernel);
+        Assert.Contains("public-api                             1       2     800", kernel);
+    }
+
     /// <summary>Runs the sample's built dll; it must exit 0 (it exits 1 when the engines disagree). Returns the interpreter's
     /// section of the output and the second engine's (Auto's: the kernel when it loaded, else null).</summary>
     internal static async Task<(string Interpreter, string? Kernel)> RunSample(string name)
