@@ -67,6 +67,46 @@ public class SampleTests
         Assert.Contains("public-api                             1       2     800", kernel);
     }
 
+    [Fact]
+    public async Task LoadBalancer_MaglevDistribution_ChecksumsValid_BackendChangesMoveFewFlows()
+    {
+        var (interpreter, kernel) = await RunSample("Bpf.Samples.LoadBalancer");
+        var steps = interpreter.Split("-- ", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToArray();
+        Assert.Equal(3, steps.Length);
+        foreach (var step in steps) Assert.Contains("rewritten frames with valid IPv4 and TCP/UDP checksums: 1500 of 1500", step);
+        // Every backend of a service gets a near-equal share (Maglev: within a few percent at 251 slots).
+        var shares = steps.Select(step => step.Split('\n').Where(l => l.StartsWith("10.244.", StringComparison.Ordinal))
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToDictionary(c => c[0], c => (Flows: int.Parse(c[1]), Packets: int.Parse(c[3])))).ToArray();
+        Assert.Equal(["10.244.1.11:53", "10.244.1.11:8080", "10.244.2.12:53", "10.244.2.12:8080", "10.244.3.13:8080"], shares[0].Keys.Order());
+        Assert.DoesNotContain("10.244.2.12:8080", shares[1].Keys);
+        Assert.Contains("10.244.4.14:8080", shares[2].Keys);
+        foreach (var s in shares)
+        {
+            var web = s.Where(kv => kv.Key.EndsWith(":8080", StringComparison.Ordinal)).ToList();
+            Assert.Equal(1200, web.Sum(kv => kv.Value.Flows));
+            Assert.Equal(300, s.Where(kv => kv.Key.EndsWith(":53", StringComparison.Ordinal)).Sum(kv => kv.Value.Flows));
+            Assert.All(web, kv => Assert.InRange(kv.Value.Flows, 1200 / web.Count * 0.9, 1200 / web.Count * 1.1));
+            Assert.All(s.Values, v => Assert.Equal(v.Flows, v.Packets));   // the program's per-backend counter agrees
+        }
+        // Removing a backend moves its flows and few others; adding one moves about a third, nearly all to it.
+        var removed = Moved(steps[1]);
+        Assert.Equal(shares[0]["10.244.2.12:8080"].Flows, removed.Forced);
+        Assert.InRange(removed.Others, 0, 1200 / 20);
+        var added = Moved(steps[2]);
+        Assert.Equal(0, added.Forced);
+        Assert.Equal(shares[2]["10.244.4.14:8080"].Flows, added.ToNew);
+        Assert.InRange(added.Others, 0, 1200 / 20);
+        RequireKernelHalf(kernel);
+        Assert.Contains("rewritten frames with valid IPv4 and TCP/UDP checksums: 1500 of 1500", kernel);
+
+        static (int Forced, int ToNew, int Others) Moved(string step)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(step, @"flows moved: \d+ of 1500: (\d+) had the removed backend, (\d+) went to the new one, (\d+) others");
+            Assert.True(m.Success, step);
+            return (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value));
+        }
+    }
+
     /// <summary>Runs the sample's built dll; it must exit 0 (it exits 1 when the engines disagree). Returns the interpreter's
     /// section of the output and the second engine's (Auto's: the kernel when it loaded, else null).</summary>
     internal static async Task<(string Interpreter, string? Kernel)> RunSample(string name)
