@@ -32,7 +32,7 @@ foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
     flows.DeniedPorts.Update(Telnet, 1);                      // policy from C#: no telnet
 
     var log = new StringBuilder();
-    var totals = new SortedDictionary<string, (int Packets, long Bytes, int Forwarded, int Dropped)>(StringComparer.Ordinal);
+    var totals = new FlowTotals();
     ulong? start = null;
     Console.WriteLine($"{"TIME",10}  {"PROTO",-5} {"SOURCE",-21} {"DESTINATION",-21} {"VERDICT",-9} {"BYTES",5}");
     foreach (var (flow, length) in traffic)
@@ -42,41 +42,33 @@ foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
         foreach (var e in flows.Flows.ReadAvailable())
         {
             start ??= e.TimestampNs;
-            var key = Describe(e);
-            var verdict = e.Verdict == FlowLog.FlowVerdict.FlowDropped ? "DROPPED" : "FORWARDED";
-            var line = $"{key.Proto,-5} {key.Source,-21} {key.Destination,-21} {verdict,-9} {e.Bytes,5}";
+            var line = totals.Add(e);
             Console.WriteLine($"{(e.TimestampNs - start.Value) / 1000.0,8:F1}us  {line}");
             log.AppendLine(line);
-            var flowKey = $"{key.Proto,-5} {key.Source,-21} {key.Destination,-21}";
-            var t = totals.GetValueOrDefault(flowKey);
-            totals[flowKey] = (t.Packets + 1, t.Bytes + e.Bytes,
-                t.Forwarded + (e.Verdict == FlowLog.FlowVerdict.FlowForwarded ? 1 : 0), t.Dropped + (e.Verdict == FlowLog.FlowVerdict.FlowDropped ? 1 : 0));
             var expected = e.Verdict == FlowLog.FlowVerdict.FlowDropped ? 1u : 2u;    // XDP_DROP, XDP_PASS
             if (action != expected) throw new InvalidOperationException($"the program returned {action} for an event saying {e.Verdict}");
         }
     }
 
     Console.WriteLine();
-    Console.WriteLine("Per-flow totals:");
-    Console.WriteLine($"{"PROTO",-5} {"SOURCE",-21} {"DESTINATION",-21} {"PACKETS",7} {"BYTES",7} {"FORWARDED",9} {"DROPPED",7}");
-    foreach (var (flowKey, t) in totals)
-    {
-        var line = $"{flowKey} {t.Packets,7} {t.Bytes,7} {t.Forwarded,9} {t.Dropped,7}";
-        Console.WriteLine(line);
-        log.AppendLine(line);
-    }
-    Console.WriteLine($"{totals.Count} flows, {totals.Values.Sum(t => t.Packets)} packets, {totals.Values.Sum(t => t.Dropped)} dropped.");
+    var table = totals.Render();
+    Console.Write(table);
+    log.Append(table);
     Console.WriteLine();
     summaries.Add(log.ToString());
 }
 
 var agree = summaries[0] == summaries[1];
 Console.WriteLine(agree ? "Both engines agree." : "The engines disagree!");
-return agree ? 0 : 1;
-
-static (string Proto, string Source, string Destination) Describe(in FlowLog.FlowEvent e)
+if (!agree) return 1;
+Console.WriteLine();
+try
 {
-    var ports = e.Protocol is Flow.Tcp or Flow.Udp;
-    string End(uint address, ushort port) => ports ? $"{Packets.Address(address)}:{port}" : Packets.Address(address).ToString();
-    return (Flow.ProtocolName(e.Protocol), End(e.Saddr, e.Sport), End(e.Daddr, e.Dport));
+    return RealPackets.Run(Telnet);
 }
+catch (Exception e)   // caught, so the namespace and the veth pair are removed on the way out
+{
+    Console.WriteLine($"Real packets: failed: {e}");
+    return 1;
+}
+

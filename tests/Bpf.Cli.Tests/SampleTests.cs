@@ -29,6 +29,16 @@ public class SampleTests
         Assert.Contains("5 flows, 14 packets, 2 dropped.", interpreter);
         RequireKernelHalf(kernel);
         Assert.Contains("5 flows, 14 packets, 2 dropped.", kernel);
+
+        // Real packets from a network namespace over a veth pair, the program attached to the host end.
+        var real = kernel![kernel!.IndexOf("== Real packets", StringComparison.Ordinal)..];
+        if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal) && !Kernel.Required)
+            Assert.Skip($"the kernel half ran on BPF_PROG_TEST_RUN only: {real.Split('\n')[0]}");
+        Assert.Contains("3 flows, ", real);
+        Assert.Matches(@"UDP   10\.215\.\d+\.2:\d+ +10\.215\.\d+\.1:23 +3 +426 +0 +3", real);
+        Assert.Matches(@"UDP   10\.215\.\d+\.2:\d+ +10\.215\.\d+\.1:8053 +5 +710 +5 +0", real);
+        Assert.Contains("UDP :8053 5 of 5 datagrams; UDP :23 0 of 3 (denied); TCP :8080 1000 of 1000 bytes", real);
+        Assert.Contains("Real packets: the program saw them all and dropped only the denied ones.", real);
     }
 
     [Fact]
