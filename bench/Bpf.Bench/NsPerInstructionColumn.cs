@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 
 namespace Bpf.Bench;
 
-/// <summary>Mean time divided by the number of eBPF instructions one run executes.</summary>
+/// <summary>Median time divided by the number of eBPF instructions one run executes.</summary>
 public sealed class NsPerInstructionColumn : IColumn
 {
     public string Id => nameof(NsPerInstructionColumn);
@@ -14,7 +14,7 @@ public sealed class NsPerInstructionColumn : IColumn
     public int PriorityInCategory => 0;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Mean time per executed eBPF instruction (ns)";
+    public string Legend => "Median time per executed eBPF instruction (ns)";
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
     public bool IsAvailable(Summary summary) =>
@@ -28,6 +28,6 @@ public sealed class NsPerInstructionColumn : IColumn
         var program = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Program")?.Value as string;
         if (report?.ResultStatistics is null || program is null) return "-";
         var count = BenchPrograms.InstructionCount(program);
-        return $"{report.ResultStatistics.Mean / count:0.00} ({count} insns)";
+        return $"{report.ResultStatistics.Median / count:0.00} ({count} insns)";
     }
 }

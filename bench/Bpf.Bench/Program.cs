@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Bpf.Bench;
@@ -5,6 +6,8 @@ using Bpf.Bench;
 // Run e.g.: dotnet run -c Release --project bench/Bpf.Bench -- --filter '*Interpreter*' --job short
 // KernelComparisonBenchmarks runs the same BenchPrograms through BPF_PROG_TEST_RUN (root only), so the ns/insn
 // figures line up: dotnet run -c Release --project bench/Bpf.Bench -- --filter '*KernelComparison*' --job short
-var config = DefaultConfig.Instance.AddColumn(new NsPerInstructionColumn());
+// Median and Min next to the Mean: on the shared machine a few preempted iterations move the Mean a lot.
+var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min, new NsPerInstructionColumn(),
+    new KernelDurationColumn(ratio: false), new KernelDurationColumn(ratio: true));
 if (OperatingSystem.IsLinux()) config = config.AddColumn(new KernelReportedColumn());
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args, config);

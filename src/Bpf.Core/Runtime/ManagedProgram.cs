@@ -8,7 +8,16 @@ namespace Bpf.Runtime;
 /// </summary>
 public sealed class ManagedProgram
 {
-    [ThreadStatic] private static byte[]? t_buffer;
+    /// <summary>What a run needs besides the interpreter's own state: the input memory and the helpers' view of the
+    /// run. Cached per thread and reused, so a run allocates nothing for them.</summary>
+    private sealed class Scratch
+    {
+        public byte[] Buffer = [];
+        public readonly RunState State = new();
+        public bool InUse;
+    }
+
+    [ThreadStatic] private static Scratch? t_scratch;
 
     private readonly Interpreter _interpreter;
 
@@ -57,20 +66,25 @@ public sealed class ManagedProgram
             throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"the collection has {Collection.CpuCount} CPUs");
         }
         var length = context.InputLength;
-        var buffer = t_buffer;
-        if (buffer is null || buffer.Length < length || buffer.Length > 1 << 20)
+        var scratch = t_scratch;
+        if (scratch is null || scratch.InUse)
         {
-            buffer = new byte[Math.Max(length, ContextLayout.FrameOffset + ContextLayout.FrameSize)];
-            t_buffer = buffer;
+            // A helper that runs another program on this thread gets its own scratch rather than sharing ours.
+            scratch = new Scratch();
+            t_scratch ??= scratch;
         }
-        // A helper that runs another program on this thread must not share our buffer.
-        t_buffer = null;
+        var buffer = scratch.Buffer;
+        if (buffer.Length < length || buffer.Length > 1 << 20)
+        {
+            buffer = scratch.Buffer = new byte[Math.Max(length, ContextLayout.FrameOffset + ContextLayout.FrameSize)];
+        }
+        scratch.InUse = true;
         try
         {
             var input = buffer.AsSpan(0, length);
             context.Write(input);
-            var state = new RunState { Collection = Collection, Kind = Kind, Cpu = cpu };
-            var previous = state.Enter();
+            var state = scratch.State;
+            state.Start(Collection, Kind, cpu);
             RunResult result;
             long executed = 0;
             try
@@ -78,7 +92,7 @@ public sealed class ManagedProgram
                 var program = this;
                 while (true)
                 {
-                    result = program._interpreter.RunWindowed(input, context.Windows(input));
+                    result = program._interpreter.RunWindowed(input, context.Windows(input), state);
                     executed += result.InstructionsExecuted ?? 0;
                     if (!result.Succeeded || state.PendingTailCall is not { } next) break;
                     state.PendingTailCall = null;
@@ -95,14 +109,13 @@ public sealed class ManagedProgram
                 // A run that faulted inside a critical section (possible only for a program the verifier never
                 // saw) must not leave the map value locked for every later run.
                 if (state.HeldLock != 0) RuntimeHelpers.ReleaseSpinLock(state);
-                RunState.Leave(previous);
             }
             if (result.Succeeded) context.Read(input);
             return new RunResult(result.R0, result.Fault, executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
         }
         finally
         {
-            t_buffer = buffer;
+            scratch.InUse = false;
         }
     }
 

@@ -1,29 +1,30 @@
 namespace Bpf.Runtime;
 
-/// <summary>What the runtime's helpers need to know about the run in progress on this thread.</summary>
+/// <summary>What the runtime's helpers need to know about the run in progress: the interpreter hands it to them
+/// (<see cref="HelperContext.Host"/>), so finding it costs no thread-local lookup. One per thread is reused from run
+/// to run (<see cref="Start"/> resets it), so a run allocates nothing for it.</summary>
 internal sealed class RunState
 {
-    [ThreadStatic] private static RunState? t_current;
-
-    public static RunState? Current => t_current;
-
-    public required ManagedCollection Collection { get; init; }
-    public required ContextKind Kind { get; init; }
-    public int Cpu { get; init; }
+    public ManagedCollection Collection { get; private set; } = null!;
+    public ContextKind Kind { get; private set; }
+    public int Cpu { get; private set; }
     public ManagedProgram? PendingTailCall { get; set; }
     public int TailCalls { get; set; }
     public RedirectRecord? Redirect { get; set; }
     /// <summary>The host address of the bpf_spin_lock this run holds, or 0.</summary>
     public nint HeldLock { get; set; }
 
-    public RunState? Enter()
+    /// <summary>Makes this state describe a new run: no tail call, no redirect, no lock held.</summary>
+    public void Start(ManagedCollection collection, ContextKind kind, int cpu)
     {
-        var previous = t_current;
-        t_current = this;
-        return previous;
+        Collection = collection;
+        Kind = kind;
+        Cpu = cpu;
+        PendingTailCall = null;
+        TailCalls = 0;
+        Redirect = null;
+        HeldLock = 0;
     }
-
-    public static void Leave(RunState? previous) => t_current = previous;
 }
 
 /// <summary>A redirect a program requested with bpf_redirect or bpf_redirect_map (recorded, not performed).</summary>

@@ -62,7 +62,7 @@ internal static class RuntimeHelpers
 
     private static RunState? State(ref HelperContext c)
     {
-        var state = RunState.Current;
+        var state = c.Host as RunState;
         if (state is null) c.Fail("runtime helpers need a run started by a ManagedCollection");
         return state;
     }

@@ -17,15 +17,28 @@ internal sealed unsafe class ExecutionState
     [ThreadStatic] private static ExecutionState? t_cached;
 
     private readonly byte[] _stack = GC.AllocateArray<byte>(GuardSize + StackAreaSize + GuardSize, pinned: true);
+    private readonly ulong[] _registers = GC.AllocateArray<ulong>(11, pinned: true);
 
     public ExecutionState()
     {
         _stack.AsSpan().Fill(GuardByte);
         StackArea = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stack)) + GuardSize;
+        Registers = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_registers));
     }
 
     /// <summary>Host address of <see cref="VmLayout.StackBase"/>.</summary>
-    public byte* StackArea { get; }
+    public readonly byte* StackArea;
+
+    /// <summary>r0..r10 of the run in progress (pinned, so the run loop addresses them through one register).</summary>
+    public readonly ulong* Registers;
+
+    /// <summary>Where the run loop starts or resumes: the slot, the instruction budget left at that point, and the
+    /// may_goto budget left. <see cref="ResumePrecise"/> is set when the loop that counts the budget at transfers
+    /// hands the rest of the run to the one that counts before every instruction.</summary>
+    public int Slot;
+    public long Remaining;
+    public int MayGotoBudget;
+    public bool ResumePrecise;
 
     public readonly CallerFrame[] Frames = new CallerFrame[VmLayout.MaxFrames];
 
@@ -54,6 +67,10 @@ internal sealed unsafe class ExecutionState
     public int Depth;
     public bool InUse;
 
+    /// <summary>The embedder's state for the run in progress (the managed runtime's helpers find their run here),
+    /// or null.</summary>
+    public object? Host;
+
     public HelperSignal Signal;
     public ulong StopValue;
     public VmFault? PendingFault;
@@ -71,13 +88,12 @@ internal sealed unsafe class ExecutionState
         return state;
     }
 
+    /// <summary>Gives the state back. The input pointers are left as they are: every run sets them before it starts,
+    /// and nothing reads them between runs.</summary>
     public void Release()
     {
-        InputHost = null;
-        InputLength = 0;
-        WindowHost = null;
-        WindowBase = WindowLength = ContextReadLength = ContextWriteLength = 0;
         PendingFault = null;
+        Host = null;
         InUse = false;
     }
 

@@ -57,6 +57,9 @@ public unsafe ref struct HelperContext
         return true;
     }
 
+    /// <summary>What the embedder attached to this run (the managed runtime's run state), or null.</summary>
+    internal object? Host => _state.Host;
+
     /// <summary>The run's whole input memory, context block included, for the runtime's own helpers (programs see
     /// only the windows). Valid only during the helper call.</summary>
     internal Span<byte> Input => new(_state.InputHost, (int)_state.InputLength);

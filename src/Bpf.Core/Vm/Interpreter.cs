@@ -12,6 +12,9 @@ namespace Bpf;
 /// r2 = the input length, r10 = the top of frame 0's 512-byte stack. Every load, store and atomic is checked
 /// against the input memory, the live stack frames and the <see cref="InterpreterOptions.Regions"/>; a
 /// violation ends the run with a <see cref="VmFault"/> — never a host crash or exception.</para>
+/// <para>It runs what it is given and does not verify: it is the raw engine (conformance suites, fuzzing). To know a
+/// program is safe — and that the kernel would load it — check it first with <c>BpfVerifier.Verify</c> (Bpf.Verifier),
+/// as <c>BpfEngine.Open</c> and <c>bpfnet run</c> do.</para>
 /// <para>Thread-safety: an instance is immutable after construction and <see cref="Run"/> may be called from
 /// several threads at once (each thread uses its own cached execution state). Runs over the same input memory
 /// from several threads race like any shared memory; only the atomic instructions are atomic.</para>
@@ -43,7 +46,12 @@ public sealed unsafe partial class Interpreter
         _regionSource = options.RegionSource;
         _ops = ProgramCompiler.Compile(program, _helpers, options.LoadImm64Resolver);
         SlotCount = program.Length;
+        _preciseBelow = SlotCount + 1L;
     }
+
+    /// <summary>The most instructions a run executes in a straight line (the program's slots and the fell-off-the-end
+    /// marker): with no more budget left than this, the run loop checks the budget before every instruction.</summary>
+    private readonly long _preciseBelow;
 
     /// <summary>The number of instruction slots of the program.</summary>
     public int SlotCount { get; }
@@ -66,18 +74,18 @@ public sealed unsafe partial class Interpreter
 
     /// <summary>Runs the program once. r1 = the virtual address of <paramref name="memory"/>, r2 = its length;
     /// the program's stores to input memory land in <paramref name="memory"/>.</summary>
-    public RunResult Run(Span<byte> memory) => RunCore(memory, InputWindows.Whole(memory.Length), default);
+    public RunResult Run(Span<byte> memory) => RunCore(memory, InputWindows.Whole(memory.Length), default, null);
 
     /// <summary>Runs over an input laid out as a context block and a packet (the managed runtime's XDP and skb
     /// contexts): only <paramref name="windows"/> are addressable by the program, so the runtime's private context
-    /// slots, the headroom and the tailroom are not.</summary>
-    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows) => RunCore(memory, windows, default);
+    /// slots, the headroom and the tailroom are not. Helpers see <paramref name="host"/> as <see cref="HelperContext.Host"/>.</summary>
+    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows, object? host) => RunCore(memory, windows, default, host);
 
     /// <summary>Runs and copies r0..r10 as they were when the run ended into <paramref name="registers"/>
     /// (at least 11 entries). For tests and debugging.</summary>
-    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers);
+    internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers, null);
 
-    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers)
+    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers, object? host)
     {
         if (!windows.FitIn(memory.Length))
         {
@@ -90,12 +98,34 @@ public sealed unsafe partial class Interpreter
             fixed (DecodedOp* code = _ops)
             fixed (ulong* dump = registers)
             {
+                state.Host = host;
                 state.InputHost = input;
                 state.InputLength = (ulong)memory.Length;
                 state.ContextReadLength = (ulong)windows.ContextReadLength;
                 state.ContextWriteLength = (ulong)windows.ContextWriteLength;
                 state.SetWindow((ulong)windows.PacketStart, (ulong)windows.PacketEnd);
-                return Execute(state, code, dump);
+
+                var r = state.Registers;
+                r[0] = 0;
+                r[1] = VmLayout.InputBase;
+                r[2] = (ulong)memory.Length;
+                r[3] = r[4] = r[5] = r[6] = r[7] = r[8] = r[9] = 0;
+                r[10] = VmLayout.StackTop;
+                // Each frame's stack starts zeroed: no data leaks from earlier runs, and results are deterministic.
+                new Span<byte>(state.StackArea + (VmLayout.StackTop - VmLayout.FrameStackSize - VmLayout.StackBase), VmLayout.FrameStackSize).Clear();
+                state.Signal = HelperSignal.None;
+                state.Depth = 0;
+                state.Slot = 0;
+                state.Remaining = _budget;
+                state.MayGotoBudget = Opcodes.MaxLoops;
+                state.ResumePrecise = false;
+
+                if (_budget > _preciseBelow)
+                {
+                    var result = Execute<AtTransfers>(state, code, dump);
+                    if (!state.ResumePrecise) return result;
+                }
+                return Execute<EveryInstruction>(state, code, dump);
             }
         }
         finally
@@ -218,6 +248,7 @@ public sealed unsafe partial class Interpreter
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private VmFault MemoryFault(ExecutionState state, int depth, int slot, ulong address, ulong size, bool write)
     {
         state.Depth = depth;

@@ -42,7 +42,32 @@ internal static class ProgramCompiler
             InstructionSet.TryClassify(insn, out var form, out _, out _);
             ops[i] = Translate(insn, form, i, n, secondSlot, helpers, resolver, i + 1 < n ? slots[i + 1] : default);
         }
+        Fuse(ops, n);
         return ops;
+    }
+
+    /// <summary>
+    /// Compare-and-branch superinstructions: "dst += k" or "dst -= k" followed by a 64-bit conditional jump on dst
+    /// becomes one operation in the first slot (<see cref="VmOp.AddJeq64Imm"/>..). The jump keeps its own slot, so
+    /// jumps into it and the per-instruction budget mode still find it; the fused operation steps onto it before
+    /// branching, so both count as executed.
+    /// </summary>
+    private static void Fuse(DecodedOp[] ops, int n)
+    {
+        for (var i = 0; i + 1 < n; i++)
+        {
+            ref var alu = ref ops[i];
+            var jump = ops[i + 1];
+            if (alu.Code is not (VmOp.Add64Imm or VmOp.Sub64Imm) || jump.Dst != alu.Dst) continue;
+            var fused = jump.Code switch
+            {
+                >= VmOp.Jeq64Imm and <= VmOp.Jge64Reg => VmOp.AddJeq64Imm + (jump.Code - VmOp.Jeq64Imm),
+                >= VmOp.Jne64Imm and <= VmOp.Jsle64Reg => VmOp.AddJne64Imm + (jump.Code - VmOp.Jne64Imm),
+                _ => VmOp.Nop,
+            };
+            if (fused == VmOp.Nop) continue;
+            alu = new DecodedOp(fused, alu.Dst, 0, 0, alu.Code == VmOp.Sub64Imm ? 0 - alu.Imm : alu.Imm);
+        }
     }
 
     private static DecodedOp Translate(Instruction insn, InstructionForm form, int index, int n, bool[] secondSlot,

@@ -52,6 +52,11 @@ internal enum VmOp : byte
     AtomicFetchAddW, AtomicFetchOrW, AtomicFetchAndW, AtomicFetchXorW, AtomicXchgW, AtomicCmpXchgW,
     AtomicAddDW, AtomicOrDW, AtomicAndDW, AtomicXorDW,
     AtomicFetchAddDW, AtomicFetchOrDW, AtomicFetchAndDW, AtomicFetchXorDW, AtomicXchgDW, AtomicCmpXchgDW,
+    // superinstructions: "dst += Imm" (add or sub of a constant) fused with the 64-bit conditional jump on dst in the
+    // next slot, which stays in place (as a jump target, and for the per-instruction budget mode). Same order as the
+    // jumps above (without jset), so the compiler maps a jump to its fused form by offset.
+    AddJeq64Imm, AddJeq64Reg, AddJgt64Imm, AddJgt64Reg, AddJge64Imm, AddJge64Reg,
+    AddJne64Imm, AddJne64Reg, AddJsgt64Imm, AddJsgt64Reg, AddJsge64Imm, AddJsge64Reg, AddJlt64Imm, AddJlt64Reg, AddJle64Imm, AddJle64Reg, AddJslt64Imm, AddJslt64Reg, AddJsle64Imm, AddJsle64Reg,
     // never reached in a valid run: the second slot of an lddw, and the slot past the end
     WideSecondSlot,
     FellOffEnd,

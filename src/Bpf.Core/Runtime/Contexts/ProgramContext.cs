@@ -88,7 +88,9 @@ public sealed class XdpContext : ProgramContext
         RxQueueIndex = rxQueueIndex;
     }
 
-    /// <summary>The packet from data_meta to data_end (in: the packet; after a run: the output packet, metadata included, as the test run returns it).</summary>
+    /// <summary>The packet from data_meta to data_end (in: the packet; after a run: the output packet, metadata included, as
+    /// the test run returns it). A run whose output packet has the input's length writes it into this same array (so
+    /// running a context again allocates nothing); copy it first to keep one run's output across the next run.</summary>
     public byte[] Packet { get; private set; }
 
     /// <summary>After a run: the metadata length (data − data_meta).</summary>
@@ -128,6 +130,8 @@ public sealed class XdpContext : ProgramContext
         var data = PointerOffset(input, ContextLayout.DataPointer);
         var end = PointerOffset(input, ContextLayout.DataEndPointer);
         MetadataLength = data - meta;
-        Packet = input[meta..end].ToArray();
+        var output = input[meta..end];
+        if (output.Length == Packet.Length) output.CopyTo(Packet);
+        else Packet = output.ToArray();
     }
 }

@@ -59,7 +59,8 @@ public sealed class SkBuffContext : ProgramContext
         return context;
     }
 
-    /// <summary>The linear packet data from skb-&gt;data (after a run: as the program left it).</summary>
+    /// <summary>The linear packet data from skb-&gt;data (after a run: as the program left it). A run whose output has the
+    /// input's length writes it into this same array; copy it first to keep one run's output across the next run.</summary>
     public byte[] Packet { get; private set; }
 
     /// <summary>For <see cref="ForTestRun"/> contexts of non-layer-2 program types: the Ethernet header length
@@ -171,6 +172,8 @@ public sealed class SkBuffContext : ProgramContext
         input[..StructSize].CopyTo(_fields);
         var data = PointerOffset(input, ContextLayout.DataPointer);
         var end = PointerOffset(input, ContextLayout.DataEndPointer);
-        Packet = input[data..end].ToArray();
+        var output = input[data..end];
+        if (output.Length == Packet.Length) output.CopyTo(Packet);
+        else Packet = output.ToArray();
     }
 }
