@@ -32,7 +32,7 @@ internal static class RealPackets
         VethPair veth;
         try
         {
-            veth = new VethPair();
+            veth = new VethPair("flow", 10 + Environment.ProcessId % 120);
         }
         catch (IOException e)
         {

@@ -39,7 +39,22 @@ foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 }
 var agree = outputs[0] == outputs[1];
 Console.WriteLine(agree ? "Both engines agree." : "The engines disagree!");
-return agree ? 0 : 1;
+if (!agree) return 1;
+Console.WriteLine();
+try
+{
+    return RealPackets.Run((firewall, policy, identities) =>
+    {
+        var compiled = PolicyCompiler.Compile(policy, identities);
+        var (added, _) = Apply(firewall, policy, identities, compiled);
+        return $"{policy.Rules.Count} rule -> {added} policy entries\n" + IdentityTable(policy, identities);
+    }, VerdictTable);
+}
+catch (Exception e)   // caught, so the namespace and the veth pair are removed on the way out
+{
+    Console.WriteLine($"Real packets: failed: {e}");
+    return 1;
+}
 
 // Brings the maps to the policy: endpoint identities written, policy entries added and deleted (the rest keep their counters).
 static (int Added, int Removed) Apply(IdentityPolicy firewall, PolicyFile policy, IdentityAllocator identities, Dictionary<PolicyEntry, List<string>> compiled)

@@ -75,6 +75,15 @@ public class SampleTests
         Assert.DoesNotContain("scrape-metrics", after);
         RequireKernelHalf(kernel);
         Assert.Contains("public-api                             1       2     800", kernel);
+
+        // Real packets from a network namespace over a veth pair: the allowed TCP connection arrives, the UDP datagrams do not.
+        var real = kernel![kernel!.IndexOf("== Real packets", StringComparison.Ordinal)..];
+        if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal) && !Kernel.Required)
+            Assert.Skip($"the kernel half ran on BPF_PROG_TEST_RUN only: {real.Split('\n')[0]}");
+        Assert.Contains("DROPPED: policy denied                 3", real);
+        Assert.Matches(@"ALLOWED +[1-9]\d*\n", real);
+        Assert.Contains("Delivered to the server: TCP :8080 1000 of 1000 bytes; UDP :8053 0 of 3 datagrams (no rule)", real);
+        Assert.Contains("Real packets: the allowed connection went through; the datagrams no rule allows were dropped.", real);
     }
 
     [Fact]

@@ -1,22 +1,24 @@
-// The kernel half with real packets: a veth pair whose peer end is in a network namespace this sample creates and
-// removes, the flow program attached (XDP) to the host end, and real UDP and TCP traffic sent from the namespace
-// through the host's network stack.
+// Real packets for the samples: a veth pair whose peer end is in a network namespace the sample creates and removes
+// (root on Linux), so traffic sent from the namespace goes through the host end, where a sample attaches its program.
+// Linked into the samples that use it.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Bpf.Samples.FlowLog;
+namespace Bpf.Samples;
 
-internal sealed partial class VethPair : IDisposable
+/// <summary>A veth pair, the peer end in a namespace of its own; <c>tag</c> names both. Disposing removes both.</summary>
+public sealed partial class VethPair : IDisposable
 {
-    public VethPair()
+    /// <param name="tag">A short name for the sample (at most 4 characters: interface names have 15).</param>
+    /// <param name="subnet">The third byte of the pair's 10.215.x.0/24 addresses.</param>
+    public VethPair(string tag, int subnet)
     {
-        var tag = $"{Environment.ProcessId % 100000}";
-        Namespace = $"bpfnet-flowlog-{tag}";
-        HostName = $"bnflA{tag}";
-        PeerName = $"bnflB{tag}";
-        var subnet = 10 + Environment.ProcessId % 240;
+        var id = $"{tag}{Environment.ProcessId % 100000}";
+        Namespace = $"bpfnet-{id}";
+        HostName = $"{id}A";
+        PeerName = $"{id}B";
         HostAddress = IPAddress.Parse($"10.215.{subnet}.1");
         PeerAddress = IPAddress.Parse($"10.215.{subnet}.2");
         try
