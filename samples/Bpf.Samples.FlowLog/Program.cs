@@ -25,9 +25,12 @@ var ping = Flow.IcmpFlow("10.0.0.1", "10.0.1.10");
 
 // The interpreter always; then Auto, which is the kernel where this machine can load the object (else the interpreter again).
 var summaries = new List<string>();
+// An XDP program is deployed by root: verify it as the kernel would for root, also when the interpreter runs it for a
+// user without CAP_BPF (by default the interpreter verifies for this process's own privileges, and refuses XDP to users).
+var deployed = new BpfEngineOptions { Privilege = PrivilegeMode.Privileged };
 foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 {
-    using var flows = FlowLog.Open(choice);
+    using var flows = FlowLog.Open(choice, deployed);
     Console.WriteLine($"== {flows.Collection.Engine} ({flows.Collection.EngineReason}) ==");
     flows.DeniedPorts.Update(Telnet, 1);                      // policy from C#: no telnet
 

@@ -17,9 +17,12 @@ var first = PolicyFile.Read(Path.Combine(AppContext.BaseDirectory, "policy.json"
 var update = PolicyFile.Read(Path.Combine(AppContext.BaseDirectory, "policy-update.json"));
 
 var outputs = new List<string>();
+// An XDP program is deployed by root: verify it as the kernel would for root, also when the interpreter runs it for a
+// user without CAP_BPF (by default the interpreter verifies for this process's own privileges, and refuses XDP to users).
+var deployed = new BpfEngineOptions { Privilege = PrivilegeMode.Privileged };
 foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 {
-    using var firewall = Open(choice);
+    using var firewall = Open(choice, deployed);
     Console.WriteLine($"== {firewall.Collection.Engine} ({firewall.Collection.EngineReason}) ==");
     var text = new StringBuilder();
     var identities = new IdentityAllocator();

@@ -29,9 +29,12 @@ var flows = Enumerable.Range(0, 1500).Select(i => new Flow(i < 1200 ? Flow.Tcp :
     i < 1200 ? web.Vip : dns.Vip, i < 1200 ? web.Port : dns.Port)).ToList();
 
 var outputs = new List<string>();
+// An XDP program is deployed by root: verify it as the kernel would for root, also when the interpreter runs it for a
+// user without CAP_BPF (by default the interpreter verifies for this process's own privileges, and refuses XDP to users).
+var deployed = new BpfEngineOptions { Privilege = PrivilegeMode.Privileged };
 foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 {
-    using var lb = Open(choice);
+    using var lb = Open(choice, deployed);
     Console.WriteLine($"== {lb.Collection.Engine} ({lb.Collection.EngineReason}) ==");
     // The table size is the C source's MAGLEV_SIZE: the maglev map holds one table per possible service.
     var tableSize = lb.Maglev.Map.MaxEntries / lb.Services.Map.MaxEntries;
