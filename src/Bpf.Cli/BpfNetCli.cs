@@ -19,7 +19,7 @@ internal static class BpfNetCli
     /// option taking <see cref="Arity"/> values each time.</summary>
     private sealed record Opt(string Name, string Description, string? Value = null, string[]? Choices = null, int Arity = 1, bool Repeatable = false, string[]? Aliases = null);
 
-    private sealed record Cmd(string Name, string Summary, string Argument, string ArgumentHelp, int MaxArguments, Opt[] Options, Func<CliArgs, CliContext, int> Run, bool PassUnknownOptions = false);
+    private sealed record Cmd(string Name, string Summary, string Argument, string ArgumentHelp, int MaxArguments, Opt[] Options, Func<CliArgs, CliContext, int> Run, bool PassUnknownOptions = false, string[]? Actions = null);
 
     // One name and one meaning per option, across commands.
     private static readonly Opt Json = new("--json", "print one JSON document (the stable contract in docs/cli.md)");
@@ -63,9 +63,12 @@ internal static class BpfNetCli
         new("inspect", "show an object's programs, maps, globals and BTF types", "OBJECT", "a compiled ELF object", 1, [Json], InspectCommand.Run),
         new("load", "load an object into the kernel; with --pin DIR keep its programs and maps pinned in bpffs", "OBJECT", "a compiled ELF object", 1,
             [new("--pin", "pin programs at DIR/progs/NAME and maps at DIR/maps/NAME (DIR in bpffs, e.g. /sys/fs/bpf/myapp)", "DIR"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Load(a, cli) : throw NotLinux("load")),
-        new("map", "dump, look up, update or delete entries of a pinned map (keys and values through --object's BTF, or hex)", "ACTION PATH KEY VALUE",
-            "dump PATH | lookup PATH KEY | update PATH KEY VALUE | delete PATH KEY", 4,
-            [new("--object", "the object that made the map: its BTF types the keys and values", "OBJECT"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Map(a, cli) : throw NotLinux("map")),
+        new("map", "list the kernel's maps; dump, look up, update or delete entries of a pinned map or map id:N (keys and values through --object's BTF, or hex)", "ACTION PATH KEY VALUE",
+            "list | dump MAP | lookup MAP KEY | update MAP KEY VALUE | delete MAP KEY, where MAP is a pinned PATH or id:N", 4,
+            [new("--object", "the object that made the map: its BTF types the keys and values", "OBJECT"), Json], (a, cli) => OperatingSystem.IsLinux() ? PinnedCommands.Map(a, cli) : throw NotLinux("map"),
+            Actions: ["list", "dump", "lookup", "update", "delete"]),
+        new("prog", "list every BPF program loaded in the kernel (id, type, name, tag, load time, sizes, maps)", "ACTION", "list", 1,
+            [Json], (a, cli) => OperatingSystem.IsLinux() ? ListCommands.Prog(a, cli) : throw NotLinux("prog"), Actions: ["list"]),
         new("attach", "load an object, attach one program (XDP, tc, tracepoint, cgroup) and keep it attached until Ctrl-C", "OBJECT", "a compiled ELF object", 1,
             [
                 ProgramName,
@@ -76,6 +79,13 @@ internal static class BpfNetCli
                 new("--cgroup", "attach a cgroup program to the cgroup directory PATH", "PATH"),
                 Json,
             ], (a, cli) => OperatingSystem.IsLinux() ? AttachCommand.Run(a, cli) : throw NotLinux("attach")),
+        new("btf", "write the BTF of a file (e.g. /sys/kernel/btf/vmlinux, or an object's) as a C header: vmlinux.h", "ACTION FILE",
+            "dump FILE: raw BTF or a compiled ELF object", 2,
+            [
+                new("--format", "output format (default: c, a header like bpftool's 'format c')", "FORMAT", ["c"]),
+                new("--output", "write the header to OUT instead of stdout", "OUT", Aliases: ["-o"]),
+                Json,
+            ], BtfCommand.Run),
         new("probe", "list the program types, map types and (--helpers TYPE) helpers this kernel supports for this process", "", "", 0,
             [new("--helpers", "also probe every helper for programs of TYPE (e.g. xdp, sched_cls)", "TYPE"), Json], ProbeCommand.Run),
         new("cfg", "print a program's control-flow graph as Graphviz dot (basic blocks, back edges, loop headers)", "OBJECT|FILE",
@@ -127,6 +137,11 @@ internal static class BpfNetCli
                     ? new Argument<string>(def.Argument) { Arity = ArgumentArity.ZeroOrOne }
                     : new Argument<string[]>(def.Argument) { Arity = new ArgumentArity(0, def.MaxArguments) };
                 argument.Description = def.ArgumentHelp;
+                if (def.Actions is { } actions)
+                {
+                    // The first word is the action: completed from the list; later words (paths, keys) are the shell's.
+                    argument.CompletionSources.Add(context => ActionCompletions(context, actions));
+                }
                 command.Arguments.Add(argument);
             }
             foreach (var o in def.Options) command.Options.Add(Declare(o));
@@ -148,6 +163,16 @@ internal static class BpfNetCli
         completion.SetAction(result => CompletionScripts.Write(result.GetValue(shell)!, cli));
         root.Subcommands.Add(completion);
         return root;
+    }
+
+    /// <summary>The actions starting with the word being completed, when that word is the command's first argument.</summary>
+    private static IEnumerable<System.CommandLine.Completions.CompletionItem> ActionCompletions(System.CommandLine.Completions.CompletionContext context, string[] actions)
+    {
+        int arguments = context.ParseResult.CommandResult.Tokens.Count(t => t.Type == TokenType.Argument);
+        int before = arguments - (context.WordToComplete.Length > 0 ? 1 : 0); // a partial word is parsed as a token too
+        return before != 0 ? [] : actions
+            .Where(a => a.StartsWith(context.WordToComplete, StringComparison.Ordinal))
+            .Select(a => new System.CommandLine.Completions.CompletionItem(a));
     }
 
     private static Option Declare(Opt o)

@@ -3,12 +3,13 @@ namespace Bpf.Cli;
 /// <summary>The streams a command talks to; the console in production, buffers in tests.</summary>
 internal sealed class CliContext
 {
-    public CliContext(TextReader stdin, TextWriter stdout, TextWriter stderr, Func<Stream> openBinaryStdout)
+    public CliContext(TextReader stdin, TextWriter stdout, TextWriter stderr, Func<Stream> openBinaryStdout, bool errorIsTerminal = false)
     {
         In = stdin;
         Out = stdout;
         Err = stderr;
         OpenBinaryStdout = openBinaryStdout;
+        ErrorIsTerminal = errorIsTerminal;
     }
 
     public TextReader In { get; }
@@ -16,8 +17,12 @@ internal sealed class CliContext
     public TextWriter Err { get; }
     public Func<Stream> OpenBinaryStdout { get; }
 
+    /// <summary>Whether stderr is a terminal: then long work shows a live <see cref="Progress"/> line there.</summary>
+    public bool ErrorIsTerminal { get; }
+
     public static CliContext Console() => new(
-        System.Console.In, System.Console.Out, System.Console.Error, System.Console.OpenStandardOutput);
+        System.Console.In, System.Console.Out, System.Console.Error, System.Console.OpenStandardOutput,
+        errorIsTerminal: !System.Console.IsErrorRedirected);
 }
 
 /// <summary>Exit codes shared by every command.</summary>

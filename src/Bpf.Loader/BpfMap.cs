@@ -115,11 +115,41 @@ public sealed unsafe partial class BpfMap : IDisposable
         }
     }
 
+    /// <summary>Opens the map with kernel id <paramref name="id"/> (BPF_MAP_GET_FD_BY_ID; CAP_SYS_ADMIN), read-write.</summary>
+    /// <exception cref="KeyNotFoundException">No map has that id (never had, or it was freed).</exception>
+    /// <exception cref="BpfSyscallException">The kernel refused (EPERM without CAP_SYS_ADMIN).</exception>
+    public static BpfMap OpenById(uint id)
+    {
+        var fd = ObjectInfo.OpenById(BpfCommand.BPF_MAP_GET_FD_BY_ID, id)
+            ?? throw new KeyNotFoundException($"no BPF map with id {id} exists");
+        try
+        {
+            return FromFd(fd);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Every map in the kernel, in id order, as <c>bpftool map list</c> shows them: each id from
+    /// BPF_MAP_GET_NEXT_ID is opened (BPF_MAP_GET_FD_BY_ID), described (BPF_OBJ_GET_INFO_BY_FD) and closed again.
+    /// A map freed between its id and its descriptor is left out. Needs CAP_SYS_ADMIN.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">The kernel refused: EPERM without CAP_SYS_ADMIN
+    /// (<see cref="BpfSyscallException.IsEnvironmentRefusal"/>; the message names the missing capabilities).</exception>
+    public static IReadOnlyList<MapInfo> ListLoaded() =>
+        ObjectInfo.List(BpfCommand.BPF_MAP_GET_NEXT_ID, BpfCommand.BPF_MAP_GET_FD_BY_ID, MapInfo.Read);
+
+    /// <summary>What the kernel says about this map (id, shape, flags, BTF ids): BPF_OBJ_GET_INFO_BY_FD.</summary>
+    public MapInfo GetInfo() => MapInfo.Read(Fd);
+
     private static BpfMap FromFd(BpfFd fd)
     {
-        var info = new MapInfo();
-        ObjectInfo.Get(fd, ref info);
-        return new BpfMap(fd, (MapType)info.type, info.key_size, info.value_size, info.max_entries, (MapFlags)info.map_flags, ObjectInfo.Name(info.name));
+        var info = MapInfo.Read(fd);
+        return new BpfMap(fd, info.Type, info.KeySize, info.ValueSize, info.MaxEntries, info.Flags, info.Name);
     }
 
     /// <summary>The kernel's id for this map.</summary>
@@ -127,7 +157,7 @@ public sealed unsafe partial class BpfMap : IDisposable
     {
         get
         {
-            var info = new MapInfo();
+            var info = new BpfMapInfo();
             ObjectInfo.Get(Fd, ref info);
             return info.id;
         }

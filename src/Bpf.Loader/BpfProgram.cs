@@ -168,7 +168,7 @@ public sealed unsafe partial class BpfProgram : IDisposable
             }
             // With a log attached the kernel reports ENOSPC for a truncated log; the real error is the first one.
             int reported = errno == Errno.ENOSPC && firstErrno != Errno.ENOSPC ? firstErrno : errno;
-            throw new ProgramRejectedException(reported, CString(log!), truncated: errno == Errno.ENOSPC, options.Name);
+            throw new ProgramRejectedException(reported, CString(log!), errno == Errno.ENOSPC, options.Name, type);
         }
     }
 
@@ -257,12 +257,61 @@ public sealed unsafe partial class BpfProgram : IDisposable
     public void Pin(string path) => BpfFs.Pin(Fd, path);
 
     /// <summary>Opens a program pinned at <paramref name="path"/>; its type is read from the kernel.</summary>
-    public static BpfProgram OpenPinned(string path)
+    public static BpfProgram OpenPinned(string path) => FromFd(BpfFs.Get(path));
+
+    /// <summary>The kernel's id for this program (stable across processes).</summary>
+    public uint Id
     {
-        var fd = BpfFs.Get(path);
+        get
+        {
+            var info = new BpfProgInfo();
+            ObjectInfo.Get(Fd, ref info);
+            return info.id;
+        }
+    }
+
+    /// <summary>What the kernel says about this program (id, tag, sizes, maps, load time): BPF_OBJ_GET_INFO_BY_FD.</summary>
+    /// <exception cref="BpfSyscallException">The kernel refused (e.g. the descriptor is not a program's).</exception>
+    public ProgramInfo GetInfo() => ProgramInfo.Read(Fd);
+
+    /// <summary>
+    /// Every program loaded in the kernel, in id order, as <c>bpftool prog list</c> shows them: each id from
+    /// BPF_PROG_GET_NEXT_ID is opened (BPF_PROG_GET_FD_BY_ID), described (BPF_OBJ_GET_INFO_BY_FD) and closed again.
+    /// A program freed between its id and its descriptor is left out. Needs CAP_SYS_ADMIN.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">The kernel refused: EPERM without CAP_SYS_ADMIN
+    /// (<see cref="BpfSyscallException.IsEnvironmentRefusal"/>; the message names the missing capabilities).</exception>
+    public static IReadOnlyList<ProgramInfo> ListLoaded() =>
+        ObjectInfo.List(BpfCommand.BPF_PROG_GET_NEXT_ID, BpfCommand.BPF_PROG_GET_FD_BY_ID, ProgramInfo.Read);
+
+    /// <summary>
+    /// Turns on the kernel's run statistics for every program (BPF_ENABLE_STATS with BPF_STATS_RUN_TIME, 5.8+) for as
+    /// long as the returned descriptor is open: <see cref="ProgramInfo.RunCount"/> and <see cref="ProgramInfo.RunTime"/>
+    /// count meanwhile (the same as the <c>kernel.bpf_stats_enabled</c> sysctl, without changing it for good). Costs
+    /// every program run two clock reads. Needs CAP_SYS_ADMIN.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">The kernel refused: EPERM without CAP_SYS_ADMIN, EINVAL before 5.8.</exception>
+    public static BpfFd EnableRunStatistics()
+    {
+        var attr = new EnableStatsAttr { type = 0 }; // BPF_STATS_RUN_TIME
+        return Sys.BpfFdOrThrow(BpfCommand.BPF_ENABLE_STATS, ref attr);
+    }
+
+    /// <summary>Opens the loaded program with kernel id <paramref name="id"/> (BPF_PROG_GET_FD_BY_ID; CAP_SYS_ADMIN).</summary>
+    /// <exception cref="KeyNotFoundException">No program has that id (never had, or it was freed).</exception>
+    /// <exception cref="BpfSyscallException">The kernel refused (EPERM without CAP_SYS_ADMIN).</exception>
+    public static BpfProgram OpenById(uint id)
+    {
+        var fd = ObjectInfo.OpenById(BpfCommand.BPF_PROG_GET_FD_BY_ID, id)
+            ?? throw new KeyNotFoundException($"no BPF program with id {id} is loaded");
+        return FromFd(fd);
+    }
+
+    private static BpfProgram FromFd(BpfFd fd)
+    {
         try
         {
-            var info = new ProgInfo();
+            var info = new BpfProgInfo();
             ObjectInfo.Get(fd, ref info);
             return new BpfProgram(fd, (ProgramType)info.type, ObjectInfo.Name(info.name), null);
         }
@@ -270,17 +319,6 @@ public sealed unsafe partial class BpfProgram : IDisposable
         {
             fd.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>The kernel's id for this program (stable across processes).</summary>
-    public uint Id
-    {
-        get
-        {
-            var info = new ProgInfo();
-            ObjectInfo.Get(Fd, ref info);
-            return info.id;
         }
     }
 

@@ -65,6 +65,39 @@ public static class ProcessCapabilities
                "some map types need CAP_SYS_RESOURCE or CAP_SYS_ADMIN";
     }
 
+    /// <summary>
+    /// One sentence for an EPERM without a verifier log from BPF_PROG_LOAD of a <paramref name="type"/> program: the
+    /// capabilities the kernel's checks in <c>bpf_prog_load</c> require for that type that the process lacks, or — when
+    /// it has them — that the refusal came from something the kernel does not report, without guessing what.
+    /// </summary>
+    public static string DescribeForProgramLoadEperm(ProgramType type)
+    {
+        if (EffectiveMask is null) return DescribeForEperm();
+        var needed = new List<Capability>();
+        if (type is not (ProgramType.SocketFilter or ProgramType.CgroupSkb)) needed.Add(Capability.Bpf);
+        if (type is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent or ProgramType.RawTracepoint
+            or ProgramType.RawTracepointWritable or ProgramType.Tracing or ProgramType.Lsm or ProgramType.StructOps or ProgramType.Extension)
+        {
+            needed.Add(Capability.Perfmon);
+        }
+        if (type is ProgramType.SchedCls or ProgramType.SchedAct or ProgramType.Xdp or ProgramType.LwtIn or ProgramType.LwtOut
+            or ProgramType.LwtXmit or ProgramType.SkSkb or ProgramType.SkMsg or ProgramType.FlowDissector or ProgramType.CgroupDevice
+            or ProgramType.CgroupSock or ProgramType.CgroupSockAddr or ProgramType.CgroupSockopt or ProgramType.CgroupSysctl
+            or ProgramType.SockOps or ProgramType.Netfilter)
+        {
+            needed.Add(Capability.NetAdmin);
+        }
+        var missing = Has(Capability.SysAdmin) == true ? [] : needed.Where(c => Has(c) == false).ToList();
+        if (missing.Count > 0)
+        {
+            return $"the process lacks {string.Join(", ", missing.Select(Name))}, which loading a {type} program needs (or CAP_SYS_ADMIN)";
+        }
+        var held = needed.Count == 0 ? "no capability" : string.Join(", ", needed.Select(Name));
+        return $"the process has what the kernel's capability checks ask of a {type} program ({held}" +
+               (Has(Capability.SysAdmin) == true ? ", and CAP_SYS_ADMIN" : "") + "), so something else refused it and the kernel " +
+               "did not say what (no verifier log): a policy of this kernel or an LSM, not a missing capability";
+    }
+
     private static ulong? Read()
     {
         if (!OperatingSystem.IsLinux()) return null;

@@ -73,7 +73,14 @@ public sealed class ProgramRejectedException : BpfSyscallException
 
     /// <summary>Creates the exception for a named program (the name leads the message).</summary>
     public ProgramRejectedException(int errno, string log, bool truncated, string? programName)
-        : base("BPF_PROG_LOAD", errno, (string.IsNullOrEmpty(programName) ? "" : $"program '{programName}': ") + BuildMessage(errno, log, truncated))
+        : this(errno, log, truncated, programName, null)
+    {
+    }
+
+    /// <summary>Creates the exception for a named program of a known type: an EPERM without a log then names what
+    /// loading that type needs (<see cref="ProcessCapabilities.DescribeForProgramLoadEperm"/>).</summary>
+    internal ProgramRejectedException(int errno, string log, bool truncated, string? programName, ProgramType? type)
+        : base("BPF_PROG_LOAD", errno, (string.IsNullOrEmpty(programName) ? "" : $"program '{programName}': ") + BuildMessage(errno, log, truncated, type))
     {
         Log = log;
         Truncated = truncated;
@@ -157,16 +164,16 @@ public sealed class ProgramRejectedException : BpfSyscallException
     /// <summary>The slot index of the last instruction the log mentions before the error, when it names one.</summary>
     public int? FailedInstructionIndex { get; }
 
-    private static string BuildMessage(int errno, string log, bool truncated)
+    private static string BuildMessage(int errno, string log, bool truncated, ProgramType? type)
     {
         string summary = VerifierLog.Summarize(log);
         string head = $"program rejected by the kernel verifier ({Interop.Errno.Name(errno)})";
         if (summary.Length == 0)
         {
             // EPERM with an empty log is the kernel refusing the process, not a verdict on the program.
-            return errno == Interop.Errno.EPERM
-                ? $"program not loaded: the kernel refused this process ({Interop.Errno.Name(errno)}) before verifying it: " + PermissionHint
-                : head + " with an empty log";
+            return errno != Interop.Errno.EPERM ? head + " with an empty log"
+                : type is { } t ? $"program not loaded: the kernel refused it ({Interop.Errno.Name(errno)}) before verifying it: " + ProcessCapabilities.DescribeForProgramLoadEperm(t)
+                : $"program not loaded: the kernel refused this process ({Interop.Errno.Name(errno)}) before verifying it: " + PermissionHint;
         }
         int? at = VerifierLog.FindFailedInstruction(log);
         return head + (at is int i ? $" at instruction {i}" : "") + ": " + summary + (truncated ? " (log truncated)" : "");

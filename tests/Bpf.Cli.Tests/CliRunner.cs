@@ -8,12 +8,17 @@ internal static class CliRunner
 {
     public sealed record Output(int ExitCode, string Stdout, string Stderr, byte[] BinaryStdout);
 
-    public static Output RunWithInput(string stdin, params string[] args)
+    public static Output RunWithInput(string stdin, params string[] args) => RunCore(stdin, errorIsTerminal: false, args);
+
+    /// <summary>As if stderr were a terminal: long work shows its progress line there.</summary>
+    public static Output RunOnTerminal(params string[] args) => RunCore(string.Empty, errorIsTerminal: true, args);
+
+    private static Output RunCore(string stdin, bool errorIsTerminal, string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var binary = new MemoryStream();
-        var cli = new CliContext(new StringReader(stdin), stdout, stderr, () => new NonClosingStream(binary));
+        var cli = new CliContext(new StringReader(stdin), stdout, stderr, () => new NonClosingStream(binary), errorIsTerminal);
         var code = BpfNetCli.Run(args, cli);
         return new Output(code, stdout.ToString(), stderr.ToString(), binary.ToArray());
     }

@@ -12,7 +12,7 @@ public class CommandLineTests
     /// checks the real name.</summary>
     private static readonly string Root = System.CommandLine.RootCommand.ExecutableName;
 
-    private static readonly string[] CommandNames = ["asm", "disasm", "run", "verify", "inspect", "cfg", "probe", "load", "map", "attach", "conformance-plugin", "help", "completion"];
+    private static readonly string[] CommandNames = ["asm", "disasm", "run", "verify", "inspect", "cfg", "probe", "load", "map", "prog", "attach", "btf", "conformance-plugin", "help", "completion"];
 
     [Fact]
     public void Version_prints_the_assembly_informational_version()
@@ -106,6 +106,10 @@ public class CommandLineTests
         Assert.Equal(["cap_bpf", "privileged", "unprivileged"], Suggest("bpfnet verify --privilege "));
         Assert.Contains("--map", Suggest("bpfnet run x.o --ma"));
         Assert.Equal(["bash", "pwsh", "zsh"], Suggest("bpfnet completion ").Where(c => c[0] is not ('-' or '/')));
+        Assert.Equal(["list"], Suggest("bpfnet prog ").Where(c => c[0] is not ('-' or '/')));
+        Assert.Equal(["delete", "dump", "list", "lookup", "update"], Suggest("bpfnet map ").Where(c => c[0] is not ('-' or '/')).Order());
+        Assert.Equal(["delete", "dump"], Suggest("bpfnet map d").Order());
+        Assert.DoesNotContain("list", Suggest("bpfnet map dump "));
     }
 
     [Theory]

@@ -110,6 +110,9 @@ public class JsonContractTests
                 ["verify", bad.Path, "--json"],
                 ["verify", "/nonexistent/x.o", "--json"],
                 ["verify", "--json"],
+                ["btf", "dump", Path.Combine(RepoPaths.CorpusDir, "xdp_filter.o"), "--json"],
+                ["btf", "dump", bad.Path, "--json"],
+                ["btf", "dump", "/nonexistent/x.o", "--json"],
             ];
             foreach (var args in runs) Json(string.Join(' ', args), args).Dispose();
         }

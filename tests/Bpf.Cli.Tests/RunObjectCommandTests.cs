@@ -173,6 +173,52 @@ public class RunObjectCommandTests
     }
 
     [KernelFact]
+    public void Kernel_runs_pin_by_name_maps_privately_and_leave_no_pin()
+    {
+        // bpfnet_runs is pinned by name and counts runs: each one-shot run starts from an empty map (1, not 2) and
+        // neither /sys/fs/bpf/bpfnet_runs nor the run's own directory stays behind. `load` without --pin likewise.
+        var counter = Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", "pinned_counter.o");
+        var before = Directory.GetFileSystemEntries("/sys/fs/bpf").Order(StringComparer.Ordinal).ToList();
+        Assert.DoesNotContain("/sys/fs/bpf/bpfnet_runs", before); // a pin from elsewhere would make the test meaningless
+        for (var i = 0; i < 2; i++)
+        {
+            var o = Run(counter, "--program", "count_runs", "--data", Packet, "--kernel", "--json");
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            using var doc = StrictJson.Parse(o.Stdout, "kernel");
+            Assert.Equal(1, doc.RootElement.GetProperty("retval").GetInt32());
+        }
+        Assert.Equal(0, CliRunner.Run("load", counter).ExitCode);
+        Assert.Equal(before, Directory.GetFileSystemEntries("/sys/fs/bpf").Order(StringComparer.Ordinal).ToList());
+    }
+
+    [KernelFact]
+    public void Redirect_maps_give_the_kernel_s_actions_in_both_engines()
+    {
+        // Device (lo, ifindex 1), device hash, CPU and XSK maps, empty or seeded: the interpreter's return value is
+        // the kernel's test run's, XDP_REDIRECT (4) exactly when the entry exists (or for a broadcast).
+        var redirect = Path.Combine(RepoPaths.Root, "tests", "Bpf.Core.Tests", "Runtime", "programs", "rt_redirect.o");
+        const string frame = "0000000000000000000000000800";
+        string[][] cases =
+        [
+            ["redirect_dev"], ["redirect_dev", "--map", "tx_port", "0=1"],
+            ["redirect_dev_hash"], ["redirect_dev_hash", "--map", "tx_hash", "7=hex:0100000000000000"],
+            ["read_dev_hash", "--map", "tx_hash", "7=hex:0100000000000000"],
+            ["redirect_cpu"], ["redirect_xsk"], ["broadcast"], ["bad_flags"],
+            .. Environment.ProcessorCount > 1 ? [["redirect_cpu", "--map", "cpus", "1=192"]] : Array.Empty<string[]>(),
+        ];
+        foreach (var args in cases)
+        {
+            string[] run = [redirect, "--program", args[0], "--data", frame, .. args[1..], "--json"];
+            var managed = Run(run);
+            var kernel = Run([.. run, "--kernel"]);
+            Assert.True(managed.ExitCode == 0 && kernel.ExitCode == 0, $"{string.Join(' ', args)}: {managed.Stdout}{managed.Stderr}{kernel.Stdout}{kernel.Stderr}");
+            using var m = StrictJson.Parse(managed.Stdout, "interpreter");
+            using var k = StrictJson.Parse(kernel.Stdout, "kernel");
+            Assert.True(m.RootElement.GetProperty("retval").GetInt64() == k.RootElement.GetProperty("retval").GetInt64(), $"{string.Join(' ', args)}: interpreter {m.RootElement.GetProperty("retval")}, kernel {k.RootElement.GetProperty("retval")}");
+        }
+    }
+
+    [KernelFact]
     public void Map_seeds_reach_the_kernel_too()
     {
         var managed = Run(Filter, "--program", "xdp_filter", "--data", Packet, "--map", "blocked", "0x0a000001=1", "--map", "packet_counts", "5=7", "--maps", "--json");

@@ -214,12 +214,26 @@ public sealed class CorpusDifferentialTests : KernelTest
         }
     }
 
-    /// <summary>Puts the same few entries into every plain map of both sides so lookups hit.</summary>
+    /// <summary>Puts the same few entries into every plain map of both sides so lookups hit; device maps get the
+    /// loopback device (ifindex 1) at keys 0 and 7, CPU maps CPU 1 (when there is one), so redirects succeed.</summary>
     private static void SeedMaps(ManagedCollection managed, KernelCollection kernel, Random rng)
     {
         foreach (var (name, map) in managed.Maps)
         {
             if (!kernel.Maps.TryGetValue(name, out var kmap)) continue;
+            if (map.Type is ObjMapType.DevMap or ObjMapType.DevMapHash or ObjMapType.CpuMap)
+            {
+                var value = new byte[map.UserValueSize];
+                BinaryPrimitives.WriteUInt32LittleEndian(value, map.Type == ObjMapType.CpuMap ? 192u : 1u);
+                foreach (var k in map.Type == ObjMapType.CpuMap ? (Environment.ProcessorCount > 1 && map.MaxEntries > 1 ? [1u] : []) : new[] { 0u, 7u })
+                {
+                    if (map.Type != ObjMapType.DevMapHash && k >= (uint)map.MaxEntries) continue;
+                    var key = BitConverter.GetBytes(k);
+                    map.Update(key, value);
+                    kmap.Update(key, value);
+                }
+                continue;
+            }
             if (map.Type is not (ObjMapType.Hash or ObjMapType.LruHash or ObjMapType.LpmTrie or ObjMapType.Array)) continue;
             if (map.Type == ObjMapType.Array && map.MaxEntries == 1) continue; // global data keeps its initial value
             for (var i = 0; i < 3; i++)
@@ -251,8 +265,9 @@ public sealed class CorpusDifferentialTests : KernelTest
             if (!kernel.Maps.TryGetValue(name, out var kmap)) continue;
             switch (map.Type)
             {
-                case ObjMapType.ProgArray or ObjMapType.ArrayOfMaps or ObjMapType.HashOfMaps or ObjMapType.RingBuf:
-                    continue; // values are fds / records: compared through the programs' results instead
+                case ObjMapType.ProgArray or ObjMapType.ArrayOfMaps or ObjMapType.HashOfMaps or ObjMapType.RingBuf
+                    or ObjMapType.XskMap or ObjMapType.SockMap or ObjMapType.SockHash or ObjMapType.PerfEventArray:
+                    continue; // values are fds / sockets / records: compared through the programs' results instead
                 case ObjMapType.Queue or ObjMapType.Stack:
                 {
                     var q = (QueueStackMap)map;

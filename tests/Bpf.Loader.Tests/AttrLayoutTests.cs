@@ -25,8 +25,10 @@ public sealed class AttrLayoutTests(ITestOutputHelper output)
         (typeof(TestRunAttr), "union bpf_attr", "test."),
         (typeof(LinkCreateAttr), "union bpf_attr", "link_create."),
         (typeof(ObjInfoAttr), "union bpf_attr", "info."),
-        (typeof(ProgInfo), "struct bpf_prog_info", ""),
-        (typeof(MapInfo), "struct bpf_map_info", ""),
+        (typeof(ObjIdAttr), "union bpf_attr", ""),
+        (typeof(EnableStatsAttr), "union bpf_attr", "enable_stats."),
+        (typeof(BpfProgInfo), "struct bpf_prog_info", ""),
+        (typeof(BpfMapInfo), "struct bpf_map_info", ""),
         (typeof(PerfEventAttr), "struct perf_event_attr", ""),
     ];
 
@@ -35,6 +37,7 @@ public sealed class AttrLayoutTests(ITestOutputHelper output)
     {
         [(typeof(LinkCreateAttr), "expected_revision")] = "tcx.expected_revision",
         [(typeof(PerfEventAttr), "flags")] = "", // a bit-field word: offsetof cannot name it; checked via its neighbours
+        [(typeof(BpfProgInfo), "gpl_compatible_word")] = "", // likewise (gpl_compatible:1)
     };
 
     private static readonly Dictionary<Type, string> Enums = new()

@@ -64,6 +64,18 @@ public sealed class KernelCollectionTests : KernelTest
     }
 
     [KernelFact]
+    public void HiddenGlobalSubprogram_IsVerifiedInsideItsCaller()
+    {
+        // fill() is global with hidden visibility: verified alone (global linkage), its store through a maybe-NULL
+        // pointer is refused ('mem_or_null'); with the static linkage libbpf gives it, the kernel accepts the program.
+        var spec = ObjectSpec.ReadFile(LoaderObject("hidden_subprog"));
+        Assert.Equal(["fill"], spec.HiddenSubprograms);
+        using var c = KernelCollection.Load(spec);
+        Assert.True(c.HasBtf, c.BtfDiagnostic);
+        Assert.Equal(42u, c.Run("hidden_caller", new byte[64]).ReturnValue);
+    }
+
+    [KernelFact]
     public void Globals_InitialContentsAreInTheMaps_AndRodataIsFrozen()
     {
         var spec = Corpus("globals");

@@ -205,6 +205,33 @@ public sealed class LifetimeAndProbeTests(ITestOutputHelper output) : KernelTest
         foreach (var c in ProcessCapabilities.MissingForBpf()) Assert.Contains(ProcessCapabilities.Name(c), said);
     }
 
+    [Fact]
+    public void ProgramLoadEperm_NamesOnlyTheCapabilitiesTheTypeNeeds()
+    {
+        // Judged against this process's own set: root without CAP_SYS_RESOURCE is not told that CAP_SYS_RESOURCE is
+        // why a tracing program was refused, since bpf_prog_load never asks for it.
+        bool sysAdmin = ProcessCapabilities.Has(Capability.SysAdmin) == true;
+        foreach (var (type, needs) in new (ProgramType, Capability[])[]
+        {
+            (ProgramType.Tracing, [Capability.Bpf, Capability.Perfmon]),
+            (ProgramType.Xdp, [Capability.Bpf, Capability.NetAdmin]),
+            (ProgramType.SocketFilter, []),
+        })
+        {
+            string said = ProcessCapabilities.DescribeForProgramLoadEperm(type);
+            var lacking = sysAdmin ? [] : needs.Where(c => ProcessCapabilities.Has(c) == false).ToList();
+            Assert.DoesNotContain("CAP_SYS_RESOURCE", said);
+            if (lacking.Count > 0)
+            {
+                foreach (var c in lacking) Assert.Contains(ProcessCapabilities.Name(c), said);
+            }
+            else
+            {
+                Assert.Contains("not a missing capability", said);
+            }
+        }
+    }
+
     [KernelFact]
     public void Probes_Helpers()
     {

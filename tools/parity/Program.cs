@@ -1,9 +1,7 @@
 // Parity harness (outside CI): reads, loads (one kernel collection, programs left out individually), verifies, and runs
 // every object of a directory in the kernel and in the interpreter; one line per program. See docs/compatibility.md.
-using Bpf.Engines;
+using Bpf;
 using Bpf.Loader;
-using Bpf.Objects;
-using Bpf.Verifier;
 
 // By-name pins go to a directory of our own on bpffs, emptied after each object.
 BpfFs.EnsureMounted();
@@ -38,8 +36,11 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
             ver = r.IsAccepted ? "accept" : r.Error!.Code == VerifierErrorCode.NotSupported ? "notmodelled" : "reject";
         }
         catch (Exception e) { ver = "crash " + e.GetType().Name; }
-        string kernelRun = c is not null && c.Programs.ContainsKey(p.Name) ? Run(() => c.Run(p.Name, packet)) : "-";
-        string interpRun = interp is not null && interp.Programs.ContainsKey(p.Name) ? Run(() => interp.Program(p.Name).Run(packet)) : "-";
+        // Packet programs get the frame; the others (kprobes: struct pt_regs, tracepoints: their record) 512 zero bytes.
+        byte[] input = p.Type is Bpf.ProgramType.Xdp or Bpf.ProgramType.SocketFilter or Bpf.ProgramType.SchedCls or Bpf.ProgramType.SchedAct
+            or Bpf.ProgramType.CgroupSkb or Bpf.ProgramType.LwtIn or Bpf.ProgramType.LwtOut or Bpf.ProgramType.LwtXmit ? packet : new byte[512];
+        string kernelRun = c is not null && c.Programs.ContainsKey(p.Name) ? Run(() => c.Run(p.Name, input)) : "-";
+        string interpRun = interp is not null && interp.Programs.ContainsKey(p.Name) ? Run(() => interp.Program(p.Name).Run(input)) : "-";
         Console.WriteLine($"{p.Name} [{p.Type}] load={load} ours={ver} run.kernel={kernelRun} run.interp={interpRun}");
     }
     interp?.Dispose();
@@ -48,7 +49,7 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
 }
 Directory.Delete(pins);
 
-static string Run(Func<BpfRunResult> run)
+static string Run(Func<RunResult> run)
 {
     try { return "ret:" + run().ReturnValue; }
     catch (Exception e) { return "fail:" + e.GetType().Name; }

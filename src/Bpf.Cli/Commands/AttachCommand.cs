@@ -92,10 +92,54 @@ internal static class AttachCommand
                     cli.Out.WriteLine($"attached {name} to {attachment.Target}; Ctrl-C detaches");
                 }
                 cli.Out.Flush();
-                stop.Wait();
+                WaitWithCounter(cli, program, name, attachment.Target, stop);
             }
         }
         if (!a.Has("--json")) cli.Out.WriteLine("detached");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Waits for Ctrl-C. On a terminal a live line on stderr counts the time attached and the program's
+    /// runs (the kernel counts them while this process holds BPF_ENABLE_STATS; without CAP_SYS_ADMIN, or before
+    /// 5.8, the time alone). Redirected, it waits quietly.</summary>
+    private static void WaitWithCounter(CliContext cli, BpfProgram program, string name, string target, ManualResetEventSlim stop)
+    {
+        var progress = Progress.For(cli, "attach");
+        BpfFd? stats = null;
+        if (progress.Enabled)
+        {
+            try
+            {
+                stats = BpfProgram.EnableRunStatistics();
+            }
+            catch (BpfSyscallException)
+            {
+                // Not permitted or not supported: the line shows the time only.
+            }
+        }
+        ulong first = 0;
+        try
+        {
+            if (stats is not null) first = program.GetInfo().RunCount;
+        }
+        catch (BpfSyscallException)
+        {
+            stats?.Dispose();
+            stats = null;
+        }
+        using (stats)
+        using (progress)
+        {
+            progress.Ticking(t =>
+            {
+                var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"attach: {name} on {target}, {t.TotalSeconds:F1} s");
+                if (stats is null) return text;
+                var info = program.GetInfo();
+                var runs = info.RunCount - first;
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{text}, {runs} runs") +
+                    (info.RunCount > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", {info.RunTime.TotalNanoseconds / info.RunCount:F0} ns/run") : "");
+            });
+            stop.Wait();
+        }
     }
 }

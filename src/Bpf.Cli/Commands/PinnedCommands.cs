@@ -24,14 +24,20 @@ internal static class PinnedCommands
 
     public static int Map(CliArgs a, CliContext cli)
     {
-        if (a.Positionals.Count < 2) throw new CliUsageException("usage: map dump|lookup|update|delete PATH [KEY [VALUE]]");
+        if (a.Positionals is ["list", ..])
+        {
+            if (a.Positionals.Count > 1) throw new CliUsageException($"unexpected argument '{a.Positionals[1]}' (map list takes none)");
+            a.Refuse("dump, lookup, update and delete", "--object");
+            return ListCommands.Maps(cli, a.Has("--json"));
+        }
+        if (a.Positionals.Count < 2) throw new CliUsageException("usage: map list | dump|lookup|update|delete PATH|id:N [KEY [VALUE]]");
         var (action, path) = (a.Positionals[0], a.Positionals[1]);
         var expected = action switch
         {
             "dump" => 2,
             "lookup" or "delete" => 3,
             "update" => 4,
-            _ => throw new CliUsageException($"unknown map action '{action}' (dump, lookup, update, delete)"),
+            _ => throw new CliUsageException($"unknown map action '{action}' (list, dump, lookup, update, delete)"),
         };
         if (a.Positionals.Count != expected) throw new CliUsageException($"map {action} takes {(expected switch { 2 => "PATH", 3 => "PATH KEY", _ => "PATH KEY VALUE" })}");
         var objectPath = a.Get("--object");
@@ -86,7 +92,9 @@ internal static class PinnedCommands
 
     private static int LoadAndPin(CliContext cli, bool json, string path, ObjectSpec spec, string? pin)
     {
-        using var collection = KernelCollection.Load(spec);
+        // Without --pin this is a check that the kernel accepts the object: by-name pins go away with it too.
+        using var privatePins = pin is null ? PrivatePins.For(spec) : null;
+        using var collection = KernelCollection.Load(spec, privatePins?.Options);
         var programs = new List<(string Name, string Type, uint Id, string? Pinned)>();
         var maps = new List<(string Name, string Type, uint Id, string? Pinned)>();
         if (pin is not null)
@@ -144,7 +152,7 @@ internal static class PinnedCommands
 
     private static int OnMap(CliContext cli, bool json, string action, string path, string[] args, ObjectSpec? spec)
     {
-        using var map = BpfMap.OpenPinned(path);
+        using var map = Open(path);
         // The kernel keeps 15 characters of a map's name: match the object's map by that prefix.
         var mapSpec = spec?.Maps.FirstOrDefault(m => m.Name == map.Name || m.Name.Length > 15 && m.Name[..15] == map.Name);
         if (spec is not null && mapSpec is null) throw new CliUsageException($"--object has no map named '{map.Name}' (maps: {string.Join(", ", spec.Maps.Select(m => m.Name))})");
@@ -186,6 +194,22 @@ internal static class PinnedCommands
                 }
                 return Entries(cli, json, path, map, mapSpec, entries);
             }
+        }
+    }
+
+    /// <summary>A pinned map's path, or <c>id:N</c> for the map with kernel id N (as <c>bpfnet map list</c> shows it).</summary>
+    private static BpfMap Open(string path)
+    {
+        if (!path.StartsWith("id:", StringComparison.Ordinal)) return BpfMap.OpenPinned(path);
+        if (!uint.TryParse(path.AsSpan(3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+            throw new CliUsageException($"'{path}': id:N takes a map id, a whole number (see 'bpfnet map list')");
+        try
+        {
+            return BpfMap.OpenById(id);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new CliUsageException($"{path}: {e.Message}");
         }
     }
 

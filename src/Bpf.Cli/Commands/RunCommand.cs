@@ -56,13 +56,17 @@ internal static class RunCommand
         var working = new byte[memory.Length];
         var timings = repeat > 1 ? new long[repeat] : null;
         RunResult result = default;
-        for (var i = 0; i < repeat; i++)
+        using (var progress = repeat > 1 ? Progress.For(cli, "run", repeat) : null)
         {
-            memory.CopyTo(working, 0);
-            var start = Stopwatch.GetTimestamp();
-            result = interpreter.Run(working);
-            if (timings is not null) timings[i] = Stopwatch.GetTimestamp() - start;
-            if (!result.Succeeded) break;
+            for (var i = 0; i < repeat; i++)
+            {
+                memory.CopyTo(working, 0);
+                var start = Stopwatch.GetTimestamp();
+                result = interpreter.Run(working);
+                if (timings is not null) timings[i] = Stopwatch.GetTimestamp() - start;
+                if (!result.Succeeded) break;
+                progress?.Report(i + 1); // outside the timed region
+            }
         }
 
         if (!result.Succeeded)

@@ -56,9 +56,19 @@ internal static class RunObjectCommand
         Outcome outcome;
         try
         {
-            outcome = !a.Has("--kernel") || OperatingSystem.IsLinux()
-                ? RunOn(a.Has("--kernel") ? EngineChoice.Kernel : EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds)
-                : new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+            if (!a.Has("--kernel"))
+            {
+                outcome = RunOn(cli, EngineChoice.Interpreter, spec, programSpec, data, repeat, engineOptions, seeds, a.Has("--maps"));
+            }
+            else if (OperatingSystem.IsLinux())
+            {
+                using var pins = PrivatePins.For(spec); // by-name pins live as long as the run
+                outcome = RunOn(cli, EngineChoice.Kernel, spec, programSpec, data, repeat, engineOptions with { Kernel = pins.Options }, seeds, a.Has("--maps"));
+            }
+            else
+            {
+                outcome = new Outcome("kernel", 0, [], null, null, [], "--kernel needs Linux (BPF_PROG_TEST_RUN)");
+            }
         }
         catch (Exception e) when (KernelRefusal(e) is { } refusal)
         {
@@ -119,7 +129,7 @@ internal static class RunObjectCommand
 
     /// <summary>Loads the object on one engine through <see cref="BpfEngine.Open"/> (the interpreter verifies every
     /// program first) and runs the program through <see cref="IBpfProgram"/>: the same path for both engines.</summary>
-    private static Outcome RunOn(EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds)
+    private static Outcome RunOn(CliContext cli, EngineChoice engine, ObjectSpec spec, ProgramSpec programSpec, byte[] data, int repeat, BpfEngineOptions options, IReadOnlyList<MapSeed> seeds, bool dumpMaps)
     {
         using var collection = BpfEngine.Open(spec, engine, options);
         foreach (var seed in seeds) collection.Map(seed.Map).Update(seed.Key, seed.Value); // --map, before the run
@@ -135,13 +145,19 @@ internal static class RunObjectCommand
         RunResult r;
         try
         {
+            // One call runs every repetition (the kernel's test run repeats inside one syscall): on a terminal a
+            // timer shows the time elapsed meanwhile; the measurement itself is untouched.
+            using var progress = repeat > 1
+                ? Progress.For(cli, "run").Ticking(t => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"run: {repeat} runs of {programSpec.Name} on the {EngineName(collection)}, {t.TotalSeconds:F1} s"))
+                : null;
             r = program.Run(data, context, repeat);
         }
         catch (BpfProgramFaultException e)
         {
             return new Outcome(EngineName(collection), 0, [], null, null, [], e.Detail);
         }
-        var maps = collection.Maps.Values.Select(Dump).ToList();
+        var maps = dumpMaps ? collection.Maps.Values.Select(Dump).ToList() : []; // read only for --maps
         return new Outcome(EngineName(collection), r.ReturnValue, r.Data, r.InstructionsExecuted, r.NanosecondsPerRun, maps, null);
     }
 
@@ -168,8 +184,10 @@ internal static class RunObjectCommand
             };
         }
         var list = new List<KeyValuePair<byte[], byte[]>>();
+        // Maps whose entries user space cannot read back (EOPNOTSUPP for AF_XDP sockets and perf event slots) or
+        // reads as fds or ids, not as the program sees them: listed without entries, as the managed side lists them.
         if (map.Type is Bpf.MapType.RingBuf or Bpf.MapType.Queue or Bpf.MapType.Stack or Bpf.MapType.ProgArray
-            or Bpf.MapType.ArrayOfMaps or Bpf.MapType.HashOfMaps)
+            or Bpf.MapType.ArrayOfMaps or Bpf.MapType.HashOfMaps or Bpf.MapType.XskMap or Bpf.MapType.PerfEventArray)
         {
             return new MapDump(map.Name, map.Type.ToString(), list, null);
         }

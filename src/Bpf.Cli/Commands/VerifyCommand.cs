@@ -41,10 +41,14 @@ internal static class VerifyCommand
         var content = ReadAll(path);
 
         List<Outcome> outcomes;
+        // On a terminal, a line shows which program is being verified and for how long (a large object, or one
+        // program at the complexity limit, takes seconds).
+        var status = new VerifyStatus(Path.GetFileName(path));
         try
         {
+            using var progress = Progress.For(cli, "verify").Ticking(status.Line);
             outcomes = content.AsSpan().StartsWith("\u007fELF"u8)
-                ? VerifyObject(path, content, a.Get("--program"), privilege)
+                ? VerifyObject(path, content, a.Get("--program"), privilege, status)
                 : [new Outcome(null, VerifyProgram(path, content, a, privilege))];
         }
         catch (Bpf.Runtime.MapException e)
@@ -59,7 +63,17 @@ internal static class VerifyCommand
         return outcomes.All(o => o.Result.IsAccepted) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    private static List<Outcome> VerifyObject(string path, byte[] content, string? programName, PrivilegeMode privilege)
+    /// <summary>What the progress line says: the file, and for an object the program being verified (N of M).</summary>
+    private sealed class VerifyStatus(string file)
+    {
+        private volatile string? _program;
+
+        public void Program(int index, int count, string name) => _program = $": program {index + 1}/{count} ({name})";
+
+        public string Line(TimeSpan elapsed) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"verify: {file}{_program}, {elapsed.TotalSeconds:F1} s");
+    }
+
+    private static List<Outcome> VerifyObject(string path, byte[] content, string? programName, PrivilegeMode privilege, VerifyStatus status)
     {
         ObjectSpec spec;
         try
@@ -74,11 +88,15 @@ internal static class VerifyCommand
         {
             throw new CliUsageException($"{path}: no program '{programName}' (programs: {string.Join(", ", spec.Programs.Select(p => p.Name))})");
         }
-        var names = programName is null ? spec.Programs.Select(p => p.Name) : [programName];
+        var names = programName is null ? spec.Programs.Select(p => p.Name).ToList() : [programName];
         // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them; the same BTF
         // lets privileged programs read struct bpf_map fields through map pointers, as the kernel does.
         var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
-        return names.Select(n => new Outcome(n, WithKernelBtfIfNeeded(coreTarget, btf => ObjectVerifier.Verify(spec, n, privilege, btf)))).ToList();
+        return names.Select((n, i) =>
+        {
+            status.Program(i, names.Count, n);
+            return new Outcome(n, WithKernelBtfIfNeeded(coreTarget, btf => ObjectVerifier.Verify(spec, n, privilege, btf)));
+        }).ToList();
     }
 
     /// <summary>Verifies without the kernel's BTF unless it is already loaded, and again with this machine's when the

@@ -8,7 +8,7 @@ namespace Bpf.Btf;
 /// A parsed .BTF section: the string table and every type, with references between types resolved to objects.
 /// Parsing checks every length, offset and type id against the section; problems raise <see cref="BpfObjectException"/>.
 /// </summary>
-public sealed class BtfSpec
+public sealed partial class BtfSpec
 {
     /// <summary>BTF_MAGIC.</summary>
     public const ushort Magic = 0xeB9F;
@@ -281,7 +281,7 @@ public sealed class BtfSpec
                     case BtfKind.Pointer: t = new BtfPointer(id, name, sizeOrType); break;
                     case BtfKind.Typedef: t = new BtfTypedef(id, name, sizeOrType); break;
                     case BtfKind.Volatile or BtfKind.Const or BtfKind.Restrict: t = new BtfQualifier(id, name, sizeOrType, kind); break;
-                    case BtfKind.TypeTag: t = new BtfTypeTag(id, name, sizeOrType); break;
+                    case BtfKind.TypeTag: t = new BtfTypeTag(id, name, sizeOrType, kindFlag); break;
                     case BtfKind.Func: t = new BtfFunc(id, name, sizeOrType, (BtfLinkage)vlen); break;
                     case BtfKind.Float: t = new BtfFloat(id, name, sizeOrType); break;
                     case BtfKind.Forward: t = new BtfForward(id, name, kindFlag); break;

@@ -200,13 +200,15 @@ public sealed class BtfQualifier : BtfReferenceType
 /// <summary>A type tag: <see cref="BtfType.Name"/> is the tag value.</summary>
 public sealed class BtfTypeTag : BtfReferenceType
 {
-    internal BtfTypeTag(uint id, string name, uint targetId)
-        : base(id, name, targetId)
-    {
-    }
+    internal BtfTypeTag(uint id, string name, uint targetId, bool isAttribute = false)
+        : base(id, name, targetId) => IsAttribute = isAttribute;
 
     /// <inheritdoc/>
     public override BtfKind Kind => BtfKind.TypeTag;
+
+    /// <summary>True when the tag is an arbitrary attribute (<c>__attribute__((NAME))</c>, the kind flag set), false
+    /// for a <c>btf_type_tag("NAME")</c>.</summary>
+    public bool IsAttribute { get; }
 }
 
 /// <summary>A declaration tag on a type, or on one of its members/parameters.</summary>

@@ -130,6 +130,7 @@ public static class HelperPrototypes
         new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net),
         new(35, "get_current_task", HelperReturnKind.Integer, [], HelperAvailability.BasePerfmon, GplOnly: true),
         new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(45, "probe_read_str", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(44, "xdp_adjust_head", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
         new(51, "redirect_map", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Xdp),
         new(54, "xdp_adjust_meta", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),

@@ -68,6 +68,10 @@ internal static class MapLimits
                 if (keySize + valueSize >= KmallocMaxSize - HashElementHeader) return Fail(out reason, MapError.TooBig, $"key size {keySize} is too big for a hash element");
                 if (maxEntries > HashMaxEntries) return Fail(out reason, MapError.TooBig, $"max_entries {maxEntries} is above {HashMaxEntries}");
                 break;
+            case MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap or MapType.SockMap or MapType.SockHash:
+                if (Bpf.Runtime.RedirectTargetMap.CheckSizes(type, keySize, valueSize, maxEntries) is { } why) return Fail(out reason, MapError.Invalid, why);
+                if (keySize > KmallocMaxSize) return Fail(out reason, MapError.TooBig, "key size above KMALLOC_MAX_SIZE");
+                break;
             default:
                 // Types the managed runtime does not implement: every kernel map type bounds its key and value by
                 // what kmalloc can hold; the rest is the type's own business (creation reports it unsupported).
@@ -116,6 +120,8 @@ internal static class MapLimits
             MapType.ProgArray or MapType.ArrayOfMaps => entries * 8,
             MapType.PerfEventArray => entries,
             MapType.HashOfMaps => entries * (8 + key + perEntryIndex),
+            MapType.DevMap or MapType.CpuMap or MapType.XskMap or MapType.SockMap => entries * (stride + 1),
+            MapType.DevMapHash or MapType.SockHash => entries * (stride + 2 * key + perEntryIndex),
             _ => 0,
         };
     }

@@ -102,7 +102,14 @@ internal sealed class ObjectReader
         reader.ReadCode();
         var programs = reader.LinkPrograms(license, version);
         var externs = reader.CollectExterns(out var kconfigSize);
-        return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf, externs, kconfigSize);
+        // A global or weak function with hidden (or internal) visibility, e.g. libbpf's usdt.bpf.h helpers: libbpf gives
+        // its BTF FUNC static linkage when it is a subprogram, so the kernel verifies it with its caller's context.
+        var hidden = elf.Symbols
+            .Where(s => s.Type == ElfSymbolType.Func && s.Binding is ElfSymbolBinding.Global or ElfSymbolBinding.Weak && s.Visibility is 1 or 2 && !s.IsUndefined)
+            .Select(s => s.Name)
+            .Where(n => !programs.Any(p => p.Name == n))
+            .ToHashSet(StringComparer.Ordinal);
+        return new ObjectSpec(name, license, version, programs, [.. reader._maps], [.. reader._variables], reader._btf, reader._ext, elf, externs, kconfigSize, hidden);
     }
 
     /// <summary>Sections whose meaning this reader does not implement: refuse them rather than silently drop them.</summary>

@@ -350,8 +350,10 @@ public sealed class ObjectSpec
 {
     internal ObjectSpec(
         string? name, string license, uint kernelVersion, ProgramSpec[] programs, MapSpec[] maps,
-        VariableSpec[] variables, BtfSpec? btf, BtfExt? btfExt, ElfFile elf, ExternSpec[] externs, uint kconfigSize)
+        VariableSpec[] variables, BtfSpec? btf, BtfExt? btfExt, ElfFile elf, ExternSpec[] externs, uint kconfigSize,
+        IReadOnlySet<string> hiddenSubprograms)
     {
+        HiddenSubprograms = hiddenSubprograms;
         Externs = externs;
         KconfigSize = kconfigSize;
         Name = name;
@@ -397,6 +399,11 @@ public sealed class ObjectSpec
 
     /// <summary>The object's BTF, or null.</summary>
     public BtfSpec? Btf { get; }
+
+    /// <summary>Subprograms (not entry programs) that are global or weak symbols with hidden or internal visibility
+    /// (<c>__hidden</c>, as in libbpf's <c>usdt.bpf.h</c>). As libbpf does, the loader gives their BTF functions static
+    /// linkage, so the kernel verifies them inside their callers instead of alone from their BTF prototype.</summary>
+    public IReadOnlySet<string> HiddenSubprograms { get; }
 
     /// <summary>The object's BTF.ext, or null.</summary>
     public BtfExt? BtfExt { get; }

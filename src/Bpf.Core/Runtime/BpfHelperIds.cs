@@ -14,7 +14,7 @@ public static class BpfHelperIds
         TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, SkbStoreBytes = 9, L3CsumReplace = 10,
         L4CsumReplace = 11, TailCall = 12, GetCurrentPidTgid = 14, GetCurrentUidGid = 15, GetCurrentComm = 16,
         Redirect = 23, PerfEventOutput = 25, SkbLoadBytes = 26, CsumDiff = 28, GetCurrentTask = 35, SkbPullData = 39,
-        XdpAdjustHead = 44, RedirectMap = 51, XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87,
+        XdpAdjustHead = 44, ProbeReadStr = 45, RedirectMap = 51, XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87,
         MapPopElem = 88, MapPeekElem = 89, ProbeReadUser = 112, ProbeReadKernel = 113, ProbeReadUserStr = 114,
         ProbeReadKernelStr = 115, KtimeGetBootNs = 125, RingbufOutput = 130, RingbufReserve = 131,
         RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, Loop = 181, SpinLock = 93, SpinUnlock = 94;

@@ -89,6 +89,7 @@ public abstract class ManagedMap
             MapType.ArrayOfMaps or MapType.HashOfMaps => new MapOfMaps(definition, cpuCount, space),
             MapType.Queue or MapType.Stack => new QueueStackMap(definition, cpuCount, space),
             MapType.PerfEventArray => new PerfEventArrayMap(definition, cpuCount, space),
+            _ when RedirectTargetMap.Handles(definition.Type) => new RedirectTargetMap(definition, cpuCount, space),
             _ => throw new NotSupportedException($"map '{definition.Name}': the managed runtime does not implement map type {definition.Type}"),
         };
     }

@@ -37,6 +37,7 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.TailCall, TailCall);
         Add(BpfHelperIds.ProbeRead, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadKernel, ProbeReadFails);
+        Add(BpfHelperIds.ProbeReadStr, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadUser, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadKernelStr, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadUserStr, ProbeReadFails);
@@ -348,12 +349,21 @@ internal static class RuntimeHelpers
     private static ulong RedirectMap(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
     {
         if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        // The kernel's __bpf_xdp_redirect_map: the low two flag bits are the action when the key has no entry;
+        // device maps also take BPF_F_BROADCAST (every entry) and BPF_F_EXCLUDE_INGRESS; other bits abort.
         const ulong ActionMask = 3, Broadcast = 1 << 3, ExcludeIngress = 1 << 4;
-        if ((r3 & ~(ActionMask | Broadcast | ExcludeIngress)) != 0) return 0; // XDP_ABORTED
-        // Device, CPU and socket maps are not modelled, so the lookup of the target always fails and the helper
-        // returns the fallback action from the low flag bits, as the kernel does for a missing entry.
+        var allowed = ActionMask | (map.Type is MapType.DevMap or MapType.DevMapHash ? Broadcast | ExcludeIngress : 0);
+        if ((r3 & ~allowed) != 0) return 0; // XDP_ABORTED
+        Span<byte> key = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(key, (uint)r2);
+        var found = map is RedirectTargetMap targets && map.Type is not (MapType.SockMap or MapType.SockHash) && targets.Contains(key);
+        if (!found && (r3 & Broadcast) == 0)
+        {
+            s.Redirect = null; // a failed lookup clears an earlier redirect: the last call decides
+            return r3 & ActionMask;
+        }
         s.Redirect = new RedirectRecord((uint)r2, r3, map);
-        return r3 & ActionMask;
+        return 4; // XDP_REDIRECT
     }
 
     /// <summary>skb-&gt;data and the linear length, for skb helpers.</summary>

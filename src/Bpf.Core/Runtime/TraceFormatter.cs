@@ -162,9 +162,10 @@ internal static class TraceFormatter
         var bytes = new List<byte>();
         for (var k = 0; k < max; k++)
         {
-            // Byte by byte so a string that ends right at a region's end is fine. An unreadable byte fails the run
-            // (the kernel prints "(efault)"; the managed runtime prefers to report the bad pointer).
-            if (!c.TryGetMemory(address + (ulong)k, 1, false, out var b)) break;
+            // Byte by byte so a string that ends right at a region's end is fine. The kernel copies the string
+            // "nofault": an unreadable pointer (a NULL a failed probe read left) prints as the empty string and the
+            // run goes on; so here, byte by byte: the string ends at the first unreadable byte.
+            if (!c.TryPeekMemory(address + (ulong)k, 1, out var b)) break;
             if (b[0] == 0) break;
             bytes.Add(b[0]);
         }

@@ -60,6 +60,15 @@ public unsafe ref struct HelperContext
     /// <summary>What the embedder attached to this run (the managed runtime's run state), or null.</summary>
     internal object? Host => _state.Host;
 
+    /// <summary>Reads program memory like <see cref="TryGetMemory"/> but an unreadable address is no fault: false, and
+    /// the run goes on — for what the kernel reads "nofault" (bpf_trace_printk's <c>%s</c> of an unsafe pointer).</summary>
+    internal bool TryPeekMemory(ulong address, int length, out ReadOnlySpan<byte> memory)
+    {
+        var host = length <= 0 ? null : _interpreter.Translate(_state, address, (ulong)length, false);
+        memory = host is null ? default : new ReadOnlySpan<byte>(host, length);
+        return host is not null;
+    }
+
     /// <summary>The run's whole input memory, context block included, for the runtime's own helpers (programs see
     /// only the windows). Valid only during the helper call.</summary>
     internal Span<byte> Input => new(_state.InputHost, (int)_state.InputLength);

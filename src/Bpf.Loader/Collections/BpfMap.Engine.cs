@@ -126,7 +126,7 @@ public sealed partial class BpfMap : IBpfMap, IEngineReference
     {
         get
         {
-            var info = new MapInfo();
+            var info = new BpfMapInfo();
             ObjectInfo.Get(Fd, ref info);
             return new MapBtfIds(info.btf_id, info.btf_key_type_id, info.btf_value_type_id);
         }

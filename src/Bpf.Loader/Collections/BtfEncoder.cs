@@ -17,15 +17,18 @@ internal sealed class BtfEncoder
     private readonly Dictionary<string, uint> _offsets = new(StringComparer.Ordinal);
 
     private readonly bool _sanitize;
+    private readonly IReadOnlySet<string> _staticFunctions;
 
     /// <param name="btf">The object's BTF.</param>
     /// <param name="sanitize">Rewrite the kinds older kernels reject into ones they accept, as libbpf does: decl tags
     /// become 1-byte ints, type tags const, 64-bit enums and floats empty unions/structs of the same size, global
     /// functions static. Type ids do not change, so map types and func_info stay valid.</param>
-    internal BtfEncoder(BtfSpec btf, bool sanitize = false)
+    /// <param name="staticFunctions">Global functions written with static linkage (<see cref="ObjectSpec.HiddenSubprograms"/>).</param>
+    internal BtfEncoder(BtfSpec btf, bool sanitize = false, IReadOnlySet<string>? staticFunctions = null)
     {
         _btf = btf;
         _sanitize = sanitize;
+        _staticFunctions = staticFunctions ?? new HashSet<string>();
         var raw = btf.Strings;
         _strings.Write(raw);
         if (raw.Length == 0 || raw[0] != 0)
@@ -160,7 +163,7 @@ internal sealed class BtfEncoder
                     Head(t, 0, false, f.Size);
                     break;
                 case BtfFunc fn:
-                    Head(t, (int)fn.Linkage, false, fn.TargetId);
+                    Head(t, (int)(fn.Linkage == BtfLinkage.Global && _staticFunctions.Contains(fn.Name) ? BtfLinkage.Static : fn.Linkage), false, fn.TargetId);
                     break;
                 case BtfVar v:
                     Head(t, 0, false, v.TargetId);

@@ -188,7 +188,7 @@ public sealed class KernelCollection : IBpfCollection
                 {
                     try
                     {
-                        var encoder = new BtfEncoder(spec.Btf, sanitize);
+                        var encoder = new BtfEncoder(spec.Btf, sanitize, spec.HiddenSubprograms);
                         lineInfos.Clear();
                         foreach (var p in spec.Programs) lineInfos[p] = encoder.LineInfo(p);
                         btf = BtfLoad.Load(encoder.Encode());

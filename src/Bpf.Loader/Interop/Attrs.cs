@@ -147,6 +147,23 @@ internal struct LinkCreateAttr
 }
 
 /// <summary>BPF_OBJ_GET_INFO_BY_FD.</summary>
+/// <summary>BPF_*_GET_NEXT_ID (<c>start_id</c>, <c>next_id</c>) and BPF_*_GET_FD_BY_ID (the id in the first word,
+/// <c>open_flags</c>): the same three words of <c>union bpf_attr</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct ObjIdAttr
+{
+    public uint start_id;
+    public uint next_id;
+    public uint open_flags;
+}
+
+/// <summary>BPF_ENABLE_STATS: <c>enable_stats.type</c> (BPF_STATS_RUN_TIME = 0).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct EnableStatsAttr
+{
+    public uint type;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal struct ObjInfoAttr
 {
@@ -157,7 +174,7 @@ internal struct ObjInfoAttr
 
 /// <summary>The head of <c>struct bpf_prog_info</c> (the kernel fills what fits in <c>info_len</c>).</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct ProgInfo
+internal unsafe struct BpfProgInfo
 {
     public uint type;
     public uint id;
@@ -171,11 +188,39 @@ internal unsafe struct ProgInfo
     public uint nr_map_ids;
     public ulong map_ids;
     public fixed byte name[16];
+    public uint ifindex;
+    /// <summary>The bit-field word: bit 0 is <c>gpl_compatible</c>.</summary>
+    public uint gpl_compatible_word;
+    public ulong netns_dev;
+    public ulong netns_ino;
+    public uint nr_jited_ksyms;
+    public uint nr_jited_func_lens;
+    public ulong jited_ksyms;
+    public ulong jited_func_lens;
+    public uint btf_id;
+    public uint func_info_rec_size;
+    public ulong func_info;
+    public uint nr_func_info;
+    public uint nr_line_info;
+    public ulong line_info;
+    public ulong jited_line_info;
+    public uint nr_jited_line_info;
+    public uint line_info_rec_size;
+    public uint jited_line_info_rec_size;
+    public uint nr_prog_tags;
+    public ulong prog_tags;
+    public ulong run_time_ns;
+    public ulong run_cnt;
+    public ulong recursion_misses;
+    public uint verified_insns;
+    public uint attach_btf_obj_id;
+    public uint attach_btf_id;
+    private uint _pad;
 }
 
 /// <summary><c>struct bpf_map_info</c> up to <c>map_extra</c> (the kernel fills what it has, up to info_len).</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct MapInfo
+internal unsafe struct BpfMapInfo
 {
     public uint type;
     public uint id;

@@ -41,9 +41,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
     internal static partial int Munmap(nint addr, nuint length);
 
+    [LibraryImport(Lib, EntryPoint = "clock_gettime", SetLastError = true)]
+    internal static partial int ClockGetTime(int clock, out Timespec time);
+
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 
+    internal const int CLOCK_REALTIME = 0;
+    internal const int CLOCK_BOOTTIME = 7;
     internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int F_GETFD = 1;
     internal const int FD_CLOEXEC = 1;
@@ -54,6 +59,14 @@ internal static unsafe partial class Libc
     internal const int PROT_WRITE = 2;
     internal const int MAP_SHARED = 1;
     internal static readonly nint MapFailed = -1;
+}
+
+/// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct Timespec
+{
+    public long tv_sec;
+    public long tv_nsec;
 }
 
 /// <summary>Syscall numbers, chosen per architecture (never hard-coded for one).</summary>

@@ -125,6 +125,29 @@ public class RuntimeProgramTests
     }
 
     [Fact]
+    public void Trace_printk_of_an_unreadable_string_prints_it_empty_and_the_run_goes_on()
+    {
+        // As the kernel (bpf_bprintf_prepare): bpf_printk("f=%s", NULL), e.g. after a failed probe read.
+        var lines = new List<string>();
+        var c = Collection(new BpfEnvironment { TraceSink = lines.Add });
+        var fmt = "f=%s.\0"u8.ToArray();
+        var stores = string.Join("\n", Enumerable.Range(0, fmt.Length).Select(i => $"*(u8 *)(r10 - {8 - i}) = {fmt[i]}"));
+        var p = c.LoadProgram("t", ProgramType.Kprobe, Asm(stores + """
+
+            r1 = r10
+            r1 += -8
+            r2 = 6
+            r3 = 0
+            call 6
+            exit
+            """));
+        var r = p.Run(new MemoryContext(new byte[8]));
+        Assert.True(r.Succeeded, r.ToString());
+        Assert.Equal(["f=."], lines);
+        Assert.Equal(3ul, r.R0); // the length of what was printed
+    }
+
+    [Fact]
     public void Clock_random_and_task_helpers_are_injectable()
     {
         var env = new BpfEnvironment { MonotonicNanoseconds = () => 1234, PidTgid = 0x0000_0007_0000_0009, RandomSeed = 42 };
@@ -365,5 +388,21 @@ public class HelperTableTests
             exit
             """, AsmDialect.Llvm));
         Assert.Equal(unchecked((ulong)-14L) << 32, read.Run(new MemoryContext([])).R0);
+
+        // The legacy bpf_probe_read_str (45, as libbpf-bootstrap's bootstrap.bpf.c calls it) fails the same way.
+        var readStr = c.LoadProgram("read_str", ProgramType.Kprobe, Assembler.Assemble("""
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r10
+            r1 += -8
+            r2 = 8
+            r3 = 4096
+            call 45
+            r1 = *(u64 *)(r10 - 8)
+            r0 <<= 32
+            r0 |= r1
+            exit
+            """, AsmDialect.Llvm));
+        Assert.Equal(unchecked((ulong)-14L) << 32, readStr.Run(new MemoryContext([])).R0);
     }
 }
