@@ -85,9 +85,12 @@ foreach (var p in spec.Programs)
 uint allowed = Ipv4(10, 0, 0, 1), blocked = Ipv4(10, 0, 0, 66);
 var traffic = new[] { allowed, blocked, allowed, allowed, blocked };
 var outcomes = new List<string>();
+// The interpreter verifies as the program will be deployed (by root, with CAP_BPF): without it, this process's own
+// privileges would decide, and an unprivileged user may load only socket filters and cgroup skb programs.
+var deployed = new BpfEngineOptions { Privilege = PrivilegeMode.Privileged };
 foreach (var choice in new[] { EngineChoice.Interpreter, EngineChoice.Auto })
 {
-    using var filter = XdpFilter.Open(choice);
+    using var filter = XdpFilter.Open(choice, deployed);
     filter.Blocked.Update(blocked, 1);                          // block 10.0.0.66 from C#
     var verdicts = traffic.Select(src => filter.XdpFilterProgram.Run(Frame(src)).ReturnValue switch { 1 => "DROP", 2 => "PASS", var v => v.ToString() });
     var line = $"verdicts {string.Join(" ", verdicts)}; packets counted for 10.0.0.1: {filter.PacketCounts.Lookup(allowed)}";
