@@ -29,24 +29,8 @@ public class ProcessTests
     [Fact]
     public async Task QuickstartSample_RunsAndBothEnginesAgree()
     {
-        var dll = new[] { "Release", "Debug" }
-            .Select(c => Path.Combine(RepoPaths.Root, "samples", "Bpf.Samples.Quickstart", "bin", c, "net10.0", "Bpf.Samples.Quickstart.dll"))
-            .Where(File.Exists)
-            .OrderByDescending(File.GetLastWriteTimeUtc)
-            .FirstOrDefault();
-        Assert.True(dll is not null, "the quickstart sample is not built: run 'dotnet build BpfNet.sln -c Release'");
-
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll!);
-        using var process = Process.Start(psi)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var stdoutTask = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        var stdout = await stdoutTask;
-        var stderr = await stderrTask;
-
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
+        var (exitCode, stdout, stderr) = await SampleTests.RunBuilt("Bpf.Samples.Quickstart");
+        Assert.True(exitCode == 0, $"exit {exitCode}: {stdout}{stderr}");
         Assert.Contains("Fluent builder produced identical bytes: True", stdout);
         Assert.Contains("Verifier: accept", stdout);
         Assert.Contains("Verifier, xdp_filter: accept", stdout);

@@ -130,6 +130,23 @@ public class SampleTests
     /// section of the output and the second engine's (Auto's: the kernel when it loaded, else null).</summary>
     internal static async Task<(string Interpreter, string? Kernel)> RunSample(string name)
     {
+        var (exitCode, stdout, stderr) = await RunBuilt(name);
+        Assert.True(exitCode == 0, $"exit {exitCode}: {stdout}{stderr}");
+
+        var kernelAt = stdout.IndexOf("== Kernel ", StringComparison.Ordinal);
+        var interpreterAt = stdout.IndexOf("== Interpreter ", StringComparison.Ordinal);
+        Assert.True(interpreterAt >= 0, $"no interpreter section: {stdout}");
+        var autoAt = stdout.IndexOf("== ", interpreterAt + 3, StringComparison.Ordinal);
+        var interpreter = stdout[interpreterAt..(autoAt < 0 ? stdout.Length : autoAt)];
+        if (kernelAt < 0) return (interpreter, null);
+        Assert.Contains("Both engines agree.", stdout);
+        return (interpreter, stdout[kernelAt..]);
+    }
+
+    /// <summary>Runs a sample's built dll (the solution build, which <c>dotnet test BpfNet.sln</c> runs first, builds
+    /// every sample) with a 120 s limit; its exit code and output.</summary>
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunBuilt(string name)
+    {
         var dll = new[] { "Release", "Debug" }
             .Select(c => Path.Combine(RepoPaths.Root, "samples", name, "bin", c, "net10.0", name + ".dll"))
             .Where(File.Exists)
@@ -144,18 +161,7 @@ public class SampleTests
         var stdoutTask = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderrTask = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
-        var stdout = await stdoutTask;
-        var stderr = await stderrTask;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}{stderr}");
-
-        var kernelAt = stdout.IndexOf("== Kernel ", StringComparison.Ordinal);
-        var interpreterAt = stdout.IndexOf("== Interpreter ", StringComparison.Ordinal);
-        Assert.True(interpreterAt >= 0, $"no interpreter section: {stdout}");
-        var autoAt = stdout.IndexOf("== ", interpreterAt + 3, StringComparison.Ordinal);
-        var interpreter = stdout[interpreterAt..(autoAt < 0 ? stdout.Length : autoAt)];
-        if (kernelAt < 0) return (interpreter, null);
-        Assert.Contains("Both engines agree.", stdout);
-        return (interpreter, stdout[kernelAt..]);
+        return (process.ExitCode, await stdoutTask, await stderrTask);
     }
 
     /// <summary>Skips (naming why) when the kernel half did not run and the kernel is unavailable; fails when it is available or required.</summary>
