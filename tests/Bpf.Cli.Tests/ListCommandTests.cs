@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bpf.Tests;
+using Bpf.Loader;
 
 namespace Bpf.Cli.Tests;
 
@@ -13,6 +14,7 @@ public class ListCommandTests
     [KernelFact]
     public void Prog_list_and_map_list_find_a_loaded_object_by_id_and_map_commands_take_its_ids()
     {
+        Need.Capabilities("bpfnet prog list / map list (BPF_*_GET_NEXT_ID)", Capability.SysAdmin);
         var dir = $"/sys/fs/bpf/bpfnet-test-{Guid.NewGuid():N}";
         try
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bpf.Tests;
+using Bpf.Loader;
 
 namespace Bpf.Cli.Tests;
 
@@ -32,6 +33,8 @@ public class SampleTests
 
         // Real packets from a network namespace over a veth pair, the program attached to the host end.
         var real = kernel![kernel!.IndexOf("== Real packets", StringComparison.Ordinal)..];
+        if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal))
+            Need.Capabilities("a sample's real packets (a network namespace and a veth pair)", Capability.SysAdmin, Capability.NetAdmin);
         if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal) && !Kernel.Required)
             Assert.Skip($"the kernel half ran on BPF_PROG_TEST_RUN only: {real.Split('\n')[0]}");
         Assert.Contains("3 flows, ", real);
@@ -78,6 +81,8 @@ public class SampleTests
 
         // Real packets from a network namespace over a veth pair: the allowed TCP connection arrives, the UDP datagrams do not.
         var real = kernel![kernel!.IndexOf("== Real packets", StringComparison.Ordinal)..];
+        if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal))
+            Need.Capabilities("a sample's real packets (a network namespace and a veth pair)", Capability.SysAdmin, Capability.NetAdmin);
         if (real.StartsWith("== Real packets: skipped", StringComparison.Ordinal) && !Kernel.Required)
             Assert.Skip($"the kernel half ran on BPF_PROG_TEST_RUN only: {real.Split('\n')[0]}");
         Assert.Contains("DROPPED: policy denied                 3", real);

@@ -31,6 +31,7 @@ public sealed class KernelObjectListTests : KernelTest
     [KernelFact]
     public void ListLoaded_FindsOurProgramById_WithItsTypeNameAndMap()
     {
+        NeedSysAdmin();
         var (map, program) = LoadPair("s15list");
         using (map)
         using (program)
@@ -64,6 +65,7 @@ public sealed class KernelObjectListTests : KernelTest
     [KernelFact]
     public void MapListLoaded_FindsOurMapById_WithItsShape()
     {
+        NeedSysAdmin();
         var (map, program) = LoadPair("s15mlist");
         using (map)
         using (program)
@@ -82,6 +84,7 @@ public sealed class KernelObjectListTests : KernelTest
     [KernelFact]
     public void OpenById_OpensTheSameObjects_AndAnUnknownIdIsKeyNotFound()
     {
+        NeedSysAdmin();
         var (map, program) = LoadPair("s15open");
         using (map)
         using (program)
@@ -102,6 +105,7 @@ public sealed class KernelObjectListTests : KernelTest
     [KernelFact]
     public void EnableRunStatistics_CountsRunsWhileHeld()
     {
+        NeedSysAdmin();
         var (map, program) = LoadPair("s15stats");
         using (map)
         using (program)
@@ -125,4 +129,9 @@ public sealed class KernelObjectListTests : KernelTest
             }
         }
     }
+
+    /// <summary>Listing and opening by id (GET_NEXT_ID, GET_FD_BY_ID) and BPF_ENABLE_STATS need CAP_SYS_ADMIN in the
+    /// kernel, even with CAP_BPF.</summary>
+    private static void NeedSysAdmin() =>
+        Need.Capabilities("walking the kernel's BPF objects by id (BPF_*_GET_NEXT_ID, BPF_*_GET_FD_BY_ID, BPF_ENABLE_STATS)", Capability.SysAdmin);
 }
