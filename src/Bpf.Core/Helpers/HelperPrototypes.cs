@@ -152,9 +152,13 @@ public static class HelperPrototypes
     ];
 
     /// <summary>Helpers the verifier checks but the managed runtime does not implement (calling one there is an
-    /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration.</summary>
+    /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration; bpf_get_stack,
+    /// bpf_fib_lookup and bpf_get_ns_current_pid_tgid, which need the kernel's stacks, routing table and namespaces.</summary>
     private static readonly HelperPrototype[] NotInRuntime =
     [
+        new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
+        new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
+        new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
         new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
     ];
 

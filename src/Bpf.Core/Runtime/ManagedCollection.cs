@@ -1,3 +1,4 @@
+using Bpf.Helpers;
 
 namespace Bpf.Runtime;
 
@@ -196,6 +197,21 @@ public sealed class ManagedCollection
         return LoadRelocated(name, type, slots);
     }
 
+    /// <summary>A helper the verifier knows but the runtime does not implement (bpf_fib_lookup, bpf_get_stack, …) is
+    /// refused when the program is loaded, named, rather than faulting when a run reaches the call.</summary>
+    private void RefuseHelpersNotImplemented(Instruction[] slots)
+    {
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var insn = slots[i];
+            if (insn.Opcode != Opcodes.Call || insn.SrcRaw != 0 || Helpers.TryGet(insn.Imm, out _)) continue;
+            if (HelperPrototypes.VerifierOnly.FirstOrDefault(p => p.Id == insn.Imm) is { } missing)
+            {
+                throw new NotSupportedException($"insn {i}: calls bpf_{missing.Name} (helper {missing.Id}), which the managed runtime does not implement");
+            }
+        }
+    }
+
     /// <summary>The managed runtime does not resolve externs: the first one is refused, named.</summary>
     private static void RefuseExterns(string program, IEnumerable<InstructionReference> references)
     {
@@ -222,6 +238,7 @@ public sealed class ManagedCollection
     private ManagedProgram LoadRelocated(string name, ProgramType type, Instruction[] slots)
     {
         slots = CallbackInliner.Inline(slots);
+        RefuseHelpersNotImplemented(slots);
         var kind = ContextLayout.KindOf(type);
         var rewritten = kind switch
         {

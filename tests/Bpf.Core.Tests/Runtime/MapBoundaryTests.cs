@@ -189,3 +189,22 @@ public sealed class MapBoundaryTests
         Assert.False(guard.AllowsWrite(Offset(first), 1));     // submitted: no longer the program's
     }
 }
+
+/// <summary>Helpers the verifier knows but the runtime lacks are refused when the program loads, not when a run
+/// reaches them.</summary>
+public sealed class VerifierOnlyHelperTests
+{
+    [Theory]
+    [InlineData(67, "get_stack")]
+    [InlineData(69, "fib_lookup")]
+    [InlineData(120, "get_ns_current_pid_tgid")]
+    public void A_program_calling_a_helper_the_runtime_lacks_is_refused_at_load_naming_it(int id, string name)
+    {
+        var collection = new ManagedCollection(new CollectionOptions { CpuCount = 1 });
+        var program = Bpf.Asm.Assembler.Assemble($"r0 = 0\nif r0 != 0 goto skip\ncall {id}\nskip:\nexit", Bpf.Asm.AsmDialect.Llvm);
+        var e = Assert.Throws<NotSupportedException>(() => collection.LoadProgram("p", ProgramType.Xdp, program));
+        Assert.Equal($"insn 2: calls bpf_{name} (helper {id}), which the managed runtime does not implement", e.Message);
+        // A helper the runtime has loads as before.
+        collection.LoadProgram("q", ProgramType.Xdp, Bpf.Asm.Assembler.Assemble("call 5\nr0 = 0\nexit", Bpf.Asm.AsmDialect.Llvm));
+    }
+}
