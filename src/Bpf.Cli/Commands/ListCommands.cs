@@ -24,61 +24,36 @@ internal static class ListCommands
         return Programs(cli, a.Has("--json"));
     }
 
-    private static IReadOnlyList<T> Ask<T>(string what, Func<IReadOnlyList<T>> list)
+    /// <summary>The one listing routine behind both commands: asks the kernel (a refusal for want of privilege is exit 2
+    /// through <see cref="CliUsageException"/>, any other failure exit 1), then writes one JSON document
+    /// <c>{ "WHAT": [ … ] }</c> or one line per object.</summary>
+    private static int List<T>(CliContext cli, bool json, string what, Func<IReadOnlyList<T>> list,
+        Action<System.Text.Json.Utf8JsonWriter, T> writeJson, Func<T, string> line)
     {
+        IReadOnlyList<T> items;
         try
         {
-            return list();
+            items = list();
         }
         catch (BpfSyscallException e) when (e.IsEnvironmentRefusal)
         {
             throw new CliUsageException($"cannot list the kernel's {what}: {e.Message}");
         }
-    }
-
-    private static int Failed(CliContext cli, string what, BpfSyscallException e)
-    {
-        cli.Err.WriteLine($"bpfnet: cannot list the kernel's {what}: {e.Message}");
-        return ExitCodes.Failed;
-    }
-
-    public static int Programs(CliContext cli, bool json)
-    {
-        IReadOnlyList<ProgramInfo> programs;
-        try
-        {
-            programs = Ask("programs", BpfProgram.ListLoaded);
-        }
         catch (BpfSyscallException e)
         {
-            return Failed(cli, "programs", e);
+            cli.Err.WriteLine($"bpfnet: cannot list the kernel's {what}: {e.Message}");
+            return ExitCodes.Failed;
         }
         if (json)
         {
             JsonOutput.Write(cli.Out, w =>
             {
                 w.WriteStartObject();
-                w.WriteStartArray("programs");
-                foreach (var p in programs)
+                w.WriteStartArray(what);
+                foreach (var item in items)
                 {
                     w.WriteStartObject();
-                    w.WriteNumber("id", p.Id);
-                    w.WriteString("type", p.Type.ToString());
-                    w.WriteString("name", p.Name);
-                    w.WriteString("tag", p.Tag);
-                    w.WriteBoolean("gpl_compatible", p.GplCompatible);
-                    w.WriteString("loaded_at", LoadedAt(p));
-                    w.WriteNumber("uid", p.CreatedByUid);
-                    w.WriteBoolean("jited", p.IsJited);
-                    w.WriteNumber("bytes_xlated", p.XlatedSize);
-                    w.WriteNumber("bytes_jited", p.JitedSize);
-                    w.WriteStartArray("map_ids");
-                    foreach (var id in p.MapIds) w.WriteNumberValue(id);
-                    w.WriteEndArray();
-                    if (p.BtfId is { } btf) w.WriteNumber("btf_id", btf);
-                    if (p.VerifiedInstructions is { } verified) w.WriteNumber("verified_insns", verified);
-                    w.WriteNumber("run_time_ns", (ulong)p.RunTime.Ticks * 100);
-                    w.WriteNumber("run_cnt", p.RunCount);
+                    writeJson(w, item);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -86,59 +61,50 @@ internal static class ListCommands
             });
             return ExitCodes.Ok;
         }
-        foreach (var p in programs)
-        {
-            var line = $"{p.Id}: {p.Type}  name {(p.Name.Length == 0 ? "-" : p.Name)}  tag {p.Tag}{(p.GplCompatible ? "  gpl" : "")}  loaded_at {LoadedAt(p)}  uid {p.CreatedByUid}" +
-                $"  xlated {p.XlatedSize}B  {(p.IsJited ? $"jited {p.JitedSize}B" : "not jited")}" +
-                (p.MapIds.Count > 0 ? $"  map_ids {string.Join(",", p.MapIds)}" : "") +
-                (p.BtfId is { } btf ? $"  btf_id {btf}" : "");
-            cli.Out.WriteLine(line);
-        }
+        foreach (var item in items) cli.Out.WriteLine(line(item));
         return ExitCodes.Ok;
     }
 
-    public static int Maps(CliContext cli, bool json)
-    {
-        IReadOnlyList<MapInfo> maps;
-        try
+    public static int Programs(CliContext cli, bool json) => List(cli, json, "programs", BpfProgram.ListLoaded,
+        (w, p) =>
         {
-            maps = Ask("maps", BpfMap.ListLoaded);
-        }
-        catch (BpfSyscallException e)
+            w.WriteNumber("id", p.Id);
+            w.WriteString("type", p.Type.ToString());
+            w.WriteString("name", p.Name);
+            w.WriteString("tag", p.Tag);
+            w.WriteBoolean("gpl_compatible", p.GplCompatible);
+            w.WriteString("loaded_at", LoadedAt(p));
+            w.WriteNumber("uid", p.CreatedByUid);
+            w.WriteBoolean("jited", p.IsJited);
+            w.WriteNumber("bytes_xlated", p.XlatedSize);
+            w.WriteNumber("bytes_jited", p.JitedSize);
+            w.WriteStartArray("map_ids");
+            foreach (var id in p.MapIds) w.WriteNumberValue(id);
+            w.WriteEndArray();
+            if (p.BtfId is { } btf) w.WriteNumber("btf_id", btf);
+            if (p.VerifiedInstructions is { } verified) w.WriteNumber("verified_insns", verified);
+            w.WriteNumber("run_time_ns", (ulong)p.RunTime.Ticks * 100);
+            w.WriteNumber("run_cnt", p.RunCount);
+        },
+        p => $"{p.Id}: {p.Type}  name {(p.Name.Length == 0 ? "-" : p.Name)}  tag {p.Tag}{(p.GplCompatible ? "  gpl" : "")}  loaded_at {LoadedAt(p)}  uid {p.CreatedByUid}" +
+             $"  xlated {p.XlatedSize}B  {(p.IsJited ? $"jited {p.JitedSize}B" : "not jited")}" +
+             (p.MapIds.Count > 0 ? $"  map_ids {string.Join(",", p.MapIds)}" : "") +
+             (p.BtfId is { } btf ? $"  btf_id {btf}" : ""));
+
+    public static int Maps(CliContext cli, bool json) => List(cli, json, "maps", BpfMap.ListLoaded,
+        (w, m) =>
         {
-            return Failed(cli, "maps", e);
-        }
-        if (json)
-        {
-            JsonOutput.Write(cli.Out, w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("maps");
-                foreach (var m in maps)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("id", m.Id);
-                    w.WriteString("type", m.Type.ToString());
-                    w.WriteString("name", m.Name);
-                    w.WriteNumber("bytes_key", m.KeySize);
-                    w.WriteNumber("bytes_value", m.ValueSize);
-                    w.WriteNumber("max_entries", m.MaxEntries);
-                    w.WriteNumber("flags", (uint)m.Flags);
-                    if (m.Btf.BtfId != 0) w.WriteNumber("btf_id", m.Btf.BtfId);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
-            return ExitCodes.Ok;
-        }
-        foreach (var m in maps)
-        {
-            cli.Out.WriteLine($"{m.Id}: {m.Type}  name {(m.Name.Length == 0 ? "-" : m.Name)}  key {m.KeySize}B  value {m.ValueSize}B  max_entries {m.MaxEntries}" +
-                $"  flags 0x{(uint)m.Flags:x}{(m.Btf.BtfId != 0 ? $"  btf_id {m.Btf.BtfId}" : "")}");
-        }
-        return ExitCodes.Ok;
-    }
+            w.WriteNumber("id", m.Id);
+            w.WriteString("type", m.Type.ToString());
+            w.WriteString("name", m.Name);
+            w.WriteNumber("bytes_key", m.KeySize);
+            w.WriteNumber("bytes_value", m.ValueSize);
+            w.WriteNumber("max_entries", m.MaxEntries);
+            w.WriteNumber("flags", (uint)m.Flags);
+            if (m.Btf.BtfId != 0) w.WriteNumber("btf_id", m.Btf.BtfId);
+        },
+        m => $"{m.Id}: {m.Type}  name {(m.Name.Length == 0 ? "-" : m.Name)}  key {m.KeySize}B  value {m.ValueSize}B  max_entries {m.MaxEntries}" +
+             $"  flags 0x{(uint)m.Flags:x}{(m.Btf.BtfId != 0 ? $"  btf_id {m.Btf.BtfId}" : "")}");
 
     /// <summary>ISO 8601 UTC to the second, e.g. <c>2026-12-04T15:01:43Z</c>.</summary>
     private static string LoadedAt(ProgramInfo p) => p.LoadTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
