@@ -157,6 +157,10 @@ public class MapBenchmarks
     private ManagedMap _hash = null!;
     private ManagedMap _array = null!;
     private readonly Dictionary<uint, ulong> _dictionary = new();
+    // The same hash map as a user of BpfEngine holds it (a generated class's field): through the engine's typed view.
+    private IBpfMap<uint, ulong> _engineHash = null!;
+    private readonly uint[] _keys = new uint[Keys];
+    private readonly ulong[] _values = new ulong[Keys];
 
     [GlobalSetup]
     public void Setup()
@@ -164,12 +168,47 @@ public class MapBenchmarks
         var c = new ManagedCollection(new CollectionOptions { CpuCount = 2 });
         _hash = c.CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, Keys));
         _array = c.CreateMap(new MapDefinition("a", MapType.Array, 4, 8, Keys));
+        c.CreateMap(new MapDefinition("e", MapType.Hash, 4, 8, Keys));
+        _engineHash = new InterpreterCollection(c).Map("e").As<uint, ulong>();
         for (var i = 0u; i < Keys; i++)
         {
+            _keys[i] = i * 2654435761u;
+            _values[i] = i;
             _hash.Update(i * 2654435761u, (ulong)i);
+            _engineHash.Update(i * 2654435761u, (ulong)i);
             _dictionary[i * 2654435761u] = i;
         }
     }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public ulong EngineHashLookup()
+    {
+        ulong sum = 0;
+        for (var i = 0u; i < Keys; i++)
+        {
+            _engineHash.TryLookup(i * 2654435761u, out var v);
+            sum += v;
+        }
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public void EngineHashUpdate()
+    {
+        for (var i = 0u; i < Keys; i++) _engineHash.Update(i * 2654435761u, (ulong)i + 1);
+    }
+
+    /// <summary>Per element: <c>LookupBatch</c> of every key (the list of found entries included).</summary>
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public int EngineLookupBatch() => _engineHash.Map.LookupBatch<uint, ulong>(_keys).Count;
+
+    /// <summary>Per element: <c>UpdateBatch</c> of every key.</summary>
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public void EngineUpdateBatch() => _engineHash.Map.UpdateBatch<uint, ulong>(_keys, _values);
+
+    /// <summary>Per element: <c>Entries()</c>, the get_next_key walk and a lookup per key.</summary>
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public int EngineEntries() => _engineHash.Entries().Count;
 
     [Benchmark(OperationsPerInvoke = Keys)]
     public ulong HashLookup()

@@ -106,7 +106,7 @@ internal sealed class InterpreterMap : IBpfMap, IEngineReference
         _owner = owner;
     }
 
-    private ManagedMap Live => _owner.IsDisposed ? throw new ObjectDisposedException($"map '{Managed.Name}'", "the collection was disposed") : Managed;
+    internal ManagedMap Live => _owner.IsDisposed ? throw new ObjectDisposedException($"map '{Managed.Name}'", "the collection was disposed") : Managed;
 
     /// <summary>The managed map.</summary>
     public ManagedMap Managed { get; }

@@ -152,16 +152,38 @@ public abstract class ManagedMap
     public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
     {
         CheckSizes<TKey, TValue>();
-        // Direct paths for the common maps (non-virtual, no span round trip); the general path below otherwise.
-        if (!IsPerCpu)
-        {
-            if (this is HashMap hash) return hash.TryLookupDirect(ref key, out value);
-            if (this is ArrayMap array) return array.TryLookupDirect(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<TKey, byte>(ref key)), out value);
-        }
+        if (TryLookupDirect(ref key, out value, out var found)) return found;
         value = default;
         var error = TryLookup(AsBytes(ref key), MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
         return error == MapError.None;
     }
+
+    /// <summary>The direct lookup of the common maps (hash and array, not per-CPU: no virtual call, no span round trip,
+    /// no error other than absence), the sizes checked by the caller; false when this map needs the general path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryLookupDirect<TKey, TValue>(ref TKey key, out TValue value, out bool found) where TKey : unmanaged where TValue : unmanaged
+    {
+        if (!IsPerCpu)
+        {
+            if (this is HashMap hash)
+            {
+                found = hash.TryLookupDirect(ref key, out value);
+                return true;
+            }
+            if (this is ArrayMap array)
+            {
+                found = array.TryLookupDirect(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<TKey, byte>(ref key)), out value);
+                return true;
+            }
+        }
+        value = default;
+        found = false;
+        return false;
+    }
+
+    /// <summary>Whether <typeparamref name="TKey"/> and <typeparamref name="TValue"/> are exactly the key and (user) value sizes.</summary>
+    internal bool SizesMatch<TKey, TValue>() where TKey : unmanaged where TValue : unmanaged =>
+        Unsafe.SizeOf<TKey>() == KeySize && Unsafe.SizeOf<TValue>() == UserValueSize;
 
     /// <summary>Creates or replaces an element; throws <see cref="MapException"/> on the kernel's errors.</summary>
     public void Update<TKey, TValue>(TKey key, TValue value, MapUpdateFlags flags = MapUpdateFlags.Any) where TKey : unmanaged where TValue : unmanaged

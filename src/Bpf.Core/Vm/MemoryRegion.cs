@@ -49,6 +49,9 @@ public sealed class MemoryRegion
     /// <summary>The backing bytes (the host may read and write them between runs).</summary>
     public Span<byte> Data => _data;
 
+    /// <summary>The backing array itself (pinned), for hot paths that index it without a span.</summary>
+    internal byte[] Bytes => _data;
+
     internal unsafe byte* HostPointer => (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_data));
 }
 

@@ -106,18 +106,28 @@ public sealed class HashMap : ManagedMap
     /// being the map's key and value sizes (the caller checked): the same lock-free read as <see cref="TryLookup"/>.</summary>
     internal bool TryLookupDirect<TKey, TValue>(ref TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
     {
-        var keyBytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref key, 1));
         var spin = new SpinWait();
         while (true)
         {
             var sequence = Volatile.Read(ref _sequence);
             if ((sequence & 1) == 0)
             {
-                var slot = _table.FindConcurrent(keyBytes);
-                if (slot >= 0 && _values.TrySlot(slot, out var bytes))
+                var slot = FindTyped(ref key);
+                if (slot >= 0)
                 {
-                    value = Unsafe.ReadUnaligned<TValue>(ref MemoryMarshal.GetReference(bytes));
-                    if (ReadsValidated(sequence)) return true;
+                    // Preallocated maps: one array; the bound is checked against the array read, so a racing growth
+                    // cannot make the read fault (the sequence check below discards what it read).
+                    var flat = _values.Flat;
+                    if (flat is not null && (ulong)(uint)slot * (uint)_slotStride + (uint)Unsafe.SizeOf<TValue>() <= (ulong)flat.Length)
+                    {
+                        value = Unsafe.ReadUnaligned<TValue>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(flat), (nint)slot * _slotStride));
+                        if (ReadsValidated(sequence)) return true;
+                    }
+                    else if (_values.TrySlot(slot, out var bytes))
+                    {
+                        value = Unsafe.ReadUnaligned<TValue>(ref MemoryMarshal.GetReference(bytes));
+                        if (ReadsValidated(sequence)) return true;
+                    }
                 }
                 else if (slot == SlotTable.NotFound && ReadsValidated(sequence))
                 {
@@ -129,6 +139,18 @@ public sealed class HashMap : ManagedMap
         }
     }
 
+    /// <summary>The slot of a typed key (a reader's find, also correct under the lock): 4- and 8-byte keys as words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindTyped<TKey>(ref TKey key) where TKey : unmanaged
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            if (Unsafe.SizeOf<TKey>() == 4) return _table.FindConcurrent(Unsafe.ReadUnaligned<uint>(ref Unsafe.As<TKey, byte>(ref key)), 4);
+            if (Unsafe.SizeOf<TKey>() == 8) return _table.FindConcurrent(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<TKey, byte>(ref key)), 8);
+        }
+        return _table.FindConcurrent(MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref key, 1)));
+    }
+
     /// <summary>An update from C# of a map that is not per-CPU, the sizes checked by the caller: as <see cref="TryUpdate"/>
     /// without the virtual call and the byte-span copy.</summary>
     internal MapError UpdateDirect<TKey, TValue>(ref TKey key, TValue value, ulong flags) where TKey : unmanaged where TValue : unmanaged
@@ -137,9 +159,9 @@ public sealed class HashMap : ManagedMap
         EnterWrite();
         try
         {
-            var slot = Place(keyBytes, flags, out var error);
+            var slot = Place(keyBytes, FindTyped(ref key), flags, out var error);
             if (slot < 0) return error;
-            Unsafe.WriteUnaligned(ref MemoryMarshal.GetReference(Slot(slot)), value);
+            Unsafe.WriteUnaligned(ref _values.SlotStart(slot), value);
             return MapError.None;
         }
         finally
@@ -191,11 +213,13 @@ public sealed class HashMap : ManagedMap
     }
 
     /// <summary>Finds or inserts the key under the update flags; -1 with the error otherwise. Caller holds the lock.</summary>
-    private int Place(ReadOnlySpan<byte> key, ulong flags, out MapError error)
+    private int Place(ReadOnlySpan<byte> key, ulong flags, out MapError error) => Place(key, _table.Find(key), flags, out error);
+
+    /// <summary><see cref="Place(ReadOnlySpan{byte}, ulong, out MapError)"/> with the key's slot already found (-1: absent).</summary>
+    private int Place(ReadOnlySpan<byte> key, int slot, ulong flags, out MapError error)
     {
         error = CheckFlags(flags);
         if (error != MapError.None) return -1;
-        var slot = _table.Find(key);
         if (slot >= 0)
         {
             if ((flags & (ulong)MapUpdateFlags.NoExist) != 0)

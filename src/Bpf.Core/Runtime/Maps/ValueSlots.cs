@@ -1,4 +1,7 @@
 
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Bpf.Runtime;
 
 /// <summary>
@@ -16,6 +19,8 @@ internal sealed class ValueSlots
     private readonly ulong _base;
     // One array swapped whole on growth, so a reader racing with Grow sees either the old or the new layout.
     private Chunk[] _chunks = [];
+    // The one region's array while a single region backs every backed slot (always, for a preallocated map).
+    private byte[]? _flat;
 
     private readonly record struct Chunk(int Start, MemoryRegion Region);
 
@@ -38,6 +43,25 @@ internal sealed class ValueSlots
 
     /// <summary>The virtual address of a slot.</summary>
     public ulong Address(int slot) => _base + (ulong)slot * (ulong)_stride;
+
+    /// <summary>The bytes between two slots' starts.</summary>
+    public int Stride => _stride;
+
+    /// <summary>The backing array while one region backs every slot (a preallocated map), else null: slot <c>i</c>
+    /// starts at <c>i × <see cref="Stride"/></c>. Growth replaces it with null, never with a shorter array.</summary>
+    public byte[]? Flat => _flat;
+
+    /// <summary>A backed slot's first byte, the caller holding the owner's lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref byte SlotStart(int slot)
+    {
+        var flat = _flat;
+        if (flat is not null && (ulong)(uint)slot * (uint)_stride + (uint)_stride <= (ulong)flat.Length)
+        {
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(flat), (nint)slot * _stride);
+        }
+        return ref MemoryMarshal.GetReference(Slot(slot));
+    }
 
     /// <summary>A backed slot's bytes.</summary>
     public Span<byte> Slot(int slot)
@@ -85,6 +109,7 @@ internal sealed class ValueSlots
         if (newCapacity <= Capacity) return;
         var region = _space.AllocateAt(_name, Address(Capacity), checked((newCapacity - Capacity) * _stride), _writable);
         _chunks = [.. _chunks, new Chunk(Capacity, region)];
+        _flat = _chunks.Length == 1 ? region.Bytes : null;
         Capacity = newCapacity;
     }
 }
