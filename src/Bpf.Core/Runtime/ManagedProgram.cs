@@ -14,6 +14,7 @@ public sealed class ManagedProgram
     {
         public byte[] Buffer = [];
         public readonly RunState State = new();
+        public readonly ExecutionState Execution = new();
         public bool InUse;
     }
 
@@ -92,7 +93,7 @@ public sealed class ManagedProgram
                 var program = this;
                 while (true)
                 {
-                    result = program._interpreter.RunWindowed(input, context.Windows(input), state);
+                    result = program._interpreter.RunWindowed(input, context.Windows(input), state, scratch.Execution);
                     executed += result.InstructionsExecuted ?? 0;
                     if (!result.Succeeded || state.PendingTailCall is not { } next) break;
                     state.PendingTailCall = null;

@@ -78,20 +78,22 @@ public sealed unsafe partial class Interpreter
 
     /// <summary>Runs over an input laid out as a context block and a packet (the managed runtime's XDP and skb
     /// contexts): only <paramref name="windows"/> are addressable by the program, so the runtime's private context
-    /// slots, the headroom and the tailroom are not. Helpers see <paramref name="host"/> as <see cref="HelperContext.Host"/>.</summary>
-    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows, object? host) => RunCore(memory, windows, default, host);
+    /// slots, the headroom and the tailroom are not. Helpers see <paramref name="host"/> as <see cref="HelperContext.Host"/>.
+    /// <paramref name="state"/> is the caller's own execution state (the managed runtime keeps one per thread with its
+    /// other scratch, so a run does not look up a second thread-local).</summary>
+    internal RunResult RunWindowed(Span<byte> memory, in InputWindows windows, object? host, ExecutionState state) => RunCore(memory, windows, default, host, state);
 
     /// <summary>Runs and copies r0..r10 as they were when the run ended into <paramref name="registers"/>
     /// (at least 11 entries). For tests and debugging.</summary>
     internal RunResult RunCore(Span<byte> memory, Span<ulong> registers) => RunCore(memory, InputWindows.Whole(memory.Length), registers, null);
 
-    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers, object? host)
+    private RunResult RunCore(Span<byte> memory, in InputWindows windows, Span<ulong> registers, object? host, ExecutionState? owned = null)
     {
         if (!windows.FitIn(memory.Length))
         {
             throw new ArgumentOutOfRangeException(nameof(windows), windows, $"the windows must lie inside the {memory.Length}-byte input");
         }
-        var state = ExecutionState.Acquire();
+        var state = owned ?? ExecutionState.Acquire();
         try
         {
             fixed (byte* input = memory)
