@@ -25,7 +25,7 @@ internal static class BpfNetCli
     private static readonly Opt Json = new("--json", "print one JSON document (the stable contract in docs/cli.md)");
     private static readonly Opt Dialect = new("--dialect", "assembly dialect (default: detected from the text)", "DIALECT", ["conformance", "llvm"]);
     private static readonly Opt ProgramName = new("--program", "the program of the object (its function name)", "NAME");
-    private static readonly Opt Repeat = new("--repeat", "run N times and report the median time per run", "N");
+    private static readonly Opt Repeat = new("--repeat", "run N times and report the time per run (an OBJECT: the mean over one test-run loop, as the kernel reports it; a FILE: the median)", "N");
     private static readonly string[] ProgramTypes = ["socket_filter", "kprobe", "tc", "sched_act", "tracepoint", "xdp", "cgroup_skb", "memory"];
 
     private static readonly Cmd[] Commands =

@@ -87,8 +87,9 @@ public interface IBpfProgram
     /// <exception cref="ObjectDisposedException">The collection was disposed (names the program).</exception>
     RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context = default);
 
-    /// <summary>Runs the program <paramref name="repeat"/> times on the same input (each run on a fresh copy, as
-    /// BPF_PROG_TEST_RUN's repeat does) and returns the last run's outcome with the time per run.</summary>
+    /// <summary>Runs the program <paramref name="repeat"/> times on one packet and context that persist from run to run,
+    /// as BPF_PROG_TEST_RUN's repeat does (a program that increments a packet byte leaves it incremented
+    /// <paramref name="repeat"/> times), and returns the last run's outcome with the mean time per run.</summary>
     RunResult Run(ReadOnlySpan<byte> data, ReadOnlySpan<byte> context, int repeat);
 }
 

@@ -57,9 +57,9 @@ public readonly record struct RunResult
     /// <summary>How many times the program ran (see <see cref="IBpfProgram.Run(ReadOnlySpan{byte}, ReadOnlySpan{byte}, int)"/>); at least 1.</summary>
     public int Runs { get => _runs < 1 ? 1 : _runs; init => _runs = value; }
 
-    /// <summary>Time per run in nanoseconds: the kernel's own mean duration (BPF_PROG_TEST_RUN's <c>duration</c>)
-    /// for a kernel test run; the interpreter's median when <see cref="IBpfProgram"/> ran it more than once; null
-    /// when not measured.</summary>
+    /// <summary>Mean time per run in nanoseconds when <see cref="IBpfProgram"/> ran the program more than once: the
+    /// kernel's own <c>duration</c> (BPF_PROG_TEST_RUN), or the interpreter's repeat loop divided by the runs (the
+    /// context written before the loop and read after it, as the kernel's test run does); null when not measured.</summary>
     public double? NanosecondsPerRun { get; init; }
 
     /// <inheritdoc/>

@@ -55,7 +55,14 @@ public sealed class ManagedProgram
     /// <param name="context">The input; its kind must match <see cref="Kind"/>.</param>
     /// <param name="cpu">The CPU the run is bound to (per-CPU map slots, get_smp_processor_id).</param>
     /// <exception cref="ArgumentException">The context kind does not match, or the CPU is out of range.</exception>
-    public RunResult Run(ProgramContext context, int cpu = 0)
+    public RunResult Run(ProgramContext context, int cpu = 0) => RunRepeated(context, cpu, 1, out _);
+
+    /// <summary>Runs the program <paramref name="repeat"/> times on <paramref name="context"/> as BPF_PROG_TEST_RUN's
+    /// repeat does: the context is written once and every run sees what the runs before it left (a packet byte a
+    /// program increments is incremented <paramref name="repeat"/> times; moved packet pointers stay moved); the
+    /// context holds the last run's output. A fault ends the loop. <paramref name="elapsedTicks"/>: the
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks of the runs together (0 for one run, which is not timed).</summary>
+    internal RunResult RunRepeated(ProgramContext context, int cpu, int repeat, out long elapsedTicks)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Kind != Kind)
@@ -85,32 +92,40 @@ public sealed class ManagedProgram
             var input = buffer.AsSpan(0, length);
             context.Write(input);
             var state = scratch.State;
-            state.Start(Collection, Kind, cpu);
-            RunResult result;
+            RunResult result = default;
             long executed = 0;
-            try
+            var started = repeat > 1 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            for (var run = 0; run < repeat; run++)
             {
-                var program = this;
-                while (true)
+                state.Start(Collection, Kind, cpu);
+                executed = 0;
+                try
                 {
-                    result = program._interpreter.RunWindowed(input, context.Windows(input), state, scratch.Execution);
-                    executed += result.InstructionsExecuted ?? 0;
-                    if (!result.Succeeded || state.PendingTailCall is not { } next) break;
-                    state.PendingTailCall = null;
-                    if (next.Kind != Kind)
+                    var program = this;
+                    while (true)
                     {
-                        return new RunResult(0, new VmFault(VmFaultKind.HelperFailed, 0,
-                            $"tail call from '{program.Name}' to '{next.Name}' ({next.Type}) crosses program types"), executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
+                        result = program._interpreter.RunWindowed(input, context.Windows(input), state, scratch.Execution);
+                        executed += result.InstructionsExecuted ?? 0;
+                        if (!result.Succeeded || state.PendingTailCall is not { } next) break;
+                        state.PendingTailCall = null;
+                        if (next.Kind != Kind)
+                        {
+                            elapsedTicks = 0;
+                            return new RunResult(0, new VmFault(VmFaultKind.HelperFailed, 0,
+                                $"tail call from '{program.Name}' to '{next.Name}' ({next.Type}) crosses program types"), executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
+                        }
+                        program = next;
                     }
-                    program = next;
                 }
+                finally
+                {
+                    // A run that faulted inside a critical section (possible only for a program the verifier never
+                    // saw) must not leave the map value locked for every later run.
+                    if (state.HeldLock != 0) RuntimeHelpers.ReleaseSpinLock(state);
+                }
+                if (!result.Succeeded) break;
             }
-            finally
-            {
-                // A run that faulted inside a critical section (possible only for a program the verifier never
-                // saw) must not leave the map value locked for every later run.
-                if (state.HeldLock != 0) RuntimeHelpers.ReleaseSpinLock(state);
-            }
+            elapsedTicks = repeat > 1 ? System.Diagnostics.Stopwatch.GetTimestamp() - started : 0;
             if (result.Succeeded) context.Read(input);
             return new RunResult(result.R0, result.Fault, executed) { TailCalls = state.TailCalls, Redirect = state.Redirect };
         }
