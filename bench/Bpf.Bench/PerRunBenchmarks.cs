@@ -40,6 +40,11 @@ public class PerRunBenchmarks : IKernelReference
     [Benchmark]
     public uint EmptyXdpManagedRun() => _xdp.Run(_context).ReturnValue;
 
+    /// <summary>Per run, the empty XDP program 1,000 times in one repeat loop (the context written once), as the kernel's
+    /// duration is measured.</summary>
+    [Benchmark(OperationsPerInvoke = 1000)]
+    public uint EmptyXdpRepeatLoop1000() => _xdp.RunRepeated(_context, 0, 1000, out _).ReturnValue;
+
     /// <summary>The same with a new <see cref="XdpContext"/> per packet (what a caller holding only bytes does).</summary>
     [Benchmark]
     public uint EmptyXdpManagedRunNewContext() => _xdp.Run(new XdpContext(Frame)).ReturnValue;
