@@ -56,6 +56,24 @@ public sealed class MapBoundaryTests
         Assert.Equal(expected, PopAll(m));
     }
 
+    [Theory]
+    [InlineData(MapType.Queue, 5u)]
+    [InlineData(MapType.Stack, 6u)]
+    public void The_syscall_lookup_of_a_queue_or_stack_peeks(MapType type, uint expected)
+    {
+        // BPF_MAP_LOOKUP_ELEM on a queue or stack is a peek; BPF_MAP_UPDATE_ELEM a push.
+        var m = Collection().CreateMap(new MapSpec("qs", type, 0, 4, 3));
+        Assert.Equal(MapError.None, m.TryUpdate([], U32(5)));
+        Assert.Equal(MapError.None, m.TryUpdate([], U32(6)));
+        var v = new byte[4];
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(MapError.None, m.TryLookup([], v));
+            Assert.Equal(expected, BitConverter.ToUInt32(v));
+        }
+        Assert.Equal(2, ((QueueStackMap)m).Count);
+    }
+
     [Fact]
     public void Peek_leaves_the_value_and_clear_empties_the_map()
     {
