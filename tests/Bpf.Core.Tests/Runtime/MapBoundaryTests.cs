@@ -56,6 +56,24 @@ public sealed class MapBoundaryTests
         Assert.Equal(expected, PopAll(m));
     }
 
+    [Theory]
+    [InlineData(MapType.Queue, 5u)]
+    [InlineData(MapType.Stack, 6u)]
+    public void The_syscall_lookup_of_a_queue_or_stack_peeks(MapType type, uint expected)
+    {
+        // BPF_MAP_LOOKUP_ELEM on a queue or stack is a peek; BPF_MAP_UPDATE_ELEM a push.
+        var m = Collection().CreateMap(new MapSpec("qs", type, 0, 4, 3));
+        Assert.Equal(MapError.None, m.TryUpdate([], U32(5)));
+        Assert.Equal(MapError.None, m.TryUpdate([], U32(6)));
+        var v = new byte[4];
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(MapError.None, m.TryLookup([], v));
+            Assert.Equal(expected, BitConverter.ToUInt32(v));
+        }
+        Assert.Equal(2, ((QueueStackMap)m).Count);
+    }
+
     [Fact]
     public void Peek_leaves_the_value_and_clear_empties_the_map()
     {
@@ -185,8 +203,44 @@ public sealed class MapBoundaryTests
         Assert.False(guard.AllowsWrite(Offset(first), 17));
         Assert.False(guard.AllowsWrite(Offset(first) + 16, 1));
         Assert.False(guard.AllowsWrite(Offset(first) - 1, 1)); // the header
+        Assert.False(guard.AllowsWrite(Offset(first) + 8, 9));  // starts inside, runs one byte past the end
+        Assert.True(guard.AllowsWrite(Offset(first) + 8, 8));
         ring.Commit(first, discard: false);
         Assert.False(guard.AllowsWrite(Offset(first), 1));     // submitted: no longer the program's
+    }
+
+    [Fact]
+    public void Commit_refuses_an_address_that_aliases_a_record_modulo_4_GiB()
+    {
+        var ring = (RingBufferMap)Collection().CreateMap(new MapSpec("rb", MapType.RingBuf, 0, 0, 4096));
+        var a = ring.Reserve(8);
+        Assert.False(ring.Commit(a + (1UL << 32), discard: false));
+        Assert.False(ring.Commit(a - (1UL << 32), discard: false));
+        Assert.Empty(ring.Drain());                               // still reserved: nothing to read
+        Assert.True(ring.Commit(a, discard: false));
+        Assert.Single(ring.Drain());
+    }
+
+    [Fact]
+    public void Output_works_in_a_ring_that_is_not_the_collections_first_region()
+    {
+        // The first region of a collection sits at a 4 GiB boundary; later ones do not.
+        var c = Collection();
+        c.CreateMap(new MapSpec("before", MapType.Array, 4, 8, 3));
+        var ring = (RingBufferMap)c.CreateMap(new MapSpec("rb", MapType.RingBuf, 0, 0, 4096));
+        Assert.NotEqual(0ul, ring.Regions.Single().Address % (1UL << 32));
+        var read = new List<byte[]>();
+        for (var i = 0; i < 100; i++)
+        {
+            var record = Enumerable.Repeat((byte)i, 1 + i * 7 % 200).ToArray();
+            if (ring.Output(record) != 0)
+            {
+                read.AddRange(ring.Drain());
+                Assert.Equal(0, ring.Output(record));
+            }
+        }
+        read.AddRange(ring.Drain());
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => Enumerable.Repeat((byte)i, 1 + i * 7 % 200).ToArray()), read);
     }
 }
 

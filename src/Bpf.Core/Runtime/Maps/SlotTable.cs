@@ -115,6 +115,9 @@ internal sealed class SlotTable
             i = 4;
         }
         for (; i < key.Length; i++) tail |= (ulong)key[i] << (8 * i);
+        // Fold the tail's bytes 4..7 down before the multiply: a product's low bits depend only on the low bits of
+        // its factors, so without it the last bytes of a 5..7-byte key (a MAC address) barely reach the bucket bits.
+        tail ^= tail >> 32;
         h = (h ^ tail) * 0xC4CEB9FE1A85EC53UL;
         h ^= h >> 29;
         return (uint)h ^ (uint)(h >> 32);
