@@ -93,12 +93,25 @@ public static class ObjectVerifier
         {
             if (!maps.Contains(inner)) maps.Add(inner);
         }
+        // __kconfig externs are read from the .kconfig map libbpf (and BpfNet's loader) creates: one read-only array
+        // element the program loads from (BPF_F_RDONLY_PROG). Their values are the running kernel's; a load gives an
+        // unknown scalar here (the kernel, which sees the frozen map, may know the constant and skip dead branches).
+        var kconfig = -1;
         foreach (var r in program.References)
         {
+            if (r.Kind == ReferenceKind.ExternVariable && obj.Extern(r.Name) is { Kind: ExternKind.Kconfig } && obj.KconfigSize > 0)
+            {
+                if (kconfig < 0)
+                {
+                    maps.Add(new MapDefinition(ObjectSpec.KconfigMapName, MapType.Array, 4, (int)obj.KconfigSize, 1, MapFlags.ReadOnlyProgram | MapFlags.Mmapable));
+                    kconfig = maps.Count - 1;
+                }
+                continue;
+            }
             if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue) || maps.FindIndex(m => m.Name == r.Name) < 0)
             {
                 error = r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction
-                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __kconfig, __ksym or kfunc) " +
+                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __ksym or kfunc) " +
                         "is not modelled by this verifier: its value comes from the running kernel; judge the program with the kernel's verifier")
                     : Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
                 return false;
@@ -111,10 +124,21 @@ public static class ObjectVerifier
                 ? new LddwTarget(PseudoSource.MapIndex, index, 0)
                 : new LddwTarget(PseudoSource.MapIndexValue, index, (int)r.Offset);
         });
+        if (kconfig >= 0)
+        {
+            foreach (var r in program.References)
+            {
+                if (r.Kind != ReferenceKind.ExternVariable || obj.Extern(r.Name) is not { Kind: ExternKind.Kconfig } e) continue;
+                var at = r.InstructionIndex;
+                var addend = (uint)at < (uint)instructions.Length ? (uint)instructions[at].Imm : 0;
+                CollectionLoader.PatchLddw(program.Name, instructions, at, new LddwTarget(PseudoSource.MapIndexValue, kconfig, (int)(e.Offset + addend)));
+            }
+        }
         options = new VerifierOptions
         {
             ProgramType = type,
             ExpectedAttachType = program.AttachType,
+            AttachTarget = program.AttachTo,
             Privilege = privilege,
             Maps = maps,
             GplCompatible = IsGpl(program.License),

@@ -38,6 +38,13 @@ public sealed class VerifierOptions
     /// range of some program types (cgroup sock_addr hooks, cgroup_skb egress, fentry/fexit, iterators, kprobe sessions).</summary>
     public AttachType? ExpectedAttachType { get; init; }
 
+    /// <summary>What a BTF-typed program attaches to, as its section names it (<c>fentry/do_unlinkat</c>,
+    /// <c>lsm/bpf</c>, <c>iter/task</c>: the part after the '/'). For tracing (fentry, fexit, fmod_ret, tp_btf,
+    /// iter) and LSM programs the context is the target's arguments, typed by its prototype in
+    /// <see cref="KernelBtf"/> (the kernel's btf_ctx_access); without both, context reads of such programs are
+    /// reported as not supported.</summary>
+    public string? AttachTarget { get; init; }
+
     /// <summary>The loader's privileges; privileged by default.</summary>
     public PrivilegeMode Privilege { get; init; } = PrivilegeMode.Privileged;
 
@@ -63,7 +70,8 @@ public sealed class VerifierOptions
     /// <summary>The running kernel's BTF (vmlinux, e.g. the Loader's <c>KernelBtf.TryGet()</c> or the CLI's
     /// /sys/kernel/btf/vmlinux). With it, a privileged program may read <c>struct bpf_map</c> fields through a map
     /// pointer (the kernel's check_ptr_to_map_access, e.g. <c>max_entries</c>); without it such reads are refused as
-    /// by a kernel built without CONFIG_DEBUG_INFO_BTF. Null by default.</summary>
+    /// by a kernel built without CONFIG_DEBUG_INFO_BTF. It also types the context of tracing and LSM programs
+    /// (<see cref="AttachTarget"/>) and the kernel objects read through it (PTR_TO_BTF_ID). Null by default.</summary>
     public Bpf.Btf.BtfSpec? KernelBtf { get; init; }
 
     /// <summary>Whether the program is GPL-compatible (some helpers are GPL-only). True by default.</summary>

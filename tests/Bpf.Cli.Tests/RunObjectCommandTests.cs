@@ -28,6 +28,33 @@ public class RunObjectCommandTests
         Assert.DoesNotContain("r0:", o.Stdout);
     }
 
+    private static readonly string PartlyRejected = Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", "partly_rejected.o");
+
+    [Fact]
+    public void A_program_runs_when_another_program_of_its_object_is_rejected()
+    {
+        var o = Run(PartlyRejected, "--program", "pass", "--data", Packet);
+        Assert.Equal(0, o.ExitCode);
+        Assert.StartsWith("r0: 0x2", o.Stdout, StringComparison.Ordinal);
+        // The rejected one is still refused with its own rejection.
+        var refused = Run(PartlyRejected, "--program", "unchecked", "--data", Packet);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("rejected by the BpfNet verifier", refused.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("SkipFailedPrograms", refused.Stdout, StringComparison.Ordinal);
+    }
+
+    [KernelFact]
+    public void A_program_runs_in_the_kernel_when_another_program_of_its_object_is_rejected()
+    {
+        Need.Kernel();
+        var o = Run(PartlyRejected, "--program", "pass", "--data", Packet, "--kernel");
+        Assert.Equal(0, o.ExitCode);
+        Assert.StartsWith("r0: 0x2", o.Stdout, StringComparison.Ordinal);
+        var refused = Run(PartlyRejected, "--program", "unchecked", "--data", Packet, "--kernel");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("rejected by the kernel verifier", refused.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Unverified_runs_only_when_asked_and_the_interpreter_still_contains_the_read()
     {

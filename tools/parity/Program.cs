@@ -22,7 +22,7 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
     try { c = KernelCollection.Load(spec, new KernelCollectionOptions { SkipFailedPrograms = true, PinPath = pins }); }
     catch (Exception e) { whole = $"{e.GetType().Name}: {e.Message.Split('\n')[0]}"; }
     IBpfCollection? interp = null;
-    try { interp = BpfEngine.Open(ObjectSpec.ReadFile(file), EngineChoice.Interpreter); }
+    try { interp = BpfEngine.Open(ObjectSpec.ReadFile(file), EngineChoice.Interpreter, new BpfEngineOptions { SkipFailedPrograms = true }); }
     catch (Exception e) { Console.WriteLine($"INTERPFAIL {e.GetType().Name}: {e.Message.Split('\n')[0]}"); }
     foreach (var p in spec.Programs)
     {

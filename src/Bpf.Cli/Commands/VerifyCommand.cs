@@ -100,12 +100,12 @@ internal static class VerifyCommand
     }
 
     /// <summary>Verifies without the kernel's BTF unless it is already loaded, and again with this machine's when the
-    /// verdict is the refusal a read through a map pointer gets without it. The kernel's BTF changes nothing before
+    /// verdict is a refusal the kernel's BTF would change (<see cref="NeedsKernelBtf"/>). The kernel's BTF changes nothing before
     /// that first refusal, so the second run is the verdict with BTF; parsing vmlinux (~0.7 s) is paid only then.</summary>
     private static VerificationResult WithKernelBtfIfNeeded(Bpf.Btf.BtfSpec? loaded, Func<Bpf.Btf.BtfSpec?, VerificationResult> verify)
     {
         var result = verify(loaded);
-        if (loaded is null && result.Error?.Message == NoBtfMapPointerAccess && OperatingSystem.IsLinux() && Bpf.Loader.KernelBtf.TryGet() is { } vmlinux)
+        if (loaded is null && NeedsKernelBtf(result.Error) && OperatingSystem.IsLinux() && Bpf.Loader.KernelBtf.TryGet() is { } vmlinux)
         {
             result = verify(vmlinux);
         }
@@ -113,6 +113,12 @@ internal static class VerifyCommand
     }
 
     private const string NoBtfMapPointerAccess = "map_ptr access not supported without CONFIG_DEBUG_INFO_BTF";
+
+    /// <summary>The refusals the kernel's BTF would change: a read through a map pointer, and the reads of BTF-typed
+    /// contexts and kernel objects (tracing and LSM programs), which the verifier reports as needing
+    /// VerifierOptions.KernelBtf.</summary>
+    private static bool NeedsKernelBtf(VerifierError? e) =>
+        e is not null && (e.Message == NoBtfMapPointerAccess || (e.Code == VerifierErrorCode.NotSupported && e.Message.Contains("VerifierOptions.KernelBtf", StringComparison.Ordinal)));
 
     private static VerificationResult VerifyProgram(string path, byte[] content, CliArgs a, PrivilegeMode privilege)
     {

@@ -56,6 +56,7 @@ internal sealed class InterpreterCollection : IBpfCollection
     /// <inheritdoc/>
     public IBpfProgram Program(string name) => _programs.TryGetValue(name, out var p) ? p
         : Managed.UnsupportedPrograms.TryGetValue(name, out var why) ? throw new NotSupportedException($"program '{name}': {why}")
+        : Managed.FailedPrograms.TryGetValue(name, out var failure) ? throw ManagedCollection.LeftOut(name, failure)
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order(StringComparer.Ordinal))})");
 
     /// <summary>Ends the collection's life as the kernel's does: its maps and programs (and the variables) throw

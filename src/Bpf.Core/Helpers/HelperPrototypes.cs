@@ -42,6 +42,10 @@ public enum HelperArgKind : byte
     /// <summary>A pointer to the <c>struct bpf_spin_lock</c> of a map value (the kernel's <c>ARG_PTR_TO_SPIN_LOCK</c>):
     /// the map's BTF must place the lock at the pointer's constant offset (<see cref="MapDefinition.SpinLockOffset"/>).</summary>
     SpinLock,
+    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's <c>ARG_PTR_TO_BTF_ID</c>): not
+    /// null, unmodified, pointing to the struct <see cref="HelperPrototype.KernelStruct"/> names (or to a struct whose
+    /// first member is one). Bpf.Verifier takes such pointers from BTF-typed contexts (tracing, LSM, iterators).</summary>
+    KernelStruct,
 }
 
 /// <summary>What a helper returns in R0.</summary>
@@ -77,6 +81,11 @@ public enum HelperAvailability
     Tracing = 64,
     /// <summary>cgroup skb.</summary>
     CgroupSkb = 128,
+    /// <summary>With <see cref="Tracing"/>: only iterator programs (<c>SEC("iter/...")</c>) may call it (seq_file output).</summary>
+    IteratorOnly = 256,
+    /// <summary>With <see cref="Tracing"/>: only kprobe, tracepoint and perf event programs (for the other tracing types
+    /// the kernel's tables differ by attach type; this table does not follow them there).</summary>
+    ProbesOnly = 512,
 }
 
 /// <summary>One helper function: id, name, argument kinds and return kind.</summary>
@@ -90,6 +99,9 @@ public enum HelperAvailability
 public sealed record HelperPrototype(int Id, string Name, HelperReturnKind Return, HelperArgKind[] Args,
     HelperAvailability Availability, bool GplOnly = false, bool ChangesPacketData = false)
 {
+    /// <summary>For a <see cref="HelperArgKind.KernelStruct"/> argument: the name of the kernel struct it points to.</summary>
+    public string? KernelStruct { get; init; }
+
     /// <summary>The kind of argument register R(<paramref name="index"/>+1).</summary>
     public HelperArgKind Arg(int index) => index < Args.Length ? Args[index] : HelperArgKind.None;
 }
@@ -153,12 +165,23 @@ public static class HelperPrototypes
 
     /// <summary>Helpers the verifier checks but the managed runtime does not implement (calling one there is an
     /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration; bpf_get_stack,
-    /// bpf_fib_lookup and bpf_get_ns_current_pid_tgid, which need the kernel's stacks, routing table and namespaces.</summary>
+    /// bpf_fib_lookup and bpf_get_ns_current_pid_tgid, which need the kernel's stacks, routing table and namespaces;
+    /// bpf_seq_printf, bpf_seq_write and bpf_get_task_stack, which take kernel objects (a seq_file, a task);
+    /// bpf_get_attach_cookie (a property of the kernel's attachment) and bpf_trace_vprintk.</summary>
     private static readonly HelperPrototype[] NotInRuntime =
     [
         new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
         new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
+        new(126, "seq_printf", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero],
+            HelperAvailability.Tracing | HelperAvailability.IteratorOnly, GplOnly: true) { KernelStruct = "seq_file" },
+        new(127, "seq_write", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero],
+            HelperAvailability.Tracing | HelperAvailability.IteratorOnly, GplOnly: true) { KernelStruct = "seq_file" },
+        new(141, "get_task_stack", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything],
+            HelperAvailability.Tracing) { KernelStruct = "task_struct" },
+        new(174, "get_attach_cookie", HelperReturnKind.Integer, [HelperArgKind.Context], HelperAvailability.Tracing | HelperAvailability.ProbesOnly),
+        new(177, "trace_vprintk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero],
+            HelperAvailability.BasePerfmon, GplOnly: true),
         new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
     ];
 

@@ -56,6 +56,7 @@ public sealed class ManagedCollection
     private readonly Dictionary<string, ManagedMap> _maps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ManagedProgram> _programs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _unsupported = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Exception> _failed = new(StringComparer.Ordinal);
     private readonly List<string> _diagnostics = [];
     private readonly List<ManagedProgram> _programsById = [];
     private readonly Dictionary<string, (ArrayMap Map, int Offset, int Size)> _variables = new(StringComparer.Ordinal);
@@ -110,15 +111,26 @@ public sealed class ManagedCollection
     /// <summary>Programs of the loaded object the managed runtime cannot run, with the reason.</summary>
     public IReadOnlyDictionary<string, string> UnsupportedPrograms => _unsupported;
 
+    /// <summary>Programs of the loaded object left out because they failed to load when the caller asked to skip such
+    /// programs (BpfNet's verifier rejected them, or they are malformed), with the error; the others were loaded.</summary>
+    public IReadOnlyDictionary<string, Exception> FailedPrograms => _failed;
+
     /// <summary>What loading the object did that a user should know (e.g. CO-RE relocations poisoned because the target lacks a field).</summary>
     public IReadOnlyList<string> Diagnostics => _diagnostics;
 
     /// <summary>The program with this name.</summary>
     /// <exception cref="KeyNotFoundException">No such program (the message lists the programs).</exception>
-    /// <exception cref="NotSupportedException">The object has the program but the managed runtime cannot run it.</exception>
+    /// <exception cref="NotSupportedException">The object has the program but the managed runtime cannot run it, or it
+    /// was left out because it failed to load (<see cref="FailedPrograms"/>; the error is the inner exception).</exception>
     public ManagedProgram Program(string name) => _programs.TryGetValue(name, out var program) ? program
         : _unsupported.TryGetValue(name, out var reason) ? throw new NotSupportedException($"program '{name}': {reason}")
+        : _failed.TryGetValue(name, out var failure) ? throw LeftOut(name, failure)
         : throw new KeyNotFoundException($"no program '{name}' (programs: {string.Join(", ", _programs.Keys.Order())})");
+
+    /// <summary>The error <see cref="Program"/> raises for a program left out because it failed to load: the same
+    /// message shape as the kernel engine's, the failure as the inner exception.</summary>
+    internal static NotSupportedException LeftOut(string name, Exception failure) =>
+        new($"program '{name}' was not loaded (SkipFailedPrograms): {failure.Message}", failure);
 
     /// <summary>Runs a program by name (see <see cref="ManagedProgram.Run"/>).</summary>
     public RunResult Run(string program, ProgramContext context, int cpu = 0) => Program(program).Run(context, cpu);
@@ -187,7 +199,8 @@ public sealed class ManagedCollection
     /// <summary>Loads a program: applies <paramref name="references"/> (map pointers and map-value addresses by map
     /// name), rewrites context accesses for <paramref name="type"/>, and pre-decodes it.</summary>
     /// <exception cref="ProgramLoadException">The program is malformed or accesses its context in a way the kernel rejects.</exception>
-    /// <exception cref="NotSupportedException">It references kernel functions, extern variables or function pointers.</exception>
+    /// <exception cref="NotSupportedException">It references kernel functions, extern variables or function pointers, or
+    /// its type's context is made of kernel objects (tracing and LSM programs).</exception>
     public ManagedProgram LoadProgram(string name, ProgramType type, ReadOnlySpan<Instruction> instructions, IReadOnlyList<InstructionReference>? references = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -237,6 +250,12 @@ public sealed class ManagedCollection
 
     private ManagedProgram LoadRelocated(string name, ProgramType type, Instruction[] slots)
     {
+        if (type is ProgramType.Tracing or ProgramType.Lsm)
+        {
+            // fentry/fexit/fmod_ret/tp_btf/iter and LSM programs read kernel objects through their context.
+            throw new NotSupportedException($"program '{name}': the context of a {type} program is the arguments of the kernel function, " +
+                "hook or iterator it attaches to, kernel objects typed by the kernel's BTF, which the managed runtime does not have: load it with the kernel engine");
+        }
         slots = CallbackInliner.Inline(slots);
         RefuseHelpersNotImplemented(slots);
         var kind = ContextLayout.KindOf(type);
@@ -272,12 +291,30 @@ public sealed class ManagedCollection
     /// <summary>Loads an object through the one collection loader (<see cref="CollectionLoader"/>), with
     /// <paramref name="check"/> run on every program before it is loaded (the Loader's <c>BpfEngine</c> passes
     /// BpfNet's verifier here; this overload with null runs what it is given).</summary>
-    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check)
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check) => Load(spec, options, check, skipFailed: false);
+
+    /// <summary>As <see cref="Load(ObjectSpec, CollectionOptions?, ProgramCheck?)"/>; with <paramref name="skipFailed"/>
+    /// a program that <paramref name="check"/> refuses, or that is malformed, is left out (<see cref="FailedPrograms"/>)
+    /// and the others are loaded — as the kernel engine does under <c>SkipFailedPrograms</c>.</summary>
+    internal static ManagedCollection Load(ObjectSpec spec, CollectionOptions? options, ProgramCheck? check, bool skipFailed)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var collection = new ManagedCollection(options);
         var target = options?.TargetBtf;
-        var loaded = CollectionLoader.Load(spec, new Backend(collection), new CollectionLoadOptions { CoreTarget = () => target, Check = check });
+        var backend = new Backend(collection) { SkipFailed = skipFailed };
+        ProgramCheck? recorded = check is null ? null : (s, p, insns) =>
+        {
+            try
+            {
+                check(s, p, insns);
+            }
+            catch (Exception e)
+            {
+                backend.CheckFailure = e;
+                throw;
+            }
+        };
+        var loaded = CollectionLoader.Load(spec, backend, new CollectionLoadOptions { CoreTarget = () => target, Check = recorded });
         collection._diagnostics.AddRange(loaded.Diagnostics);
         foreach (var variable in spec.Variables)
         {
@@ -317,12 +354,27 @@ public sealed class ManagedCollection
             }
         }
 
+        /// <summary>Whether a program the check refuses, or a malformed one, is left out rather than failing the load.</summary>
+        public bool SkipFailed { get; init; }
+
+        /// <summary>The last exception the check threw, so a refusal is told from the other failures.</summary>
+        public Exception? CheckFailure { get; set; }
+
         public bool LeaveOut(ProgramSpec program, Exception error)
         {
             // One program needing something the runtime lacks (kfuncs, externs, a CO-RE target) does not stop the others.
-            if (error is not NotSupportedException) return false;
-            collection._unsupported[program.Name] = error.Message;
-            return true;
+            if (error is NotSupportedException)
+            {
+                collection._unsupported[program.Name] = error.Message;
+                return true;
+            }
+            if (SkipFailed && (ReferenceEquals(error, CheckFailure) || error is ProgramLoadException))
+            {
+                collection._failed[program.Name] = error;
+                collection._diagnostics.Add($"program '{program.Name}' left out: {error.Message.Split('\n')[0]}");
+                return true;
+            }
+            return false;
         }
     }
 

@@ -26,6 +26,19 @@ public sealed record BpfEngineOptions
     /// kernel (CAP_SYS_ADMIN or CAP_BPF+CAP_PERFMON: privileged; CAP_BPF: cap_bpf; none: unprivileged; not Linux:
     /// privileged). Set it to verify for the privileges the program will be deployed with.</summary>
     public Bpf.PrivilegeMode? Privilege { get; init; }
+
+    /// <summary>
+    /// On both engines, a program that fails to load — rejected by the kernel's verifier or (interpreter) by BpfNet's,
+    /// malformed, or needing what the engine lacks — is left out and the object's other programs load and run;
+    /// <see cref="IBpfCollection.Program"/> then throws <see cref="NotSupportedException"/> for it, the original error
+    /// (a <see cref="ProgramRejectedException"/> for a rejection) as the inner exception. For the kernel engine this
+    /// is <see cref="KernelCollectionOptions.SkipFailedPrograms"/>. Default false: any failure fails the whole open.
+    /// </summary>
+    public bool SkipFailedPrograms { get; init; }
+
+    /// <summary>The kernel engine's options with <see cref="SkipFailedPrograms"/> applied.</summary>
+    internal KernelCollectionOptions? KernelOptions =>
+        SkipFailedPrograms ? (Kernel ?? new KernelCollectionOptions()) with { SkipFailedPrograms = true } : Kernel;
 }
 
 /// <summary>What the engine selection may ask of the operating system: nothing on a system without a kernel engine
@@ -88,7 +101,7 @@ public static class BpfEngine
             {
                 if (host is null)
                     throw new PlatformNotSupportedException($"the kernel engine was asked for, but this system is not Linux ({System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
-                var k = host.Load(spec, options.Kernel);
+                var k = host.Load(spec, options.KernelOptions);
                 SetReason(k, "the kernel was asked for");
                 return k;
             }
@@ -98,7 +111,7 @@ public static class BpfEngine
                     return LoadInterpreter(spec, options, host, $"auto: no kernel engine on this system ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}), using the interpreter");
                 try
                 {
-                    var k = host.Load(spec, options.Kernel);
+                    var k = host.Load(spec, options.KernelOptions);
                     SetReason(k, "auto: the kernel loaded the object");
                     return k;
                 }
@@ -133,7 +146,7 @@ public static class BpfEngine
         {
             reason += "; programs NOT verified (BpfEngineOptions.Verify is off)";
         }
-        return new InterpreterCollection(ManagedCollection.Load(spec, interpreter, check), reason, diagnostics);
+        return new InterpreterCollection(ManagedCollection.Load(spec, interpreter, check, options.SkipFailedPrograms), reason, diagnostics);
     }
 
     private static void SetReason(IBpfCollection c, string reason)

@@ -478,13 +478,7 @@ public sealed class KernelCollection : IBpfCollection
         var kernel = options.TargetBtf ?? KernelBtf.Get($"program '{p.Name}' (attach target '{p.AttachTo}')");
         string target = p.AttachTo ?? throw new NotSupportedException($"program '{p.Name}': section '{p.SectionName}' names no attach target");
         // Where the kernel keeps each kind's attach point in its BTF (the same prefixes libbpf uses).
-        var (name, kind) = p.Type switch
-        {
-            ProgramType.Lsm => ("bpf_lsm_" + target, BtfKind.Func),
-            _ when p.AttachType == AttachType.TraceRawTp => ("btf_trace_" + target, BtfKind.Typedef),
-            _ when p.AttachType == AttachType.TraceIter => ("bpf_iter_" + target, BtfKind.Func),
-            _ => (target, BtfKind.Func),
-        };
+        var (name, kind) = BtfAttachTargets.KernelName(p.Type, p.AttachType, target);
         return kernel.FindType(name, kind)?.Id
             ?? throw new NotSupportedException($"program '{p.Name}': the kernel's BTF has no {kind} '{name}' to attach to (only vmlinux is searched, not module BTF)");
     }

@@ -66,6 +66,9 @@ internal static class LoadVerification
     private static VerifierOptions WithLog(VerifierOptions o) => new()
     {
         ProgramType = o.ProgramType,
+        ExpectedAttachType = o.ExpectedAttachType,
+        AttachTarget = o.AttachTarget,
+        KernelBtf = o.KernelBtf,
         Privilege = o.Privilege,
         Maps = o.Maps,
         MaxInstructions = o.MaxInstructions,

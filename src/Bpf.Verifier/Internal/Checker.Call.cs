@@ -119,6 +119,9 @@ internal sealed partial class Checker
                 case HelperArgKind.StackOrNull:
                     if (!reg.IsZero() && reg.Type != RegType.Stack) throw ArgType(r, reg, "fp");
                     break;
+                case HelperArgKind.KernelStruct:
+                    CheckKernelStructArg(r, reg, proto.KernelStruct!);
+                    break;
                 case HelperArgKind.SpinLock:
                     if (reg.Type != RegType.MapValue) throw ArgType(r, reg, "map_value, ptr_");
                     ProcessSpinLock(r, reg, isLock: proto.Id == SpinLockHelperId);
@@ -317,7 +320,7 @@ internal sealed partial class Checker
     private bool Offered(HelperPrototype p)
     {
         var a = p.Availability;
-        var tracing = _o.ProgramType is ProgramType.Kprobe or ProgramType.Tracepoint;
+        var tracing = IsTracingType(_o.ProgramType);
         if ((a & HelperAvailability.Base) != 0) return true;
         if ((a & HelperAvailability.BaseCapBpf) != 0 && _bpfCapable) return true;
         if ((a & HelperAvailability.BasePerfmon) != 0 && (_allowPtrLeaks || tracing)) return true;
@@ -326,11 +329,18 @@ internal sealed partial class Checker
             ProgramType.SocketFilter => (a & HelperAvailability.SocketFilter) != 0,
             ProgramType.SchedCls or ProgramType.SchedAct => (a & HelperAvailability.Tc) != 0,
             ProgramType.Xdp => (a & HelperAvailability.Xdp) != 0,
-            ProgramType.Kprobe or ProgramType.Tracepoint => (a & HelperAvailability.Tracing) != 0,
+            _ when tracing => (a & HelperAvailability.Tracing) != 0
+                && ((a & HelperAvailability.IteratorOnly) == 0 || _o.ExpectedAttachType == AttachType.TraceIter)
+                && ((a & HelperAvailability.ProbesOnly) == 0 || _o.ProgramType is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent),
             ProgramType.CgroupSkb => (a & HelperAvailability.CgroupSkb) != 0,
             _ => false,
         };
     }
+
+    /// <summary>The program types whose helpers include the kernel's bpf_tracing_func_proto (kprobe, tracepoint and
+    /// perf event programs, raw tracepoints, BTF-typed tracing programs and LSM programs).</summary>
+    private static bool IsTracingType(ProgramType type) => type is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent
+        or ProgramType.RawTracepoint or ProgramType.RawTracepointWritable or ProgramType.Tracing or ProgramType.Lsm;
 
     private VerifyFailure ArgType(int r, in RegState reg, string expected) =>
         Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} type={reg.TypeName} expected={expected}", r);

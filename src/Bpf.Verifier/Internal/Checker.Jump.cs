@@ -170,6 +170,7 @@ internal sealed partial class Checker
                     RegType.MapValueOrNull => RegType.MapValue,
                     RegType.MapPtrOrNull => RegType.MapPtr,
                     RegType.MemOrNull => RegType.Mem,
+                    RegType.BtfPointerOrNull => RegType.BtfPointer,
                     _ => r.Type,
                 };
                 if (r.Type == RegType.SockCommonOrNull) r = RegState.Unknown;

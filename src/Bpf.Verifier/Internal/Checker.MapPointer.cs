@@ -8,7 +8,7 @@ internal sealed partial class Checker
     /// A load through a map pointer (the kernel's check_ptr_to_map_access): with the kernel's BTF a privileged
     /// program reads fields of the map's kernel struct (<c>struct bpf_array</c>, <c>struct bpf_htab</c>, ... whose
     /// first member is <c>struct bpf_map</c>), found by the kernel's btf_struct_walk. A scalar field loads an unknown
-    /// scalar; a pointer field would load a BTF pointer (PTR_TO_BTF_ID), which this verifier does not model.
+    /// scalar; a pointer field loads a BTF pointer (PTR_TO_BTF_ID, see Checker.BtfContext.cs).
     /// </summary>
     private RegState MapPointerAccess(int regno, in RegState reg, int insnOff, int size, bool write)
     {
@@ -37,18 +37,13 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"only read from {structName} is supported", regno);
         }
-        var (result, message, pointee) = StructWalk(type, off, size);
-        switch (result)
+        var (result, message, pointee, owner, member) = StructWalk(type, off, size, out var throughUnion);
+        return result switch
         {
-            case WalkResult.Scalar:
-                return RegState.Unknown;
-            case WalkResult.Pointer:
-                var p = RegState.Pointer(RegType.BtfPointer);
-                p.Range = (int)pointee;
-                return p;
-            default:
-                throw Fail(VerifierErrorCode.InvalidMemoryAccess, message!, regno);
-        }
+            WalkResult.Scalar => RegState.Unknown,
+            WalkResult.Pointer => WalkedPointer(btf, pointee, BtfTrust.Legacy, throughUnion, owner!, member!),
+            _ => throw Fail(VerifierErrorCode.InvalidMemoryAccess, message!, regno),
+        };
     }
 
     /// <summary>The kernel struct each map type's ops name as map_btf_id (6.18).</summary>
@@ -67,14 +62,21 @@ internal sealed partial class Checker
     /// <summary>The kernel's btf_struct_walk / btf_struct_access for a read of <paramref name="size"/> bytes at
     /// <paramref name="off"/>: nested structs are entered, arrays indexed, and the access must lie within one scalar
     /// member (or be exactly one pointer member, whose pointee type id is returned).</summary>
-    private static (WalkResult, string?, uint) StructWalk(BtfComposite t, int off, int size)
+    private static (WalkResult Result, string? Message, uint PointeeId, string? Owner, string? Member) StructWalk(BtfComposite t, int off, int size)
+        => StructWalk(t, off, size, out _);
+
+    /// <summary>As <see cref="StructWalk(BtfComposite, int, int)"/>; <paramref name="throughUnion"/> tells whether the walk
+    /// entered a union of more than one member (the kernel then marks a pointer it finds PTR_UNTRUSTED).</summary>
+    private static (WalkResult Result, string? Message, uint PointeeId, string? Owner, string? Member) StructWalk(BtfComposite t, int off, int size, out bool throughUnion)
     {
+        throughUnion = false;
         for (var depth = 0; depth < BtfSpec.MaxResolveDepth; depth++)
         {
             var tname = t.Name;
+            if (t.IsUnion && t.Members.Count != 1) throughUnion = true;
             if (off + size > t.Size)
             {
-                return (WalkResult.Error, $"access beyond struct {tname} at off {off} size {size}", 0);
+                return (WalkResult.Error, $"access beyond struct {tname} at off {off} size {size}", 0, null, null);
             }
             BtfComposite? inner = null;
             foreach (var m in t.Members)
@@ -84,7 +86,7 @@ internal sealed partial class Checker
                 if (m.BitfieldSize != 0)
                 {
                     var endBit = m.BitOffset + m.BitfieldSize;
-                    if (off <= moff && (endBit + 7) / 8 <= off + size) return (WalkResult.Scalar, null, 0);
+                    if (off <= moff && (endBit + 7) / 8 <= off + size) return (WalkResult.Scalar, null, 0, null, null);
                     continue;
                 }
                 if (off < moff) break;
@@ -96,7 +98,7 @@ internal sealed partial class Checker
                 }
                 catch (BpfObjectException)
                 {
-                    return (WalkResult.Error, $"field {m.Name} doesn't have size", 0);
+                    return (WalkResult.Error, $"field {m.Name} doesn't have size", 0, null, null);
                 }
                 var mtrueEnd = moff + msize;
                 if (off >= mtrueEnd) continue;
@@ -126,22 +128,22 @@ internal sealed partial class Checker
                 {
                     if (msize != size || off != moff)
                     {
-                        return (WalkResult.Error, $"cannot access ptr member {m.Name} with moff {moff} in struct {tname} with off {off} size {size}", 0);
+                        return (WalkResult.Error, $"cannot access ptr member {m.Name} with moff {moff} in struct {tname} with off {off} size {size}", 0, null, null);
                     }
-                    return (WalkResult.Pointer, null, ((BtfPointer)mtype).TargetId);
+                    return (WalkResult.Pointer, null, ((BtfPointer)mtype).TargetId, tname, m.Name);
                 }
                 if (off + size > mtrueEnd)
                 {
-                    return (WalkResult.Error, $"access beyond the end of member {m.Name} (mend:{mtrueEnd}) in struct {tname} with off {off} size {size}", 0);
+                    return (WalkResult.Error, $"access beyond the end of member {m.Name} (mend:{mtrueEnd}) in struct {tname} with off {off} size {size}", 0, null, null);
                 }
-                return (WalkResult.Scalar, null, 0);
+                return (WalkResult.Scalar, null, 0, null, null);
             }
             if (inner is null)
             {
-                return (WalkResult.Error, $"struct {tname} doesn't have field at offset {off}", 0);
+                return (WalkResult.Error, $"struct {tname} doesn't have field at offset {off}", 0, null, null);
             }
             t = inner;
         }
-        return (WalkResult.Error, "struct nesting too deep", 0);
+        return (WalkResult.Error, "struct nesting too deep", 0, null, null);
     }
 }

@@ -166,6 +166,7 @@ internal sealed partial class Checker
                     throw Fail(VerifierErrorCode.InvalidContextAccess, $"dereference of modified ctx ptr R{regno} off={reg.Off + (long)reg.V.ConstValue} disallowed", regno);
                 }
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into ctx", valueReg);
+                if (HasBtfContext) return BtfContextAccess(regno, insnOff, size, write);
                 if (!ContextLayouts.TryAccess(_o.ProgramType, insnOff, size, write, _bpfCapable, out var loadType))
                 {
                     throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={insnOff} size={size}", regno);
@@ -204,8 +205,7 @@ internal sealed partial class Checker
                 return MapPointerAccess(regno, reg, insnOff, size, write);
 
             case RegType.BtfPointer:
-                throw Fail(VerifierErrorCode.NotSupported,
-                    $"R{regno} is a BTF-typed kernel pointer (PTR_TO_BTF_ID, read through a map pointer): accesses through it are not modelled by this verifier", regno);
+                return BtfPointerAccess(regno, reg, insnOff, size, write);
 
             case RegType.NotInit:
                 throw Fail(VerifierErrorCode.UninitializedRegister, $"R{regno} !read_ok", regno);

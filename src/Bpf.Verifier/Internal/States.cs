@@ -22,10 +22,26 @@ internal enum RegType : byte
     MapKey,
     /// <summary>A function pointer (lddw with BPF_PSEUDO_FUNC): a callback; Off holds its first instruction.</summary>
     Func,
-    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's PTR_TO_BTF_ID), as a privileged
-    /// read of a pointer field through a map pointer yields; Range holds the pointee's BTF type id. It may be moved,
-    /// stored, compared and returned; dereferencing it is not modelled (NotSupported).</summary>
+    /// <summary>A pointer to a kernel object typed by the kernel's BTF (the kernel's PTR_TO_BTF_ID): a BTF-typed
+    /// context argument of a tracing or LSM program, or a pointer field read through a map pointer or another such
+    /// pointer; Range holds the pointee struct's BTF type id, Map its <see cref="BtfTrust"/>. Reads through it walk
+    /// the struct as the kernel's btf_struct_walk does.</summary>
     BtfPointer,
+    /// <summary>A <see cref="BtfPointer"/> that may be null (the kernel's PTR_MAYBE_NULL: an iterator's object, a
+    /// __nullable argument, a pointer read through a trusted one): it must be null-checked before use.</summary>
+    BtfPointerOrNull,
+}
+
+/// <summary>How far the verifier trusts a BTF pointer (the kernel's PTR_TRUSTED / PTR_UNTRUSTED flags), kept in
+/// <see cref="RegState.Map"/> of a <see cref="RegType.BtfPointer"/>.</summary>
+internal static class BtfTrust
+{
+    /// <summary>A plain PTR_TO_BTF_ID (fentry/fexit arguments, pointers read through them): readable, passable to helpers.</summary>
+    public const int Legacy = 0;
+    /// <summary>PTR_TRUSTED (iterator, LSM and tp_btf arguments): readable, passable to helpers.</summary>
+    public const int Trusted = 1;
+    /// <summary>PTR_UNTRUSTED (read through a trusted pointer): readable, not passable to helpers.</summary>
+    public const int Untrusted = 2;
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -63,7 +79,7 @@ internal struct RegState
 
     public readonly bool IsScalar => Type == RegType.Scalar;
 
-    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull;
+    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull or RegType.BtfPointerOrNull;
 
     public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
 
@@ -115,7 +131,8 @@ internal struct RegState
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
-        RegType.BtfPointer => "ptr_",
+        RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", _ => "ptr_" },
+        RegType.BtfPointerOrNull => Map == BtfTrust.Trusted ? "trusted_ptr_or_null_" : "ptr_or_null_",
         _ => "?",
     };
 }

@@ -1,0 +1,312 @@
+using Bpf.Btf;
+
+namespace Bpf.Verifier.Internal;
+
+/// <summary>
+/// BTF-typed contexts and kernel objects: the context of tracing programs (fentry, fexit, fmod_ret, tp_btf, iter)
+/// and LSM programs is an array of u64 arguments typed by the attach target's prototype in the kernel's BTF (the
+/// kernel's btf_ctx_access); a struct pointer argument is a PTR_TO_BTF_ID, read as the kernel's
+/// check_ptr_to_btf_access / btf_struct_walk do. Where the kernel's answer depends on tables this verifier does not
+/// carry, the result is stricter than the kernel's (a pointer that may be null, a scalar) or not supported — never
+/// more permissive.
+/// </summary>
+internal sealed partial class Checker
+{
+    /// <summary>The kernel's MAX_BPF_FUNC_ARGS: a tracing context holds at most 12 u64 arguments.</summary>
+    private const int MaxFuncArgs = 12;
+
+    private bool _ctxProtoResolved;
+    private BtfFuncProto? _ctxProto;
+    private string _ctxTargetName = "";
+
+    /// <summary>True for the program types whose context is typed by BTF.</summary>
+    private bool HasBtfContext => _o.ProgramType is ProgramType.Tracing or ProgramType.Lsm;
+
+    private BtfFuncProto CtxPrototype(int regno)
+    {
+        if (!_ctxProtoResolved)
+        {
+            _ctxProtoResolved = true;
+            if (_o.KernelBtf is { } btf && _o.AttachTarget is { Length: > 0 } target)
+            {
+                _ctxProto = BtfAttachTargets.Prototype(btf, _o.ProgramType, _o.ExpectedAttachType, target);
+                _ctxTargetName = _o.ProgramType == ProgramType.Lsm || _o.ExpectedAttachType == AttachType.TraceIter
+                    ? BtfAttachTargets.KernelName(_o.ProgramType, _o.ExpectedAttachType, target).Name
+                    : target;
+            }
+        }
+        if (_ctxProto is not null) return _ctxProto;
+        if (_o.KernelBtf is null || _o.AttachTarget is null)
+        {
+            throw Fail(VerifierErrorCode.NotSupported,
+                $"the context of a {_o.ProgramType} program is typed by its attach target's prototype in the kernel's BTF: " +
+                "pass VerifierOptions.KernelBtf and AttachTarget to judge its reads", regno);
+        }
+        var (name, kind) = BtfAttachTargets.KernelName(_o.ProgramType, _o.ExpectedAttachType, _o.AttachTarget);
+        throw Fail(VerifierErrorCode.NotSupported,
+            $"the kernel's BTF has no {kind} '{name}' with a function prototype to attach to (the kernel refuses such a load before verifying)", regno);
+    }
+
+    /// <summary>A context read of a tracing or LSM program (tracing_prog_is_valid_access, then btf_ctx_access).</summary>
+    private RegState BtfContextAccess(int regno, int off, int size, bool write)
+    {
+        if (write || off < 0 || (_o.ProgramType == ProgramType.Tracing && (off >= 8 * MaxFuncArgs || off % size != 0)))
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={off} size={size}", regno);
+        }
+        var proto = CtxPrototype(regno);
+        var tname = _ctxTargetName;
+        if (off % 8 != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, $"func '{tname}' offset {off} is not multiple of 8", regno);
+        }
+        var rawTp = _o.ExpectedAttachType == AttachType.TraceRawTp;
+        var iter = _o.ExpectedAttachType == AttachType.TraceIter;
+        var arg = CtxArgIndex(proto, off);
+        var skip = rawTp ? 1 : 0;
+        var nrArgs = proto.Parameters.Count - skip;
+        if (arg > nrArgs)
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, $"func '{tname}' doesn't have {arg + 1}-th argument", regno);
+        }
+        BtfType t;
+        BtfParameter? param = null;
+        if (arg == nrArgs)
+        {
+            switch (_o.ExpectedAttachType)
+            {
+                case AttachType.LsmMac:
+                case AttachType.LsmCgroup:
+                case AttachType.TraceFexit:
+                    t = proto.ReturnType;
+                    break;
+                case AttachType.ModifyReturn:
+                    t = BtfSpec.Underlying(proto.ReturnType);
+                    if (!IsSmallInt(t))
+                    {
+                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"ret type {KindName(t)} not allowed for fmod_ret", regno);
+                    }
+                    break;
+                default:
+                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"func '{tname}' doesn't have {arg + 1}-th argument", regno);
+            }
+        }
+        else
+        {
+            param = proto.Parameters[skip + arg];
+            t = param.Type;
+        }
+        t = BtfSpec.Underlying(t);
+        if (IsSmallInt(t) || t is BtfEnum || t is BtfComposite) return RegState.Unknown;
+        if (t is not BtfPointer ptr)
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess,
+                $"func '{tname}' arg{arg} '{t.Name}' has type {KindName(t)}. Only pointer access is allowed", regno);
+        }
+        if (size != 8)
+        {
+            throw Fail(VerifierErrorCode.InvalidContextAccess, $"func '{tname}' size {size} must be 8", regno);
+        }
+        var (pointee, tag) = Pointee(ptr);
+        if (pointee is not BtfComposite)
+        {
+            if (iter)
+            {
+                // Iterators register buffers (map keys and values) as PTR_TO_BUF in their ctx_arg_info.
+                throw Fail(VerifierErrorCode.NotSupported,
+                    $"func '{tname}' arg{arg}: an iterator's pointer to {KindName(pointee)} may be a buffer (PTR_TO_BUF), which this verifier does not model", regno);
+            }
+            // A pointer to anything but a struct is a scalar for the verifier (the kernel's comment: no walking).
+            return RegState.Unknown;
+        }
+        if (rawTp)
+        {
+            throw Fail(VerifierErrorCode.NotSupported,
+                $"func '{tname}' arg{arg}: whether a BTF raw tracepoint's pointer argument may be null or an error pointer is " +
+                "the kernel's raw_tp_null_args table, which this verifier does not carry", regno);
+        }
+        if (tag is "user" or "percpu")
+        {
+            // MEM_USER / MEM_PERCPU pointers cannot be read directly; a scalar is as strict for reads.
+            return RegState.Unknown;
+        }
+        var p = RegState.Pointer(RegType.BtfPointer);
+        p.Range = (int)pointee.Id;
+        var trusted = iter || _o.ProgramType == ProgramType.Lsm;
+        p.Map = trusted ? BtfTrust.Trusted : BtfTrust.Legacy;
+        // An iterator's objects (every argument after the meta) are PTR_TO_BTF_ID_OR_NULL in its ctx_arg_info.
+        if ((iter && arg > 0) || param?.Name.EndsWith("__nullable", StringComparison.Ordinal) == true)
+        {
+            p.Type = RegType.BtfPointerOrNull;
+            p.Id = NewId();
+        }
+        return p;
+    }
+
+    /// <summary>The kernel's btf_ctx_arg_idx: arguments take 8 bytes, or their size rounded up to 8 (structs by value).</summary>
+    private static int CtxArgIndex(BtfFuncProto proto, int off)
+    {
+        long offset = 0;
+        var n = proto.Parameters.Count;
+        for (var i = 0; i < n; i++)
+        {
+            offset += SlotSize(proto.Parameters[i].Type);
+            if (off < offset) return i;
+        }
+        offset += SlotSize(proto.ReturnType);
+        return off < offset ? n : n + 1;
+    }
+
+    private static long SlotSize(BtfType type)
+    {
+        var t = BtfSpec.Underlying(type);
+        if (t is BtfPointer) return 8;
+        long size = t switch
+        {
+            BtfInt i => i.Size,
+            BtfEnum e => e.Size,
+            BtfComposite c => c.Size,
+            BtfFloat f => f.Size,
+            _ => 0,
+        };
+        return (size + 7) / 8 * 8;
+    }
+
+    private static bool IsSmallInt(BtfType t) => t is BtfInt { Size: <= 8 };
+
+    private static string KindName(BtfType t) => t switch
+    {
+        BtfVoid => "UNKN",
+        _ => t.Kind.ToString().ToUpperInvariant(),
+    };
+
+    /// <summary>What a BTF pointer points to, modifiers skipped, and the first type tag on the way (user, percpu, rcu).</summary>
+    private static (BtfType Pointee, string? Tag) Pointee(BtfPointer ptr) => PointeeFrom(ptr.Target);
+
+    private static (BtfType Pointee, string? Tag) PointeeFrom(BtfType t)
+    {
+        string? tag = null;
+        for (var depth = 0; depth < BtfSpec.MaxResolveDepth; depth++)
+        {
+            if (t is BtfTypeTag tt)
+            {
+                tag ??= tt.Name;
+                t = tt.Target;
+            }
+            else if (t is BtfTypedef or BtfQualifier)
+            {
+                t = ((BtfReferenceType)t).Target;
+            }
+            else
+            {
+                return (t, tag);
+            }
+        }
+        return (BtfVoid.Instance, tag);
+    }
+
+    /// <summary>The register a pointer member read through a BTF pointer (or a map pointer) of trust
+    /// <paramref name="baseTrust"/> yields: a BTF pointer to its struct, or a scalar when it points to anything else.
+    /// Found through a union of several members, it is untrusted (not passable to helpers).</summary>
+    private RegState WalkedPointer(BtfSpec btf, uint pointeeId, int baseTrust, bool throughUnion, string structName, string memberName)
+    {
+        // A pointer to something other than a struct is untrusted read-only memory of unknown size for the kernel
+        // (PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED); a scalar here, which no read may go through.
+        var (pointee, tag) = PointeeFrom(btf.TypeById(pointeeId));
+        if (pointee is not BtfComposite || tag is "user" or "percpu") return RegState.Unknown;
+        var p = RegState.Pointer(RegType.BtfPointer);
+        p.Range = (int)pointee.Id;
+        if (baseTrust == BtfTrust.Legacy)
+        {
+            p.Map = throughUnion ? BtfTrust.Untrusted : BtfTrust.Legacy;
+        }
+        else if (baseTrust == BtfTrust.Trusted && !throughUnion && structName == "bpf_iter_meta" && memberName == "seq")
+        {
+            // BTF_TYPE_SAFE_TRUSTED(struct bpf_iter_meta) { struct seq_file *seq; }
+            p.Map = BtfTrust.Trusted;
+        }
+        else
+        {
+            // Through a trusted pointer the kernel gives an untrusted one, or (RCU-protected fields, its *_OR_NULL
+            // tables) one that may be null: may be null here, untrusted once checked.
+            p.Map = BtfTrust.Untrusted;
+            p.Type = RegType.BtfPointerOrNull;
+            p.Id = NewId();
+        }
+        return p;
+    }
+
+    /// <summary>A load through a BTF pointer (the kernel's check_ptr_to_btf_access and btf_struct_access).</summary>
+    private RegState BtfPointerAccess(int regno, in RegState reg, int insnOff, int size, bool write)
+    {
+        var btf = _o.KernelBtf
+            ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
+        BtfType type;
+        try
+        {
+            type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
+        }
+        catch (BpfObjectException e)
+        {
+            throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to BTF type {reg.Range}, which the kernel's BTF does not resolve: {e.Message}", regno);
+        }
+        if (type is not BtfComposite st)
+        {
+            throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to {KindName(type)} '{type.Name}', not a struct: not modelled", regno);
+        }
+        var tname = st.Name;
+        if (!_allowPtrLeaks)
+        {
+            throw Fail(VerifierErrorCode.PermissionDenied, $"'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", regno);
+        }
+        if (!_o.GplCompatible)
+        {
+            throw Fail(VerifierErrorCode.PermissionDenied, $"Cannot access kernel 'struct {tname}' from non-GPL compatible program", regno);
+        }
+        var off = (long)reg.Off + insnOff;
+        if (off < 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} is ptr_{tname} invalid negative access: off={off}", regno);
+        }
+        if (!reg.V.IsZero)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={reg.V.T}", regno);
+        }
+        if (write)
+        {
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, "only read is supported", regno);
+        }
+        // The kernel's trusted-field tables name a field of the register's struct (nested unions included).
+        var (result, message, pointeeId, _, member) = StructWalk(st, (int)off, size, out var throughUnion);
+        return result switch
+        {
+            WalkResult.Scalar => RegState.Unknown,
+            WalkResult.Pointer => WalkedPointer(btf, pointeeId, reg.Map, throughUnion, tname, member!),
+            _ => throw Fail(VerifierErrorCode.InvalidMemoryAccess, message!, regno),
+        };
+    }
+
+    /// <summary>A struct argument of a helper (ARG_PTR_TO_BTF_ID): a trusted or plain BTF pointer at offset 0 whose
+    /// type is the struct the helper names, or a struct whose first member (at offset 0, recursively) is.</summary>
+    private void CheckKernelStructArg(int r, in RegState reg, string structName)
+    {
+        if (reg.Type != RegType.BtfPointer || reg.Map == BtfTrust.Untrusted)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} type={reg.TypeName} expected=ptr_, trusted_ptr_, rcu_ptr_", r);
+        }
+        if (reg.Off != 0 || !reg.V.IsZero)
+        {
+            throw Fail(VerifierErrorCode.NotSupported, $"R{r}: a kernel pointer with an offset passed to a helper (nested struct match) is not modelled", r);
+        }
+        var btf = _o.KernelBtf!;
+        var t = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
+        for (var depth = 0; depth < BtfSpec.MaxResolveDepth && t is BtfComposite c; depth++)
+        {
+            if (c.Name == structName && !c.IsUnion) return;
+            if (c.Members.Count == 0 || c.Members[0].BitOffset != 0 || c.Members[0].BitfieldSize != 0) break;
+            t = BtfSpec.Underlying(btf.TypeById(c.Members[0].TypeId));
+        }
+        var have = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
+        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} is of type {have.Name} but {structName} is expected", r);
+    }
+}
