@@ -262,7 +262,7 @@ internal sealed partial class Checker
         _cur.CurFrame--;
         _cur.Writable(_cur.CurFrame); // the caller's frame becomes the current one, which is never shared
         _cur.Insn = site;
-        if (PreviousOnPath(site) is { } prev) WidenChangedScalars(prev.State, _cur, _need[site]);
+        if (PreviousOnPath(site) is { } prev) Widen(prev.State, _cur, _need[site]);
         return false;
     }
 

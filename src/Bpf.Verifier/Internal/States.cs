@@ -223,11 +223,17 @@ internal sealed class VState
 /// <summary>A state stored at a prune point, with the count of paths still being explored below it.</summary>
 internal sealed class Checkpoint(VState state, Checkpoint? parent)
 {
-    public readonly VState State = state;
+    /// <summary>The stored state; null once the checkpoint left its prune point's list (<see cref="Forget"/>).</summary>
+    public VState State { get; private set; } = state;
     public readonly Checkpoint? Parent = parent;
     public int Branches = 1;
     public int Hits;
     public int Misses;
+
+    /// <summary>Drops the stored state when it leaves its prune point's list: states below it still count their
+    /// branches through <see cref="Parent"/>, but nothing compares against it again, so it need not stay alive
+    /// (a long loop would otherwise keep every iteration's state reachable until the path ends).</summary>
+    public void Forget() => State = null!;
 }
 
 internal static class RegStateExtensions
