@@ -56,7 +56,11 @@ internal sealed partial class Checker
         _need = Precision.Analyse(p, s, o.ProgramType, decided);
     }
 
-    public static VerificationResult Verify(Instruction[] program, VerifierOptions options)
+    public static VerificationResult Verify(Instruction[] program, VerifierOptions options) => Verify(program, options, repeatAlways: false);
+
+    /// <summary><paramref name="repeatAlways"/>: repeat a run whenever it found newly decided branches, even when it
+    /// never relied on imprecision (the rule before that shortcut; tests check both give the same result).</summary>
+    internal static VerificationResult Verify(Instruction[] program, VerifierOptions options, bool repeatAlways)
     {
         Structure s;
         try
@@ -78,7 +82,7 @@ internal sealed partial class Checker
             var result = c.Run();
             // A run that never relied on imprecision decides exactly as the run with its final decided set would:
             // that run's pruning is stricter only where this one pruned or widened because of imprecision.
-            if (!result.IsAccepted || !c._decidedGrew || !c._reliedOnImprecision || attempt >= 6) return result;
+            if (!result.IsAccepted || !c._decidedGrew || (!c._reliedOnImprecision && !repeatAlways) || attempt >= 6) return result;
             decided = c._decided;
         }
     }
