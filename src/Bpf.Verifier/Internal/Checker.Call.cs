@@ -387,10 +387,10 @@ internal sealed partial class Checker
                             var slot = b / 8;
                             for (var i = 0; i < 8; i++)
                             {
-                                if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                                if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.WritableBytes[slot * 8 + i] = SlotType.Misc;
                             }
                         }
-                        frame.Bytes[b] = SlotType.Misc;
+                        frame.WritableBytes[b] = SlotType.Misc;
                     }
                 }
                 else

@@ -298,6 +298,12 @@ internal sealed partial class Checker
 
     internal bool AllowUninitStack => _allowUninitStack;
 
+    /// <summary>The old-to-current id mapping <see cref="StateCompare.Equal"/> builds for one comparison (cleared by
+    /// each; one per checker, so no thread-static lookup on every comparison).</summary>
+    internal Dictionary<int, int> IdMap => _idMap ??= [];
+
+    private Dictionary<int, int>? _idMap;
+
     // ---- stack depth --------------------------------------------------------------------------------
 
     private void NoteStackDepth(int frame, int off)
