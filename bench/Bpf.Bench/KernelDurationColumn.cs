@@ -23,7 +23,7 @@ public sealed class KernelDurationColumn(bool ratio) : IColumn
         ? "Median divided by the kernel's own duration for the same program"
         : "The kernel's own BPF_PROG_TEST_RUN duration for the same program, per operation (ns; JIT, no syscall)";
 
-    private static readonly Dictionary<(Type, string), double?> Cache = [];
+    private static readonly Dictionary<(Type, string, string), double?> Cache = [];
 
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
     public bool IsAvailable(Summary summary) =>
@@ -36,21 +36,22 @@ public sealed class KernelDurationColumn(bool ratio) : IColumn
         var type = benchmarkCase.Descriptor.Type;
         if (!typeof(IKernelReference).IsAssignableFrom(type)) return "-";
         var method = benchmarkCase.Descriptor.WorkloadMethod.Name;
+        var parameters = benchmarkCase.Parameters.Items.ToDictionary(p => p.Name, p => (object?)p.Value);
         double? kernel;
         lock (Cache)
         {
-            if (!Cache.TryGetValue((type, method), out kernel))
+            if (!Cache.TryGetValue((type, method, benchmarkCase.Parameters.FolderInfo), out kernel))
             {
                 try
                 {
-                    kernel = ((IKernelReference)Activator.CreateInstance(type)!).KernelNanosecondsPerOperation(method);
+                    kernel = ((IKernelReference)Activator.CreateInstance(type)!).KernelNanosecondsPerOperation(method, parameters);
                 }
                 catch (Exception e)
                 {
                     Console.Error.WriteLine($"kernel reference for {type.Name}.{method}: {e.GetType().Name}: {e.Message}");
                     kernel = null;
                 }
-                Cache[(type, method)] = kernel;
+                Cache[(type, method, benchmarkCase.Parameters.FolderInfo)] = kernel;
             }
         }
         if (kernel is not { } k) return "n/a";

@@ -13,6 +13,10 @@ namespace Bpf.Bench;
 public interface IKernelReference
 {
     double? KernelNanosecondsPerOperation(string method);
+
+    /// <summary>For rows whose counterpart depends on the row's parameters (<c>[Params]</c>, by name): by default
+    /// the same as <see cref="KernelNanosecondsPerOperation(string)"/>.</summary>
+    double? KernelNanosecondsPerOperation(string method, IReadOnlyDictionary<string, object?> parameters) => KernelNanosecondsPerOperation(method);
 }
 
 /// <summary>

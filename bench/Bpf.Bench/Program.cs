@@ -14,7 +14,8 @@ if (args.Length > 0 && args[0] == "xdp-hold")
 
 // Median and Min next to the Mean: on the shared machine a few preempted iterations move the Mean a lot.
 var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min, new NsPerInstructionColumn(),
-    new KernelDurationColumn(ratio: false), new KernelDurationColumn(ratio: true));
+    new KernelDurationColumn(ratio: false), new KernelDurationColumn(ratio: true), new ProcessedColumn(kernel: false),
+    new ProcessedColumn(kernel: true));
 if (OperatingSystem.IsLinux()) config = config.AddColumn(new KernelReportedColumn());
 BenchmarkSwitcher.FromAssembly(typeof(InterpreterBenchmarks).Assembly).Run(args, config);
 return 0;

@@ -265,7 +265,7 @@ internal sealed partial class Checker
         _cur.CurFrame--;
         _cur.Writable(_cur.CurFrame); // the caller's frame becomes the current one, which is never shared
         _cur.Insn = site;
-        if (PreviousOnPath(site) is { } prev) WidenChangedScalars(prev.State, _cur, _need[site]);
+        if (PreviousOnPath(site) is { } prev) Widen(prev.State, _cur, _need[site]);
         return false;
     }
 
@@ -397,10 +397,10 @@ internal sealed partial class Checker
                             var slot = b / 8;
                             for (var i = 0; i < 8; i++)
                             {
-                                if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                                if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.WritableBytes[slot * 8 + i] = SlotType.Misc;
                             }
                         }
-                        frame.Bytes[b] = SlotType.Misc;
+                        frame.WritableBytes[b] = SlotType.Misc;
                     }
                 }
                 else

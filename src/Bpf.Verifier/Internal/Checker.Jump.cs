@@ -145,14 +145,38 @@ internal sealed partial class Checker
         var off = f.Regs[r].Off;
         f.Regs[r].V = v;
         if (id == 0) return;
-        // Registers and spills copied from this one learn the same bound, shifted by their constant delta.
-        var known = v;
-        ForEachReg(st, (ref RegState x) =>
+        // Registers and spills copied from this one learn the same bound, shifted by their constant delta. (A
+        // direct walk rather than ForEachReg: this runs on every branch that refines a linked scalar.)
+        for (var i = 0; i <= st.CurFrame; i++)
         {
-            if (x.IsScalar && x.Id == id)
-                x.V = x.Off == off ? known : ScalarOps.Alu(AluOp.Add, false, known, Scalar.Const((ulong)((long)x.Off - off)));
-        });
+            var fr = st.Frames[i];
+            for (var k = 0; k < 11; k++)
+            {
+                if (!fr.Regs[k].IsScalar || fr.Regs[k].Id != id) continue;
+                var linked = Linked(v, fr.Regs[k].Off, off);
+                if (SameBits(linked, fr.Regs[k].V)) continue;
+                fr = st.Writable(i);
+                fr.Regs[k].V = linked;
+            }
+            if (fr.Spills is null) continue;
+            for (var k = 0; k < Frame.Slots; k++)
+            {
+                if (fr.Bytes[k * 8] != SlotType.Spill || !fr.Spills[k].IsScalar || fr.Spills[k].Id != id) continue;
+                var linked = Linked(v, fr.Spills[k].Off, off);
+                if (SameBits(linked, fr.Spills[k].V)) continue;
+                fr = st.Writable(i);
+                fr.Spills![k].V = linked;
+            }
+        }
     }
+
+    /// <summary>The value of a scalar linked to one of value <paramref name="v"/>: shifted by their delta.</summary>
+    private static Scalar Linked(in Scalar v, int xOff, int off) =>
+        xOff == off ? v : ScalarOps.Alu(AluOp.Add, false, v, Scalar.Const((ulong)((long)xOff - off)));
+
+    private static bool SameBits(in Scalar a, in Scalar b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<Scalar>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<Scalar>(in b)));
 
     private void MarkNullness(VState st, int id, int refId, bool isNull)
     {

@@ -328,12 +328,12 @@ internal sealed partial class Checker
         {
             for (var i = 0; i < 8; i++)
             {
-                if (frame.Bytes[slot * 8 + i] != SlotType.Invalid) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                if (frame.Bytes[slot * 8 + i] != SlotType.Invalid) frame.WritableBytes[slot * 8 + i] = SlotType.Misc;
             }
             frame.Spill(slot) = default;
         }
         var type = hasValue && value.IsScalar && value.V.IsZero ? SlotType.Zero : SlotType.Misc;
-        for (var i = 0; i < size; i++) frame.Bytes[b + i] = type;
+        for (var i = 0; i < size; i++) frame.WritableBytes[b + i] = type;
         return default;
     }
 
@@ -342,7 +342,7 @@ internal sealed partial class Checker
         frame.Spill(slot) = value;
         for (var i = 0; i < 8; i++)
         {
-            ref var t = ref frame.Bytes[slot * 8 + i];
+            ref var t = ref frame.WritableBytes[slot * 8 + i];
             if (i < size) t = SlotType.Spill;
             else if (t == SlotType.Spill) t = SlotType.Misc;
         }
@@ -420,7 +420,7 @@ internal sealed partial class Checker
                     }
                     for (var i = 0; i < 8; i++)
                     {
-                        if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.Bytes[slot * 8 + i] = SlotType.Misc;
+                        if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.WritableBytes[slot * 8 + i] = SlotType.Misc;
                     }
                     st = SlotType.Misc;
                 }
@@ -429,7 +429,7 @@ internal sealed partial class Checker
                     throw Fail(VerifierErrorCode.InvalidStackAccess,
                         $"uninit stack in range of var-offset write prohibited for !root; insn {_cur.Insn}, off: {b - Frame.StackSize}");
                 }
-                frame.Bytes[b] = zero && st == SlotType.Zero ? SlotType.Zero : SlotType.Misc;
+                frame.WritableBytes[b] = zero && st == SlotType.Zero ? SlotType.Zero : SlotType.Misc;
             }
             return default;
         }

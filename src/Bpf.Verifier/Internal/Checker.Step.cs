@@ -97,7 +97,7 @@ internal sealed partial class Checker
         var body = _cur.Clone();
         body.Insn = pc + 1;
         body.MayGotoDepth++;
-        if (PreviousOnPath(pc) is { } prev) WidenChangedScalars(prev.State, body, _need[pc]);
+        if (PreviousOnPath(pc) is { } prev) Widen(prev.State, body, _need[pc]);
         PushBranch(body);
         _cur.Path = new PathNode(pc, target, _cur.Path, (_cur.Path?.Length ?? 0) + 1);
         _cur.Insn = target;
@@ -115,6 +115,14 @@ internal sealed partial class Checker
             if (best is null || (cp.State.Path?.Length ?? 0) > (best.State.Path?.Length ?? 0)) best = cp;
         }
         return best;
+    }
+
+    /// <summary><see cref="WidenChangedScalars"/> keeping the registers whose value matters at the instruction (a
+    /// narrower set than a later run with more decided branches keeps: see <see cref="_reliedOnImprecision"/>).</summary>
+    private void Widen(VState old, VState cur, ushort keep)
+    {
+        if (keep != 0x7ff) _reliedOnImprecision = true;
+        WidenChangedScalars(old, cur, keep);
     }
 
     /// <summary>Sets to unknown every scalar register (outside <paramref name="keep"/> in the current frame)

@@ -36,6 +36,11 @@ internal sealed partial class Checker
     private readonly bool[] _decided;
     private bool _decidedGrew;
 
+    /// <summary>Whether this run let the precision analysis (<see cref="_need"/>) change what it did: a state pruned
+    /// only because a scalar was treated as irrelevant, or scalars widened outside the kept set. When it did not, a
+    /// run with more decided branches (more precision) makes the same decisions, so it need not be repeated.</summary>
+    private bool _reliedOnImprecision;
+
     private Checker(Instruction[] p, VerifierOptions o, Structure s, bool[] decided)
     {
         _decided = decided;
@@ -51,7 +56,11 @@ internal sealed partial class Checker
         _need = Precision.Analyse(p, s, o.ProgramType, decided);
     }
 
-    public static VerificationResult Verify(Instruction[] program, VerifierOptions options)
+    public static VerificationResult Verify(Instruction[] program, VerifierOptions options) => Verify(program, options, repeatAlways: false);
+
+    /// <summary><paramref name="repeatAlways"/>: repeat a run whenever it found newly decided branches, even when it
+    /// never relied on imprecision (the rule before that shortcut; tests check both give the same result).</summary>
+    internal static VerificationResult Verify(Instruction[] program, VerifierOptions options, bool repeatAlways)
     {
         Structure s;
         try
@@ -71,7 +80,9 @@ internal sealed partial class Checker
             if (attempt == 6) Array.Fill(decided, true);
             var c = new Checker(program, options, s, (bool[])decided.Clone());
             var result = c.Run();
-            if (!result.IsAccepted || !c._decidedGrew || attempt >= 6) return result;
+            // A run that never relied on imprecision decides exactly as the run with its final decided set would:
+            // that run's pruning is stricter only where this one pruned or widened because of imprecision.
+            if (!result.IsAccepted || !c._decidedGrew || (!c._reliedOnImprecision && !repeatAlways) || attempt >= 6) return result;
             decided = c._decided;
         }
     }
@@ -239,12 +250,18 @@ internal sealed partial class Checker
                 }
                 else if (StateCompare.Equal(cp.State, _cur, exact: false, this, _need[pc]))
                 {
+                    if (!_reliedOnImprecision && _need[pc] != 0x7ff && !StateCompare.Equal(cp.State, _cur, exact: false, this, 0x7ff))
+                    {
+                        _reliedOnImprecision = true;
+                    }
                     cp.Hits++;
                     return true;
                 }
                 // Like the kernel, forget states that keep failing to match so long loops stay linear.
                 if (add && ++cp.Misses > cp.Hits * 3 + 3)
                 {
+                    // Its state is compared no more; only the branch count stays reachable (the path's parents).
+                    cp.Forget();
                     list[i] = list[^1];
                     list.RemoveAt(list.Count - 1);
                     i--;
@@ -280,6 +297,12 @@ internal sealed partial class Checker
     }
 
     internal bool AllowUninitStack => _allowUninitStack;
+
+    /// <summary>The old-to-current id mapping <see cref="StateCompare.Equal"/> builds for one comparison (cleared by
+    /// each; one per checker, so no thread-static lookup on every comparison).</summary>
+    internal Dictionary<int, int> IdMap => _idMap ??= [];
+
+    private Dictionary<int, int>? _idMap;
 
     // ---- stack depth --------------------------------------------------------------------------------
 

@@ -7,11 +7,9 @@ namespace Bpf.Verifier.Internal;
 /// </summary>
 internal static class StateCompare
 {
-    [ThreadStatic] private static Dictionary<int, int>? _idMap;
-
     public static bool Equal(VState old, VState cur, bool exact, Checker checker, ushort need)
     {
-        var ids = _idMap ??= new Dictionary<int, int>();
+        var ids = checker.IdMap;
         ids.Clear();
         if (old.Speculative != cur.Speculative && (exact || old.Speculative)) return false;
         if ((old.Refs?.Count ?? 0) != (cur.Refs?.Count ?? 0)) return false;
@@ -92,7 +90,20 @@ internal static class StateCompare
 
     private static bool StackSafe(Frame o, Frame c, bool exact, bool allowUninit, Dictionary<int, int> ids)
     {
-        for (var b = 0; b < Frame.StackSize; b++)
+        // The stack grows down from index 511: below the old state's lowest used byte there is nothing to compare
+        // (an Invalid old byte accepts anything), and exactly equal byte types need no byte-by-byte walk.
+        int first;
+        if (exact)
+        {
+            if (!o.Bytes.SequenceEqual(c.Bytes)) return false;
+            first = o.Bytes.IndexOfAnyExcept(SlotType.Invalid);
+        }
+        else
+        {
+            first = o.Bytes.IndexOfAnyExcept(SlotType.Invalid);
+        }
+        if (first < 0) return true;
+        for (var b = first; b < Frame.StackSize; b++)
         {
             var ot = o.Bytes[b];
             var ct = c.Bytes[b];
@@ -106,7 +117,7 @@ internal static class StateCompare
             if (ot == SlotType.Misc && ct == SlotType.Spill && c.Spill(b / 8).Type == RegType.Scalar) continue;
             if (ot != ct) return false;
         }
-        for (var s = 0; s < Frame.Slots; s++)
+        for (var s = first / 8; s < Frame.Slots; s++)
         {
             if (o.Bytes[s * 8] != SlotType.Spill) continue;
             if (c.Bytes[s * 8] != SlotType.Spill) continue; // already accepted above (misc-compatible) or rejected

@@ -157,8 +157,10 @@ internal sealed class Frame
     public const int Slots = StackSize / 8;
 
     public readonly RegState[] Regs = new RegState[11];
-    /// <summary>Byte types; index 0 is fp-512, index 511 is fp-1.</summary>
-    public readonly SlotType[] Bytes = new SlotType[StackSize];
+    /// <summary>The byte types, shared with the frames cloned from this one until either writes
+    /// (<see cref="WritableBytes"/> copies first): most paths never touch most of the stack.</summary>
+    private SlotType[] _bytes;
+    private bool _bytesShared;
     /// <summary>Spilled registers per 8-byte slot (index 0 is fp-512), allocated on first spill.</summary>
     public RegState[]? Spills;
     public int CallSite = -1;
@@ -166,11 +168,32 @@ internal sealed class Frame
     /// <summary>Set once a second state holds this frame; never cleared (a writer copies it instead).</summary>
     public bool Shared;
 
+    public Frame() => _bytes = new SlotType[StackSize];
+
+    private Frame(SlotType[] bytes) => _bytes = bytes;
+
+    /// <summary>Byte types; index 0 is fp-512, index 511 is fp-1. Read-only: writes go through <see cref="WritableBytes"/>.</summary>
+    public ReadOnlySpan<SlotType> Bytes => _bytes;
+
+    /// <summary>The byte types to write, copied first when another frame shares them.</summary>
+    public Span<SlotType> WritableBytes
+    {
+        get
+        {
+            if (_bytesShared)
+            {
+                _bytes = (SlotType[])_bytes.Clone();
+                _bytesShared = false;
+            }
+            return _bytes;
+        }
+    }
+
     public Frame Clone()
     {
-        var f = new Frame { CallSite = CallSite, Subprog = Subprog };
+        _bytesShared = true;
+        var f = new Frame(_bytes) { CallSite = CallSite, Subprog = Subprog, _bytesShared = true };
         Regs.AsSpan().CopyTo(f.Regs);
-        Bytes.AsSpan().CopyTo(f.Bytes);
         if (Spills is not null) f.Spills = (RegState[])Spills.Clone();
         return f;
     }
@@ -240,11 +263,17 @@ internal sealed class VState
 /// <summary>A state stored at a prune point, with the count of paths still being explored below it.</summary>
 internal sealed class Checkpoint(VState state, Checkpoint? parent)
 {
-    public readonly VState State = state;
+    /// <summary>The stored state; null once the checkpoint left its prune point's list (<see cref="Forget"/>).</summary>
+    public VState State { get; private set; } = state;
     public readonly Checkpoint? Parent = parent;
     public int Branches = 1;
     public int Hits;
     public int Misses;
+
+    /// <summary>Drops the stored state when it leaves its prune point's list: states below it still count their
+    /// branches through <see cref="Parent"/>, but nothing compares against it again, so it need not stay alive
+    /// (a long loop would otherwise keep every iteration's state reachable until the path ends).</summary>
+    public void Forget() => State = null!;
 }
 
 internal static class RegStateExtensions
