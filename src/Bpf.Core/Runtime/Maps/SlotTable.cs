@@ -152,6 +152,12 @@ internal sealed class SlotTable
     /// </summary>
     public int FindConcurrent(ReadOnlySpan<byte> key)
     {
+        if (BitConverter.IsLittleEndian && key.Length == _keySize)
+        {
+            // The common key sizes (u32 addresses and indices, u64 ids) as words: same hash, no byte loop.
+            if (key.Length == 4) return FindConcurrent(BinaryPrimitives.ReadUInt32LittleEndian(key), 4);
+            if (key.Length == 8) return FindConcurrent(BinaryPrimitives.ReadUInt64LittleEndian(key), 8);
+        }
         var hash = Hash(key);
         var buckets = _buckets;
         var links = _links;
@@ -201,6 +207,11 @@ internal sealed class SlotTable
 
     public int Find(ReadOnlySpan<byte> key)
     {
+        if (BitConverter.IsLittleEndian && key.Length == _keySize)
+        {
+            if (key.Length == 4) return FindConcurrent(BinaryPrimitives.ReadUInt32LittleEndian(key), 4);
+            if (key.Length == 8) return FindConcurrent(BinaryPrimitives.ReadUInt64LittleEndian(key), 8);
+        }
         var hash = Hash(key);
         for (var s = _buckets[hash & (uint)(_buckets.Length - 1)]; s != None; s = _links[s].Next)
         {
