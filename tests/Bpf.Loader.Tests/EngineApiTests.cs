@@ -21,9 +21,12 @@ public sealed class EngineApiTests
     private const uint Len = 64;
     private static readonly byte[] Packet = ProgramTests.MakePacket((int)Len);
 
-    private static IBpfCollection Open(string engine)
+    private static IBpfCollection Open(string engine) => Open("engine_api", engine);
+
+    /// <summary>One of the loader tests' objects (programs/NAME.o) on the interpreter or, needing a kernel, the kernel.</summary>
+    internal static IBpfCollection Open(string name, string engine)
     {
-        var spec = ObjectSpec.ReadFile(KernelCollectionTests.LoaderObject("engine_api"));
+        var spec = ObjectSpec.ReadFile(KernelCollectionTests.LoaderObject(name));
         if (engine == "kernel")
         {
             Need.Kernel();

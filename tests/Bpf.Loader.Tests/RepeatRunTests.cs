@@ -10,16 +10,7 @@ public sealed class RepeatRunTests
 {
     public static TheoryData<string> Engines => new() { "interpreter", "kernel" };
 
-    private static IBpfCollection Open(string engine)
-    {
-        var spec = ObjectSpec.ReadFile(KernelCollectionTests.LoaderObject("repeat_state"));
-        if (engine == "kernel")
-        {
-            Need.Kernel();
-            return BpfEngine.Open(spec, EngineChoice.Kernel);
-        }
-        return BpfEngine.Open(spec, EngineChoice.Interpreter);
-    }
+    private static IBpfCollection Open(string engine) => EngineApiTests.Open("repeat_state", engine);
 
     private static byte[] Frame()
     {

@@ -205,20 +205,9 @@ internal sealed class SlotTable
         return None;
     }
 
-    public int Find(ReadOnlySpan<byte> key)
-    {
-        if (BitConverter.IsLittleEndian && key.Length == _keySize)
-        {
-            if (key.Length == 4) return FindConcurrent(BinaryPrimitives.ReadUInt32LittleEndian(key), 4);
-            if (key.Length == 8) return FindConcurrent(BinaryPrimitives.ReadUInt64LittleEndian(key), 8);
-        }
-        var hash = Hash(key);
-        for (var s = _buckets[hash & (uint)(_buckets.Length - 1)]; s != None; s = _links[s].Next)
-        {
-            if (_links[s].Hash == hash && KeyAt(s).SequenceEqual(key)) return s;
-        }
-        return None;
-    }
+    /// <summary>The key's slot, or <see cref="NotFound"/>, the owner holding its lock (the reader's find answers the same
+    /// when nothing races with it).</summary>
+    public int Find(ReadOnlySpan<byte> key) => FindConcurrent(key);
 
     /// <summary>Inserts a key known to be absent; -1 when every slot is taken.</summary>
     public int Insert(ReadOnlySpan<byte> key)
