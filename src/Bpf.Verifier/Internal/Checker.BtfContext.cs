@@ -71,11 +71,15 @@ internal sealed partial class Checker
         }
         BtfType t;
         BtfParameter? param = null;
+        var isRetval = false;
         if (arg == nrArgs)
         {
             switch (_o.ExpectedAttachType)
             {
                 case AttachType.LsmMac:
+                    isRetval = true;
+                    t = proto.ReturnType;
+                    break;
                 case AttachType.LsmCgroup:
                 case AttachType.TraceFexit:
                     t = proto.ReturnType;
@@ -97,7 +101,11 @@ internal sealed partial class Checker
             t = param.Type;
         }
         t = BtfSpec.Underlying(t);
-        if (IsSmallInt(t) || t is BtfEnum || t is BtfComposite) return RegState.Unknown;
+        if (IsSmallInt(t) || t is BtfEnum || t is BtfComposite)
+        {
+            // The previous LSM program's return value is within the hook's range (check_ctx_access's is_retval).
+            return isRetval && LsmRetvalRange(proto) is var (min, max) ? RegState.OfScalar(S32Range(min, max)) : RegState.Unknown;
+        }
         if (t is not BtfPointer ptr)
         {
             throw Fail(VerifierErrorCode.InvalidContextAccess,
@@ -141,6 +149,56 @@ internal sealed partial class Checker
             p.Id = NewId();
         }
         return p;
+    }
+
+    /// <summary>LSM hooks whose programs return 0 or 1 (the kernel's bool_lsm_hooks, 6.18); the others return 0 or an errno.</summary>
+    private static readonly string[] BoolLsmHooks = ["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"];
+
+    /// <summary>The kernel's MAX_ERRNO.</summary>
+    private const int MaxErrno = 4095;
+
+    /// <summary>What an LSM (BPF_LSM_MAC) program of the hook may return (bpf_lsm_get_retval_range); null for a void hook.</summary>
+    private (long Min, long Max)? LsmRetvalRange(BtfFuncProto proto) =>
+        proto.ReturnTypeId == 0 ? null : Array.IndexOf(BoolLsmHooks, _ctxTargetName) >= 0 ? (0, 1) : (-MaxErrno, 0);
+
+    /// <summary>An LSM program's return value at exit (check_return_code): BPF_LSM_MAC programs of an int hook return
+    /// within its range (checked on the low 32 bits), BPF_LSM_CGROUP programs 0 or 1 (1 for a void hook).</summary>
+    private void CheckLsmReturn(in RegState r0)
+    {
+        var proto = CtxPrototype(0);
+        (long Min, long Max)? range;
+        var return32 = false;
+        if (_o.ExpectedAttachType == AttachType.LsmCgroup)
+        {
+            range = proto.ReturnTypeId == 0 ? (1, 1) : (0, 1);
+        }
+        else
+        {
+            range = LsmRetvalRange(proto);
+            return32 = true;
+        }
+        if (range is not var (min, max)) return;
+        if (!r0.IsScalar)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({r0.TypeName})", 0);
+        }
+        long lo = return32 ? r0.V.S32Min : r0.V.SMin, hi = return32 ? r0.V.S32Max : r0.V.SMax;
+        if (lo < min || hi > max)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 has smin={lo} smax={hi} should have been in [{min}, {max}]", 0);
+        }
+    }
+
+    /// <summary>An unknown scalar whose 64-bit and 32-bit signed bounds are both [min, max] (__mark_reg_s32_range).</summary>
+    private static Scalar S32Range(long min, long max)
+    {
+        var s = Scalar.Unknown;
+        s.SMin = min;
+        s.SMax = max;
+        s.S32Min = (int)min;
+        s.S32Max = (int)max;
+        s.Sync();
+        return s;
     }
 
     /// <summary>The kernel's btf_ctx_arg_idx: arguments take 8 bytes, or their size rounded up to 8 (structs by value).</summary>
