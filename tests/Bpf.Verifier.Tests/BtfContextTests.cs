@@ -26,11 +26,16 @@ public sealed class BtfContextTests(ITestOutputHelper output)
     {
         var btf = Vmlinux();
         var spec = ObjectSpec.ReadFile(ObjectPath);
-        Assert.Equal(13, spec.Programs.Count);
+        Assert.Equal(14, spec.Programs.Count);
         foreach (var p in spec.Programs)
         {
             var r = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, btf);
             output.WriteLine($"{p.Name}: {r}");
+            if (p.Name.StartsWith("na_", StringComparison.Ordinal))
+            {
+                Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+                continue;
+            }
             Assert.NotEqual(VerifierErrorCode.NotSupported, r.Error?.Code);
             Assert.True(r.IsAccepted == p.Name.StartsWith("ok_", StringComparison.Ordinal), $"{p.Name}: {r}");
         }
@@ -80,6 +85,11 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         foreach (var p in spec.Programs)
         {
             var ours = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, btf);
+            if (ours.Error?.Code == VerifierErrorCode.NotSupported)
+            {
+                output.WriteLine($"{p.Name}: not judged by ours ({ours.Error.Message})");
+                continue;
+            }
             bool kernelAccepted;
             if (kernel.Programs.ContainsKey(p.Name))
             {

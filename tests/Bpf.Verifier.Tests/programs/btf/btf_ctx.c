@@ -1,6 +1,6 @@
 /* BTF-typed contexts and kernel objects (tracing, LSM and iterator programs) and __kconfig externs, for the
  * verifier's comparison with the kernel (BtfContextTests). Each program's name says what the kernel does with it:
- * ok_* are accepted, bad_* rejected. Kernel structs are declared with the fields used and relocated by CO-RE
+ * ok_* are accepted, bad_* rejected; na_* are not judged by BpfNet's verifier (NotSupported). Kernel structs are declared with the fields used and relocated by CO-RE
  * against the running kernel's BTF. */
 #include "bpfnet_helpers.h"
 
@@ -142,6 +142,13 @@ SEC("lsm/file_open")
 int bad_lsm_positive(unsigned long long *ctx)
 {
 	return 1;
+}
+
+/* Sleepable (fentry.s): the kernel's rules for sleepable programs are not modelled: not judged (na_*). */
+SEC("fentry.s/do_unlinkat")
+int na_sleepable(unsigned long long *ctx)
+{
+	return 0;
 }
 
 /* __kconfig externs: the .kconfig map is read-only for programs. */
