@@ -50,6 +50,22 @@ internal sealed partial class Checker
     /// <summary>A context read of a tracing or LSM program (tracing_prog_is_valid_access, then btf_ctx_access).</summary>
     private RegState BtfContextAccess(int regno, int off, int size, bool write)
     {
+        try
+        {
+            return BtfContextAccessCore(regno, off, size, write);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(regno, e);
+        }
+    }
+
+    /// <summary>Kernel BTF that cannot be followed (a type id out of range, a typedef loop): not a verdict on the program.</summary>
+    private VerifyFailure MalformedBtf(int regno, BpfObjectException e) =>
+        Fail(VerifierErrorCode.NotSupported, $"the kernel's BTF (VerifierOptions.KernelBtf) cannot be followed here: {e.Message}", regno);
+
+    private RegState BtfContextAccessCore(int regno, int off, int size, bool write)
+    {
         if (write || off < 0 || (_o.ProgramType == ProgramType.Tracing && (off >= 8 * MaxFuncArgs || off % size != 0)))
         {
             throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={off} size={size}", regno);
@@ -165,7 +181,15 @@ internal sealed partial class Checker
     /// within its range (checked on the low 32 bits), BPF_LSM_CGROUP programs 0 or 1 (1 for a void hook).</summary>
     private void CheckLsmReturn(in RegState r0)
     {
-        var proto = CtxPrototype(0);
+        BtfFuncProto proto;
+        try
+        {
+            proto = CtxPrototype(0);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(0, e);
+        }
         (long Min, long Max)? range;
         var return32 = false;
         if (_o.ExpectedAttachType == AttachType.LsmCgroup)
@@ -297,17 +321,21 @@ internal sealed partial class Checker
     /// <summary>A load through a BTF pointer (the kernel's check_ptr_to_btf_access and btf_struct_access).</summary>
     private RegState BtfPointerAccess(int regno, in RegState reg, int insnOff, int size, bool write)
     {
-        var btf = _o.KernelBtf
-            ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
-        BtfType type;
         try
         {
-            type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
+            return BtfPointerAccessCore(regno, reg, insnOff, size, write);
         }
         catch (BpfObjectException e)
         {
-            throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to BTF type {reg.Range}, which the kernel's BTF does not resolve: {e.Message}", regno);
+            throw MalformedBtf(regno, e);
         }
+    }
+
+    private RegState BtfPointerAccessCore(int regno, in RegState reg, int insnOff, int size, bool write)
+    {
+        var btf = _o.KernelBtf
+            ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
+        var type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
         if (type is not BtfComposite st)
         {
             throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to {KindName(type)} '{type.Name}', not a struct: not modelled", regno);
@@ -347,6 +375,18 @@ internal sealed partial class Checker
     /// <summary>A struct argument of a helper (ARG_PTR_TO_BTF_ID): a trusted or plain BTF pointer at offset 0 whose
     /// type is the struct the helper names, or a struct whose first member (at offset 0, recursively) is.</summary>
     private void CheckKernelStructArg(int r, in RegState reg, string structName)
+    {
+        try
+        {
+            CheckKernelStructArgCore(r, reg, structName);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(r, e);
+        }
+    }
+
+    private void CheckKernelStructArgCore(int r, in RegState reg, string structName)
     {
         if (reg.Type != RegType.BtfPointer || reg.Map == BtfTrust.Untrusted)
         {
