@@ -86,6 +86,12 @@ public static class ObjectVerifier
             error = Unsupported(-1, $"program type {program.Type} is not modelled by this verifier");
             return false;
         }
+        if ((program.Flags & ProgramFlags.Sleepable) != 0)
+        {
+            // The kernel restricts sleepable programs' maps and helpers and trusts fewer kernel pointers in them.
+            error = Unsupported(-1, $"program '{program.Name}' is sleepable (section '{program.SectionName}'): the kernel's rules for sleepable programs are not modelled by this verifier");
+            return false;
+        }
         var maps = obj.Maps.Select(MapDefinition.FromSpec).ToList();
         // Inner-map templates, so a lookup in a map of maps can be typed as the inner map (appended: indices of the
         // object's own maps do not move).

@@ -58,7 +58,7 @@ public sealed class SkipFailedProgramsTests
         using var c = BpfEngine.Open(spec, EngineChoice.Interpreter, Skip);
         var e = Assert.Throws<NotSupportedException>(() => c.Program("ok_fentry_args"));
         Assert.Contains("which the managed runtime does not have: load it with the kernel engine", e.Message, StringComparison.Ordinal);
-        Assert.Throws<NotSupportedException>(() => c.Program("ok_lsm_bpf"));
+        Assert.Throws<NotSupportedException>(() => c.Program("ok_lsm_file_open"));
         Assert.Throws<NotSupportedException>(() => c.Program("ok_iter_task"));
         // Its write to a __kconfig extern is refused by BpfNet's verifier, which models the read-only .kconfig map.
         var rejected = Assert.IsType<ProgramRejectedException>(Assert.Throws<NotSupportedException>(() => c.Program("bad_kconfig_write")).InnerException);

@@ -26,11 +26,16 @@ public sealed class BtfContextTests(ITestOutputHelper output)
     {
         var btf = Vmlinux();
         var spec = ObjectSpec.ReadFile(ObjectPath);
-        Assert.Equal(12, spec.Programs.Count);
+        Assert.Equal(14, spec.Programs.Count);
         foreach (var p in spec.Programs)
         {
             var r = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, btf);
             output.WriteLine($"{p.Name}: {r}");
+            if (p.Name.StartsWith("na_", StringComparison.Ordinal))
+            {
+                Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+                continue;
+            }
             Assert.NotEqual(VerifierErrorCode.NotSupported, r.Error?.Code);
             Assert.True(r.IsAccepted == p.Name.StartsWith("ok_", StringComparison.Ordinal), $"{p.Name}: {r}");
         }
@@ -44,6 +49,7 @@ public sealed class BtfContextTests(ITestOutputHelper output)
     [InlineData("bad_fentry_no_such_arg", "func 'do_unlinkat' doesn't have 3-th argument")]
     [InlineData("bad_fentry_misaligned", "func 'do_unlinkat' offset 4 is not multiple of 8")]
     [InlineData("bad_kconfig_write", "write into map forbidden, value_size=8 off=0 size=4")]
+    [InlineData("bad_lsm_positive", "At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]")]
     public void Rejections_SayWhatTheKernelSays(string program, string message)
     {
         var btf = Vmlinux();
@@ -57,7 +63,7 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         var spec = ObjectSpec.ReadFile(ObjectPath);
         // CO-RE needs a target too: relocate against this machine's BTF, then verify without it.
         var btf = Vmlinux();
-        foreach (var name in new[] { "ok_fentry_args", "ok_lsm_bpf" })
+        foreach (var name in new[] { "ok_fentry_args", "ok_lsm_file_open" })
         {
             var program = spec.Program(name)!;
             Assert.True(ObjectVerifier.TryPrepare(spec, program, PrivilegeMode.Privileged, btf, out var insns, out var options, out var error), error?.Message);
@@ -79,6 +85,11 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         foreach (var p in spec.Programs)
         {
             var ours = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, btf);
+            if (ours.Error?.Code == VerifierErrorCode.NotSupported)
+            {
+                output.WriteLine($"{p.Name}: not judged by ours ({ours.Error.Message})");
+                continue;
+            }
             bool kernelAccepted;
             if (kernel.Programs.ContainsKey(p.Name))
             {

@@ -50,6 +50,22 @@ internal sealed partial class Checker
     /// <summary>A context read of a tracing or LSM program (tracing_prog_is_valid_access, then btf_ctx_access).</summary>
     private RegState BtfContextAccess(int regno, int off, int size, bool write)
     {
+        try
+        {
+            return BtfContextAccessCore(regno, off, size, write);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(regno, e);
+        }
+    }
+
+    /// <summary>Kernel BTF that cannot be followed (a type id out of range, a typedef loop): not a verdict on the program.</summary>
+    private VerifyFailure MalformedBtf(int regno, BpfObjectException e) =>
+        Fail(VerifierErrorCode.NotSupported, $"the kernel's BTF (VerifierOptions.KernelBtf) cannot be followed here: {e.Message}", regno);
+
+    private RegState BtfContextAccessCore(int regno, int off, int size, bool write)
+    {
         if (write || off < 0 || (_o.ProgramType == ProgramType.Tracing && (off >= 8 * MaxFuncArgs || off % size != 0)))
         {
             throw Fail(VerifierErrorCode.InvalidContextAccess, $"invalid bpf_context access off={off} size={size}", regno);
@@ -71,11 +87,15 @@ internal sealed partial class Checker
         }
         BtfType t;
         BtfParameter? param = null;
+        var isRetval = false;
         if (arg == nrArgs)
         {
             switch (_o.ExpectedAttachType)
             {
                 case AttachType.LsmMac:
+                    isRetval = true;
+                    t = proto.ReturnType;
+                    break;
                 case AttachType.LsmCgroup:
                 case AttachType.TraceFexit:
                     t = proto.ReturnType;
@@ -97,7 +117,11 @@ internal sealed partial class Checker
             t = param.Type;
         }
         t = BtfSpec.Underlying(t);
-        if (IsSmallInt(t) || t is BtfEnum || t is BtfComposite) return RegState.Unknown;
+        if (IsSmallInt(t) || t is BtfEnum || t is BtfComposite)
+        {
+            // The previous LSM program's return value is within the hook's range (check_ctx_access's is_retval).
+            return isRetval && LsmRetvalRange(proto) is var (min, max) ? RegState.OfScalar(S32Range(min, max)) : RegState.Unknown;
+        }
         if (t is not BtfPointer ptr)
         {
             throw Fail(VerifierErrorCode.InvalidContextAccess,
@@ -141,6 +165,64 @@ internal sealed partial class Checker
             p.Id = NewId();
         }
         return p;
+    }
+
+    /// <summary>LSM hooks whose programs return 0 or 1 (the kernel's bool_lsm_hooks, 6.18); the others return 0 or an errno.</summary>
+    private static readonly string[] BoolLsmHooks = ["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"];
+
+    /// <summary>The kernel's MAX_ERRNO.</summary>
+    private const int MaxErrno = 4095;
+
+    /// <summary>What an LSM (BPF_LSM_MAC) program of the hook may return (bpf_lsm_get_retval_range); null for a void hook.</summary>
+    private (long Min, long Max)? LsmRetvalRange(BtfFuncProto proto) =>
+        proto.ReturnTypeId == 0 ? null : Array.IndexOf(BoolLsmHooks, _ctxTargetName) >= 0 ? (0, 1) : (-MaxErrno, 0);
+
+    /// <summary>An LSM program's return value at exit (check_return_code): BPF_LSM_MAC programs of an int hook return
+    /// within its range (checked on the low 32 bits), BPF_LSM_CGROUP programs 0 or 1 (1 for a void hook).</summary>
+    private void CheckLsmReturn(in RegState r0)
+    {
+        BtfFuncProto proto;
+        try
+        {
+            proto = CtxPrototype(0);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(0, e);
+        }
+        (long Min, long Max)? range;
+        var return32 = false;
+        if (_o.ExpectedAttachType == AttachType.LsmCgroup)
+        {
+            range = proto.ReturnTypeId == 0 ? (1, 1) : (0, 1);
+        }
+        else
+        {
+            range = LsmRetvalRange(proto);
+            return32 = true;
+        }
+        if (range is not var (min, max)) return;
+        if (!r0.IsScalar)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 is not a known value ({r0.TypeName})", 0);
+        }
+        long lo = return32 ? r0.V.S32Min : r0.V.SMin, hi = return32 ? r0.V.S32Max : r0.V.SMax;
+        if (lo < min || hi > max)
+        {
+            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 has smin={lo} smax={hi} should have been in [{min}, {max}]", 0);
+        }
+    }
+
+    /// <summary>An unknown scalar whose 64-bit and 32-bit signed bounds are both [min, max] (__mark_reg_s32_range).</summary>
+    private static Scalar S32Range(long min, long max)
+    {
+        var s = Scalar.Unknown;
+        s.SMin = min;
+        s.SMax = max;
+        s.S32Min = (int)min;
+        s.S32Max = (int)max;
+        s.Sync();
+        return s;
     }
 
     /// <summary>The kernel's btf_ctx_arg_idx: arguments take 8 bytes, or their size rounded up to 8 (structs by value).</summary>
@@ -239,17 +321,21 @@ internal sealed partial class Checker
     /// <summary>A load through a BTF pointer (the kernel's check_ptr_to_btf_access and btf_struct_access).</summary>
     private RegState BtfPointerAccess(int regno, in RegState reg, int insnOff, int size, bool write)
     {
-        var btf = _o.KernelBtf
-            ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
-        BtfType type;
         try
         {
-            type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
+            return BtfPointerAccessCore(regno, reg, insnOff, size, write);
         }
         catch (BpfObjectException e)
         {
-            throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to BTF type {reg.Range}, which the kernel's BTF does not resolve: {e.Message}", regno);
+            throw MalformedBtf(regno, e);
         }
+    }
+
+    private RegState BtfPointerAccessCore(int regno, in RegState reg, int insnOff, int size, bool write)
+    {
+        var btf = _o.KernelBtf
+            ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
+        var type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
         if (type is not BtfComposite st)
         {
             throw Fail(VerifierErrorCode.NotSupported, $"R{regno} points to {KindName(type)} '{type.Name}', not a struct: not modelled", regno);
@@ -289,6 +375,18 @@ internal sealed partial class Checker
     /// <summary>A struct argument of a helper (ARG_PTR_TO_BTF_ID): a trusted or plain BTF pointer at offset 0 whose
     /// type is the struct the helper names, or a struct whose first member (at offset 0, recursively) is.</summary>
     private void CheckKernelStructArg(int r, in RegState reg, string structName)
+    {
+        try
+        {
+            CheckKernelStructArgCore(r, reg, structName);
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(r, e);
+        }
+    }
+
+    private void CheckKernelStructArgCore(int r, in RegState reg, string structName)
     {
         if (reg.Type != RegType.BtfPointer || reg.Map == BtfTrust.Untrusted)
         {

@@ -341,6 +341,11 @@ internal sealed partial class Checker
             var (id, at) = _cur.Refs[0];
             throw Fail(VerifierErrorCode.UnreleasedReference, $"Unreleased reference id={id} alloc_insn={at}");
         }
+        if (_o.ProgramType == ProgramType.Lsm)
+        {
+            CheckLsmReturn(ret0);
+            return true;
+        }
         if (ReturnRange(_o.ProgramType, _o.ExpectedAttachType) is var (min, max))
         {
             if (!ret0.IsScalar)
@@ -362,8 +367,8 @@ internal sealed partial class Checker
 
     /// <summary>
     /// The values a program of this type (and expected attach type) may return, as the kernel's check_return_code
-    /// (6.18) enforces them; null when any value is accepted. Not modelled: LSM hooks (their range depends on the hook)
-    /// and struct_ops (on the member).
+    /// (6.18) enforces them; null when any value is accepted. LSM programs are checked by CheckLsmReturn (their range
+    /// depends on the hook's prototype); struct_ops (on the member) are not modelled.
     /// </summary>
     internal static (long Min, long Max)? ReturnRange(ProgramType type, AttachType? attach) => type switch
     {

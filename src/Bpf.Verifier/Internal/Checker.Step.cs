@@ -225,8 +225,11 @@ internal sealed partial class Checker
             ref var r = ref ReadReg(d);
             if (IsLeakyPointer(r)) throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
             CheckWritable(d);
-            // Constants stay constants (the kernel folds them); other values lose their bounds.
-            F.Regs[d] = r.IsScalar && r.V.IsConst ? RegState.Known(FoldUnary(insn, r.V.ConstValue)) : RegState.Unknown;
+            // Constants stay constants (the kernel folds them); a negated scalar is 0 - x (6.18 tracks BPF_NEG's range);
+            // other values lose their bounds.
+            F.Regs[d] = r.IsScalar && r.V.IsConst ? RegState.Known(FoldUnary(insn, r.V.ConstValue))
+                : r.IsScalar && op == AluOp.Neg ? RegState.OfScalar(ScalarOps.Alu(AluOp.Sub, is32, Scalar.Const(0), r.V))
+                : RegState.Unknown;
             return;
         }
 

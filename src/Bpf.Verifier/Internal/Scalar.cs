@@ -166,6 +166,19 @@ internal struct Scalar
                 }
             }
 
+            // Upper halves that are two consecutive numbers, lower halves going from negative to non-negative: the
+            // 32-bit view is one signed range (the kernel's __reg32_deduce_bounds, [-1, 1] gives s32 [-1, 1]).
+            if ((uint)(UMin >> 32) + 1 == (uint)(UMax >> 32) && (int)(uint)UMin < 0 && (int)(uint)UMax >= 0)
+            {
+                S32Min = Math.Max(S32Min, (int)(uint)UMin);
+                S32Max = Math.Min(S32Max, (int)(uint)UMax);
+            }
+            if ((uint)((ulong)SMin >> 32) + 1 == (uint)((ulong)SMax >> 32) && (int)SMin < 0 && (int)SMax >= 0)
+            {
+                S32Min = Math.Max(S32Min, (int)SMin);
+                S32Max = Math.Min(S32Max, (int)SMax);
+            }
+
             // Signed and unsigned 32-bit views agree when the range does not cross the sign boundary.
             if ((int)U32Min <= (int)U32Max)
             {

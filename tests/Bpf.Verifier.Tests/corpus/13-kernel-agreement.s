@@ -482,6 +482,20 @@ r2 += r1
 r0 = 0
 exit
 
+### neg-bounded-stack-index
+# BPF_NEG of a bounded scalar: a range on 6.18 (0 - x), so the variable stack offset is bounded.
+# expect: accept
+# expect-cap: reject
+r1 = *(u8 *)(r1 + 0)
+r1 &= 7
+r1 = -r1
+r1 += -8
+r2 = r10
+r2 += r1
+*(u8 *)(r2 + 0) = 0
+r0 = 0
+exit
+
 ### get-current-comm-socket-filter
 # expect: accept
 # expect-cap: reject UnknownHelper

@@ -1,6 +1,6 @@
 /* BTF-typed contexts and kernel objects (tracing, LSM and iterator programs) and __kconfig externs, for the
  * verifier's comparison with the kernel (BtfContextTests). Each program's name says what the kernel does with it:
- * ok_* are accepted, bad_* rejected. Kernel structs are declared with the fields used and relocated by CO-RE
+ * ok_* are accepted, bad_* rejected; na_* are not judged by BpfNet's verifier (NotSupported). Kernel structs are declared with the fields used and relocated by CO-RE
  * against the running kernel's BTF. */
 #include "bpfnet_helpers.h"
 
@@ -122,16 +122,33 @@ int bad_fentry_misaligned(unsigned long long *ctx)
 	return *(int *)((char *)ctx + 4);
 }
 
-/* LSM: the hook's arguments, then the previous program's return value. */
-SEC("lsm/bpf")
-int ok_lsm_bpf(unsigned long long *ctx)
+/* LSM (int file_open(struct file *file)): the hook's arguments, then the previous program's return value, which the
+ * kernel bounds to the hook's range (0 or a negative errno), so returning it is allowed. */
+struct file { unsigned int f_flags; } __core;
+
+SEC("lsm/file_open")
+int ok_lsm_file_open(unsigned long long *ctx)
 {
-	int cmd = ctx[0];
-	int ret = ctx[3];
+	struct file *file = (void *)ctx[0];
+	int ret = ctx[1];
 
 	if (ret != 0)
 		return ret;
-	return cmd == 1000 ? -1 : 0;
+	return file->f_flags & 1 ? -1 : 0;
+}
+
+/* An int LSM hook's programs return 0 or a negative errno. */
+SEC("lsm/file_open")
+int bad_lsm_positive(unsigned long long *ctx)
+{
+	return 1;
+}
+
+/* Sleepable (fentry.s): the kernel's rules for sleepable programs are not modelled: not judged (na_*). */
+SEC("fentry.s/do_unlinkat")
+int na_sleepable(unsigned long long *ctx)
+{
+	return 0;
 }
 
 /* __kconfig externs: the .kconfig map is read-only for programs. */
