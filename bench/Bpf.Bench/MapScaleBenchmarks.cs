@@ -32,6 +32,7 @@ public class MapScaleBenchmarks
     private Dictionary<uint, ulong>? _dictionary;
     private uint[] _keys = null!;
     private LpmKey[] _lpmKeys = null!;
+    private uint[] _firstKeys = null!;
 
     /// <summary>The i-th key present: spread over the u32 space (a multiplicative hash of i, distinct for every i).</summary>
     private static uint Key(int i) => (uint)i * 2654435761u;
@@ -71,7 +72,12 @@ public class MapScaleBenchmarks
             _keys[i] = Key(random.Next(Entries));
             _lpmKeys[i] = new LpmKey(32, _keys[i]);
         }
-        if (Lookup() != Operations) throw new InvalidOperationException($"{Map} with {Entries} entries: a present key was not found");
+        _firstKeys = new uint[Operations];
+        for (var i = 0; i < Operations; i++) _firstKeys[i] = Key(i % Entries);
+        if (Lookup() != Operations || LookupFirstKeys() != Operations)
+        {
+            throw new InvalidOperationException($"{Map} with {Entries} entries: a present key was not found");
+        }
     }
 
     [Benchmark(OperationsPerInvoke = Operations)]
@@ -89,6 +95,28 @@ public class MapScaleBenchmarks
         else
         {
             foreach (var key in _keys) found += _map!.TryLookup(key, out ulong _) ? 1 : 0;
+        }
+        return found;
+    }
+
+    /// <summary><see cref="Lookup"/> over the first 1,024 keys inserted (fewer when the map holds fewer) instead of
+    /// random ones: their index and value slots are adjacent (only the bucket heads are spread), which separates
+    /// what the map's size costs from what the spread of the touched memory costs.</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public int LookupFirstKeys()
+    {
+        var found = 0;
+        if (_dictionary is not null)
+        {
+            foreach (var key in _firstKeys) found += _dictionary.TryGetValue(key, out _) ? 1 : 0;
+        }
+        else if (Map == "lpm-trie")
+        {
+            foreach (var key in _firstKeys) found += _map!.TryLookup(new LpmKey(32, key), out ulong _) ? 1 : 0;
+        }
+        else
+        {
+            foreach (var key in _firstKeys) found += _map!.TryLookup(key, out ulong _) ? 1 : 0;
         }
         return found;
     }
