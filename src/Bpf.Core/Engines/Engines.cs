@@ -268,7 +268,16 @@ public static class BpfMapExtensions
     public static IReadOnlyList<TKey> Keys<TKey>(this IBpfMap map) where TKey : unmanaged
     {
         CheckKey<TKey>(map);
-        return map.Keys().Select(k => MemoryMarshal.Read<TKey>(k)).ToArray();
+        // The same walk as Keys(), with the keys held as TKey (no array per key).
+        var keys = new List<TKey>();
+        TKey current = default, next = default;
+        long limit = 4L * map.MaxEntries + 16;
+        while (keys.Count < limit && map.TryGetNextKey(keys.Count == 0 ? [] : AsBytes(in current), MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref next, 1))))
+        {
+            keys.Add(next);
+            current = next;
+        }
+        return keys;
     }
 
     /// <summary>Every entry, typed (keys deleted between the key walk and their lookup are left out).</summary>

@@ -14,6 +14,8 @@ internal sealed class SlotTable
 {
     private const int None = -1;
     private readonly int _keySize;
+    // Keys of up to 8 bytes live in their slot's Link (one cache line with the hash and the chain); longer ones here.
+    private readonly bool _inline;
     private byte[] _keys;
     // Each slot's hash and bucket-chain successor side by side: a lookup reads one cache line per step.
     private Link[] _links;
@@ -29,7 +31,8 @@ internal sealed class SlotTable
     {
         _keySize = keySize;
         Capacity = capacity;
-        _keys = new byte[(long)keySize * capacity];
+        _inline = keySize <= sizeof(ulong);
+        _keys = _inline ? [] : new byte[(long)keySize * capacity];
         _links = new Link[capacity];
         _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity))];
         Array.Fill(_buckets, None);
@@ -53,7 +56,7 @@ internal sealed class SlotTable
     public void Grow(int newCapacity)
     {
         if (newCapacity <= Capacity) return;
-        Array.Resize(ref _keys, checked(_keySize * newCapacity));
+        if (!_inline) Array.Resize(ref _keys, checked(_keySize * newCapacity));
         Array.Resize(ref _links, newCapacity);
         Array.Resize(ref _orderPrev, newCapacity);
         Array.Resize(ref _orderNext, newCapacity);
@@ -95,7 +98,11 @@ internal sealed class SlotTable
     /// <summary>The least recently used slot (LRU tables only), or -1.</summary>
     public int LeastRecent => _lruHead;
 
-    public ReadOnlySpan<byte> KeyAt(int slot) => _keys.AsSpan(slot * _keySize, _keySize);
+    public ReadOnlySpan<byte> KeyAt(int slot) =>
+        _inline ? InlineKey(ref _links[slot], _keySize) : _keys.AsSpan(slot * _keySize, _keySize);
+
+    private static Span<byte> InlineKey(ref Link link, int keySize) =>
+        MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref link.Key, 1))[..keySize];
 
     public static uint Hash(ReadOnlySpan<byte> key)
     {
@@ -170,36 +177,37 @@ internal sealed class SlotTable
             ref var link = ref links[s];
             if (link.Hash == hash)
             {
-                var offset = (long)s * keySize;
-                if (offset + keySize > keys.Length) return Inconsistent;
-                if (keys.AsSpan((int)offset, keySize).SequenceEqual(key)) return s;
+                if (_inline)
+                {
+                    if (InlineKey(ref link, keySize).SequenceEqual(key)) return s;
+                }
+                else
+                {
+                    var offset = (long)s * keySize;
+                    if (offset + keySize > keys.Length) return Inconsistent;
+                    if (keys.AsSpan((int)offset, keySize).SequenceEqual(key)) return s;
+                }
             }
             s = link.Next;
         }
         return None;
     }
 
-    /// <summary><see cref="FindConcurrent(ReadOnlySpan{byte})"/> for a key of 4 or 8 bytes passed as a word (the
-    /// typed lookups from C#): the same answer without the byte-span hash and compare.</summary>
+    /// <summary><see cref="FindConcurrent(ReadOnlySpan{byte})"/> for a key of 4 or 8 bytes (the table's key size) passed
+    /// as its little-endian word (the typed lookups from C#): the same answer without the byte-span hash and compare.
+    /// Such keys are inline, zero-extended, so the stored word compares whole.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FindConcurrent(ulong word, int keySize)
     {
         var hash = HashWord(word, keySize);
         var buckets = _buckets;
         var links = _links;
-        var keys = _keys;
         var s = buckets[hash & (uint)(buckets.Length - 1)];
         for (var steps = 0; s != None; steps++)
         {
             if ((uint)s >= (uint)links.Length || steps > links.Length) return Inconsistent;
             ref var link = ref links[s];
-            if (link.Hash == hash)
-            {
-                var offset = (long)s * keySize;
-                if (offset + keySize > keys.Length) return Inconsistent;
-                ref var stored = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(keys), (nint)offset);
-                if ((keySize == 4 ? Unsafe.ReadUnaligned<uint>(ref stored) : Unsafe.ReadUnaligned<ulong>(ref stored)) == word) return s;
-            }
+            if (link.Hash == hash && link.Key == word) return s;
             s = link.Next;
         }
         return None;
@@ -215,9 +223,10 @@ internal sealed class SlotTable
         if (_freeCount == 0) return None;
         var slot = _free[--_freeCount];
         var hash = Hash(key);
-        key.CopyTo(_keys.AsSpan(slot * _keySize, _keySize));
         ref var bucket = ref _buckets[hash & (uint)(_buckets.Length - 1)];
         _links[slot] = new Link(hash, bucket);
+        if (_inline) key.CopyTo(InlineKey(ref _links[slot], _keySize));
+        else key.CopyTo(_keys.AsSpan(slot * _keySize, _keySize));
         bucket = slot;
         // Append to the insertion-order list.
         _orderPrev[slot] = _orderTail;
@@ -269,5 +278,7 @@ internal sealed class SlotTable
     {
         public uint Hash = hash;
         public int Next = next;
+        /// <summary>The key's bytes when the key is at most 8 bytes (zero beyond it), else unused.</summary>
+        public ulong Key;
     }
 }

@@ -67,8 +67,7 @@ internal sealed class ValueSlots
     public Span<byte> Slot(int slot)
     {
         var chunks = _chunks;
-        var chunk = chunks.Length - 1;
-        while (chunks[chunk].Start > slot) chunk--;
+        var chunk = ChunkOf(chunks, slot);
         return chunks[chunk].Region.Data.Slice((slot - chunks[chunk].Start) * _stride, _stride);
     }
 
@@ -87,20 +86,40 @@ internal sealed class ValueSlots
                 return true;
             }
         }
-        for (var chunk = chunks.Length - 1; chunk >= 0; chunk--)
+        var chunk = ChunkOf(chunks, slot);
+        if (chunk >= 0)
         {
-            if (chunks[chunk].Start > slot) continue;
             var data = chunks[chunk].Region.Data;
             var offset = (long)(slot - chunks[chunk].Start) * _stride;
-            if (offset + _stride > data.Length)
+            if (offset + _stride <= data.Length)
             {
-                break;
+                bytes = data.Slice((int)offset, _stride);
+                return true;
             }
-            bytes = data.Slice((int)offset, _stride);
-            return true;
         }
         bytes = default;
         return false;
+    }
+
+    /// <summary>The last chunk starting at or before <paramref name="slot"/> (chunks are in slot order and grow by
+    /// doubling, so a large map has a few dozen at most): a binary search, or -1.</summary>
+    private static int ChunkOf(Chunk[] chunks, int slot)
+    {
+        int lo = 0, hi = chunks.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (chunks[mid].Start <= slot)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return found;
     }
 
     /// <summary>Backs slots Capacity..newCapacity-1 with a new zero-filled region.</summary>
