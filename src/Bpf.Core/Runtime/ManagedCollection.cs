@@ -391,14 +391,11 @@ public sealed class ManagedCollection
                 if (reference.Kind == ReferenceKind.ExternVariable && kconfigMap is ArrayMap kconfig && _kconfigValues is { } values
                     && _kconfigSpec?.Extern(reference.Name) is { Kind: ExternKind.Kconfig } e)
                 {
-                    var name = program.Name;
-                    {
-                        if (values.Unresolved.TryGetValue(e.Name, out var why))
-                            throw new ExternResolutionException(e.Name, $"program '{name}': instruction {at}: {why}");
-                        var addend = (uint)instructions[at].Imm;
-                        CollectionLoader.PatchLddw(name, instructions, at, LddwTarget.Constant(kconfig.Address + e.Offset + addend));
-                        continue;
-                    }
+                    if (values.Unresolved.TryGetValue(e.Name, out var why))
+                        throw new ExternResolutionException(e.Name, $"program '{program.Name}': instruction {at}: {why}");
+                    var addend = (uint)instructions[at].Imm;
+                    CollectionLoader.PatchLddw(program.Name, instructions, at, LddwTarget.Constant(kconfig.Address + e.Offset + addend));
+                    continue;
                 }
                 RefuseExterns(program.Name, [reference]);
             }
