@@ -183,4 +183,90 @@ public sealed class FeatureObjectKernelTests : KernelTest
         Assert.Equal((cookie ? 2u : 0u) + (wrapper ? 1u : 0u), c.Run("virtuals", new byte[64]).ReturnValue);
         Assert.Contains(c.Diagnostics, d => d.Contains("LINUX_BPFNET_NO_SUCH_VALUE", StringComparison.Ordinal) && d.Contains("left 0", StringComparison.Ordinal));
     }
+
+    // ---- the interpreter against the kernel: __kconfig externs and the tracing helpers of issue 17 ----
+
+    private static (IBpfCollection Kernel, IBpfCollection Interpreter) BothEngines(string feature, BpfEngineOptions? options = null) =>
+        (BpfEngine.Open(Read(feature), EngineChoice.Kernel, options), BpfEngine.Open(Read(feature), EngineChoice.Interpreter, options));
+
+    [KernelTheory]
+    [InlineData(null)]
+    [InlineData("CONFIG_HZ=0x3e8\nCONFIG_BPF_LSM=m\nCONFIG_BPF_JIT=m\nCONFIG_LOCALVERSION=\"-a-string-longer-than-sixteen\"")]
+    public void Kconfig_externs_read_the_same_values_in_the_interpreter_as_in_the_kernel(string? kconfig)
+    {
+        KernelConfig();
+        var options = new BpfEngineOptions { Kernel = new KernelCollectionOptions { Kconfig = kconfig } };
+        var (k, i) = BothEngines("kconfig", options);
+        using (k)
+        using (i)
+        {
+            Assert.Equal(0u, k.Program("read_config").Run(new byte[64]).ReturnValue);
+            Assert.Equal(0u, i.Program("read_config").Run(new byte[64]).ReturnValue);
+            var seen = k.ReadVariable("seen");
+            Assert.NotEqual(0u, BinaryPrimitives.ReadUInt32LittleEndian(seen)); // LINUX_KERNEL_VERSION
+            Assert.Equal(seen, i.ReadVariable("seen"));
+        }
+        var (kv, iv) = BothEngines("kconfig_virtual", options);
+        using (kv)
+        using (iv)
+        {
+            Assert.Equal(kv.Program("virtuals").Run(new byte[64]).ReturnValue, iv.Program("virtuals").Run(new byte[64]).ReturnValue);
+        }
+    }
+
+    [KernelFact]
+    public void Trace_vprintk_returns_what_the_kernel_returns()
+    {
+        var (k, i) = BothEngines("tracing_helpers");
+        using (k)
+        using (i)
+        {
+            Assert.Equal(0u, k.Program("vprintk").Run(new byte[64]).ReturnValue);
+            Assert.Equal(0u, i.Program("vprintk").Run(new byte[64]).ReturnValue);
+            var kernel = k.ReadVariable("vprintk_ret");
+            Assert.Equal("a=-1 b=2 c=ff d=1234567890123 e=00042\n".Length, BinaryPrimitives.ReadInt64LittleEndian(kernel));
+            Assert.Equal(kernel, i.ReadVariable("vprintk_ret"));
+        }
+    }
+
+    [KernelFact]
+    public void Get_ns_current_pid_tgid_agrees_with_the_kernel_for_the_namespace_and_for_another()
+    {
+        // The pid namespace as user space names it (what minimal_ns's loader passes): st_dev and st_ino of /proc/self/ns/pid.
+        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", "-L -c \"%d %i\" /proc/self/ns/pid") { RedirectStandardOutput = true })!;
+        var fields = stat.StandardOutput.ReadToEnd().Trim().Split(' ');
+        stat.WaitForExit();
+        if (stat.ExitCode != 0 || fields.Length != 2) Assert.Skip("stat of /proc/self/ns/pid failed");
+        ulong dev = ulong.Parse(fields[0], CultureInfo.InvariantCulture), ino = ulong.Parse(fields[1], CultureInfo.InvariantCulture);
+        var interpreter = new Bpf.Runtime.CollectionOptions { CpuCount = 1 };
+        interpreter.Environment.PidNamespace = (dev, ino);
+        var (k, i) = BothEngines("tracing_helpers", new BpfEngineOptions { Interpreter = interpreter });
+        using (k)
+        using (i)
+        {
+            foreach (var (d, n) in new[] { (dev, ino), (dev, ino + 1) })
+            {
+                byte[] Run(IBpfCollection c)
+                {
+                    Span<byte> v = stackalloc byte[8];
+                    BinaryPrimitives.WriteUInt64LittleEndian(v, d);
+                    c.WriteVariable("ns_dev", v);
+                    BinaryPrimitives.WriteUInt64LittleEndian(v, n);
+                    c.WriteVariable("ns_ino", v);
+                    // The task the kernel's test run sees is this thread: the interpreter is told the same ids.
+                    var tid = ulong.Parse(Path.GetFileName(Directory.ResolveLinkTarget("/proc/thread-self", false)!.FullName), CultureInfo.InvariantCulture);
+                    interpreter.Environment.PidTgid = (ulong)Environment.ProcessId << 32 | tid;
+                    // The kernel test-runs a raw tracepoint only with repeat 0 and no context out (IBpfProgram.Run asks both: EINVAL).
+                    var r = c.Program("ns_pid") is BpfProgram kernelProgram
+                        ? kernelProgram.TestRun([], new byte[8], new TestRunOptions { Repeat = 0, ContextOutCapacity = 0 })
+                        : c.Program("ns_pid").Run([], new byte[8]);
+                    Assert.True(r.Succeeded);
+                    return [.. c.ReadVariable("ns_ret"), .. c.ReadVariable("ns_seen"), .. c.ReadVariable("ns_short_ret"), .. c.ReadVariable("ns_short")];
+                }
+                var kernel = Run(k);
+                Assert.Equal(kernel, Run(i));
+                Assert.Equal(d == dev && n == ino ? 0L : -22L, BinaryPrimitives.ReadInt64LittleEndian(kernel));
+            }
+        }
+    }
 }

@@ -42,6 +42,14 @@ public sealed class BpfEnvironment
     /// <summary>bpf_get_current_pid_tgid: tgid in the high 32 bits, pid in the low.</summary>
     public ulong PidTgid { get; set; }
 
+    /// <summary>
+    /// bpf_get_ns_current_pid_tgid: the pid namespace the current task is in, as user space names it (<c>st_dev</c> and
+    /// <c>st_ino</c> of <c>stat("/proc/self/ns/pid")</c>). A program's dev/ino must equal these for the helper to fill
+    /// its <c>bpf_pidns_info</c> (with <see cref="PidTgid"/>'s pid and tgid); any other pair gets -EINVAL, as in the
+    /// kernel. Null (default): the managed task is in no namespace a program can name, so every call gets -EINVAL.
+    /// </summary>
+    public (ulong Device, ulong Inode)? PidNamespace { get; set; }
+
     /// <summary>bpf_get_current_uid_gid: gid in the high 32 bits, uid in the low.</summary>
     public ulong UidGid { get; set; }
 

@@ -17,7 +17,8 @@ public static class BpfHelperIds
         XdpAdjustHead = 44, ProbeReadStr = 45, RedirectMap = 51, XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87,
         MapPopElem = 88, MapPeekElem = 89, ProbeReadUser = 112, ProbeReadKernel = 113, ProbeReadUserStr = 114,
         ProbeReadKernelStr = 115, KtimeGetBootNs = 125, RingbufOutput = 130, RingbufReserve = 131,
-        RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, Loop = 181, SpinLock = 93, SpinUnlock = 94;
+        RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, Loop = 181, SpinLock = 93, SpinUnlock = 94,
+        GetStack = 67, GetNsCurrentPidTgid = 120, GetAttachCookie = 174, TraceVprintk = 177;
 #pragma warning restore CS1591
 
     /// <summary>The internal helper the legacy ld_abs/ld_ind packet loads are rewritten into (not a kernel id,

@@ -30,14 +30,38 @@ public sealed class CollectionOptions
     /// </summary>
     public Btf.BtfSpec? TargetBtf { get; set; }
 
+    /// <summary>
+    /// The values of an object's <c>__kconfig</c> externs (<c>LINUX_KERNEL_VERSION</c>, <c>CONFIG_*</c>, ...), for the
+    /// kernel the program is meant for. The Loader's <c>BpfEngine</c> supplies the running kernel's on Linux, computed by
+    /// the same routine the kernel engine uses; elsewhere build them with <see cref="KconfigValues.Build"/>. Null: a
+    /// program that reads a <c>__kconfig</c> extern is left out, named, rather than run with made-up values.
+    /// </summary>
+    public Func<ObjectSpec, KconfigValues>? Kconfig { get; set; }
+
     /// <summary>A copy of these options with <see cref="TargetBtf"/> set.</summary>
-    public CollectionOptions WithTargetBtf(Btf.BtfSpec? targetBtf) => new()
+    public CollectionOptions WithTargetBtf(Btf.BtfSpec? targetBtf)
+    {
+        var copy = Copy();
+        copy.TargetBtf = targetBtf;
+        return copy;
+    }
+
+    /// <summary>A copy of these options with <see cref="Kconfig"/> set.</summary>
+    public CollectionOptions WithKconfig(Func<ObjectSpec, KconfigValues>? kconfig)
+    {
+        var copy = Copy();
+        copy.Kconfig = kconfig;
+        return copy;
+    }
+
+    private CollectionOptions Copy() => new()
     {
         CpuCount = CpuCount,
         Environment = Environment,
         InstructionBudget = InstructionBudget,
         MaxMapMemory = MaxMapMemory,
-        TargetBtf = targetBtf,
+        TargetBtf = TargetBtf,
+        Kconfig = Kconfig,
     };
 }
 
@@ -64,6 +88,7 @@ public sealed class ManagedCollection
     private readonly object _gate = new();
     private readonly long _budget;
     private readonly long _maxMapMemory;
+    private readonly Func<ObjectSpec, KconfigValues>? _kconfig;
 
     /// <summary>Creates an empty collection.</summary>
     public ManagedCollection(CollectionOptions? options = null)
@@ -75,6 +100,7 @@ public sealed class ManagedCollection
         _budget = options.InstructionBudget;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMapMemory);
         _maxMapMemory = options.MaxMapMemory;
+        _kconfig = options.Kconfig;
         Helpers = new HelperRegistry();
         RuntimeHelpers.RegisterAll(Helpers);
     }
@@ -335,9 +361,45 @@ public sealed class ManagedCollection
 
         public LddwTarget Encode(InstructionReference reference, ManagedMap map) => ManagedCollection.Encode(reference.Name, reference, map);
 
-        public ManagedMap? CreateKconfigMap(ObjectSpec spec) => null;
+        private KconfigValues? _kconfigValues;
+        private ObjectSpec? _kconfigSpec;
 
-        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, ManagedMap? kconfigMap) => RefuseExterns(program.Name, program.References);
+        /// <summary>The <c>.kconfig</c> map as the kernel engine makes it (libbpf's internal map): one element holding
+        /// every <c>__kconfig</c> value, read-only for programs; none when the collection was given no values.</summary>
+        public ManagedMap? CreateKconfigMap(ObjectSpec spec)
+        {
+            if (collection._kconfig is not { } resolve) return null;
+            var values = _kconfigValues = resolve(spec);
+            _kconfigSpec = spec;
+            if (values.Data.Length != spec.KconfigSize)
+                throw new ArgumentException($"the .kconfig values are {values.Data.Length} bytes, the object lays out {spec.KconfigSize}");
+            var map = (ArrayMap)collection.CreateMap(new MapDefinition(ObjectSpec.KconfigMapName, MapType.Array, 4, (int)spec.KconfigSize, 1,
+                MapFlags.ReadOnlyProgram | MapFlags.Mmapable));
+            values.Data.CopyTo(map.Memory);
+            collection._diagnostics.AddRange(values.Notes);
+            return map;
+        }
+
+        /// <summary>A <c>__kconfig</c> lddw becomes the address of the extern's bytes in the <c>.kconfig</c> map (the
+        /// kernel engine's map-value load, resolved); <c>__ksym</c> variables and kfuncs are refused, named.</summary>
+        public void ResolveExterns(ProgramSpec program, Instruction[] instructions, ManagedMap? kconfigMap)
+        {
+            foreach (var reference in program.References)
+            {
+                if (reference.Kind is not (ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)) continue;
+                int at = reference.InstructionIndex;
+                if (reference.Kind == ReferenceKind.ExternVariable && kconfigMap is ArrayMap kconfig && _kconfigValues is { } values
+                    && _kconfigSpec?.Extern(reference.Name) is { Kind: ExternKind.Kconfig } e)
+                {
+                    if (values.Unresolved.TryGetValue(e.Name, out var why))
+                        throw new ExternResolutionException(e.Name, $"program '{program.Name}': instruction {at}: {why}");
+                    var addend = (uint)instructions[at].Imm;
+                    CollectionLoader.PatchLddw(program.Name, instructions, at, LddwTarget.Constant(kconfig.Address + e.Offset + addend));
+                    continue;
+                }
+                RefuseExterns(program.Name, [reference]);
+            }
+        }
 
         public ManagedProgram LoadProgram(ProgramSpec spec, Instruction[] instructions) => collection.LoadRelocated(spec.Name, spec.Type, instructions);
 

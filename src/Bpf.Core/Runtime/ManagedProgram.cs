@@ -97,7 +97,7 @@ public sealed class ManagedProgram
             var started = repeat > 1 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             for (var run = 0; run < repeat; run++)
             {
-                state.Start(Collection, Kind, cpu);
+                state.Start(Collection, Kind, cpu, context.AttachCookie);
                 executed = 0;
                 try
                 {

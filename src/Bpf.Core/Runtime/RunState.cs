@@ -8,6 +8,8 @@ internal sealed class RunState
     public ManagedCollection Collection { get; private set; } = null!;
     public ContextKind Kind { get; private set; }
     public int Cpu { get; private set; }
+    /// <summary>The BPF cookie of the attachment the run stands for (bpf_get_attach_cookie).</summary>
+    public ulong Cookie { get; private set; }
     public ManagedProgram? PendingTailCall { get; set; }
     public int TailCalls { get; set; }
     public RedirectRecord? Redirect { get; set; }
@@ -15,8 +17,9 @@ internal sealed class RunState
     public nint HeldLock { get; set; }
 
     /// <summary>Makes this state describe a new run: no tail call, no redirect, no lock held.</summary>
-    public void Start(ManagedCollection collection, ContextKind kind, int cpu)
+    public void Start(ManagedCollection collection, ContextKind kind, int cpu, ulong cookie = 0)
     {
+        Cookie = cookie;
         Collection = collection;
         Kind = kind;
         Cpu = cpu;

@@ -34,6 +34,10 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.GetCurrentComm, GetCurrentComm);
         Add(BpfHelperIds.GetCurrentTask, (ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) => State(ref c)?.Collection.Environment.CurrentTask ?? 0);
         Add(BpfHelperIds.TracePrintk, TracePrintk);
+        Add(BpfHelperIds.TraceVprintk, TraceVprintk);
+        Add(BpfHelperIds.GetAttachCookie, GetAttachCookie);
+        Add(BpfHelperIds.GetNsCurrentPidTgid, GetNsCurrentPidTgid);
+        Add(BpfHelperIds.GetStack, GetStack);
         Add(BpfHelperIds.TailCall, TailCall);
         Add(BpfHelperIds.ProbeRead, ProbeReadFails);
         Add(BpfHelperIds.ProbeReadKernel, ProbeReadFails);
@@ -187,11 +191,82 @@ internal static class RuntimeHelpers
         if (State(ref c) is not { } s) return 0;
         if (r2 == 0 || r2 > 4096 || !c.TryGetMemory(r1, (int)r2, false, out var fmt)) return EINVAL;
         if (fmt[^1] != 0) return EINVAL;
-        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], r3, r4, r5, out var ok, out var length);
+        ReadOnlySpan<ulong> args = [r3, r4, r5];
+        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], args, out var ok, out var length);
         if (!ok) return EINVAL;
         s.Collection.Environment.Trace(line.TrimEnd('\n'));
         // bstr_printf's result: the length of the whole line, even when the 512-byte buffer cut it.
         return (ulong)length;
+    }
+
+    /// <summary>MAX_BPRINTF_VARARGS: the most arguments bpf_trace_vprintk (and bpf_snprintf) take.</summary>
+    private const int MaxPrintfVarargs = 12;
+
+    /// <summary>bpf_trace_vprintk(fmt, fmt_size, data, data_len): trace_printk with its arguments in an array of u64
+    /// (the kernel: data_len a multiple of 8, at most 12 arguments, data non-null when data_len is not 0, else -EINVAL;
+    /// then the same format checks and the same result, bstr_printf's length).</summary>
+    private static ulong TraceVprintk(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        if ((r4 & 7) != 0 || r4 > MaxPrintfVarargs * 8 || (r4 != 0 && r3 == 0)) return EINVAL;
+        if (r2 == 0 || r2 > 4096 || !c.TryGetMemory(r1, (int)r2, false, out var fmt)) return EINVAL;
+        if (fmt[^1] != 0) return EINVAL;
+        Span<ulong> args = stackalloc ulong[MaxPrintfVarargs];
+        args = args[..(int)(r4 / 8)];
+        if (r4 != 0)
+        {
+            if (!c.TryGetMemory(r3, (int)r4, false, out var data)) return 0;
+            for (var i = 0; i < args.Length; i++) args[i] = BinaryPrimitives.ReadUInt64LittleEndian(data[(i * 8)..]);
+        }
+        var line = TraceFormatter.Format(ref c, fmt[..fmt.IndexOf((byte)0)], args, out var ok, out var length);
+        if (!ok) return EINVAL;
+        s.Collection.Environment.Trace(line.TrimEnd('\n'));
+        return (ulong)length;
+    }
+
+    /// <summary>bpf_get_attach_cookie: the BPF cookie of the attachment the run stands for
+    /// (<see cref="ProgramContext.AttachCookie"/>), 0 for one attached without a cookie, as in the kernel.</summary>
+    private static ulong GetAttachCookie(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5) =>
+        State(ref c)?.Cookie ?? 0;
+
+    /// <summary>bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size), as kernel/bpf/helpers.c: size must be
+    /// sizeof(struct bpf_pidns_info) (8) and dev must fit a dev_t, else -EINVAL; dev/ino must name the pid namespace
+    /// the task is in (<see cref="BpfEnvironment.PidNamespace"/>), else -EINVAL; on every error nsdata is zeroed. On a
+    /// match it holds the task's pid and tgid in that namespace (the environment's <see cref="BpfEnvironment.PidTgid"/>).</summary>
+    private static ulong GetNsCurrentPidTgid(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        if (r4 > int.MaxValue || !c.TryGetMemory(r3, (int)r4, true, out var nsdata)) return 0;
+        const int PidnsInfoSize = 8;
+        var env = s.Collection.Environment;
+        if (r4 != PidnsInfoSize || r1 > uint.MaxValue || env.PidNamespace is not { } ns || ns.Device != r1 || ns.Inode != r2)
+        {
+            nsdata.Clear();
+            return EINVAL;
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(nsdata, (uint)env.PidTgid);
+        BinaryPrimitives.WriteUInt32LittleEndian(nsdata[4..], (uint)(env.PidTgid >> 32));
+        return 0;
+    }
+
+    /// <summary>
+    /// bpf_get_stack(ctx, buf, size, flags) in a run with no kernel and no user stack: the kernel's __bpf_get_stack on
+    /// an empty callchain. Flags other than the skip count, BPF_F_USER_STACK and BPF_F_USER_BUILD_ID, build ids
+    /// asked for a kernel stack, or a size not a multiple of the element (8 bytes; 32 with build ids): -EINVAL.
+    /// Skipping frames of an empty stack (trace->nr &lt; skip): -EFAULT. Otherwise 0 bytes copied, buf zeroed, 0.
+    /// </summary>
+    private static ulong GetStack(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is null) return 0;
+        if (r3 > int.MaxValue || !c.TryGetMemory(r2, (int)r3, true, out var buffer)) return 0;
+        const ulong SkipMask = 0xff, UserStack = 1 << 8, UserBuildId = 1 << 11;
+        const ulong BuildIdElement = 32; // sizeof(struct bpf_stack_build_id)
+        buffer.Clear();
+        if ((r4 & ~(SkipMask | UserStack | UserBuildId)) != 0) return EINVAL;
+        var buildId = (r4 & UserBuildId) != 0;
+        if (buildId && (r4 & UserStack) == 0) return EINVAL;
+        if (r3 % (buildId ? BuildIdElement : 8) != 0) return EINVAL;
+        return (r4 & SkipMask) != 0 ? EFAULT : 0;
     }
 
     // ---- tail calls ----

@@ -4,7 +4,7 @@ using System.Text;
 namespace Bpf.Runtime;
 
 /// <summary>Formats a bpf_trace_printk line: the kernel's subset of printf (%d %i %u %x %X %c %s %p %%, with
-/// l/ll/h modifiers, flags, width and precision; at most three arguments), bounded as the kernel bounds it: the
+/// l/ll/h modifiers, flags, width and precision; three arguments for trace_printk, twelve for trace_vprintk), bounded as the kernel bounds it: the
 /// line is cut at <see cref="MaxOutput"/> − 1 bytes (MAX_BPRINTF_BUF), widths and precisions are clamped as
 /// vsprintf clamps them, and the returned length is what <c>bstr_printf</c> returns — the length the whole line
 /// would have had — computed without building it. Time and memory do not depend on the widths.</summary>
@@ -42,9 +42,10 @@ internal static class TraceFormatter
         public override string ToString() => _text.ToString();
     }
 
-    public static string Format(ref HelperContext c, ReadOnlySpan<byte> fmt, ulong a1, ulong a2, ulong a3, out bool ok, out long length)
+    /// <summary>Formats <paramref name="fmt"/> with <paramref name="args"/> (bpf_trace_printk's three registers, or
+    /// bpf_trace_vprintk's array of up to MAX_BPRINTF_VARARGS); a conversion without an argument left fails (ok false).</summary>
+    public static string Format(ref HelperContext c, ReadOnlySpan<byte> fmt, scoped ReadOnlySpan<ulong> args, out bool ok, out long length)
     {
-        Span<ulong> args = [a1, a2, a3];
         var text = Encoding.ASCII.GetString(fmt);
         var output = new Bounded();
         var next = 0;

@@ -46,10 +46,13 @@ public sealed record BpfEngineOptions
 /// <param name="Load">Loads an object into the kernel.</param>
 /// <param name="TargetBtf">The running kernel's BTF, for CO-RE (null when unreadable).</param>
 /// <param name="Privilege">The verifier rules this process would be judged by.</param>
+/// <param name="Kconfig">The <c>__kconfig</c> values of an object on the running kernel (the kernel engine's own
+/// resolution), given the caller's extra configuration lines.</param>
 internal sealed record KernelHost(
     Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection> Load,
     Func<Btf.BtfSpec?> TargetBtf,
-    Func<Bpf.PrivilegeMode> Privilege)
+    Func<Bpf.PrivilegeMode> Privilege,
+    Func<ObjectSpec, KernelCollectionOptions?, KconfigValues> Kconfig)
 {
     /// <summary>No kernel engine: nothing is asked of the system.</summary>
     internal static KernelHost? None => null;
@@ -77,7 +80,10 @@ public static class BpfEngine
     public static IBpfCollection OpenFile(string path, EngineChoice choice = EngineChoice.Auto, BpfEngineOptions? options = null) =>
         Open(ObjectSpec.ReadFile(path), choice, options);
 
-    private static KernelHost LinuxHost { get; } = new(LoadKernel, KernelBtf.TryGet, LoadVerification.ForThisProcess);
+    private static KernelHost LinuxHost { get; } = new(LoadKernel, KernelBtf.TryGet, LoadVerification.ForThisProcess, KconfigOfKernel);
+
+    private static KconfigValues KconfigOfKernel(ObjectSpec spec, KernelCollectionOptions? options) =>
+        OperatingSystem.IsLinux() ? ExternResolver.KconfigFor(spec, options?.Kconfig, options?.TargetBtf) : throw new PlatformNotSupportedException();
 
     private static IBpfCollection LoadKernel(ObjectSpec spec, KernelCollectionOptions? options) =>
         OperatingSystem.IsLinux() ? KernelCollection.Load(spec, options) : throw new PlatformNotSupportedException();
@@ -126,7 +132,8 @@ public static class BpfEngine
         }
     }
 
-    /// <summary>The interpreter engine: CO-RE against the caller's target or the running kernel's BTF, every program
+    /// <summary>The interpreter engine: CO-RE against the caller's target or the running kernel's BTF, <c>__kconfig</c>
+    /// externs from the running kernel (<see cref="KernelCollectionOptions.Kconfig"/> lines first), every program
     /// verified by BpfNet's verifier unless the caller opted out, then the managed runtime.</summary>
     private static InterpreterCollection LoadInterpreter(ObjectSpec spec, BpfEngineOptions options, KernelHost? host, string reason)
     {
@@ -134,6 +141,12 @@ public static class BpfEngine
         // CO-RE for the interpreter too: against the running kernel's BTF unless the caller chose a target.
         if (interpreter.TargetBtf is null && host is not null && spec.Programs.Any(p => p.CoreRelocations.Count > 0) && host.TargetBtf() is { } vmlinux)
             interpreter = interpreter.WithTargetBtf(vmlinux);
+        // __kconfig externs: the running kernel's values, resolved as the kernel engine resolves them, unless the caller gave some.
+        if (interpreter.Kconfig is null && host is not null && spec.KconfigSize > 0)
+        {
+            var kernelOptions = options.Kernel;
+            interpreter = interpreter.WithKconfig(s => host.Kconfig(s, kernelOptions));
+        }
         var diagnostics = new List<string>();
         ProgramCheck? check = null;
         if (options.Verify)

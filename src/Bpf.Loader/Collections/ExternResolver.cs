@@ -39,13 +39,20 @@ internal sealed class ExternResolver
     }
 
     /// <summary>The <c>.kconfig</c> values, computed on first use.</summary>
-    public KconfigValues Kconfig => _kconfig ??= BuildKconfig();
+    public KconfigValues Kconfig => _kconfig ??= KconfigFor(_spec, _options.Kconfig, _options.TargetBtf);
 
-    private KconfigValues BuildKconfig()
+    /// <summary>
+    /// The <c>.kconfig</c> values of <paramref name="spec"/> on the running kernel: the one resolution both engines use
+    /// (the kernel engine's <c>.kconfig</c> map, and the interpreter's through <see cref="Runtime.CollectionOptions.Kconfig"/>).
+    /// </summary>
+    /// <param name="spec">The object.</param>
+    /// <param name="extra"><see cref="KernelCollectionOptions.Kconfig"/>: configuration lines that win over the kernel's.</param>
+    /// <param name="targetBtf">The kernel BTF to probe for the syscall wrapper; null: the running kernel's.</param>
+    internal static KconfigValues KconfigFor(ObjectSpec spec, string? extra, BtfSpec? targetBtf)
     {
         var sources = new List<KconfigSource>();
-        if (_options.Kconfig is { } extra) sources.Add(new KconfigSource("KernelCollectionOptions.Kconfig", extra.Split('\n')));
-        bool needsConfig = _spec.Externs.Any(e => e.Kind == ExternKind.Kconfig && e.Name.StartsWith("CONFIG_", StringComparison.Ordinal));
+        if (extra is not null) sources.Add(new KconfigSource("KernelCollectionOptions.Kconfig", extra.Split('\n')));
+        bool needsConfig = spec.Externs.Any(e => e.Kind == ExternKind.Kconfig && e.Name.StartsWith("CONFIG_", StringComparison.Ordinal));
         string? missing = null;
         if (needsConfig)
         {
@@ -54,7 +61,7 @@ internal sealed class ExternResolver
             else missing = why;
         }
         var virtuals = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        foreach (var e in _spec.Externs)
+        foreach (var e in spec.Externs)
         {
             switch (e.Kind == ExternKind.Kconfig ? e.Name : null)
             {
@@ -65,15 +72,13 @@ internal sealed class ExternResolver
                     virtuals[e.Name] = FeatureProbes.SupportsHelper(ProgramType.Tracepoint, BpfGetAttachCookie) ? 1u : 0u;
                     break;
                 case "LINUX_HAS_SYSCALL_WRAPPER":
-                    virtuals[e.Name] = RunningKernel.SyscallPrefix is { Length: > 0 } prefix && KernelHasFunction(prefix + "sys_bpf") ? 1u : 0u;
+                    virtuals[e.Name] = RunningKernel.SyscallPrefix is { Length: > 0 } prefix
+                        && (targetBtf ?? KernelBtf.TryGet())?.FindType(prefix + "sys_bpf", BtfKind.Func) is not null ? 1u : 0u;
                     break;
             }
         }
-        return KconfigValues.Build(_spec, sources, virtuals, missing);
+        return KconfigValues.Build(spec, sources, virtuals, missing);
     }
-
-    private bool KernelHasFunction(string name) =>
-        (_options.TargetBtf ?? KernelBtf.TryGet())?.FindType(name, BtfKind.Func) is not null;
 
     /// <summary>Creates the <c>.kconfig</c> map as libbpf does: one element, BPF_F_RDONLY_PROG | BPF_F_MMAPABLE, filled and frozen.</summary>
     public BpfMap CreateKconfigMap()

@@ -249,14 +249,10 @@ public sealed class MapBoundaryTests
 public sealed class VerifierOnlyHelperTests
 {
     [Theory]
-    [InlineData(67, "get_stack")]
     [InlineData(69, "fib_lookup")]
-    [InlineData(120, "get_ns_current_pid_tgid")]
     [InlineData(126, "seq_printf")]
     [InlineData(127, "seq_write")]
     [InlineData(141, "get_task_stack")]
-    [InlineData(174, "get_attach_cookie")]
-    [InlineData(177, "trace_vprintk")]
     public void A_program_calling_a_helper_the_runtime_lacks_is_refused_at_load_naming_it(int id, string name)
     {
         var collection = new ManagedCollection(new CollectionOptions { CpuCount = 1 });

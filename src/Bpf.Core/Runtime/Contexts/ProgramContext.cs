@@ -13,6 +13,10 @@ public abstract class ProgramContext
     {
     }
 
+    /// <summary>The BPF cookie of the attachment this run stands for, what bpf_get_attach_cookie returns (the kernel's
+    /// <c>bpf_cookie</c> of a kprobe, uprobe, tracepoint or perf event link); 0 (default) for an attachment without one.</summary>
+    public ulong AttachCookie { get; set; }
+
     /// <summary>The context kind (must match the program's type).</summary>
     public abstract ContextKind Kind { get; }
 
