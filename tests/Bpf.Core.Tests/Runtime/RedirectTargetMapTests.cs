@@ -162,5 +162,25 @@ public sealed class RedirectTargetMapTests
         Assert.Throws<ArgumentException>(() => map.TryUpdate(new byte[5], U64(1)));
         Assert.Throws<ArgumentException>(() => map.TryLookup(U32(1), new byte[9]));
         Assert.Throws<ArgumentException>(() => map.TryDelete(new byte[5]));
+        Assert.Throws<ArgumentException>(() => map.TryLookup(new byte[5], new byte[8]));
+    }
+
+    [Theory]
+    [InlineData(MapType.DevMap, 8, 4, 4, "device map")]
+    [InlineData(MapType.DevMapHash, 4, 12, 4, "device map")]
+    [InlineData(MapType.CpuMap, 8, 4, 4, "CPU map")]
+    [InlineData(MapType.CpuMap, 4, 12, 4, "CPU map")]
+    [InlineData(MapType.XskMap, 8, 4, 4, "XSK map")]
+    [InlineData(MapType.XskMap, 4, 8, 4, "XSK map")]
+    [InlineData(MapType.SockMap, 8, 4, 4, "socket map")]
+    [InlineData(MapType.SockMap, 4, 12, 4, "socket map")]
+    [InlineData(MapType.SockHash, 0, 4, 4, "socket hash")]
+    [InlineData(MapType.SockHash, 4, 12, 4, "socket hash")]
+    [InlineData(MapType.DevMap, 4, 4, 0, "max_entries")]
+    public void Sizes_the_kernel_refuses_are_refused_at_creation_with_its_reason(MapType type, int keySize, int valueSize, int maxEntries, string reason)
+    {
+        var error = Assert.Throws<MapException>(() => Collection().CreateMap(new MapDefinition("bad", type, keySize, valueSize, maxEntries)));
+        Assert.Equal(MapError.Invalid, error.Error);
+        Assert.Contains(reason, error.Message);
     }
 }
