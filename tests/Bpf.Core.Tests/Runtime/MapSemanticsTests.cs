@@ -255,6 +255,8 @@ public class MapSemanticsTests
     [InlineData(MapType.Hash, 0u)]
     [InlineData(MapType.Hash, MapFlags.NoPrealloc)]
     [InlineData(MapType.PerCpuHash, 0u)]
+    [InlineData(MapType.LruHash, 0u)]
+    [InlineData(MapType.LruPerCpuHash, 0u)]
     [InlineData(MapType.Array, 0u)]
     [InlineData(MapType.PerCpuArray, 0u)]
     public void A_program_sees_each_element_and_cpu_at_its_own_address_holding_its_value(MapType type, uint flags)
@@ -264,7 +266,7 @@ public class MapSemanticsTests
         // element's value for that CPU, and no two such values overlap, within one map or across the two.
         const int cpus = 3, entries = 40, size = 12;
         var c = Collection(cpus);
-        var perCpu = type is MapType.PerCpuHash or MapType.PerCpuArray;
+        var perCpu = type is MapType.PerCpuHash or MapType.PerCpuArray or MapType.LruPerCpuHash;
         var maps = new[] { c.CreateMap(new MapDefinition("first", type, 4, size, entries, (MapFlags)flags)), c.CreateMap(new MapDefinition("second", type, 4, size, entries, (MapFlags)flags)) };
         var ranges = new List<(ulong Start, ulong End)>();
         for (var m = 0; m < maps.Length; m++)

@@ -62,6 +62,10 @@ public sealed class RedirectTargetMapTests
     {
         var map = Collection().CreateMap(new MapDefinition("dev", MapType.DevMap, 4, 4, 6));
         map.Update(U32(0), U32(10));
+        Assert.True(map.TryLookup(0u, out uint first));
+        Assert.Equal(10u, first);
+        Assert.Equal(MapError.Exists, map.TryUpdate(U32(0), U32(1), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.None, map.TryUpdate(U32(0), U32(10), MapUpdateFlags.Exist));
         map.Update(U32(2), U32(12));
         map.Update(U32(5), U32(15));
         var next = new byte[4];
@@ -142,10 +146,23 @@ public sealed class RedirectTargetMapTests
         var value = new byte[8];
         Assert.Equal(MapError.None, map.TryLookup(U64(20), value));
         Assert.Equal(21ul, BitConverter.ToUInt64(value));
+        // The first key inserted (slot 0) is found, refused with NoExist, replaced with Exist, not duplicated.
+        Assert.Equal(MapError.None, map.TryLookup(U64(30), value));
+        Assert.Equal(31ul, BitConverter.ToUInt64(value));
+        Assert.Equal(MapError.Exists, map.TryUpdate(U64(30), U64(1), MapUpdateFlags.NoExist));
+        Assert.Equal(MapError.None, map.TryUpdate(U64(30), U64(32), MapUpdateFlags.Exist));
+        Assert.Equal(MapError.None, map.TryUpdate(U64(30), U64(33)));
+        Assert.Equal(MapError.None, map.TryLookup(U64(30), value));
+        Assert.Equal(33ul, BitConverter.ToUInt64(value));
+        Assert.Equal(3, map.Keys().Count);
+        Assert.Equal(MapError.None, map.TryDelete(U64(20)));   // one slot free when the map is cleared
         map.Clear();
         Assert.Empty(map.Keys());
+        Assert.Equal(MapError.NotFound, map.TryLookup(U64(30), value));
+        Assert.Equal(0ul, map.ProgramLookup(U64(30), 0));
         foreach (var k in new ulong[] { 1, 2, 3 }) Assert.Equal(MapError.None, map.TryUpdate(U64(k), U64(k)));   // every slot free again
         Assert.Equal(MapError.TooBig, map.TryUpdate(U64(4), U64(4)));
+        Assert.Equal(new ulong[] { 1, 2, 3 }, new ulong[] { 1, 2, 3 }.Select(k => map.TryLookup(U64(k), value) == MapError.None ? BitConverter.ToUInt64(value) : 0));
     }
 
     [Fact]
@@ -162,5 +179,25 @@ public sealed class RedirectTargetMapTests
         Assert.Throws<ArgumentException>(() => map.TryUpdate(new byte[5], U64(1)));
         Assert.Throws<ArgumentException>(() => map.TryLookup(U32(1), new byte[9]));
         Assert.Throws<ArgumentException>(() => map.TryDelete(new byte[5]));
+        Assert.Throws<ArgumentException>(() => map.TryLookup(new byte[5], new byte[8]));
+    }
+
+    [Theory]
+    [InlineData(MapType.DevMap, 8, 4, 4, "device map")]
+    [InlineData(MapType.DevMapHash, 4, 12, 4, "device map")]
+    [InlineData(MapType.CpuMap, 8, 4, 4, "CPU map")]
+    [InlineData(MapType.CpuMap, 4, 12, 4, "CPU map")]
+    [InlineData(MapType.XskMap, 8, 4, 4, "XSK map")]
+    [InlineData(MapType.XskMap, 4, 8, 4, "XSK map")]
+    [InlineData(MapType.SockMap, 8, 4, 4, "socket map")]
+    [InlineData(MapType.SockMap, 4, 12, 4, "socket map")]
+    [InlineData(MapType.SockHash, 0, 4, 4, "socket hash")]
+    [InlineData(MapType.SockHash, 4, 12, 4, "socket hash")]
+    [InlineData(MapType.DevMap, 4, 4, 0, "max_entries")]
+    public void Sizes_the_kernel_refuses_are_refused_at_creation_with_its_reason(MapType type, int keySize, int valueSize, int maxEntries, string reason)
+    {
+        var error = Assert.Throws<MapException>(() => Collection().CreateMap(new MapDefinition("bad", type, keySize, valueSize, maxEntries)));
+        Assert.Equal(MapError.Invalid, error.Error);
+        Assert.Contains(reason, error.Message);
     }
 }
