@@ -61,4 +61,26 @@ public sealed class RepeatRunTests
         Assert.Equal(41, once.Data[0]);
         Assert.Equal(6u, BitConverter.ToUInt32(once.Context, 8));
     }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Raw_tracepoint_runs_on_its_context_alone_and_repeats(string engine)
+    {
+        using var c = Open(engine);
+        var p = c.Program("count_raw");
+        var args = new byte[16];
+        args[0] = 9;
+        var r = p.Run([], args, 3);
+        Assert.Equal(7u, r.ReturnValue);
+        Assert.Equal(3, r.Runs);
+        Assert.Equal(args, r.Context);
+        Assert.Equal(3ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
+        Assert.Equal(7u, p.Run([], args).ReturnValue);
+        Assert.Equal(4ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
+        // Given as data alone, the arguments are the program's input on both engines (no context to give back).
+        var viaData = p.Run(args);
+        Assert.Equal(7u, viaData.ReturnValue);
+        Assert.Empty(viaData.Context);
+        Assert.Equal(5ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
+    }
 }

@@ -154,6 +154,24 @@ public sealed partial class BpfProgram : IBpfProgram, IEngineReference
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeat);
         if (Fd.IsClosed) throw new ObjectDisposedException($"program '{ObjectName ?? Name}'", "the program (or its collection) was disposed");
+        if (Type == ProgramType.RawTracepoint)
+        {
+            // The kernel test-runs a raw tracepoint on its context (the u64 arguments) alone: no packet, no repeat, no
+            // context out, no duration (bpf_prog_test_run_raw_tp refuses each with EINVAL). As on the interpreter, a
+            // program that takes no packet runs on the context, or on the data when no context is given; repeat in
+            // user space; the context comes back as it was given.
+            var args = context.IsEmpty ? data : context;
+            RunResult last = default;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var i = 0; i < repeat; i++) last = TestRun(default, args, new TestRunOptions { Repeat = 0, ContextOutCapacity = 0 });
+            var elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            return last with
+            {
+                Context = context.ToArray(),
+                Runs = repeat,
+                NanosecondsPerRun = repeat > 1 ? elapsed * 1e9 / System.Diagnostics.Stopwatch.Frequency / repeat : null,
+            };
+        }
         var r = TestRun(data, context, new TestRunOptions { Repeat = (uint)repeat });
         return r with { Runs = repeat, NanosecondsPerRun = repeat > 1 ? r.NanosecondsPerRun : null };
     }

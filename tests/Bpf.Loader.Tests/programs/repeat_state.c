@@ -29,4 +29,14 @@ int count_skb(struct __sk_buff *skb)
 	return 0;
 }
 
+__u64 raw_runs;
+
+// Counts its runs (a raw tracepoint's test run has no packet; its input is the arguments).
+SEC("raw_tracepoint/sys_enter")
+int count_raw(void *ctx)
+{
+	raw_runs++;
+	return 7;
+}
+
 char LICENSE[] SEC("license") = "GPL";
