@@ -295,4 +295,26 @@ public class RunObjectCommandTests
         var bss = Assert.Single(maps.GetProperty(".bss").GetProperty("entries").EnumerateArray()).GetProperty("value_decoded");
         Assert.Equal(0, bss.GetProperty("pair").GetProperty("b").GetInt32()); // an anonymous struct variable, by member
     }
+
+    private static readonly string RepeatState = Path.Combine(RepoPaths.Root, "tests", "Bpf.Loader.Tests", "programs", "repeat_state.o");
+
+    [KernelFact]
+    public void A_raw_tracepoint_runs_on_both_engines_and_more_than_12_arguments_are_unusable_input()
+    {
+        var twelve = string.Concat(Enumerable.Repeat("00", 96));
+        var interpreter = Run(RepeatState, "--program", "count_raw", "--data", twelve);
+        Assert.Equal(0, interpreter.ExitCode);
+        Assert.StartsWith("r0: 0x7", interpreter.Stdout, StringComparison.Ordinal);
+        Need.Kernel();
+        var kernel = Run(RepeatState, "--program", "count_raw", "--data", twelve, "--kernel", "--repeat", "3");
+        Assert.Equal(0, kernel.ExitCode);
+        Assert.StartsWith("r0: 0x7", kernel.Stdout, StringComparison.Ordinal);
+        foreach (var engine in new[] { "--unverified", "--kernel" })
+        {
+            var o = Run(RepeatState, "--program", "count_raw", "--data", twelve + "0000000000000000", engine);
+            Assert.Equal(2, o.ExitCode);
+            Assert.Contains("at most 12 u64 arguments (96 bytes); got 104 bytes", o.Stderr);
+            Assert.Single(o.Stderr.Trim().Split('\n'));
+        }
+    }
 }

@@ -82,5 +82,9 @@ public sealed class RepeatRunTests
         Assert.Equal(7u, viaData.ReturnValue);
         Assert.Empty(viaData.Context);
         Assert.Equal(5ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
+        // At most 12 u64 arguments (the kernel's EINVAL), refused the same way on both engines before a run.
+        Assert.Equal(7u, p.Run([], new byte[96]).ReturnValue);
+        Assert.Contains("at most 12 u64 arguments", Assert.Throws<ArgumentException>(() => p.Run([], new byte[104])).Message);
+        Assert.Equal(6ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
     }
 }

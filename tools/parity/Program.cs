@@ -36,9 +36,11 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
             ver = r.IsAccepted ? "accept" : r.Error!.Code == VerifierErrorCode.NotSupported ? "notmodelled" : "reject";
         }
         catch (Exception e) { ver = "crash " + e.GetType().Name; }
-        // Packet programs get the frame; the others (kprobes: struct pt_regs, tracepoints: their record) 512 zero bytes.
+        // Packet programs get the frame; raw tracepoints 12 zero arguments; the others (kprobes: struct pt_regs, tracepoints: their record) 512 zero bytes.
         byte[] input = p.Type is Bpf.ProgramType.Xdp or Bpf.ProgramType.SocketFilter or Bpf.ProgramType.SchedCls or Bpf.ProgramType.SchedAct
-            or Bpf.ProgramType.CgroupSkb or Bpf.ProgramType.LwtIn or Bpf.ProgramType.LwtOut or Bpf.ProgramType.LwtXmit ? packet : new byte[512];
+            or Bpf.ProgramType.CgroupSkb or Bpf.ProgramType.LwtIn or Bpf.ProgramType.LwtOut or Bpf.ProgramType.LwtXmit ? packet
+            // A raw tracepoint's test run takes its u64 arguments, at most 12 (the kernel's limit).
+            : p.Type == Bpf.ProgramType.RawTracepoint ? new byte[96] : new byte[512];
         string kernelRun = c is not null && c.Programs.ContainsKey(p.Name) ? Run(() => c.Run(p.Name, input)) : "-";
         string interpRun = interp is not null && interp.Programs.ContainsKey(p.Name) ? Run(() => interp.Program(p.Name).Run(input)) : "-";
         Console.WriteLine($"{p.Name} [{p.Type}] load={load} ours={ver} run.kernel={kernelRun} run.interp={interpRun}");

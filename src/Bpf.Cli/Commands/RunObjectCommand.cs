@@ -48,6 +48,7 @@ internal static class RunObjectCommand
             // The input itself (a packet too large for an XDP frame, too short for its headers) is unusable input;
             // checked here, so an ArgumentException from the run below is never mistaken for a usage error.
             ContextFor(programSpec.Type, data);
+            if (programSpec.Type == ObjProgramType.RawTracepoint) MemoryContext.CheckRawTracepointArguments(data, programSpec.Name);
         }
         catch (ArgumentException e)
         {

@@ -247,6 +247,7 @@ internal sealed class InterpreterProgram : IBpfProgram, IEngineReference
                 break;
             }
             default:
+                if (Type == ProgramType.RawTracepoint) MemoryContext.CheckRawTracepointArguments(context.IsEmpty ? data : context, Name);
                 ctx = new MemoryContext(context.IsEmpty ? data : context);
                 break;
         }

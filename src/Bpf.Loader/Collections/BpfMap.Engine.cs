@@ -161,6 +161,7 @@ public sealed partial class BpfProgram : IBpfProgram, IEngineReference
             // program that takes no packet runs on the context, or on the data when no context is given; repeat in
             // user space; the context comes back as it was given.
             var args = context.IsEmpty ? data : context;
+            Bpf.Runtime.MemoryContext.CheckRawTracepointArguments(args, ObjectName ?? Name);
             RunResult last = default;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             for (var i = 0; i < repeat; i++) last = TestRun(default, args, new TestRunOptions { Repeat = 0, ContextOutCapacity = 0 });

@@ -63,6 +63,20 @@ public sealed class MemoryContext : ProgramContext
     /// <summary>The bytes (after a run: as the program left them).</summary>
     public byte[] Memory { get; private set; }
 
+    /// <summary>The most a raw tracepoint's test run takes: MAX_BPF_FUNC_ARGS (12) u64 arguments, as the kernel's
+    /// bpf_prog_test_run_raw_tp checks.</summary>
+    internal const int MaxRawTracepointArguments = 12 * sizeof(ulong);
+
+    /// <summary>Refuses, as the kernel's test run does (EINVAL), raw tracepoint arguments longer than 12 u64s, naming
+    /// the program; both engines call it before a run.</summary>
+    internal static void CheckRawTracepointArguments(ReadOnlySpan<byte> arguments, string program)
+    {
+        if (arguments.Length > MaxRawTracepointArguments)
+        {
+            throw new ArgumentException($"program '{program}' is a raw tracepoint: its test run takes at most 12 u64 arguments ({MaxRawTracepointArguments} bytes); got {arguments.Length} bytes", nameof(arguments));
+        }
+    }
+
     /// <inheritdoc/>
     public override ContextKind Kind => ContextKind.Memory;
 
