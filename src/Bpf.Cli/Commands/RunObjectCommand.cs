@@ -116,18 +116,11 @@ internal static class RunObjectCommand
         }
     }
 
-    private static ProgramContext ContextFor(ObjProgramType type, byte[] data) => ContextLayoutKind(type) switch
+    private static ProgramContext ContextFor(ObjProgramType type, byte[] data) => ContextLayout.KindOf(type) switch
     {
         ContextKind.Xdp => new XdpContext(data),
         ContextKind.SkBuff => SkBuffContext.ForTestRun(data, type),
         _ => new MemoryContext(data),
-    };
-
-    private static ContextKind ContextLayoutKind(ObjProgramType type) => type switch
-    {
-        ObjProgramType.Xdp => ContextKind.Xdp,
-        ObjProgramType.SocketFilter or ObjProgramType.SchedCls or ObjProgramType.SchedAct or ObjProgramType.CgroupSkb => ContextKind.SkBuff,
-        _ => ContextKind.Memory,
     };
 
     /// <summary>Loads the object on one engine through <see cref="BpfEngine.Open"/> (the interpreter verifies every
@@ -149,7 +142,7 @@ internal static class RunObjectCommand
         }
         // The kernel's test run takes the context struct (data_end must match the frame); the interpreter builds the
         // context the test run would from the frame alone.
-        byte[] context = collection.Engine != Engine.Kernel ? [] : ContextLayoutKind(programSpec.Type) switch
+        byte[] context = collection.Engine != Engine.Kernel ? [] : ContextLayout.KindOf(programSpec.Type) switch
         {
             ContextKind.Xdp => XdpContextIn(data.Length),
             ContextKind.SkBuff => new byte[SkBuffContext.StructSize],
