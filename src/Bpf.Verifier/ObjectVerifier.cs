@@ -14,13 +14,18 @@ public static class ObjectVerifier
     /// <param name="coreTarget">The BTF CO-RE relocations resolve against (the kernel the program is for, e.g. the
     /// Loader's <c>KernelBtf.TryGet()</c>), so the verifier judges the instructions the kernel would see. A program
     /// with CO-RE relocations and no target is reported as not supported, never judged unrelocated.</param>
+    /// <param name="kernelSymbols">The kernel <c>__ksym</c> variables and kfunc calls resolve against (the Loader's
+    /// <c>KernelBtf.TryGetSymbols()</c> for the running kernel), as the loader resolves them; the verifier then judges the
+    /// resolved program (typed variables and kfuncs by that kernel's BTF, whether a variable has an address). A program
+    /// with such externs and no kernel is reported as not supported.</param>
     /// <exception cref="ArgumentException">No program of that name.</exception>
-    public static VerificationResult Verify(ObjectSpec obj, string programName, PrivilegeMode privilege = PrivilegeMode.Privileged, BtfSpec? coreTarget = null)
+    public static VerificationResult Verify(ObjectSpec obj, string programName, PrivilegeMode privilege = PrivilegeMode.Privileged, BtfSpec? coreTarget = null,
+        KernelSymbols? kernelSymbols = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         var program = obj.Program(programName)
             ?? throw new ArgumentException($"object has no program '{programName}' (it has: {string.Join(", ", obj.Programs.Select(p => p.Name))})", nameof(programName));
-        if (!TryPrepare(obj, program, privilege, coreTarget, out var insns, out var options, out var error))
+        if (!TryPrepare(obj, program, privilege, coreTarget, out var insns, out var options, out var error, kernelSymbols))
         {
             return new VerificationResult(error, 0, 0, 0, 0, null);
         }
@@ -36,9 +41,10 @@ public static class ObjectVerifier
 
     /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, out Instruction[], out VerifierOptions, out VerifierError?)"/>,
     /// with CO-RE relocations applied against <paramref name="coreTarget"/> first (unresolvable ones poisoned, as
-    /// libbpf and the kernel loader do).</summary>
+    /// libbpf and the kernel loader do), and <c>__ksym</c> variables and kfunc calls resolved against
+    /// <paramref name="kernelSymbols"/> (null: a program with such externs is not supported).</summary>
     public static bool TryPrepare(ObjectSpec obj, ProgramSpec program, PrivilegeMode privilege, BtfSpec? coreTarget,
-        out Instruction[] instructions, out VerifierOptions options, out VerifierError? error)
+        out Instruction[] instructions, out VerifierOptions options, out VerifierError? error, KernelSymbols? kernelSymbols = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentNullException.ThrowIfNull(program);
@@ -64,16 +70,39 @@ public static class ObjectVerifier
                 return false;
             }
         }
-        return TryPrepareRelocated(obj, program, instructions, privilege, out options, out error, coreTarget);
+        if (KernelSymbolLinker.Needs(obj, program))
+        {
+            var first = program.References.First(r => r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction
+                && obj.Extern(r.Name) is not { Kind: ExternKind.Kconfig });
+            if (kernelSymbols is null)
+            {
+                error = Unsupported(first.InstructionIndex, $"extern '{first.Name}' ({obj.Extern(first.Name)?.Kind.ToString() ?? first.Kind.ToString()}: __ksym or kfunc) " +
+                    "resolves against a kernel's BTF and symbols: pass kernelSymbols (the Loader's KernelBtf.TryGetSymbols() for the running kernel) to judge the program");
+                return false;
+            }
+            try
+            {
+                KernelSymbolLinker.Apply(obj, program, instructions, kernelSymbols, []);
+            }
+            catch (Exception e) when (e is ExternResolutionException or InvalidOperationException)
+            {
+                // The loader fails the same way, before any kernel verdict (a strong extern the kernel lacks).
+                error = Unsupported(first.InstructionIndex, e.Message);
+                return false;
+            }
+        }
+        return TryPrepareRelocated(obj, program, instructions, privilege, out options, out error, coreTarget ?? kernelSymbols?.Btf, kernelSymbols);
     }
 
-    /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, BtfSpec?, out Instruction[], out VerifierOptions, out VerifierError?)"/>
-    /// for instructions whose CO-RE relocations the collection loader already applied: map references become
+    /// <summary>As <see cref="TryPrepare(ObjectSpec, ProgramSpec, PrivilegeMode, BtfSpec?, out Instruction[], out VerifierOptions, out VerifierError?, KernelSymbols?)"/>
+    /// for instructions whose CO-RE relocations and <c>__ksym</c>/kfunc externs the collection loader already applied
+    /// (their references are not looked at again; <paramref name="kernelSymbols"/> is the kernel they were resolved
+    /// against, for the verifier's judgement of typed variables and kfuncs): map references become
     /// map-index loads in <paramref name="instructions"/> (in place, through the one relocation routine).
     /// <paramref name="kernelBtf"/> is the kernel's BTF for BTF-typed reads (<see cref="VerifierOptions.KernelBtf"/>);
     /// without it such reads are refused, as the managed runtime cannot give them a value.</summary>
     public static bool TryPrepareRelocated(ObjectSpec obj, ProgramSpec program, Instruction[] instructions, PrivilegeMode privilege,
-        out VerifierOptions options, out VerifierError? error, BtfSpec? kernelBtf = null)
+        out VerifierOptions options, out VerifierError? error, BtfSpec? kernelBtf = null, KernelSymbols? kernelSymbols = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentNullException.ThrowIfNull(program);
@@ -114,11 +143,14 @@ public static class ObjectVerifier
                 }
                 continue;
             }
+            if (r.Kind == ReferenceKind.KernelFunction || (r.Kind == ReferenceKind.ExternVariable && obj.Extern(r.Name) is { Kind: ExternKind.KernelVariable or ExternKind.KernelFunction }))
+            {
+                continue; // resolved by the loader (KernelSymbolLinker) before these instructions were handed over
+            }
             if (r.Kind is not (ReferenceKind.Map or ReferenceKind.MapValue) || maps.FindIndex(m => m.Name == r.Name) < 0)
             {
-                error = r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction
-                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}: __ksym or kfunc) " +
-                        "is not modelled by this verifier: its value comes from the running kernel; judge the program with the kernel's verifier")
+                error = r.Kind == ReferenceKind.ExternVariable
+                    ? Unsupported(r.InstructionIndex, $"extern '{r.Name}' ({obj.Extern(r.Name)?.Kind.ToString() ?? r.Kind.ToString()}) cannot be resolved: {obj.Extern(r.Name)?.Problem ?? "not an extern the object declares"}")
                     : Unsupported(r.InstructionIndex, $"{r.Kind} reference to '{r.Name}' is not modelled by this verifier");
                 return false;
             }
@@ -149,7 +181,7 @@ public static class ObjectVerifier
             Maps = maps,
             GplCompatible = IsGpl(program.License),
             HasFuncInfo = program.FuncInfos.Count > 0,
-            KernelBtf = kernelBtf,
+            KernelBtf = kernelBtf ?? kernelSymbols?.Btf,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;

@@ -155,7 +155,7 @@ public sealed class FeatureObjectKernelTests : KernelTest
         // Reachable, the poisoned call is what the kernel rejects; the strong missing kfunc is refused before loading.
         var poisoned = Assert.IsType<ProgramRejectedException>(c.FailedPrograms["weak_kfunc_called"]);
         int externIndex = c.Spec.Externs.ToList().FindIndex(e => e.Name == "bpfnet_no_such_kfunc");
-        Assert.Contains($"invalid func unknown#{ExternResolver.PoisonKfuncBase + externIndex}", poisoned.Log);
+        Assert.Contains($"invalid func unknown#{KernelSymbolLinker.PoisonKfuncBase + externIndex}", poisoned.Log);
         var strong = Assert.IsType<ExternResolutionException>(c.FailedPrograms["strong_kfunc_missing"]);
         Assert.Equal("bpfnet_strong_missing_kfunc", strong.ExternName);
         Assert.Contains("kfunc 'bpfnet_strong_missing_kfunc' (strong) is not a function of the kernel's BTF", strong.Message);

@@ -32,7 +32,7 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
         string ver;
         try
         {
-            var r = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, KernelBtf.TryGet());
+            var r = ObjectVerifier.Verify(spec, p.Name, PrivilegeMode.Privileged, KernelBtf.TryGet(), KernelBtf.TryGetSymbols());
             ver = r.IsAccepted ? "accept" : r.Error!.Code == VerifierErrorCode.NotSupported ? "notmodelled" : "reject";
         }
         catch (Exception e) { ver = "crash " + e.GetType().Name; }

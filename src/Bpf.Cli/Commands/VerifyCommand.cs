@@ -92,10 +92,14 @@ internal static class VerifyCommand
         // CO-RE relocations resolve against this machine's kernel, as the loader would resolve them; the same BTF
         // lets privileged programs read struct bpf_map fields through map pointers, as the kernel does.
         var coreTarget = spec.Programs.Any(p => p.CoreRelocations.Count > 0) && OperatingSystem.IsLinux() ? Bpf.Loader.KernelBtf.TryGet() : null;
+        // __ksym variables and kfunc calls resolve against this machine's kernel, as the loader resolves them.
+        var kernelSymbols = OperatingSystem.IsLinux() && spec.Programs.Any(p => p.References.Any(r => r.Kind == ReferenceKind.KernelFunction
+            || (r.Kind == ReferenceKind.ExternVariable && spec.Extern(r.Name) is { Kind: ExternKind.KernelVariable or ExternKind.KernelFunction })))
+            ? Bpf.Loader.KernelBtf.TryGetSymbols() : null;
         return names.Select((n, i) =>
         {
             status.Program(i, names.Count, n);
-            return new Outcome(n, WithKernelBtfIfNeeded(coreTarget, btf => ObjectVerifier.Verify(spec, n, privilege, btf)));
+            return new Outcome(n, WithKernelBtfIfNeeded(coreTarget, btf => ObjectVerifier.Verify(spec, n, privilege, btf, kernelSymbols)));
         }).ToList();
     }
 

@@ -66,8 +66,9 @@ internal interface ICollectionBackend<TMap, TProgram> where TMap : class where T
     /// object has some); null when this engine does not resolve externs.</summary>
     TMap? CreateKconfigMap(ObjectSpec spec);
 
-    /// <summary>Resolves the program's extern references (<c>__kconfig</c>/<c>__ksym</c> variables, kfuncs) in
-    /// <paramref name="instructions"/>, or refuses them (<see cref="ExternResolutionException"/> naming the extern).</summary>
+    /// <summary>Resolves the program's <c>__kconfig</c> references in <paramref name="instructions"/>, or refuses them
+    /// (<see cref="ExternResolutionException"/> naming the extern). <c>__ksym</c> variables and kfuncs are resolved
+    /// before, by the loader (<see cref="KernelSymbolLinker"/>).</summary>
     void ResolveExterns(ProgramSpec program, Instruction[] instructions, TMap? kconfigMap);
 
     /// <summary>Loads a program whose instructions are fully relocated.</summary>
@@ -82,10 +83,11 @@ internal interface ICollectionBackend<TMap, TProgram> where TMap : class where T
 }
 
 /// <summary>Checks a program before it is loaded (BpfNet's verifier on the load path): given its instructions with
-/// CO-RE applied and map references not yet resolved; throws to refuse it.</summary>
+/// CO-RE applied and <c>__ksym</c>/kfunc externs resolved, map references and <c>__kconfig</c> loads not yet; throws to
+/// refuse it.</summary>
 /// <param name="spec">The object.</param>
 /// <param name="program">The program.</param>
-/// <param name="coreRelocated">Its instructions after CO-RE relocation.</param>
+/// <param name="coreRelocated">Its instructions after CO-RE relocation and kernel-symbol resolution.</param>
 internal delegate void ProgramCheck(ObjectSpec spec, ProgramSpec program, Instruction[] coreRelocated);
 
 /// <summary>What <see cref="CollectionLoader.Load{TMap, TProgram}"/> needs besides the object and the backend.</summary>
@@ -94,6 +96,11 @@ internal sealed class CollectionLoadOptions
     /// <summary>The BTF CO-RE relocations resolve against, asked for once, only when a program has CO-RE relocations;
     /// null (or a null answer): such a program fails with an error naming its first relocation.</summary>
     public Func<BtfSpec?>? CoreTarget { get; init; }
+
+    /// <summary>The kernel that <c>__ksym</c> variables and kfunc calls resolve against (<see cref="KernelSymbolLinker"/>),
+    /// asked for once, only when a program has such externs; null (or a null answer): such a program fails with an
+    /// <see cref="ExternResolutionException"/> naming its first kernel extern.</summary>
+    public Func<KernelSymbols?>? KernelSymbols { get; init; }
 
     /// <summary>Runs before each program is relocated and loaded (the verifier); null: none.</summary>
     public ProgramCheck? Check { get; init; }
@@ -155,6 +162,8 @@ internal static class CollectionLoader
 
         BtfSpec? target = null;
         bool targetAsked = false;
+        KernelSymbols? kernel = null;
+        bool kernelAsked = false;
         foreach (var p in spec.Programs)
         {
             try
@@ -171,10 +180,19 @@ internal static class CollectionLoader
                     }
                     result.Diagnostics.AddRange(ApplyCore(p, insns, target));
                 }
+                if (KernelSymbolLinker.Needs(spec, p))
+                {
+                    if (!kernelAsked)
+                    {
+                        kernel = options.KernelSymbols?.Invoke();
+                        kernelAsked = true;
+                    }
+                    KernelSymbolLinker.Apply(spec, p, insns, kernel, result.Diagnostics);
+                }
                 options.Check?.Invoke(spec, p, insns);
                 RelocateMapReferences(p, insns, r => result.Maps.TryGetValue(r.Name, out var map) ? backend.Encode(r, map)
                     : throw new InvalidOperationException($"program '{p.Name}': instruction {r.InstructionIndex} refers to map '{r.Name}', which the collection has not created"));
-                if (p.References.Any(r => r.Kind is ReferenceKind.ExternVariable or ReferenceKind.KernelFunction)) backend.ResolveExterns(p, insns, kconfig);
+                if (p.References.Any(r => r.Kind == ReferenceKind.ExternVariable && spec.Extern(r.Name) is { Kind: ExternKind.Kconfig })) backend.ResolveExterns(p, insns, kconfig);
                 result.Programs[p.Name] = backend.LoadProgram(p, insns);
             }
             catch (Exception e) when (backend.LeaveOut(p, e))
@@ -230,8 +248,8 @@ internal static class CollectionLoader
 
     /// <summary>
     /// The one map-reference relocation: every map and global-data <c>lddw</c> of <paramref name="program"/> becomes
-    /// what <paramref name="encode"/> says. References to kernel symbols (<c>__ksym</c>/<c>__kconfig</c> externs,
-    /// kfuncs) are left for the engine (<see cref="ICollectionBackend{TMap, TProgram}.ResolveExterns"/>).
+    /// what <paramref name="encode"/> says. References to externs are left alone (<c>__ksym</c> variables and kfuncs:
+    /// <see cref="KernelSymbolLinker"/>; <c>__kconfig</c>: <see cref="ICollectionBackend{TMap, TProgram}.ResolveExterns"/>).
     /// </summary>
     public static void RelocateMapReferences(ProgramSpec program, Span<Instruction> instructions, Func<InstructionReference, LddwTarget> encode)
     {

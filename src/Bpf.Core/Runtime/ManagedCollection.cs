@@ -38,11 +38,28 @@ public sealed class CollectionOptions
     /// </summary>
     public Func<ObjectSpec, KconfigValues>? Kconfig { get; set; }
 
+    /// <summary>
+    /// The kernel an object's <c>__ksym</c> variables and kfunc calls resolve against (its BTF and symbol addresses),
+    /// the same resolution the kernel engine does. The Loader's <c>BpfEngine</c> supplies the running kernel's on Linux.
+    /// A typeless <c>__ksym</c> (an address) and a weak extern the kernel lacks (0) become constants a program can
+    /// run with; a typed variable (kernel memory) or a kfunc call (a kernel function) cannot run in the managed runtime,
+    /// so a program using one is refused, named. Null: a program with such externs is refused, named.
+    /// </summary>
+    public KernelSymbols? KernelSymbols { get; set; }
+
     /// <summary>A copy of these options with <see cref="TargetBtf"/> set.</summary>
     public CollectionOptions WithTargetBtf(Btf.BtfSpec? targetBtf)
     {
         var copy = Copy();
         copy.TargetBtf = targetBtf;
+        return copy;
+    }
+
+    /// <summary>A copy of these options with <see cref="KernelSymbols"/> set.</summary>
+    public CollectionOptions WithKernelSymbols(KernelSymbols? kernelSymbols)
+    {
+        var copy = Copy();
+        copy.KernelSymbols = kernelSymbols;
         return copy;
     }
 
@@ -62,6 +79,7 @@ public sealed class CollectionOptions
         MaxMapMemory = MaxMapMemory,
         TargetBtf = TargetBtf,
         Kconfig = Kconfig,
+        KernelSymbols = KernelSymbols,
     };
 }
 
@@ -251,6 +269,21 @@ public sealed class ManagedCollection
         }
     }
 
+    /// <summary>A resolved typed <c>__ksym</c> (an lddw of a kernel BTF id: kernel memory) or a kfunc call (a kernel
+    /// function) cannot run in the managed runtime: refused when the program is loaded, named.</summary>
+    private static void RefuseKernelReferences(string name, Instruction[] slots)
+    {
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var insn = slots[i];
+            if (insn.Opcode == Opcodes.Call && insn.SrcRaw == (byte)CallKind.Kfunc)
+                throw new NotSupportedException($"program '{name}': insn {i} calls a kernel function (kfunc, BTF id {insn.Imm}), which the managed runtime does not have: load it with the kernel engine");
+            if (insn.IsWide && insn.SrcRaw == (byte)PseudoSource.BtfId)
+                throw new NotSupportedException($"program '{name}': insn {i} loads the address of a kernel object (typed __ksym or kfunc, BTF id {insn.Imm}), which the managed runtime does not have: load it with the kernel engine");
+            if (insn.IsWide) i++;
+        }
+    }
+
     /// <summary>The managed runtime does not resolve externs: the first one is refused, named.</summary>
     private static void RefuseExterns(string program, IEnumerable<InstructionReference> references)
     {
@@ -282,6 +315,7 @@ public sealed class ManagedCollection
             throw new NotSupportedException($"program '{name}': the context of a {type} program is the arguments of the kernel function, " +
                 "hook or iterator it attaches to, kernel objects typed by the kernel's BTF, which the managed runtime does not have: load it with the kernel engine");
         }
+        RefuseKernelReferences(name, slots);
         slots = CallbackInliner.Inline(slots);
         RefuseHelpersNotImplemented(slots);
         var kind = ContextLayout.KindOf(type);
@@ -340,7 +374,8 @@ public sealed class ManagedCollection
                 throw;
             }
         };
-        var loaded = CollectionLoader.Load(spec, backend, new CollectionLoadOptions { CoreTarget = () => target, Check = recorded });
+        var kernel = options?.KernelSymbols;
+        var loaded = CollectionLoader.Load(spec, backend, new CollectionLoadOptions { CoreTarget = () => target, KernelSymbols = () => kernel, Check = recorded });
         collection._diagnostics.AddRange(loaded.Diagnostics);
         foreach (var variable in spec.Variables)
         {
@@ -381,7 +416,7 @@ public sealed class ManagedCollection
         }
 
         /// <summary>A <c>__kconfig</c> lddw becomes the address of the extern's bytes in the <c>.kconfig</c> map (the
-        /// kernel engine's map-value load, resolved); <c>__ksym</c> variables and kfuncs are refused, named.</summary>
+        /// kernel engine's map-value load, resolved).</summary>
         public void ResolveExterns(ProgramSpec program, Instruction[] instructions, ManagedMap? kconfigMap)
         {
             foreach (var reference in program.References)

@@ -48,11 +48,13 @@ public sealed record BpfEngineOptions
 /// <param name="Privilege">The verifier rules this process would be judged by.</param>
 /// <param name="Kconfig">The <c>__kconfig</c> values of an object on the running kernel (the kernel engine's own
 /// resolution), given the caller's extra configuration lines.</param>
+/// <param name="Symbols">The running kernel's symbols for <c>__ksym</c> and kfunc externs, against a given BTF or the kernel's.</param>
 internal sealed record KernelHost(
     Func<ObjectSpec, KernelCollectionOptions?, IBpfCollection> Load,
     Func<Btf.BtfSpec?> TargetBtf,
     Func<Bpf.PrivilegeMode> Privilege,
-    Func<ObjectSpec, KernelCollectionOptions?, KconfigValues> Kconfig)
+    Func<ObjectSpec, KernelCollectionOptions?, KconfigValues> Kconfig,
+    Func<Btf.BtfSpec?, KernelSymbols?> Symbols)
 {
     /// <summary>No kernel engine: nothing is asked of the system.</summary>
     internal static KernelHost? None => null;
@@ -80,7 +82,7 @@ public static class BpfEngine
     public static IBpfCollection OpenFile(string path, EngineChoice choice = EngineChoice.Auto, BpfEngineOptions? options = null) =>
         Open(ObjectSpec.ReadFile(path), choice, options);
 
-    private static KernelHost LinuxHost { get; } = new(LoadKernel, KernelBtf.TryGet, LoadVerification.ForThisProcess, KconfigOfKernel);
+    private static KernelHost LinuxHost { get; } = new(LoadKernel, KernelBtf.TryGet, LoadVerification.ForThisProcess, KconfigOfKernel, KernelBtf.TryGetSymbols);
 
     private static KconfigValues KconfigOfKernel(ObjectSpec spec, KernelCollectionOptions? options) =>
         OperatingSystem.IsLinux() ? ExternResolver.KconfigFor(spec, options?.Kconfig, options?.TargetBtf) : throw new PlatformNotSupportedException();
@@ -147,6 +149,11 @@ public static class BpfEngine
             var kernelOptions = options.Kernel;
             interpreter = interpreter.WithKconfig(s => host.Kconfig(s, kernelOptions));
         }
+        // __ksym variables and kfuncs: resolved against the running kernel as the kernel engine resolves them (typeless
+        // addresses and absent weak externs run; typed variables and kfunc calls are refused by the runtime, named).
+        if (interpreter.KernelSymbols is null && host is not null && spec.Programs.Any(p => KernelSymbolLinker.Needs(spec, p))
+            && host.Symbols(options.Kernel?.TargetBtf) is { } symbols)
+            interpreter = interpreter.WithKernelSymbols(symbols);
         var diagnostics = new List<string>();
         ProgramCheck? check = null;
         if (options.Verify)

@@ -214,6 +214,7 @@ public sealed class KernelCollection : IBpfCollection
             var loaded = CollectionLoader.Load(spec, backend, new CollectionLoadOptions
             {
                 CoreTarget = () => options.TargetBtf ?? KernelBtf.Get("CO-RE relocations"),
+                KernelSymbols = () => KernelBtf.TryGetSymbols(options.TargetBtf),
             });
             foreach (var (name, map) in loaded.Maps) maps[name] = map;
             foreach (var (name, prog) in loaded.Programs) programs[name] = prog;
@@ -406,7 +407,7 @@ public sealed class KernelCollection : IBpfCollection
         public void ResolveExterns(ProgramSpec program, Instruction[] instructions, BpfMap? kconfigMap)
         {
             var relocations = new List<MapRelocation>();
-            _externs.Apply(program, instructions, kconfigMap, relocations, diagnostics);
+            _externs.Apply(program, instructions, kconfigMap, relocations);
             BpfProgram.Relocate(instructions, relocations);
         }
 

@@ -53,7 +53,8 @@ internal static class LoadVerification
     {
         try
         {
-            if (!ObjectVerifier.TryPrepare(spec, program, privilege, coreTarget, out var insns, out var options, out _)) return null;
+            var symbols = OperatingSystem.IsLinux() ? KernelBtf.TryGetSymbols(coreTarget) : null;
+            if (!ObjectVerifier.TryPrepare(spec, program, privilege, coreTarget, out var insns, out var options, out _, symbols)) return null;
             var result = BpfVerifier.Verify(insns, options);
             return result.Error is { Code: not VerifierErrorCode.NotSupported } e ? e : null;
         }
