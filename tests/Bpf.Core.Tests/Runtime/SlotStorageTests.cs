@@ -10,6 +10,16 @@ namespace Bpf.Core.Tests.Runtime;
 public sealed class SlotStorageTests
 {
     [Fact]
+    public void A_reservation_past_the_address_space_is_refused_naming_the_map_once()
+    {
+        // 64 KiB × 2^31 slots = 128 TiB, more than the collection's whole address space.
+        var e = Assert.Throws<MapException>(() => new ValueSlots(new AddressSpace(), "huge", stride: 1 << 16, maxEntries: int.MaxValue, initialCapacity: 0, writable: true));
+        Assert.Equal(MapError.NoMemory, e.Error);
+        Assert.Equal("huge", e.MapName);
+        Assert.StartsWith("map 'huge': create (the collection's virtual address space is exhausted) failed", e.Message);
+    }
+
+    [Fact]
     public void Value_slots_grow_in_chunks_and_every_slot_is_backed_once_at_its_fixed_address()
     {
         var slots = new ValueSlots(new AddressSpace(), "v", stride: 16, maxEntries: 1000, initialCapacity: 2, writable: true);

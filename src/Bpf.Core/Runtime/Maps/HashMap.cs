@@ -40,7 +40,7 @@ public sealed class HashMap : ManagedMap
         _slotStride = IsPerCpu ? _cpuStride * cpuCount : _cpuStride;
         var initial = MapLimits.InitialEntries(definition);
         _table = new SlotTable(definition.KeySize, initial, IsLru);
-        _values = new ValueSlots(space, $"map '{definition.Name}' values", _slotStride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
+        _values = new ValueSlots(space, definition.Name, _slotStride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
     }
 
     /// <summary>Whether the map evicts its least recently used element when full.</summary>

@@ -39,7 +39,7 @@ public sealed class LpmTrieMap : ManagedMap
         _userKeys = new byte[(long)definition.KeySize * initial];
         _stride = RoundUp8(definition.ValueSize);
         _table = new SlotTable(definition.KeySize, initial, trackRecency: false);
-        _values = new ValueSlots(space, $"map '{definition.Name}' values", _stride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
+        _values = new ValueSlots(space, definition.Name, _stride, definition.MaxEntries, initial, writable: !ReadOnlyForPrograms);
     }
 
     internal override IEnumerable<MemoryRegion> Regions => _values.Regions;

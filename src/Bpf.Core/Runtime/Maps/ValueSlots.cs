@@ -24,14 +24,20 @@ internal sealed class ValueSlots
 
     private readonly record struct Chunk(int Start, MemoryRegion Region);
 
-    public ValueSlots(AddressSpace space, string name, int stride, int maxEntries, int initialCapacity, bool writable)
+    /// <param name="space">The collection's address space.</param>
+    /// <param name="mapName">The owning map's name (errors name it; the region is "map 'NAME' values").</param>
+    /// <param name="stride">Bytes per slot.</param>
+    /// <param name="maxEntries">Slots reserved.</param>
+    /// <param name="initialCapacity">Slots backed at once.</param>
+    /// <param name="writable">Whether programs may write the values.</param>
+    public ValueSlots(AddressSpace space, string mapName, int stride, int maxEntries, int initialCapacity, bool writable)
     {
         _space = space;
-        _name = name;
+        _name = $"map '{mapName}' values";
         _stride = stride;
         _writable = writable;
         _base = space.Reserve((long)stride * maxEntries);
-        if (_base == 0) throw new MapException(name, "create (the collection's virtual address space is exhausted)", MapError.NoMemory);
+        if (_base == 0) throw new MapException(mapName, "create (the collection's virtual address space is exhausted)", MapError.NoMemory);
         Grow(initialCapacity);
     }
 
