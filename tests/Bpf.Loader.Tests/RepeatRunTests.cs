@@ -77,10 +77,12 @@ public sealed class RepeatRunTests
         Assert.Equal(3ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
         Assert.Equal(7u, p.Run([], args).ReturnValue);
         Assert.Equal(4ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
-        // Given as data alone, the arguments are the program's input on both engines (no context to give back).
+        // Given as data alone, the arguments are the program's input on both engines (no context to give back; the
+        // data comes back as given, read-only to the program).
         var viaData = p.Run(args);
         Assert.Equal(7u, viaData.ReturnValue);
         Assert.Empty(viaData.Context);
+        Assert.Equal(args, viaData.Data);
         Assert.Equal(5ul, BitConverter.ToUInt64(c.ReadVariable("raw_runs")));
         // At most 12 u64 arguments (the kernel's EINVAL), refused the same way on both engines before a run.
         Assert.Equal(7u, p.Run([], new byte[96]).ReturnValue);

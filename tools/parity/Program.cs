@@ -41,8 +41,8 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
             or Bpf.ProgramType.CgroupSkb or Bpf.ProgramType.LwtIn or Bpf.ProgramType.LwtOut or Bpf.ProgramType.LwtXmit ? packet
             // A raw tracepoint's test run takes its u64 arguments, at most 12 (the kernel's limit).
             : p.Type == Bpf.ProgramType.RawTracepoint ? new byte[96] : new byte[512];
-        string kernelRun = c is not null && c.Programs.ContainsKey(p.Name) ? Run(() => c.Run(p.Name, input)) : "-";
-        string interpRun = interp is not null && interp.Programs.ContainsKey(p.Name) ? Run(() => interp.Program(p.Name).Run(input)) : "-";
+        string kernelRun = c is not null && c.Programs.ContainsKey(p.Name) ? Run(c, spec, () => c.Run(p.Name, input)) : "-";
+        string interpRun = interp is not null && interp.Programs.ContainsKey(p.Name) ? Run(interp, spec, () => interp.Program(p.Name).Run(input)) : "-";
         Console.WriteLine($"{p.Name} [{p.Type}] load={load} ours={ver} run.kernel={kernelRun} run.interp={interpRun}");
     }
     interp?.Dispose();
@@ -51,8 +51,42 @@ foreach (var file in Directory.GetFiles(args[0]).Order())
 }
 Directory.Delete(pins);
 
-static string Run(Func<RunResult> run)
+// A run's outcome: r0, a digest of the packet as the program left it, and a digest of what the run changed in the
+// object's global data (offset and new byte of every changed byte, so programs run before on one engine only do not
+// make the engines' globals differ here).
+static string Run(IBpfCollection collection, ObjectSpec spec, Func<RunResult> run)
 {
-    try { return "ret:" + run().ReturnValue; }
+    try
+    {
+        var before = Globals(collection, spec);
+        var r = run();
+        var after = Globals(collection, spec);
+        ulong changed = 14695981039346656037UL;
+        foreach (var (name, bytes) in after)
+        {
+            var old = before[name];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                if (bytes[i] == old[i]) continue;
+                foreach (var b in BitConverter.GetBytes(i)) changed = (changed ^ b) * 1099511628211UL;
+                changed = (changed ^ bytes[i]) * 1099511628211UL;
+            }
+        }
+        ulong data = 14695981039346656037UL;
+        foreach (var b in r.Data) data = (data ^ b) * 1099511628211UL;
+        return $"ret:{r.ReturnValue},data:{data:x16},globals:{changed:x16}";
+    }
     catch (Exception e) { return "fail:" + e.GetType().Name; }
+}
+
+static Dictionary<string, byte[]> Globals(IBpfCollection collection, ObjectSpec spec)
+{
+    var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+    foreach (var m in spec.Maps)
+    {
+        if (m.Source != MapSource.GlobalData || !collection.Maps.TryGetValue(m.Name, out var map)) continue;
+        var value = new byte[map.ValueSize];
+        if (map.TryLookup(new byte[4], value)) values[m.Name] = value;
+    }
+    return values;
 }

@@ -159,7 +159,8 @@ public sealed partial class BpfProgram : IBpfProgram, IEngineReference
             // The kernel test-runs a raw tracepoint on its context (the u64 arguments) alone: no packet, no repeat, no
             // context out, no duration (bpf_prog_test_run_raw_tp refuses each with EINVAL). As on the interpreter, a
             // program that takes no packet runs on the context, or on the data when no context is given; repeat in
-            // user space; the context comes back as it was given.
+            // user space; the data and context come back as they were given (a raw tracepoint's arguments are read-only
+            // to the program), as the interpreter gives them back.
             var args = context.IsEmpty ? data : context;
             Bpf.Runtime.MemoryContext.CheckRawTracepointArguments(args, ObjectName ?? Name);
             RunResult last = default;
@@ -168,6 +169,7 @@ public sealed partial class BpfProgram : IBpfProgram, IEngineReference
             var elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - started;
             return last with
             {
+                Data = data.ToArray(),
                 Context = context.ToArray(),
                 Runs = repeat,
                 NanosecondsPerRun = repeat > 1 ? elapsed * 1e9 / System.Diagnostics.Stopwatch.Frequency / repeat : null,
