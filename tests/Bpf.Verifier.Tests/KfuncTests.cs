@@ -351,6 +351,11 @@ public sealed class KfuncTests(ITestOutputHelper output)
             r0 = 0
             exit
             """, "ldimm64 insn specifies invalid btf_id 2000000000."),
+        new("kfunc_id_zero", ProgramType.SchedCls, """
+            call kfunc 0
+            r0 = 0
+            exit
+            """, "invalid kernel function call not eliminated in verifier pass"),
         new("kfunc_struct_id", ProgramType.SchedCls, """
             call kfunc {task_struct}
             r0 = 0
@@ -450,6 +455,68 @@ public sealed class KfuncTests(ITestOutputHelper output)
         var toKfunc = Assembler.Assemble(Resolve(btf, "r1 = btf_id {softnet_data} ll\ncall kfunc {bpf_task_release}\nr0 = 0\nexit"), AsmDialect.Llvm);
         r = BpfVerifier.Verify(toKfunc, new VerifierOptions { ProgramType = ProgramType.SchedCls, KernelBtf = btf, KernelSymbolAddress = everything });
         Assert.Equal("R1 must be referenced or trusted", r.Error?.Message);
+    }
+
+    /// <summary>A small kernel BTF (this machine's names only percpu variables): [1] int, [2] struct foo { int a;
+    /// int b; }, [3] VAR v_int, [4] VAR v_foo, [5] VAR v_pcpu in [6] DATASEC .data..percpu, [7] a FUNC_PROTO, [8]
+    /// FUNC f.</summary>
+    private static BtfSpec SmallKernelBtf()
+    {
+        var strings = "\0int\0foo\0a\0b\0v_int\0v_foo\0v_pcpu\0.data..percpu\0f\0"u8.ToArray();
+        uint sInt = 1, sFoo = 5, sA = 9, sB = 11, sVInt = 13, sVFoo = 19, sVPcpu = 25, sSec = 32, sF = 46;
+        var t = new List<uint>();
+        void Type(uint name, uint kind, uint vlen, uint sizeOrType) => t.AddRange([name, kind << 24 | vlen, sizeOrType]);
+        Type(sInt, 1, 0, 4); t.Add(1u << 24 | 32);                       // [1] int
+        Type(sFoo, 4, 2, 8); t.AddRange([sA, 1, 0, sB, 1, 32]);           // [2] struct foo
+        Type(sVInt, 14, 0, 1); t.Add(1);                                  // [3] VAR v_int
+        Type(sVFoo, 14, 0, 2); t.Add(1);                                  // [4] VAR v_foo
+        Type(sVPcpu, 14, 0, 1); t.Add(1);                                 // [5] VAR v_pcpu
+        Type(sSec, 15, 1, 4); t.AddRange([5, 0, 4]);                      // [6] DATASEC .data..percpu
+        Type(0, 13, 0, 1);                                                // [7] FUNC_PROTO int (void)
+        Type(sF, 12, 1, 7);                                               // [8] FUNC f
+        var types = t.SelectMany(BitConverter.GetBytes).ToArray();
+        var blob = new byte[24 + types.Length + strings.Length];
+        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
+        blob[2] = 1;
+        BitConverter.GetBytes(24u).CopyTo(blob, 4);
+        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 12);
+        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 16);
+        BitConverter.GetBytes((uint)strings.Length).CopyTo(blob, 20);
+        types.CopyTo(blob, 24);
+        strings.CopyTo(blob, 24 + types.Length);
+        return BtfSpec.Parse(blob);
+    }
+
+    [Theory]
+    [InlineData("r1 = btf_id 3 ll\nr0 = *(u32 *)(r1 + 0)\nexit", null)]
+    [InlineData("r1 = btf_id 3 ll\nr0 = *(u32 *)(r1 + 4)\nexit", "invalid access to memory, mem_size=4 off=4 size=4")]
+    [InlineData("r1 = btf_id 3 ll\nr2 = 0\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit", "R1 cannot write into rdonly_mem")]
+    [InlineData("r1 = btf_id 3 ll\nif r1 == 0 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u8 *)(r2 + 0)\nexit", null)]
+    [InlineData("r1 = btf_id 4 ll\nr0 = *(u32 *)(r1 + 4)\nexit", null)]
+    [InlineData("r1 = btf_id 4 ll\nr0 = *(u32 *)(r1 + 8)\nexit", "access beyond struct foo at off 8 size 4")]
+    [InlineData("r1 = btf_id 4 ll\nr2 = 0\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit", "only read is supported")]
+    [InlineData("r1 = btf_id 5 ll\nr0 = *(u32 *)(r1 + 0)\nexit", "R1 is ptr_int access percpu memory: off=0")]
+    [InlineData("r1 = btf_id 5 ll\nr0 = 0\nexit", null)]
+    [InlineData("r1 = btf_id 7 ll\nr0 = 0\nexit", "pseudo btf_id 7 in ldimm64 isn't KIND_VAR or KIND_FUNC")]
+    [InlineData("r1 = btf_id 8 ll\nr0 = *(u8 *)(r1 + 0)\nexit", "invalid access to memory, mem_size=0 off=0 size=1")]
+    [InlineData("r1 = btf_id 3, 7 ll\nr0 = 0\nexit", "$not-supported")]
+    public void TypedVariables_OfEachKind(string text, string? expected)
+    {
+        var r = BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm),
+            new VerifierOptions { KernelBtf = SmallKernelBtf(), KernelSymbolAddress = _ => 0xffffffff82000000 });
+        output.WriteLine(r.ToString());
+        if (expected == "$not-supported")
+        {
+            Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        }
+        else if (expected is null)
+        {
+            Assert.True(r.IsAccepted, r.ToString());
+        }
+        else
+        {
+            Assert.Equal(expected, r.Error?.Message);
+        }
     }
 
     [Fact]
