@@ -262,6 +262,66 @@ public sealed class KfuncTests(ITestOutputHelper output)
             r0 = 0
             exit
             """, "Possibly NULL pointer passed to trusted arg0", AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_populate", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r6 = r0
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r6
+            r2 = r10
+            r2 += -8
+            r3 = 8
+            call kfunc {bpf_cpumask_populate}
+            r1 = r6
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_populate_beyond_buffer", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r6 = r0
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r6
+            r2 = r10
+            r2 += -8
+            r3 = 16
+            call kfunc {bpf_cpumask_populate}
+            r1 = r6
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 0
+            exit
+            """, "invalid read from stack R2 off=-8 size=16\narg#1 arg#2 memory, len pair leads to invalid memory access", AttachType.TraceRawTp, "task_newtask"),
+        new("iter_task_under_cgroup", ProgramType.Tracing, """
+            r6 = *(u64 *)(r1 + 8)
+            if r6 == 0 goto out
+            r1 = 1
+            call kfunc {bpf_cgroup_from_id}
+            if r0 == 0 goto out
+            r7 = r0
+            r1 = r6
+            r2 = r7
+            call kfunc {bpf_task_under_cgroup}
+            r1 = r7
+            call kfunc {bpf_cgroup_release}
+            out:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceIter, "task"),
+        new("tc_cgroup_from_id_wrong_release", ProgramType.SchedCls, """
+            r1 = 1
+            call kfunc {bpf_cgroup_from_id}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "kernel function bpf_task_release args#0 expected pointer to STRUCT task_struct but R1 has a pointer to STRUCT cgroup"),
         new("tc_cpumask_create", ProgramType.SchedCls, """
             call kfunc {bpf_cpumask_create}
             r0 = 1

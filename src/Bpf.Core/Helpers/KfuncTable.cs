@@ -110,6 +110,7 @@ internal static class KfuncTable
         new("bpf_cpumask_any_distribute", KfuncFlags.Rcu, Cpumask),
         new("bpf_cpumask_any_and_distribute", KfuncFlags.Rcu, Cpumask),
         new("bpf_cpumask_weight", KfuncFlags.Rcu, Cpumask),
+        new("bpf_cpumask_populate", KfuncFlags.Rcu, Cpumask),
 
         // kernel/bpf/helpers.c, generic_btf_ids
         new("bpf_task_acquire", AcqNull | KfuncFlags.Rcu, Generic),
@@ -120,6 +121,8 @@ internal static class KfuncTable
         new("bpf_cgroup_release", KfuncFlags.Release, Generic),
         new("bpf_cgroup_ancestor", AcqNull | KfuncFlags.Rcu, Generic),
         new("bpf_cgroup_from_id", AcqNull, Generic),
+        new("bpf_task_under_cgroup", KfuncFlags.Rcu, Generic),
+        new("bpf_task_get_cgroup1", AcqNull | KfuncFlags.Rcu, Generic),
 
         // kernel/bpf/helpers.c, common_btf_ids (judged as the kernel does only on a BTF without the "rcu" type tag)
         new("bpf_rcu_read_lock", KfuncFlags.None, KfuncHooks.Common),
