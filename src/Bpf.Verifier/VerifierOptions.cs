@@ -74,6 +74,15 @@ public sealed class VerifierOptions
     /// (<see cref="AttachTarget"/>) and the kernel objects read through it (PTR_TO_BTF_ID). Null by default.</summary>
     public Bpf.Btf.BtfSpec? KernelBtf { get; init; }
 
+    /// <summary>The running kernel's symbol table (kallsyms): the address of a kernel symbol by name, or null (or 0)
+    /// when the kernel has none. The kernel looks each BTF-id <c>lddw</c> (a typed <c>__ksym</c> variable,
+    /// <c>bpf_ksym_exists</c>) and each kfunc up there and refuses the program when it finds no address ("ldimm64
+    /// failed to find the address for kernel symbol '%s'.", "cannot find address for kernel function %s"); which data
+    /// symbols it lists varies between kernels (CONFIG_KALLSYMS_ALL). Null (the default): functions named by the
+    /// kernel's BTF are taken to have an address (every kernel that calls kfuncs lists its text symbols), while a
+    /// variable's BTF id is reported as not supported, since whether the kernel lists it cannot be known.</summary>
+    public Func<string, ulong?>? KernelSymbolAddress { get; init; }
+
     /// <summary>Whether the program is GPL-compatible (some helpers are GPL-only). True by default.</summary>
     public bool GplCompatible { get; init; } = true;
 

@@ -335,6 +335,7 @@ internal sealed partial class Checker
     {
         var btf = _o.KernelBtf
             ?? throw Fail(VerifierErrorCode.NotSupported, $"R{regno} is a kernel pointer (PTR_TO_BTF_ID): reading through it needs the kernel's BTF (VerifierOptions.KernelBtf)", regno);
+        if (reg.Map == BtfTrust.Percpu) throw PercpuAccess(btf, regno, reg, insnOff);
         var type = BtfSpec.Underlying(btf.TypeById((uint)reg.Range));
         if (type is not BtfComposite st)
         {
@@ -372,6 +373,28 @@ internal sealed partial class Checker
         };
     }
 
+    /// <summary>A load or store through a per-CPU pointer (MEM_PERCPU): refused after the checks the kernel's
+    /// check_ptr_to_btf_access makes first.</summary>
+    private VerifyFailure PercpuAccess(BtfSpec btf, int regno, in RegState reg, int insnOff)
+    {
+        var tname = btf.TypeById((uint)reg.Range).Name;
+        if (!_allowPtrLeaks)
+        {
+            return Fail(VerifierErrorCode.PermissionDenied, $"'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", regno);
+        }
+        if (!_o.GplCompatible)
+        {
+            return Fail(VerifierErrorCode.PermissionDenied, $"Cannot access kernel 'struct {tname}' from non-GPL compatible program", regno);
+        }
+        var off = (long)reg.Off + insnOff;
+        if (off < 0) return Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} is ptr_{tname} invalid negative access: off={off}", regno);
+        if (!reg.V.IsZero)
+        {
+            return Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={reg.V.T}", regno);
+        }
+        return Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} is ptr_{tname} access percpu memory: off={off}", regno);
+    }
+
     /// <summary>A struct argument of a helper (ARG_PTR_TO_BTF_ID): a trusted or plain BTF pointer at offset 0 whose
     /// type is the struct the helper names, or a struct whose first member (at offset 0, recursively) is.</summary>
     private void CheckKernelStructArg(int r, in RegState reg, string structName)
@@ -388,7 +411,7 @@ internal sealed partial class Checker
 
     private void CheckKernelStructArgCore(int r, in RegState reg, string structName)
     {
-        if (reg.Type != RegType.BtfPointer || reg.Map == BtfTrust.Untrusted)
+        if (reg.Type != RegType.BtfPointer || reg.Map is BtfTrust.Untrusted or BtfTrust.Percpu)
         {
             throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} type={reg.TypeName} expected=ptr_, trusted_ptr_, rcu_ptr_", r);
         }

@@ -142,6 +142,10 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.UnreleasedReference, "tail_call would lead to reference leak");
         }
+        if (proto.Id == 12 && _cur.RcuLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "tail_call cannot be used inside bpf_rcu_read_lock-ed region");
+        }
         if (proto.ChangesPacketData)
         {
             // The kernel's clear_all_pkt_pointers / mark_reg_invalid: without CAP_PERFMON the stale pointers become
@@ -418,6 +422,10 @@ internal sealed partial class Checker
                 return;
             }
             case RegType.Mem:
+                CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
+                return;
+            case RegType.RdonlyMem:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{r} cannot write into {reg.TypeName}", r);
                 CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
                 return;
             case RegType.MapKey:

@@ -102,7 +102,7 @@ internal sealed partial class Checker
     }
 
     /// <summary>Pointer types the kernel knows are never null (others compare with 0 both ways).</summary>
-    private static bool IsNonNull(in RegState r) => r.Type is RegType.MapValue or RegType.Mem;
+    private static bool IsNonNull(in RegState r) => r.Type is RegType.MapValue or RegType.Mem or RegType.RdonlyMem;
 
     private static bool IsPacketFamily(in RegState r) => r.Type is RegType.Packet or RegType.PacketMeta or RegType.PacketEnd;
 
@@ -340,6 +340,10 @@ internal sealed partial class Checker
         {
             var (id, at) = _cur.Refs[0];
             throw Fail(VerifierErrorCode.UnreleasedReference, $"Unreleased reference id={id} alloc_insn={at}");
+        }
+        if (_cur.RcuLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
         }
         if (_o.ProgramType == ProgramType.Lsm)
         {

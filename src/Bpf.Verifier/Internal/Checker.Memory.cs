@@ -155,6 +155,11 @@ internal sealed partial class Checker
                 CheckRegionAccess(regno, reg, insnOff, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
                 return RegState.Unknown;
 
+            case RegType.RdonlyMem:
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{regno} cannot write into {reg.TypeName}", regno);
+                CheckRegionAccess(regno, reg, insnOff, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
+                return RegState.Unknown;
+
             case RegType.Ctx:
             {
                 if (reg.Off != 0 || !reg.V.IsZero)

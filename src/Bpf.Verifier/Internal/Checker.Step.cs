@@ -44,7 +44,8 @@ internal sealed partial class Checker
                     DoLocalCall(pc, insn);
                     return false;
                 }
-                DoHelperCall(pc, insn);
+                if (insn.SrcRaw == (byte)CallKind.Kfunc) DoKfuncCall(pc, insn);
+                else DoHelperCall(pc, insn);
                 _cur.Insn = pc + 1;
                 return false;
             case OperandShape.Exit:
@@ -508,6 +509,9 @@ internal sealed partial class Checker
                 F.Regs[d] = RegState.Pointer(RegType.MapPtr);
                 F.Regs[d].Map = map;
                 break;
+            case PseudoSource.BtfId:
+                F.Regs[d] = _s.KsymOf![pc];
+                break;
             case PseudoSource.Func:
                 // The kernel needs the callback's BTF func_info (check_ld_imm).
                 if (!_o.HasFuncInfo) throw Fail(VerifierErrorCode.InvalidHelperArgument, "missing btf func_info");
@@ -543,6 +547,10 @@ internal sealed partial class Checker
         if (_cur.Refs is { Count: > 0 })
         {
             throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+        }
+        if (_cur.RcuLock)
+        {
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region");
         }
         for (var r = 1; r <= 5; r++) F.Regs[r] = default;
         F.Regs[0] = RegState.Unknown;

@@ -15,6 +15,7 @@ internal static class StateCompare
         if ((old.Refs?.Count ?? 0) != (cur.Refs?.Count ?? 0)) return false;
         // The lock held (the kernel's refsafe: the same map, ids matched like register ids).
         if (old.LockMap != cur.LockMap || (old.HoldsLock && !SameId(ids, old.LockId, cur.LockId))) return false;
+        if (old.RcuLock != cur.RcuLock) return false;
         if (old.Refs is not null && cur.Refs is not null)
         {
             for (var i = 0; i < old.Refs.Count; i++)

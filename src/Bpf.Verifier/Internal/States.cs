@@ -30,6 +30,10 @@ internal enum RegType : byte
     /// <summary>A <see cref="BtfPointer"/> that may be null (the kernel's PTR_MAYBE_NULL: an iterator's object, a
     /// __nullable argument, a pointer read through a trusted one): it must be null-checked before use.</summary>
     BtfPointerOrNull,
+    /// <summary>Read-only memory of Range bytes (the kernel's PTR_TO_MEM | MEM_RDONLY): a kernel function's address
+    /// loaded by a BTF-id lddw (Range 0, <c>bpf_ksym_exists</c>), a typed non-struct kernel variable, or memory a
+    /// kfunc returns. Never null.</summary>
+    RdonlyMem,
 }
 
 /// <summary>How far the verifier trusts a BTF pointer (the kernel's PTR_TRUSTED / PTR_UNTRUSTED flags), kept in
@@ -42,6 +46,9 @@ internal static class BtfTrust
     public const int Trusted = 1;
     /// <summary>PTR_UNTRUSTED (read through a trusted pointer): readable, not passable to helpers.</summary>
     public const int Untrusted = 2;
+    /// <summary>MEM_PERCPU (a per-CPU kernel variable loaded by a BTF-id lddw): not readable directly, not passable to
+    /// kfuncs or struct helpers.</summary>
+    public const int Percpu = 3;
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -106,6 +113,7 @@ internal struct RegState
             RegType.PacketEnd => "pkt_end()",
             RegType.Mem => $"mem(sz={Range}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
             RegType.MemOrNull => $"mem_or_null(id={Id},sz={Range})",
+            RegType.RdonlyMem => $"rdonly_mem(sz={Range}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
             RegType.SockCommonOrNull => "sock_common_or_null()",
             _ => Type.ToString(),
         };
@@ -128,10 +136,11 @@ internal struct RegState
         RegType.PacketEnd => "pkt_end",
         RegType.Mem => "mem",
         RegType.MemOrNull => "mem_or_null",
+        RegType.RdonlyMem => "rdonly_mem",
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
-        RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", _ => "ptr_" },
+        RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", BtfTrust.Percpu => "percpu_ptr_", _ => "ptr_" },
         RegType.BtfPointerOrNull => Map == BtfTrust.Trusted ? "trusted_ptr_or_null_" : "ptr_or_null_",
         _ => "?",
     };
@@ -229,6 +238,9 @@ internal sealed class VState
     /// <summary>The id of the map value pointer the lock was taken through (the kernel's active_lock_id).</summary>
     public int LockId;
 
+    /// <summary>Whether this path is inside a bpf_rcu_read_lock section (the kernel's active_rcu_lock).</summary>
+    public bool RcuLock;
+
     /// <summary>Whether this path holds a bpf_spin_lock.</summary>
     public bool HoldsLock => LockMap >= 0;
 
@@ -248,7 +260,7 @@ internal sealed class VState
     /// <summary>A copy that owns its current frame and shares the callers' frames until either side writes.</summary>
     public VState Clone()
     {
-        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth, LockMap = LockMap, LockId = LockId };
+        var s = new VState { CurFrame = CurFrame, Insn = Insn, Path = Path, Parent = Parent, Speculative = Speculative, MayGotoDepth = MayGotoDepth, CallbackDepth = CallbackDepth, LockMap = LockMap, LockId = LockId, RcuLock = RcuLock };
         for (var i = 0; i < CurFrame; i++)
         {
             Frames[i].Shared = true;

@@ -19,6 +19,9 @@ internal sealed class Structure
     public required bool[] HasTailCall { get; init; }
     /// <summary>Local call sites per subprogram: (call insn, callee subprog).</summary>
     public required List<(int Insn, int Callee)>[] Calls { get; init; }
+    /// <summary>For each BTF-id lddw (BPF_PSEUDO_BTF_ID) first slot: the register it loads (the kernel's
+    /// aux->btf_var); null when the program has none.</summary>
+    public RegState[]? KsymOf { get; init; }
 
     public int SubprogIndex(int start) => Array.BinarySearch(SubprogStarts, start);
 
@@ -64,7 +67,12 @@ internal sealed class Structure
             }
             else if (insn.SrcRaw == (byte)CallKind.Kfunc)
             {
-                throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "kernel function calls (kfuncs) need kernel BTF; not modelled");
+                if (o.Privilege == PrivilegeMode.Unprivileged)
+                {
+                    throw new VerifyFailure(VerifierErrorCode.InvalidCallTarget, i,
+                        "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN");
+                }
+                Ksyms.CheckKfuncCall(insn, i, o);
             }
         }
         // A function pointer (lddw with BPF_PSEUDO_FUNC) starts a subprogram too: a callback.
@@ -132,6 +140,7 @@ internal sealed class Structure
 
         var mapOf = new int[n];
         Array.Fill(mapOf, -1);
+        RegState[]? ksyms = null;
         var second = new bool[n];
         for (var i = 0; i < n; i++)
         {
@@ -151,7 +160,15 @@ internal sealed class Structure
                 {
                     throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "invalid bpf_ld_imm64 insn");
                 }
-                mapOf[i] = ResolveMap(insn, next, i, o);
+                if (insn.SrcRaw == (byte)PseudoSource.BtfId)
+                {
+                    ksyms ??= new RegState[n];
+                    ksyms[i] = Ksyms.ResolveBtfId(insn, next, i, o);
+                }
+                else
+                {
+                    mapOf[i] = ResolveMap(insn, next, i, o);
+                }
                 second[i + 1] = true;
                 i++;
                 continue;
@@ -190,7 +207,7 @@ internal sealed class Structure
         return new Structure
         {
             Program = p, SubprogStarts = startArr, SubprogOf = subOf, MapOfInsn = mapOf, PrunePoint = prune, Calls = calls,
-            HasTailCall = hasTailCall,
+            HasTailCall = hasTailCall, KsymOf = ksyms,
         };
     }
 

@@ -1,0 +1,704 @@
+using Bpf.Asm;
+using Bpf.Btf;
+using Bpf.Loader;
+using Bpf.Tests;
+using Bpf.Verifier;
+
+namespace Bpf.Verifier.Tests;
+
+/// <summary>
+/// Kernel function calls (kfuncs) and BTF-id wide loads (typed __ksym variables, bpf_ksym_exists): raw programs whose
+/// kfunc and symbol ids are looked up by name in this machine's kernel BTF, judged by our verifier (verdict and
+/// message) and, for the differential, loaded into the running kernel with the same program type and attach target.
+/// </summary>
+public sealed class KfuncTests(ITestOutputHelper output)
+{
+    /// <summary>One raw program: its text (LLVM dialect, <c>{name}</c> replaced by the kernel BTF id of that FUNC
+    /// or VAR), program type, attach point and what our verifier says (null: accepted; else its exact message).</summary>
+    public sealed record Case(string Name, ProgramType Type, string Text, string? Expect, AttachType? Attach = null, string? Target = null);
+
+    private const string TcCtLookup = """
+        r6 = r1
+        r1 = 0
+        *(u64 *)(r10 - 8) = r1
+        r1 = r6
+        r2 = r10
+        r2 += -8
+        r3 = 0
+        r4 = r10
+        r4 += -8
+        r5 = 0
+        call kfunc {bpf_skb_ct_lookup}
+        """;
+
+    /// <summary>The cases; <c>{Ref}</c> in an expected message stands for the reference id, which depends on how
+    /// many ids the path allocated before (the kernel's id_gen).</summary>
+    public static readonly Case[] Cases =
+    [
+        // cilium/ebpf testdata/kfunc.c call_kfunc: lookup with zero-sized (uninitialised) buffers, release if found.
+        new("tc_ct_lookup_release", ProgramType.SchedCls, """
+            r6 = r1
+            r2 = r10
+            r2 += -1
+            r1 = r6
+            r3 = 0
+            r4 = r10
+            r4 += -1
+            r5 = 0
+            call kfunc {bpf_skb_ct_lookup}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, null),
+        new("tc_ct_lookup_leak", ProgramType.SchedCls, TcCtLookup + "\nr0 = 1\nexit", "Unreleased reference id=2 alloc_insn=10"),
+        new("tc_ct_release_unchecked", ProgramType.SchedCls, TcCtLookup + """
+
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            r0 = 1
+            exit
+            """, "Possibly NULL pointer passed to trusted arg0"),
+        new("tc_ct_lookup_stack_as_ctx", ProgramType.SchedCls, TcCtLookup.Replace("r1 = r6\n", "r1 = r10\nr1 += -16\n", StringComparison.Ordinal) + "\nr0 = 1\nexit",
+            "arg#0 expected pointer to ctx, but got fp"),
+        new("tc_ct_lookup_modified_ctx", ProgramType.SchedCls, TcCtLookup.Replace("r1 = r6\n", "r1 = r6\nr1 += 4\n", StringComparison.Ordinal) + "\nr0 = 1\nexit",
+            "dereference of modified ctx ptr R1 off=4 disallowed"),
+        new("tc_ct_lookup_tuple_out_of_bounds", ProgramType.SchedCls, TcCtLookup.Replace("r3 = 0", "r3 = 16", StringComparison.Ordinal) + "\nr0 = 1\nexit",
+            "invalid read from stack R2 off=-8 size=16\narg#1 arg#2 memory, len pair leads to invalid memory access"),
+        new("tc_ct_lookup_tuple_in_bounds", ProgramType.SchedCls, TcCtLookup.Replace("r3 = 0", "r3 = 8", StringComparison.Ordinal) + """
+
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, null),
+        new("tc_ct_lookup_size_not_scalar", ProgramType.SchedCls, TcCtLookup.Replace("r3 = 0", "r3 = r10", StringComparison.Ordinal) + "\nr0 = 1\nexit",
+            "R2 must be referenced or trusted"),
+        new("tc_ct_lookup_null_tuple", ProgramType.SchedCls, TcCtLookup.Replace("r2 = r10\nr2 += -8", "r2 = 0", StringComparison.Ordinal) + "\nif r0 == 0 goto out\nr1 = r0\ncall kfunc {bpf_ct_release}\nout:\nr0 = 1\nexit", "Possibly NULL pointer passed to trusted arg1"),
+        new("xdp_skb_ct_lookup_fp", ProgramType.Xdp, TcCtLookup.Replace("r1 = r6\n", "r1 = r10\nr1 += -16\n", StringComparison.Ordinal) + "\nr0 = 2\nexit", 
+            "arg#0 pointer type STRUCT __sk_buff must point to scalar, or struct with scalar"),
+        new("socket_filter_ct_lookup", ProgramType.SocketFilter, TcCtLookup + "\nr0 = 1\nexit", "calling kernel function bpf_skb_ct_lookup is not allowed"),
+        new("sched_act_ct_lookup", ProgramType.SchedAct, TcCtLookup + "\nr0 = 1\nexit", "calling kernel function bpf_skb_ct_lookup is not allowed"),
+        new("xdp_ct_lookup_release", ProgramType.Xdp, TcCtLookup.Replace("bpf_skb_ct_lookup", "bpf_xdp_ct_lookup", StringComparison.Ordinal) + """
+
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 2
+            exit
+            """, null),
+        new("xdp_skb_ct_lookup", ProgramType.Xdp, TcCtLookup + "\nr0 = 2\nexit",
+            "arg#0 pointer type STRUCT __sk_buff must point to scalar, or struct with scalar"),
+        new("tc_ct_release_stack", ProgramType.SchedCls, """
+            r1 = r10
+            r1 += -8
+            call kfunc {bpf_ct_release}
+            r0 = 1
+            exit
+            """, "arg#0 pointer type STRUCT nf_conn must point to scalar, or struct with scalar"),
+        new("tc_ct_release_twice", ProgramType.SchedCls, TcCtLookup + """
+
+            if r0 == 0 goto out
+            r6 = r0
+            r1 = r6
+            call kfunc {bpf_ct_release}
+            r1 = r6
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, "arg#0 pointer type STRUCT nf_conn must point to scalar, or struct with scalar"),
+        new("tc_ct_release_with_offset", ProgramType.SchedCls, TcCtLookup + """
+
+            if r0 == 0 goto out
+            r1 = r0
+            r1 += 8
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, "R1 must have zero offset when passed to release func or trusted arg to kfunc"),
+        new("tc_ct_change_timeout", ProgramType.SchedCls, TcCtLookup + """
+
+            if r0 == 0 goto out
+            r6 = r0
+            r1 = r6
+            r2 = 1000
+            call kfunc {bpf_ct_change_timeout}
+            r1 = r6
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, null),
+        new("tc_ct_set_timeout_on_inserted", ProgramType.SchedCls, TcCtLookup + """
+
+            if r0 == 0 goto out
+            r6 = r0
+            r1 = r6
+            r2 = 1000
+            call kfunc {bpf_ct_set_timeout}
+            r1 = r6
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, "kernel function bpf_ct_set_timeout args#0 expected pointer to STRUCT nf_conn___init but R1 has a pointer to STRUCT nf_conn"),
+        new("tc_ct_alloc_insert_release", ProgramType.SchedCls, TcCtLookup.Replace("bpf_skb_ct_lookup", "bpf_skb_ct_alloc", StringComparison.Ordinal) + """
+
+            if r0 == 0 goto out
+            r6 = r0
+            r1 = r6
+            r2 = 1000
+            call kfunc {bpf_ct_set_timeout}
+            r1 = r6
+            call kfunc {bpf_ct_insert_entry}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, null),
+        new("tc_ct_alloc_released_by_ct_release", ProgramType.SchedCls, TcCtLookup.Replace("bpf_skb_ct_lookup", "bpf_skb_ct_alloc", StringComparison.Ordinal) + """
+
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_ct_release}
+            out:
+            r0 = 1
+            exit
+            """, "kernel function bpf_ct_release args#0 expected pointer to STRUCT nf_conn but R1 has a pointer to STRUCT nf_conn___init"),
+
+        // Tasks (the generic kfunc set: tc, XDP, cgroup, tracing, struct_ops, syscall programs).
+        new("tc_task_from_pid_release", ProgramType.SchedCls, TaskFromPid + "\nr0 = 1\nexit", null),
+        new("xdp_task_from_pid_release", ProgramType.Xdp, TaskFromPid + "\nr0 = 2\nexit", null),
+        new("cgroup_skb_task_from_pid_release", ProgramType.CgroupSkb, TaskFromPid + "\nr0 = 1\nexit", null),
+        new("socket_filter_task_from_pid", ProgramType.SocketFilter, TaskFromPid + "\nr0 = 0\nexit", "calling kernel function bpf_task_from_pid is not allowed"),
+        new("kprobe_task_from_pid", ProgramType.Kprobe, TaskFromPid + "\nr0 = 0\nexit", "calling kernel function bpf_task_from_pid is not allowed"),
+        new("tc_task_from_pid_pointer_arg", ProgramType.SchedCls, """
+            r1 = r10
+            call kfunc {bpf_task_from_pid}
+            r0 = 1
+            exit
+            """, "R1 is not a scalar"),
+        new("tc_task_from_pid_leak", ProgramType.SchedCls, """
+            r1 = 1
+            call kfunc {bpf_task_from_pid}
+            r0 = 1
+            exit
+            """, "Unreleased reference id=2 alloc_insn=1"),
+        new("iter_task_acquire_release", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 8)
+            if r1 == 0 goto out
+            call kfunc {bpf_task_acquire}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceIter, "task"),
+        new("iter_task_release_not_acquired", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 8)
+            if r1 == 0 goto out
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID", AttachType.TraceIter, "task"),
+        new("iter_task_acquire_unchecked_ctx", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 8)
+            call kfunc {bpf_task_acquire}
+            r0 = 0
+            exit
+            """, "Possibly NULL pointer passed to trusted arg0", AttachType.TraceIter, "task"),
+
+        // cilium/ebpf testdata/kfunc.c call_weak_kfunc: bpf_ksym_exists(bpf_cpumask_create), create, release.
+        new("tp_btf_weak_cpumask_create_release", ProgramType.Tracing, """
+            r1 = btf_id {bpf_cpumask_create} ll
+            if r1 == 0 goto absent
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r1 = r0
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 1
+            exit
+            absent:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_set_test_cpu", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r6 = r0
+            r1 = 0
+            r2 = r6
+            call kfunc {bpf_cpumask_set_cpu}
+            r1 = 0
+            r2 = r6
+            call kfunc {bpf_cpumask_test_cpu}
+            r1 = r6
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_leak", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            r0 = 0
+            exit
+            """, "Unreleased reference id=2 alloc_insn=0", AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_release_unchecked", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            r1 = r0
+            call kfunc {bpf_cpumask_release}
+            r0 = 0
+            exit
+            """, "Possibly NULL pointer passed to trusted arg0", AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_populate", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r6 = r0
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r6
+            r2 = r10
+            r2 += -8
+            r3 = 8
+            call kfunc {bpf_cpumask_populate}
+            r1 = r6
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceRawTp, "task_newtask"),
+        new("tp_btf_cpumask_populate_beyond_buffer", ProgramType.Tracing, """
+            call kfunc {bpf_cpumask_create}
+            if r0 == 0 goto done
+            r6 = r0
+            r1 = -1
+            *(u64 *)(r10 - 8) = r1
+            r1 = r6
+            r2 = r10
+            r2 += -8
+            r3 = 16
+            call kfunc {bpf_cpumask_populate}
+            r1 = r6
+            call kfunc {bpf_cpumask_release}
+            done:
+            r0 = 0
+            exit
+            """, "invalid read from stack R2 off=-8 size=16\narg#1 arg#2 memory, len pair leads to invalid memory access", AttachType.TraceRawTp, "task_newtask"),
+        new("iter_task_under_cgroup", ProgramType.Tracing, """
+            r6 = *(u64 *)(r1 + 8)
+            if r6 == 0 goto out
+            r1 = 1
+            call kfunc {bpf_cgroup_from_id}
+            if r0 == 0 goto out
+            r7 = r0
+            r1 = r6
+            r2 = r7
+            call kfunc {bpf_task_under_cgroup}
+            r1 = r7
+            call kfunc {bpf_cgroup_release}
+            out:
+            r0 = 0
+            exit
+            """, null, AttachType.TraceIter, "task"),
+        new("tc_cgroup_from_id_wrong_release", ProgramType.SchedCls, """
+            r1 = 1
+            call kfunc {bpf_cgroup_from_id}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "kernel function bpf_task_release args#0 expected pointer to STRUCT task_struct but R1 has a pointer to STRUCT cgroup"),
+        new("tc_cpumask_create", ProgramType.SchedCls, """
+            call kfunc {bpf_cpumask_create}
+            r0 = 1
+            exit
+            """, "calling kernel function bpf_cpumask_create is not allowed"),
+        new("tp_btf_rcu_read_lock", ProgramType.Tracing, """
+            call kfunc {bpf_rcu_read_lock}
+            call kfunc {bpf_rcu_read_unlock}
+            r0 = 0
+            exit
+            """, null, AttachType.TraceRawTp, "task_newtask"),
+        new("tc_rcu_read_lock_nested", ProgramType.SchedCls, """
+            call kfunc {bpf_rcu_read_lock}
+            call kfunc {bpf_rcu_read_lock}
+            call kfunc {bpf_rcu_read_unlock}
+            r0 = 0
+            exit
+            """, "nested rcu read lock (kernel function bpf_rcu_read_lock)"),
+        new("tc_rcu_read_unlock_unmatched", ProgramType.SchedCls, """
+            call kfunc {bpf_rcu_read_unlock}
+            r0 = 0
+            exit
+            """, "unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)"),
+        new("tc_rcu_read_lock_exit", ProgramType.SchedCls, """
+            call kfunc {bpf_rcu_read_lock}
+            r0 = 0
+            exit
+            """, "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region"),
+        new("socket_filter_rcu_read_lock_on_one_branch", ProgramType.SocketFilter, """
+            call 7
+            if r0 == 0 goto skip
+            call kfunc {bpf_rcu_read_lock}
+            skip:
+            call kfunc {bpf_rcu_read_unlock}
+            r0 = 0
+            exit
+            """, "unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)"),
+
+        // BTF-id wide loads.
+        new("ksym_func_exists_prunes_null_branch", ProgramType.SocketFilter, """
+            r1 = btf_id {bpf_cpumask_create} ll
+            if r1 == 0 goto absent
+            r0 = 0
+            exit
+            absent:
+            r0 = *(u8 *)(r2 + 0)
+            exit
+            """, null),
+        new("ksym_func_not_null_either_way", ProgramType.SocketFilter, """
+            r1 = btf_id {bpf_cpumask_create} ll
+            if r1 != 0 goto present
+            r0 = *(u8 *)(r2 + 0)
+            exit
+            present:
+            r0 = 0
+            exit
+            """, null),
+        new("ksym_func_read", ProgramType.SocketFilter, """
+            r1 = btf_id {bpf_cpumask_create} ll
+            r0 = *(u8 *)(r1 + 0)
+            exit
+            """, "invalid access to memory, mem_size=0 off=0 size=1"),
+        new("ksym_func_write", ProgramType.SocketFilter, """
+            r1 = btf_id {bpf_cpumask_create} ll
+            r2 = 0
+            *(u8 *)(r1 + 0) = r2
+            r0 = 0
+            exit
+            """, "R1 cannot write into rdonly_mem"),
+        new("ksym_percpu_int_var", ProgramType.SocketFilter, """
+            r1 = btf_id {bpf_prog_active} ll
+            r0 = 0
+            exit
+            """, "$var:bpf_prog_active"),
+        new("ksym_percpu_struct_var", ProgramType.SocketFilter, """
+            r1 = btf_id {softnet_data} ll
+            r0 = 0
+            exit
+            """, "$var:softnet_data"),
+        new("ksym_struct_id", ProgramType.SocketFilter, """
+            r1 = btf_id {task_struct} ll
+            r0 = 0
+            exit
+            """, "pseudo btf_id {task_struct} in ldimm64 isn't KIND_VAR or KIND_FUNC"),
+        new("ksym_invalid_id", ProgramType.SocketFilter, """
+            r1 = btf_id 2000000000 ll
+            r0 = 0
+            exit
+            """, "ldimm64 insn specifies invalid btf_id 2000000000."),
+        new("kfunc_id_zero", ProgramType.SchedCls, """
+            call kfunc 0
+            r0 = 0
+            exit
+            """, "invalid kernel function call not eliminated in verifier pass"),
+        new("kfunc_struct_id", ProgramType.SchedCls, """
+            call kfunc {task_struct}
+            r0 = 0
+            exit
+            """, "kernel btf_id {task_struct} is not a function"),
+    ];
+
+    private const string TaskFromPid = """
+        r1 = 1
+        call kfunc {bpf_task_from_pid}
+        if r0 == 0 goto out
+        r1 = r0
+        call kfunc {bpf_task_release}
+        out:
+        """;
+
+    private static BtfSpec Vmlinux()
+    {
+        Need.SystemFile("/sys/kernel/btf/vmlinux");
+        return KernelBtf.TryGet() ?? throw new InvalidOperationException("/sys/kernel/btf/vmlinux exists but could not be read");
+    }
+
+    /// <summary>The id of the named FUNC, VAR or STRUCT in the kernel's BTF.</summary>
+    private static uint IdOf(BtfSpec btf, string name) =>
+        (btf.FindType(name, BtfKind.Func) ?? btf.FindType(name, BtfKind.Var) ?? btf.FindType(name, BtfKind.Struct)
+         ?? throw new InvalidOperationException($"the kernel's BTF has no FUNC, VAR or STRUCT '{name}'")).Id;
+
+    private static string Resolve(BtfSpec btf, string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"\{([a-z_0-9]+)\}", m => IdOf(btf, m.Groups[1].Value).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static Instruction[] Program(BtfSpec btf, Case c) => Assembler.Assemble(Resolve(btf, c.Text), AsmDialect.Llvm);
+
+    /// <summary>This machine's kallsyms, as the kernel's kallsyms_lookup_name sees it.</summary>
+    private static ulong? Kallsyms(string name) => RunningKernel.SymbolAddress(name);
+
+    private static VerifierOptions Options(BtfSpec btf, Case c, Func<string, ulong?>? symbols) => new()
+    {
+        ProgramType = c.Type,
+        ExpectedAttachType = c.Attach,
+        AttachTarget = c.Target,
+        KernelBtf = btf,
+        KernelSymbolAddress = symbols,
+    };
+
+    /// <summary>What our verifier must say with this machine's kallsyms: the case's message, with the ones that
+    /// depend on this machine (whether kallsyms lists a variable) worked out here.</summary>
+    private static string? Expected(BtfSpec btf, Case c)
+    {
+        if (c.Expect is null) return null;
+        if (c.Expect.StartsWith("$var:", StringComparison.Ordinal))
+        {
+            var name = c.Expect[5..];
+            return Kallsyms(name) is null ? $"ldimm64 failed to find the address for kernel symbol '{name}'." : null;
+        }
+        return Resolve(btf, c.Expect);
+    }
+
+    public static TheoryData<string> CaseNames() => [.. Cases.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void OurVerdict_AndMessage(string name)
+    {
+        var btf = Vmlinux();
+        Need.SystemFile(RunningKernel.KallsymsPath);
+        var c = Cases.Single(x => x.Name == name);
+        var r = BpfVerifier.Verify(Program(btf, c), Options(btf, c, Kallsyms));
+        output.WriteLine(r.ToString());
+        var expected = Expected(btf, c);
+        if (expected is null)
+        {
+            Assert.True(r.IsAccepted, r.ToString());
+        }
+        else
+        {
+            Assert.False(r.IsAccepted);
+            Assert.Equal(expected, r.Error!.Message);
+        }
+    }
+
+    [Fact]
+    public void PercpuVariables_WithAnAddress_ArePerCpuPointers()
+    {
+        var btf = Vmlinux();
+        // A kernel that lists every symbol (CONFIG_KALLSYMS_ALL): the variable resolves, and a direct read is refused.
+        var everything = (Func<string, ulong?>)(_ => 0xffffffff81000000);
+        var intVar = Assembler.Assemble(Resolve(btf, "r1 = btf_id {bpf_prog_active} ll\nr0 = *(u32 *)(r1 + 0)\nexit"), AsmDialect.Llvm);
+        var r = BpfVerifier.Verify(intVar, new VerifierOptions { KernelBtf = btf, KernelSymbolAddress = everything });
+        Assert.Equal("R1 is ptr_int access percpu memory: off=0", r.Error?.Message);
+        var structVar = Assembler.Assemble(Resolve(btf, "r1 = btf_id {softnet_data} ll\nr0 = *(u32 *)(r1 + 4)\nexit"), AsmDialect.Llvm);
+        r = BpfVerifier.Verify(structVar, new VerifierOptions { KernelBtf = btf, KernelSymbolAddress = everything });
+        Assert.Equal("R1 is ptr_softnet_data access percpu memory: off=4", r.Error?.Message);
+        // Loading the address alone (and storing it: a privileged pointer leak) is accepted.
+        var load = Assembler.Assemble(Resolve(btf, "r1 = btf_id {softnet_data} ll\n*(u64 *)(r10 - 8) = r1\nr0 = 0\nexit"), AsmDialect.Llvm);
+        Assert.True(BpfVerifier.Verify(load, new VerifierOptions { KernelBtf = btf, KernelSymbolAddress = everything }).IsAccepted);
+        // Passed to a kfunc it is refused (MEM_PERCPU is an unsafe modifier).
+        var toKfunc = Assembler.Assemble(Resolve(btf, "r1 = btf_id {softnet_data} ll\ncall kfunc {bpf_task_release}\nr0 = 0\nexit"), AsmDialect.Llvm);
+        r = BpfVerifier.Verify(toKfunc, new VerifierOptions { ProgramType = ProgramType.SchedCls, KernelBtf = btf, KernelSymbolAddress = everything });
+        Assert.Equal("R1 must be referenced or trusted", r.Error?.Message);
+    }
+
+    /// <summary>A small kernel BTF (this machine's names only percpu variables): [1] int, [2] struct foo { int a;
+    /// int b; }, [3] VAR v_int, [4] VAR v_foo, [5] VAR v_pcpu in [6] DATASEC .data..percpu, [7] a FUNC_PROTO, [8]
+    /// FUNC f.</summary>
+    private static BtfSpec SmallKernelBtf()
+    {
+        var strings = "\0int\0foo\0a\0b\0v_int\0v_foo\0v_pcpu\0.data..percpu\0f\0"u8.ToArray();
+        uint sInt = 1, sFoo = 5, sA = 9, sB = 11, sVInt = 13, sVFoo = 19, sVPcpu = 25, sSec = 32, sF = 46;
+        var t = new List<uint>();
+        void Type(uint name, uint kind, uint vlen, uint sizeOrType) => t.AddRange([name, kind << 24 | vlen, sizeOrType]);
+        Type(sInt, 1, 0, 4); t.Add(1u << 24 | 32);                       // [1] int
+        Type(sFoo, 4, 2, 8); t.AddRange([sA, 1, 0, sB, 1, 32]);           // [2] struct foo
+        Type(sVInt, 14, 0, 1); t.Add(1);                                  // [3] VAR v_int
+        Type(sVFoo, 14, 0, 2); t.Add(1);                                  // [4] VAR v_foo
+        Type(sVPcpu, 14, 0, 1); t.Add(1);                                 // [5] VAR v_pcpu
+        Type(sSec, 15, 1, 4); t.AddRange([5, 0, 4]);                      // [6] DATASEC .data..percpu
+        Type(0, 13, 0, 1);                                                // [7] FUNC_PROTO int (void)
+        Type(sF, 12, 1, 7);                                               // [8] FUNC f
+        var types = t.SelectMany(BitConverter.GetBytes).ToArray();
+        var blob = new byte[24 + types.Length + strings.Length];
+        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
+        blob[2] = 1;
+        BitConverter.GetBytes(24u).CopyTo(blob, 4);
+        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 12);
+        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 16);
+        BitConverter.GetBytes((uint)strings.Length).CopyTo(blob, 20);
+        types.CopyTo(blob, 24);
+        strings.CopyTo(blob, 24 + types.Length);
+        return BtfSpec.Parse(blob);
+    }
+
+    [Theory]
+    [InlineData("r1 = btf_id 3 ll\nr0 = *(u32 *)(r1 + 0)\nexit", null)]
+    [InlineData("r1 = btf_id 3 ll\nr0 = *(u32 *)(r1 + 4)\nexit", "invalid access to memory, mem_size=4 off=4 size=4")]
+    [InlineData("r1 = btf_id 3 ll\nr2 = 0\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit", "R1 cannot write into rdonly_mem")]
+    [InlineData("r1 = btf_id 3 ll\nif r1 == 0 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u8 *)(r2 + 0)\nexit", null)]
+    [InlineData("r1 = btf_id 4 ll\nr0 = *(u32 *)(r1 + 4)\nexit", null)]
+    [InlineData("r1 = btf_id 4 ll\nr0 = *(u32 *)(r1 + 8)\nexit", "access beyond struct foo at off 8 size 4")]
+    [InlineData("r1 = btf_id 4 ll\nr2 = 0\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit", "only read is supported")]
+    [InlineData("r1 = btf_id 5 ll\nr0 = *(u32 *)(r1 + 0)\nexit", "R1 is ptr_int access percpu memory: off=0")]
+    [InlineData("r1 = btf_id 5 ll\nr0 = 0\nexit", null)]
+    [InlineData("r1 = btf_id 7 ll\nr0 = 0\nexit", "pseudo btf_id 7 in ldimm64 isn't KIND_VAR or KIND_FUNC")]
+    [InlineData("r1 = btf_id 8 ll\nr0 = *(u8 *)(r1 + 0)\nexit", "invalid access to memory, mem_size=0 off=0 size=1")]
+    [InlineData("r1 = btf_id 3, 7 ll\nr0 = 0\nexit", "$not-supported")]
+    public void TypedVariables_OfEachKind(string text, string? expected)
+    {
+        var r = BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm),
+            new VerifierOptions { KernelBtf = SmallKernelBtf(), KernelSymbolAddress = _ => 0xffffffff82000000 });
+        output.WriteLine(r.ToString());
+        if (expected == "$not-supported")
+        {
+            Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        }
+        else if (expected is null)
+        {
+            Assert.True(r.IsAccepted, r.ToString());
+        }
+        else
+        {
+            Assert.Equal(expected, r.Error?.Message);
+        }
+    }
+
+    [Fact]
+    public void WithoutTheSymbolTable_VariablesAreNotJudged_FunctionsAre()
+    {
+        var btf = Vmlinux();
+        var variable = Assembler.Assemble(Resolve(btf, "r1 = btf_id {bpf_prog_active} ll\nr0 = 0\nexit"), AsmDialect.Llvm);
+        var r = BpfVerifier.Verify(variable, new VerifierOptions { KernelBtf = btf });
+        Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        Assert.Contains("VerifierOptions.KernelSymbolAddress", r.Error!.Message, StringComparison.Ordinal);
+        var func = Assembler.Assemble(Resolve(btf, "r1 = btf_id {bpf_cpumask_create} ll\nr0 = 0\nexit"), AsmDialect.Llvm);
+        Assert.True(BpfVerifier.Verify(func, new VerifierOptions { KernelBtf = btf }).IsAccepted);
+        // A symbol table without the function: the kernel's ENOENT for the lddw, EINVAL for a call.
+        var none = (Func<string, ulong?>)(_ => null);
+        r = BpfVerifier.Verify(func, new VerifierOptions { KernelBtf = btf, KernelSymbolAddress = none });
+        Assert.Equal("ldimm64 failed to find the address for kernel symbol 'bpf_cpumask_create'.", r.Error?.Message);
+        var call = Assembler.Assemble(Resolve(btf, "r1 = 1\ncall kfunc {bpf_task_from_pid}\nr0 = 0\nexit"), AsmDialect.Llvm);
+        r = BpfVerifier.Verify(call, new VerifierOptions { ProgramType = ProgramType.SchedCls, KernelBtf = btf, KernelSymbolAddress = none });
+        Assert.Equal("cannot find address for kernel function bpf_task_from_pid", r.Error?.Message);
+    }
+
+    [Fact]
+    public void WithoutKernelBtf_KfuncsAndBtfIdsAreNotJudged()
+    {
+        var call = Assembler.Assemble("r1 = 1\ncall kfunc 100\nr0 = 0\nexit", AsmDialect.Llvm);
+        var r = BpfVerifier.Verify(call, new VerifierOptions { ProgramType = ProgramType.SchedCls });
+        Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        Assert.Contains("VerifierOptions.KernelBtf", r.Error!.Message, StringComparison.Ordinal);
+        var lddw = Assembler.Assemble("r1 = btf_id 100 ll\nr0 = 0\nexit", AsmDialect.Llvm);
+        r = BpfVerifier.Verify(lddw, VerifierOptions.Default);
+        Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        Assert.Contains("VerifierOptions.KernelBtf", r.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KfuncsOutsideTheTable_AreNotSupported_ByName()
+    {
+        var btf = Vmlinux();
+        var call = Assembler.Assemble(Resolve(btf, "r1 = 0\ncall kfunc {bpf_fentry_test1}\nr0 = 0\nexit"), AsmDialect.Llvm);
+        var r = BpfVerifier.Verify(call, new VerifierOptions { ProgramType = ProgramType.SchedCls, KernelBtf = btf });
+        Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        Assert.Contains("bpf_fentry_test1", r.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonGplPrograms_CannotCallKfuncs()
+    {
+        var btf = Vmlinux();
+        var call = Assembler.Assemble(Resolve(btf, "r1 = 1\ncall kfunc {bpf_task_from_pid}\nr0 = 0\nexit"), AsmDialect.Llvm);
+        var r = BpfVerifier.Verify(call, new VerifierOptions { ProgramType = ProgramType.SchedCls, KernelBtf = btf, GplCompatible = false });
+        Assert.Equal("cannot call kernel function from non-GPL compatible program", r.Error?.Message);
+    }
+
+    [Fact]
+    public void TheKfuncTable_NamesOnlyFunctionsOfThisKernel()
+    {
+        var btf = Vmlinux();
+        var missing = Bpf.Helpers.KfuncTable.Entries.Where(k => btf.FindType(k.Name, BtfKind.Func) is null).Select(k => k.Name).ToList();
+        Assert.True(missing.Count == 0, $"not in this kernel's BTF: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>Each case loaded into the running kernel (GPL, privileged, with the case's attach point): the
+    /// kernel's verdict must equal ours. Cases ours does not judge are listed, never compared.</summary>
+    [KernelFact]
+    public void Verdicts_AgreeWithTheKernel()
+    {
+        Need.Kernel();
+        var btf = Vmlinux();
+        var compared = 0;
+        var sameMessage = 0;
+        var disagreements = new List<string>();
+        foreach (var c in Cases)
+        {
+            var insns = Program(btf, c);
+            var ours = BpfVerifier.Verify(insns, Options(btf, c, Kallsyms));
+            if (ours.Error?.Code == VerifierErrorCode.NotSupported)
+            {
+                output.WriteLine($"{c.Name}: not judged by ours ({ours.Error.Message})");
+                continue;
+            }
+            uint attachId = 0;
+            if (c.Target is not null)
+            {
+                var (kname, kind) = BtfAttachTargets.KernelName(c.Type, c.Attach, c.Target);
+                attachId = btf.FindType(kname, kind)?.Id ?? throw new InvalidOperationException($"no {kind} {kname} in the kernel's BTF");
+            }
+            string? kernelError = null;
+            var kernelLog = "";
+            try
+            {
+                using var prog = BpfProgram.Load(c.Type, insns, "GPL", new LoadOptions { ExpectedAttachType = c.Attach, AttachBtfId = attachId });
+            }
+            catch (BpfSyscallException e) when (e.IsEnvironmentRefusal)
+            {
+                // EPERM before verifying (no log): no verdict from this kernel; not compared.
+                output.WriteLine($"{c.Name}: no kernel verdict here ({e.Message}); ours {ours}");
+                continue;
+            }
+            catch (ProgramRejectedException e)
+            {
+                kernelLog = e.Log;
+                kernelError = e.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .LastOrDefault(l => !l.StartsWith("processed ", StringComparison.Ordinal) && !l.StartsWith("verification time", StringComparison.Ordinal)
+                                        && !l.StartsWith("stack depth", StringComparison.Ordinal)) ?? e.Message;
+            }
+            catch (BpfSyscallException e)
+            {
+                kernelError = $"{e.ErrnoName}: {e.Message}";
+            }
+            compared++;
+            var kernelAccepted = kernelError is null;
+            if (!kernelAccepted && !ours.IsAccepted)
+            {
+                if (ours.Error!.Message.Split('\n').All(l => kernelLog.Contains(l + "\n", StringComparison.Ordinal))) sameMessage++;
+                else output.WriteLine($"{c.Name}: the kernel's log lacks our message");
+            }
+            output.WriteLine($"{c.Name}: kernel {(kernelAccepted ? "accepts" : "rejects: " + kernelError)}; ours {(ours.IsAccepted ? "accepts" : "rejects: " + ours.Error!.Message.Replace('\n', ' '))}");
+            if (Environment.GetEnvironmentVariable("KFUNC_DEBUG") == "1" && !kernelAccepted) output.WriteLine(kernelLog);
+            if (ours.IsAccepted != kernelAccepted) disagreements.Add($"{c.Name}: kernel {(kernelAccepted ? "accepts" : "rejects: " + kernelError)}, ours {ours}");
+        }
+        output.WriteLine($"compared {compared} of {Cases.Length}; rejections whose message lines all appear in the kernel's log: {sameMessage}");
+        Assert.True(compared >= 40, $"only {compared} programs had a kernel verdict");
+        Assert.True(disagreements.Count == 0, string.Join("\n", disagreements));
+    }
+}
