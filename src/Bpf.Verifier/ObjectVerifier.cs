@@ -182,6 +182,7 @@ public static class ObjectVerifier
             GplCompatible = IsGpl(program.License),
             HasFuncInfo = program.FuncInfos.Count > 0,
             KernelBtf = kernelBtf ?? kernelSymbols?.Btf,
+            KernelSymbolAddress = kernelSymbols is null ? null : kernelSymbols.AddressOf,
             SourceLocator = i => program.LineInfoAt(i) is { } li ? new SourceLocation(li.FileName, li.Line, li.Column, li.LineText) : null,
         };
         return true;

@@ -70,6 +70,7 @@ internal static class LoadVerification
         ExpectedAttachType = o.ExpectedAttachType,
         AttachTarget = o.AttachTarget,
         KernelBtf = o.KernelBtf,
+        KernelSymbolAddress = o.KernelSymbolAddress,
         Privilege = o.Privilege,
         Maps = o.Maps,
         MaxInstructions = o.MaxInstructions,
