@@ -219,6 +219,19 @@ public sealed class KfuncTests(ITestOutputHelper output)
             exit
             """, "Possibly NULL pointer passed to trusted arg0", AttachType.TraceIter, "task"),
 
+        // fentry arguments are plain PTR_TO_BTF_ID: neither trusted nor RCU-protected.
+        new("fentry_task_acquire_untrusted_arg", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 0)
+            call kfunc {bpf_task_acquire}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "R1 must be a rcu pointer", AttachType.TraceFentry, "wake_up_process"),
+        new("fentry_task_from_pid_release", ProgramType.Tracing, TaskFromPid + "\nr0 = 0\nexit", null, AttachType.TraceFentry, "wake_up_process"),
+
         // cilium/ebpf testdata/kfunc.c call_weak_kfunc: bpf_ksym_exists(bpf_cpumask_create), create, release.
         new("tp_btf_weak_cpumask_create_release", ProgramType.Tracing, """
             r1 = btf_id {bpf_cpumask_create} ll
