@@ -219,6 +219,19 @@ public sealed class KfuncTests(ITestOutputHelper output)
             exit
             """, "Possibly NULL pointer passed to trusted arg0", AttachType.TraceIter, "task"),
 
+        // fentry arguments are plain PTR_TO_BTF_ID: neither trusted nor RCU-protected.
+        new("fentry_task_acquire_untrusted_arg", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 0)
+            call kfunc {bpf_task_acquire}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "R1 must be a rcu pointer", AttachType.TraceFentry, "wake_up_process"),
+        new("fentry_task_from_pid_release", ProgramType.Tracing, TaskFromPid + "\nr0 = 0\nexit", null, AttachType.TraceFentry, "wake_up_process"),
+
         // cilium/ebpf testdata/kfunc.c call_weak_kfunc: bpf_ksym_exists(bpf_cpumask_create), create, release.
         new("tp_btf_weak_cpumask_create_release", ProgramType.Tracing, """
             r1 = btf_id {bpf_cpumask_create} ll
@@ -518,12 +531,12 @@ public sealed class KfuncTests(ITestOutputHelper output)
     }
 
     /// <summary>A small kernel BTF (this machine's names only percpu variables): [1] int, [2] struct foo { int a;
-    /// int b; }, [3] VAR v_int, [4] VAR v_foo, [5] VAR v_pcpu in [6] DATASEC .data..percpu, [7] a FUNC_PROTO, [8]
-    /// FUNC f.</summary>
+    /// int b; }, [3] VAR v_int, [4] VAR v_foo, [5] VAR v_pcpu (int) and [9] VAR v_pfoo (struct foo) in [6] DATASEC
+    /// .data..percpu, [7] a FUNC_PROTO, [8] FUNC f.</summary>
     private static BtfSpec SmallKernelBtf()
     {
-        var strings = "\0int\0foo\0a\0b\0v_int\0v_foo\0v_pcpu\0.data..percpu\0f\0"u8.ToArray();
-        uint sInt = 1, sFoo = 5, sA = 9, sB = 11, sVInt = 13, sVFoo = 19, sVPcpu = 25, sSec = 32, sF = 46;
+        var strings = "\0int\0foo\0a\0b\0v_int\0v_foo\0v_pcpu\0.data..percpu\0f\0v_pfoo\0"u8.ToArray();
+        uint sInt = 1, sFoo = 5, sA = 9, sB = 11, sVInt = 13, sVFoo = 19, sVPcpu = 25, sSec = 32, sF = 46, sVPfoo = 48;
         var t = new List<uint>();
         void Type(uint name, uint kind, uint vlen, uint sizeOrType) => t.AddRange([name, kind << 24 | vlen, sizeOrType]);
         Type(sInt, 1, 0, 4); t.Add(1u << 24 | 32);                       // [1] int
@@ -531,9 +544,10 @@ public sealed class KfuncTests(ITestOutputHelper output)
         Type(sVInt, 14, 0, 1); t.Add(1);                                  // [3] VAR v_int
         Type(sVFoo, 14, 0, 2); t.Add(1);                                  // [4] VAR v_foo
         Type(sVPcpu, 14, 0, 1); t.Add(1);                                 // [5] VAR v_pcpu
-        Type(sSec, 15, 1, 4); t.AddRange([5, 0, 4]);                      // [6] DATASEC .data..percpu
+        Type(sSec, 15, 2, 16); t.AddRange([5, 0, 4, 9, 8, 8]);            // [6] DATASEC .data..percpu
         Type(0, 13, 0, 1);                                                // [7] FUNC_PROTO int (void)
         Type(sF, 12, 1, 7);                                               // [8] FUNC f
+        Type(sVPfoo, 14, 0, 2); t.Add(1);                                 // [9] VAR v_pfoo
         var types = t.SelectMany(BitConverter.GetBytes).ToArray();
         var blob = new byte[24 + types.Length + strings.Length];
         BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
@@ -560,6 +574,18 @@ public sealed class KfuncTests(ITestOutputHelper output)
     [InlineData("r1 = btf_id 7 ll\nr0 = 0\nexit", "pseudo btf_id 7 in ldimm64 isn't KIND_VAR or KIND_FUNC")]
     [InlineData("r1 = btf_id 8 ll\nr0 = *(u8 *)(r1 + 0)\nexit", "invalid access to memory, mem_size=0 off=0 size=1")]
     [InlineData("r1 = btf_id 3, 7 ll\nr0 = 0\nexit", "$not-supported")]
+    // bpf_this_cpu_ptr (154) and bpf_per_cpu_ptr (153): one CPU's copy, read-only memory or a kernel object.
+    [InlineData("r1 = btf_id 5 ll\ncall 154\nr0 = *(u32 *)(r0 + 0)\nexit", null)]
+    [InlineData("r1 = btf_id 5 ll\ncall 154\nr0 = *(u32 *)(r0 + 4)\nexit", "invalid access to memory, mem_size=4 off=4 size=4")]
+    [InlineData("r1 = btf_id 5 ll\ncall 154\nr1 = 0\n*(u32 *)(r0 + 0) = r1\nr0 = 0\nexit", "R0 cannot write into rdonly_mem")]
+    [InlineData("r1 = btf_id 5 ll\nr2 = 0\ncall 153\nr0 = *(u32 *)(r0 + 0)\nexit", "R0 invalid mem access 'rdonly_mem_or_null'")]
+    [InlineData("r1 = btf_id 5 ll\nr2 = 0\ncall 153\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 0)\nout:\nexit", null)]
+    [InlineData("r1 = btf_id 9 ll\ncall 154\nr0 = *(u32 *)(r0 + 4)\nexit", null)]
+    [InlineData("r1 = btf_id 9 ll\ncall 154\nr0 = *(u32 *)(r0 + 8)\nexit", "access beyond struct foo at off 8 size 4")]
+    [InlineData("r1 = btf_id 9 ll\nr2 = 1\ncall 153\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 0)\nout:\nexit", null)]
+    [InlineData("r1 = btf_id 9 ll\nr1 += 4\ncall 154\nr0 = 0\nexit", "dereference of modified percpu_ptr_ ptr R1 off=4 disallowed")]
+    [InlineData("r1 = r10\nr1 += -8\ncall 154\nr0 = 0\nexit", "R1 type=fp expected=percpu_ptr_")]
+    [InlineData("r1 = btf_id 3 ll\ncall 154\nr0 = 0\nexit", "R1 type=rdonly_mem expected=percpu_ptr_")]
     public void TypedVariables_OfEachKind(string text, string? expected)
     {
         var r = BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm),

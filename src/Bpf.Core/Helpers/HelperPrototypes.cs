@@ -46,6 +46,9 @@ public enum HelperArgKind : byte
     /// null, unmodified, pointing to the struct <see cref="HelperPrototype.KernelStruct"/> names (or to a struct whose
     /// first member is one). Bpf.Verifier takes such pointers from BTF-typed contexts (tracing, LSM, iterators).</summary>
     KernelStruct,
+    /// <summary>A per-CPU kernel variable loaded by a BTF-id <c>ld_imm64</c> (the kernel's
+    /// <c>ARG_PTR_TO_PERCPU_BTF_ID</c>: PTR_TO_BTF_ID | MEM_PERCPU at offset 0).</summary>
+    PercpuKernelObject,
 }
 
 /// <summary>What a helper returns in R0.</summary>
@@ -59,6 +62,11 @@ public enum HelperReturnKind : byte
     MapValueOrNull,
     /// <summary>A pointer to ringbuf memory of the reserved size, or null; must be submitted or discarded.</summary>
     RingbufMemoryOrNull,
+    /// <summary>One CPU's copy of the per-CPU variable passed in R1 (the kernel's RET_PTR_TO_MEM_OR_BTF_ID |
+    /// MEM_RDONLY): a kernel object pointer for a struct, read-only memory of the type's size otherwise.</summary>
+    PercpuObject,
+    /// <summary>As <see cref="PercpuObject"/>, or null (an out-of-range CPU).</summary>
+    PercpuObjectOrNull,
 }
 
 /// <summary>Which program types offer a helper (the kernel's per-type func_proto tables, simplified to groups).</summary>
@@ -181,6 +189,8 @@ public static class HelperPrototypes
             HelperAvailability.Tracing | HelperAvailability.IteratorOnly, GplOnly: true) { KernelStruct = "seq_file" },
         new(141, "get_task_stack", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything],
             HelperAvailability.Tracing) { KernelStruct = "task_struct" },
+        new(153, "per_cpu_ptr", HelperReturnKind.PercpuObjectOrNull, [HelperArgKind.PercpuKernelObject, HelperArgKind.Anything], HelperAvailability.BasePerfmon),
+        new(154, "this_cpu_ptr", HelperReturnKind.PercpuObject, [HelperArgKind.PercpuKernelObject], HelperAvailability.BasePerfmon),
         new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
     ];
 

@@ -41,6 +41,7 @@ internal sealed partial class Checker
 
         var map = -1;
         var releaseRef = 0;
+        var percpuType = 0;
         var constKey = -1L;
         for (var a = 0; a < 5; a++)
         {
@@ -122,6 +123,18 @@ internal sealed partial class Checker
                 case HelperArgKind.KernelStruct:
                     CheckKernelStructArg(r, reg, proto.KernelStruct!);
                     break;
+                case HelperArgKind.PercpuKernelObject:
+                    if (reg.Type != RegType.BtfPointer || reg.Map != BtfTrust.Percpu) throw ArgType(r, reg, "percpu_ptr_");
+                    if (reg.Off != 0)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"dereference of modified {reg.TypeName} ptr R{r} off={reg.Off} disallowed", r);
+                    }
+                    if (!reg.V.IsZero)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"variable {reg.TypeName} access var_off={reg.V.T} disallowed", r);
+                    }
+                    percpuType = reg.Range;
+                    break;
                 case HelperArgKind.SpinLock:
                     if (reg.Type != RegType.MapValue) throw ArgType(r, reg, "map_value, ptr_");
                     ProcessSpinLock(r, reg, isLock: proto.Id == SpinLockHelperId);
@@ -185,6 +198,10 @@ internal sealed partial class Checker
                 if (!nonNull || m.HasSpinLock) F.Regs[0].Id = NewId();
                 break;
             }
+            case HelperReturnKind.PercpuObject:
+            case HelperReturnKind.PercpuObjectOrNull:
+                F.Regs[0] = PercpuObject(percpuType, proto.Return == HelperReturnKind.PercpuObjectOrNull);
+                break;
             case HelperReturnKind.RingbufMemoryOrNull:
             {
                 var refId = NewId();
@@ -198,6 +215,44 @@ internal sealed partial class Checker
                 break;
             }
         }
+    }
+
+    /// <summary>What bpf_per_cpu_ptr / bpf_this_cpu_ptr return for a per-CPU variable of BTF type
+    /// <paramref name="typeId"/> (RET_PTR_TO_MEM_OR_BTF_ID): a plain kernel object pointer for a struct, read-only
+    /// memory of the type's size otherwise; maybe null for bpf_per_cpu_ptr.</summary>
+    private RegState PercpuObject(int typeId, bool maybeNull)
+    {
+        RegState r0;
+        try
+        {
+            var t = Btf.BtfSpec.Underlying(_o.KernelBtf!.TypeById((uint)typeId));
+            if (t is Btf.BtfComposite)
+            {
+                r0 = RegState.Pointer(maybeNull ? RegType.BtfPointerOrNull : RegType.BtfPointer);
+                r0.Range = typeId;
+                r0.Map = BtfTrust.Legacy;
+            }
+            else
+            {
+                ulong size;
+                try
+                {
+                    size = Btf.BtfSpec.SizeOf(t);
+                }
+                catch (BpfObjectException)
+                {
+                    throw Fail(VerifierErrorCode.InvalidHelperArgument, $"unable to resolve the size of type '{t.Name}': -22");
+                }
+                r0 = RegState.Pointer(maybeNull ? RegType.RdonlyMemOrNull : RegType.RdonlyMem);
+                r0.Range = (int)Math.Min(size, int.MaxValue);
+            }
+        }
+        catch (BpfObjectException e)
+        {
+            throw MalformedBtf(0, e);
+        }
+        if (maybeNull) r0.Id = NewId();
+        return r0;
     }
 
     /// <summary>The index of a map definition (by value) among the program's maps, or -1.</summary>

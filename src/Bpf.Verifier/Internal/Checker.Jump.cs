@@ -195,6 +195,7 @@ internal sealed partial class Checker
                     RegType.MapPtrOrNull => RegType.MapPtr,
                     RegType.MemOrNull => RegType.Mem,
                     RegType.BtfPointerOrNull => RegType.BtfPointer,
+                    RegType.RdonlyMemOrNull => RegType.RdonlyMem,
                     _ => r.Type,
                 };
                 if (r.Type == RegType.SockCommonOrNull) r = RegState.Unknown;

@@ -113,6 +113,10 @@ internal sealed partial class Checker
                 if (release) releaseRegno = r;
             }
             var (pointee, _) = PointeeFrom(ptr.Target);
+            if (i + 1 < nargs && ParamSuffix(proto.Parameters[i + 1].Name) == "szk")
+            {
+                throw Fail(VerifierErrorCode.NotSupported, $"kernel function {name} argument '{proto.Parameters[i + 1].Name}' (a constant memory size): not modelled", r + 1);
+            }
             var memSize = i + 1 < nargs && IsMemSizeParam(proto.Parameters[i + 1], F.Regs[r + 1]);
             var kind = KfuncArgKind(name, i, pointee, reg, nullable, memSize);
             if (kind == KfuncArg.Null) continue;

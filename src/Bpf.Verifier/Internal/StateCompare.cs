@@ -78,6 +78,7 @@ internal static class StateCompare
             case RegType.MemOrNull:
             case RegType.SockCommonOrNull:
             case RegType.BtfPointerOrNull:
+            case RegType.RdonlyMemOrNull:
                 return o.Off == c.Off && o.Map == c.Map && o.Range == c.Range && o.V.SameAs(c.V)
                        && MapId(ids, o.Id, c.Id) && MapId(ids, o.RefId, c.RefId);
             case RegType.MapValue:

@@ -34,6 +34,8 @@ internal enum RegType : byte
     /// loaded by a BTF-id lddw (Range 0, <c>bpf_ksym_exists</c>), a typed non-struct kernel variable, or memory a
     /// kfunc returns. Never null.</summary>
     RdonlyMem,
+    /// <summary>A <see cref="RdonlyMem"/> that may be null (bpf_per_cpu_ptr of a non-struct variable).</summary>
+    RdonlyMemOrNull,
 }
 
 /// <summary>How far the verifier trusts a BTF pointer (the kernel's PTR_TRUSTED / PTR_UNTRUSTED flags), kept in
@@ -86,7 +88,7 @@ internal struct RegState
 
     public readonly bool IsScalar => Type == RegType.Scalar;
 
-    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull or RegType.BtfPointerOrNull;
+    public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull or RegType.BtfPointerOrNull or RegType.RdonlyMemOrNull;
 
     public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
 
@@ -114,6 +116,7 @@ internal struct RegState
             RegType.Mem => $"mem(sz={Range}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
             RegType.MemOrNull => $"mem_or_null(id={Id},sz={Range})",
             RegType.RdonlyMem => $"rdonly_mem(sz={Range}{(Off != 0 ? $",off={Off}" : "")}{Var()})",
+            RegType.RdonlyMemOrNull => $"rdonly_mem_or_null(id={Id},sz={Range})",
             RegType.SockCommonOrNull => "sock_common_or_null()",
             _ => Type.ToString(),
         };
@@ -137,6 +140,7 @@ internal struct RegState
         RegType.Mem => "mem",
         RegType.MemOrNull => "mem_or_null",
         RegType.RdonlyMem => "rdonly_mem",
+        RegType.RdonlyMemOrNull => "rdonly_mem_or_null",
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
