@@ -148,7 +148,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
         public static readonly PhysicalAddress V0Mac = PhysicalAddress.Parse("02-00-00-00-00-01"), V1Mac = PhysicalAddress.Parse("02-00-00-00-00-02"),
             NeighbourMac = PhysicalAddress.Parse("02-00-00-00-00-AA");
 
-        public RoutedNamespace(bool empty = false)
+        public RoutedNamespace(bool empty = false, bool defaultTable = false)
         {
             Need.Capabilities("a network namespace with a veth pair, routes and neighbours (ip netns add, setns, ip route)", Capability.SysAdmin, Capability.NetAdmin);
             Name = $"bpfnet-fib-{Environment.ProcessId % 10000}{Random.Shared.Next(1000):D3}";
@@ -172,6 +172,12 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ip("route add prohibit 10.7.0.0/16");
                 Ip("route add 10.9.0.0/16 via 10.1.0.2 dev v0 table 100");
                 Ip("route add fd00:2::/64 via fd00:1::2 dev v0");
+                if (defaultTable)
+                {
+                    Ip("route add 10.6.1.0/24 via 10.1.0.2 dev v0 table default");
+                    Ip("route add 10.11.0.0/16 via 10.1.0.2 dev v0 table default");
+                }
+                DefaultTable = defaultTable;
                 Ip("neigh add 10.1.0.2 lladdr 02:00:00:00:00:aa dev v0 nud permanent");
                 Ip("neigh add fd00:1::2 lladdr 02:00:00:00:00:aa dev v0 nud permanent");
                 V0 = Index("v0");
@@ -185,6 +191,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
         }
 
         public string Name { get; }
+        public bool DefaultTable { get; }
         public int V0 { get; }
         public int V1 { get; }
 
@@ -219,6 +226,11 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 R("fd00:1::", 64) with { Ifindex = V0, Metric = 256 },
                 R("fd00:2::", 64) with { Ifindex = V0, Gateway = IPAddress.Parse("fd00:1::2"), Metric = 1024 },
             ];
+            if (DefaultTable)
+            {
+                routes = [.. routes, R("10.6.1.0", 24) with { Ifindex = V0, Gateway = IPAddress.Parse("10.1.0.2"), Table = Fib.DefaultTable },
+                    R("10.11.0.0", 16) with { Ifindex = V0, Gateway = IPAddress.Parse("10.1.0.2"), Table = Fib.DefaultTable }];
+            }
             FibNeighbour[] neighbours =
             [
                 new(V0, IPAddress.Parse("10.1.0.2"), NeighbourMac),
@@ -293,6 +305,10 @@ public sealed class RuntimeHelperKernelTests : KernelTest
         { "no neighbour, SKIP_NEIGH", 2, "10.3.0.9", 100, SkipNeigh, false, null, 0, 0 },
         { "no route", 2, "192.0.2.1", 100, 0, false, null, 0, 4 },
         { "a local address", 2, "10.1.0.1", 100, 0, false, null, 0, 4 },
+        { "a local address, DIRECT", 2, "10.1.0.1", 100, Direct, false, null, 0, 4 },
+        { "a local address, DIRECT|TBID local table", 2, "10.1.0.1", 100, Direct | Tbid, false, null, 255, 4 },
+        { "IPv6 local address", 10, "fd00:1::1", 100, 0, false, null, 0, 4 },
+        { "IPv6 local address, DIRECT", 10, "fd00:1::1", 100, Direct, false, null, 0, 7 },
         { "MTU exceeded (device)", 2, "10.2.0.1", 1600, 0, false, null, 0, 8 },
         { "MTU exceeded (locked route MTU)", 2, "10.4.0.1", 1200, 0, false, null, 0, 8 },
         { "within the locked route MTU", 2, "10.4.0.1", 900, 0, false, null, 0, 0 },
@@ -351,6 +367,28 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 var kernel = InNamespace(ns.Name, () => Lookup(k, "fib_xdp", request));
                 Assert.Equal(expected, kernel.Rc);
                 Assert.Equal(kernel, Lookup(i, "fib_xdp", request));
+            }
+        }
+    }
+
+    [KernelFact]
+    public void The_default_table_is_consulted_when_main_has_no_route_as_in_the_kernel()
+    {
+        using var ns = new RoutedNamespace(defaultTable: true);
+        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
+        options.Interpreter.Environment.Fib = ns.ToFib();
+        var (k, i) = BothEngines("fib_lookup", options);
+        using (k)
+        using (i)
+        {
+            // Main's routes win, error routes included (10.6.0.0/16 unreachable hides the default table's 10.6.1.0/24);
+            // the default table answers what main has no route for (10.11.0.0/16).
+            foreach (var (dst, expected) in new[] { ("10.6.1.1", 2L), ("10.5.0.1", 1L), ("10.11.0.1", 0L), ("10.2.0.1", 0L), ("192.0.2.1", 4L) })
+            {
+                var request = Request(2, ns.V0, dst, 100);
+                var kernel = InNamespace(ns.Name, () => Lookup(k, "fib_xdp", request));
+                Assert.True(expected == kernel.Rc, $"{dst}: the kernel returned {kernel.Rc}, the test expects {expected}");
+                Assert.Equal((dst, kernel), (dst, Lookup(i, "fib_xdp", request)));
             }
         }
     }

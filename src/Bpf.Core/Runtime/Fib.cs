@@ -86,8 +86,9 @@ public sealed record FibNeighbour(int Ifindex, IPAddress Address, PhysicalAddres
 /// </summary>
 /// <remarks>
 /// What is modelled: longest-prefix match with the lowest metric among equal prefixes; the tables a lookup without
-/// BPF_FIB_LOOKUP_DIRECT consults with the default rules (IPv4: local, main, default; IPv6: local, main) and the one
-/// table of DIRECT (main, or params-&gt;tbid with BPF_FIB_LOOKUP_TBID); IPv4 lookups with BPF_FIB_LOOKUP_OUTPUT only
+/// BPF_FIB_LOOKUP_DIRECT consults with the default rules (IPv4: main, which holds the local table's routes too as the
+/// kernel's merged trie does, then default when main has no route; IPv6: local, then main) and the one table of DIRECT
+/// (main, or params-&gt;tbid with BPF_FIB_LOOKUP_TBID); IPv4 lookups with BPF_FIB_LOOKUP_OUTPUT only
 /// use routes through params-&gt;ifindex; route types; locked route MTUs. Not modelled: policy routing rules (so
 /// BPF_FIB_LOOKUP_MARK changes nothing), multipath, TOS, lightweight tunnels, VLAN devices, path MTU exceptions,
 /// link state. Lookups scan the routes: cost grows with their number; they allocate nothing.
@@ -242,6 +243,8 @@ public sealed class Fib
         if (!dev.Info.Ipv4Forwarding) return ForwardingDisabled;
         var dst = (UInt128)BinaryPrimitives.ReadUInt32BigEndian(p[OffDst..]);
         var oif = (flags & FlagOutput) != 0 ? ifindex : 0;
+        // Without policy rules the kernel keeps the local table in the main table's trie (fib_new_table aliases
+        // them), so a lookup of either sees both; the default table is consulted only when main has no route.
         int best;
         if ((flags & FlagDirect) != 0)
         {
@@ -251,12 +254,11 @@ public sealed class Fib
                 table = (int)BinaryPrimitives.ReadUInt32LittleEndian(p[OffTbid..]);
                 BinaryPrimitives.WriteUInt32LittleEndian(p[OffTbid..], 0);
             }
-            best = Find(false, dst, table, oif);
+            best = table is MainTable or LocalTable ? Find(false, dst, MainTable, oif, also: LocalTable) : Find(false, dst, table, oif);
         }
         else
         {
-            best = Find(false, dst, LocalTable, oif);
-            if (best < 0) best = Find(false, dst, MainTable, oif);
+            best = Find(false, dst, MainTable, oif, also: LocalTable);
             if (best < 0) best = Find(false, dst, DefaultTable, oif);
         }
         if (best < 0) return NotForwarded;
@@ -376,13 +378,13 @@ public sealed class Fib
     /// <summary>The best route of <paramref name="table"/> for <paramref name="dst"/>: the longest prefix, then the lowest
     /// metric, then (IPv6) one through <paramref name="preferred"/>, then the first listed; with <paramref name="oif"/>
     /// (IPv4 output lookups) routes through another device are passed over, error routes are not. -1 when none.</summary>
-    private int Find(bool v6, UInt128 dst, int table, int oif, int preferred = 0)
+    private int Find(bool v6, UInt128 dst, int table, int oif, int preferred = 0, int also = -1)
     {
         var best = -1;
         for (var i = 0; i < _routes.Length; i++)
         {
             ref readonly var r = ref _routes[i];
-            if (r.V6 != v6 || r.Table != table || (dst & Mask(r.Length, v6)) != r.Prefix) continue;
+            if (r.V6 != v6 || (r.Table != table && r.Table != also) || (dst & Mask(r.Length, v6)) != r.Prefix) continue;
             if (oif != 0 && r.Type is FibRouteType.Unicast or FibRouteType.Local && r.Ifindex != oif) continue;
             if (best >= 0)
             {
