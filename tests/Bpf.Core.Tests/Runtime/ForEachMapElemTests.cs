@@ -173,4 +173,36 @@ public sealed class ForEachMapElemTests
         var e = Assert.Throws<NotSupportedException>(() => c.LoadProgram("p", ProgramType.Xdp, program));
         Assert.StartsWith("insn 4: calls bpf_for_each_map_elem (helper 164) with a callback the managed runtime cannot follow", e.Message);
     }
+
+    /// <summary>The walk's step over a hash map while elements change under it: a deleted element not yet reached is
+    /// skipped; a slot freed and reused by an insert is followed to its new place at the end (as the kernel's
+    /// preallocated elements are reused).</summary>
+    [Fact]
+    public void A_hash_walk_skips_deleted_elements_ahead_and_follows_a_reused_slot()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1 });
+        var map = (HashMap)c.CreateMap(new MapDefinition("h", MapType.Hash, 4, 8, 16));
+        for (uint k = 1; k <= 6; k++) map.Update(k, (ulong)k);
+        var cursor = 0UL;
+        var key = new byte[4];
+        uint Step()
+        {
+            var value = map.ForEachNext(ref cursor, key, 0);
+            return value == 0 ? 0 : BinaryPrimitives.ReadUInt32LittleEndian(key);
+        }
+        Assert.Equal(1u, Step());
+        Assert.True(map.Delete(2u));      // the next one, not reached yet: skipped
+        Assert.Equal(3u, Step());
+        Assert.True(map.Delete(3u));      // the current one: the walk goes on
+        Assert.Equal(4u, Step());
+        Assert.True(map.Delete(5u));      // the next one, its slot reused at once by an insert (at the end)
+        map.Update(9u, 9UL);
+        Assert.Equal(9u, Step());
+        Assert.Equal(0u, Step());
+        Assert.Equal(ManagedMap.ForEachEnd, cursor);
+        Assert.Equal(0u, Step());
+        // A cursor that names no slot ends the walk instead of reading outside the table.
+        cursor = 1000;
+        Assert.Equal(0u, Step());
+    }
 }
