@@ -168,6 +168,8 @@ public static class HelperPrototypes
         new(132, "ringbuf_submit", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(134, "ringbuf_query", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
+        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
+        new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
         new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
@@ -176,13 +178,11 @@ public static class HelperPrototypes
             HelperAvailability.BasePerfmon, GplOnly: true),
     ];
 
-    /// <summary>Helpers the verifier checks but the managed runtime does not implement (calling one there is an
-    /// unknown-helper fault): bpf_for_each_map_elem, whose callback needs the map's iteration; bpf_fib_lookup, which
-    /// needs the kernel's routing table; bpf_seq_printf, bpf_seq_write and bpf_get_task_stack, which take kernel
-    /// objects (a seq_file, a task).</summary>
+    /// <summary>Helpers the verifier checks but the managed runtime does not implement (a program calling one is refused
+    /// when it loads): bpf_seq_printf, bpf_seq_write and bpf_get_task_stack, which take kernel objects (a seq_file, a
+    /// task).</summary>
     private static readonly HelperPrototype[] NotInRuntime =
     [
-        new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
         new(126, "seq_printf", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero],
             HelperAvailability.Tracing | HelperAvailability.IteratorOnly, GplOnly: true) { KernelStruct = "seq_file" },
         new(127, "seq_write", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero],
@@ -191,7 +191,6 @@ public static class HelperPrototypes
             HelperAvailability.Tracing) { KernelStruct = "task_struct" },
         new(153, "per_cpu_ptr", HelperReturnKind.PercpuObjectOrNull, [HelperArgKind.PercpuKernelObject, HelperArgKind.Anything], HelperAvailability.BasePerfmon),
         new(154, "this_cpu_ptr", HelperReturnKind.PercpuObject, [HelperArgKind.PercpuKernelObject], HelperAvailability.BasePerfmon),
-        new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
     ];
 
     private static readonly HelperPrototype?[] ById = BuildIndex();

@@ -61,6 +61,11 @@ public sealed class BpfEnvironment
     /// </summary>
     public ulong CurrentTask { get; set; }
 
+    /// <summary>bpf_fib_lookup: the devices, routes and neighbours lookups see. Default <see cref="Fib.NewNamespace"/>
+    /// (a new network namespace: loopback only, forwarding off, no route — lookups return
+    /// BPF_FIB_LKUP_RET_FWD_DISABLED from ifindex 1 and -ENODEV from any other).</summary>
+    public Fib Fib { get; set; } = Fib.NewNamespace;
+
     /// <summary>bpf_get_current_comm: the task name (at most 15 bytes are used).</summary>
     public string Comm { get; set; } = "bpfnet";
 

@@ -18,7 +18,8 @@ public static class BpfHelperIds
         MapPopElem = 88, MapPeekElem = 89, ProbeReadUser = 112, ProbeReadKernel = 113, ProbeReadUserStr = 114,
         ProbeReadKernelStr = 115, KtimeGetBootNs = 125, RingbufOutput = 130, RingbufReserve = 131,
         RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, Loop = 181, SpinLock = 93, SpinUnlock = 94,
-        GetStack = 67, GetNsCurrentPidTgid = 120, GetAttachCookie = 174, TraceVprintk = 177;
+        GetStack = 67, GetNsCurrentPidTgid = 120, GetAttachCookie = 174, TraceVprintk = 177, FibLookup = 69,
+        ForEachMapElem = 164;
 #pragma warning restore CS1591
 
     /// <summary>The internal helper the legacy ld_abs/ld_ind packet loads are rewritten into (not a kernel id,
@@ -28,7 +29,19 @@ public static class BpfHelperIds
     /// <summary>The name of <see cref="InternalLoadPacket"/> in the runtime's helper registry.</summary>
     public const string InternalLoadPacketName = "internal_load_packet";
 
+    /// <summary>The internal helper the loop function bpf_for_each_map_elem calls become steps with (map, &amp;cursor,
+    /// key buffer) → the next element's value address or 0 (<see cref="Bpf.Runtime.CallbackInliner"/>).</summary>
+    internal const int InternalForEachNext = 0xFF01;
+
+    /// <summary>The name of <see cref="InternalForEachNext"/> in the runtime's helper registry.</summary>
+    internal const string InternalForEachNextName = "internal_map_for_each_next";
+
     /// <summary>The helper's kernel name (without the <c>bpf_</c> prefix), from <see cref="HelperPrototypes"/>.</summary>
-    /// <exception cref="KeyNotFoundException">The id is neither in the helper table nor <see cref="InternalLoadPacket"/>.</exception>
-    public static string NameOf(int id) => id == InternalLoadPacket ? InternalLoadPacketName : HelperPrototypes.Get(id).Name;
+    /// <exception cref="KeyNotFoundException">The id is neither in the helper table nor an internal helper.</exception>
+    public static string NameOf(int id) => id switch
+    {
+        InternalLoadPacket => InternalLoadPacketName,
+        InternalForEachNext => InternalForEachNextName,
+        _ => HelperPrototypes.Get(id).Name,
+    };
 }

@@ -254,7 +254,7 @@ public sealed class ManagedCollection
         return LoadRelocated(name, type, slots);
     }
 
-    /// <summary>A helper the verifier knows but the runtime does not implement (bpf_fib_lookup, bpf_get_stack, …) is
+    /// <summary>A helper the verifier knows but the runtime does not implement (bpf_seq_printf, bpf_get_task_stack, …) is
     /// refused when the program is loaded, named, rather than faulting when a run reaches the call.</summary>
     private void RefuseHelpersNotImplemented(Instruction[] slots)
     {

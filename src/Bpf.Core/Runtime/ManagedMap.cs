@@ -248,6 +248,19 @@ public abstract class ManagedMap
     /// <summary>bpf_map_delete_elem from a program.</summary>
     internal virtual MapError ProgramDelete(ReadOnlySpan<byte> key) => TryDelete(key);
 
+    /// <summary>Whether bpf_for_each_map_elem walks this map: the map types whose kernel ops have
+    /// <c>map_for_each_callback</c> (arrays, hash maps, their per-CPU and LRU variants).</summary>
+    internal virtual bool HasForEach => false;
+
+    /// <summary><see cref="ForEachNext"/>'s cursor once the walk is over.</summary>
+    internal const ulong ForEachEnd = ulong.MaxValue;
+
+    /// <summary>One step of bpf_for_each_map_elem: the element at <paramref name="cursor"/> (0 = the first), its key
+    /// copied into <paramref name="key"/> (<see cref="KeySize"/> bytes) and the virtual address of its value (of
+    /// <paramref name="cpu"/>'s value for per-CPU maps) returned; the cursor then names the element after it, read
+    /// before the callback runs (the kernel's walks do the same). 0 when no element is left.</summary>
+    internal virtual ulong ForEachNext(ref ulong cursor, Span<byte> key, int cpu) => 0;
+
     /// <summary>The regions holding the map's memory.</summary>
     internal abstract IEnumerable<MemoryRegion> Regions { get; }
 

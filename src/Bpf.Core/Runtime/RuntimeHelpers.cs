@@ -63,6 +63,8 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.L4CsumReplace, L4CsumReplace);
         Add(BpfHelperIds.CsumDiff, CsumDiff);
         Add(BpfHelperIds.InternalLoadPacket, LoadPacket);
+        Add(BpfHelperIds.InternalForEachNext, ForEachNext);
+        Add(BpfHelperIds.FibLookup, FibLookup);
     }
 
     private static RunState? State(ref HelperContext c)
@@ -121,6 +123,30 @@ internal static class RuntimeHelpers
         if (map is not QueueStackMap q) return Errno(MapError.Invalid);
         if (!c.TryGetMemory(r2, map.ValueSize, true, out var value)) return 0;
         return Errno(q.Take(value, remove));
+    }
+
+    /// <summary>One step of bpf_for_each_map_elem's loop function (<see cref="CallbackInliner"/>): r1 the map, r2 the
+    /// address of the 8-byte cursor, r3 the key buffer in the loop function's frame. Copies the next element's key there
+    /// and returns the address of its value (this CPU's, for per-CPU maps); 0 when the map is done. A map type the
+    /// kernel has no for_each for (the kernel's verifier refuses the program) fails the run.</summary>
+    private static ulong ForEachNext(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s || MapOf(ref c, s, r1) is not { } map) return 0;
+        if (!map.HasForEach)
+        {
+            c.Fail($"bpf_for_each_map_elem over {map.Type} map '{map.Name}': the kernel walks only array and hash maps (its verifier refuses this program)");
+            return 0;
+        }
+        if (map.KeySize > CallbackInliner.MaxForEachKeySize)
+        {
+            c.Fail($"bpf_for_each_map_elem over map '{map.Name}': its {map.KeySize}-byte keys do not fit the managed runtime's loop frame (at most {CallbackInliner.MaxForEachKeySize} bytes)");
+            return 0;
+        }
+        if (!c.TryGetMemory(r2, 8, true, out var cursorBytes) || !c.TryGetMemory(r3, map.KeySize, true, out var key)) return 0;
+        var cursor = BinaryPrimitives.ReadUInt64LittleEndian(cursorBytes);
+        var value = map.ForEachNext(ref cursor, key, s.Cpu);
+        BinaryPrimitives.WriteUInt64LittleEndian(cursorBytes, cursor);
+        return value;
     }
 
     private static ulong Errno(MapError error) => error == MapError.None ? 0 : unchecked((ulong)-(long)error);
@@ -574,6 +600,29 @@ internal static class RuntimeHelpers
         if (r2 != 0 && !c.TryGetMemory(r1, (int)r2, false, out from)) return 0;
         if (r4 != 0 && !c.TryGetMemory(r3, (int)r4, false, out to)) return 0;
         return Checksum.Diff(from, to, (uint)r5);
+    }
+
+    /// <summary>bpf_fib_lookup(ctx, params, plen, flags) in the environment's network (<see cref="BpfEnvironment.Fib"/>):
+    /// the XDP variant always checks the MTU against params-&gt;tot_len; the tc variant checks it when tot_len is not 0
+    /// and otherwise the packet's length against the output device's MTU (see <see cref="Fib"/>).</summary>
+    private static ulong FibLookup(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        if (State(ref c) is not { } s) return 0;
+        int? packetLength = null;
+        if (s.Kind == ContextKind.SkBuff)
+        {
+            if (!TrySkb(ref c, s, out _, out var length)) return 0;
+            packetLength = (int)length;
+        }
+        else if (s.Kind != ContextKind.Xdp)
+        {
+            c.Fail($"needs an XDP or socket buffer context (the kernel offers bpf_fib_lookup to XDP and tc programs); this run's context is {s.Kind}");
+            return 0;
+        }
+        var plen = (long)(int)r3;
+        if (plen < Fib.ParamsSize) return EINVAL;
+        if (!c.TryGetMemory(r2, Fib.ParamsSize, true, out var parameters)) return 0;
+        return unchecked((ulong)s.Collection.Environment.Fib.Lookup(parameters, plen, (uint)r4, packetLength));
     }
 
     private static ulong LoadPacket(ref HelperContext c, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)

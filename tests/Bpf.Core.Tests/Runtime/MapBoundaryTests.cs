@@ -249,7 +249,6 @@ public sealed class MapBoundaryTests
 public sealed class VerifierOnlyHelperTests
 {
     [Theory]
-    [InlineData(69, "fib_lookup")]
     [InlineData(126, "seq_printf")]
     [InlineData(127, "seq_write")]
     [InlineData(141, "get_task_stack")]

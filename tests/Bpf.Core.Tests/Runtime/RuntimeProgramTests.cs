@@ -299,9 +299,9 @@ public class HelperTableTests
         // Every helper the runtime registers is in the one table, under the table's name.
         foreach (var helper in c.Helpers.Helpers)
         {
-            if (helper.Id == BpfHelperIds.InternalLoadPacket)
+            if (helper.Id is BpfHelperIds.InternalLoadPacket or BpfHelperIds.InternalForEachNext)
             {
-                Assert.Equal(BpfHelperIds.InternalLoadPacketName, helper.Name);
+                Assert.Equal(helper.Id == BpfHelperIds.InternalLoadPacket ? BpfHelperIds.InternalLoadPacketName : BpfHelperIds.InternalForEachNextName, helper.Name);
                 Assert.Null(Bpf.Helpers.HelperPrototypes.Find(helper.Id));
                 continue;
             }
@@ -309,14 +309,15 @@ public class HelperTableTests
             Assert.True(prototype is not null, $"runtime helper {helper.Id} {helper.Name} has no entry in the helper table");
             Assert.Equal(prototype!.Name, helper.Name);
         }
-        // And every helper in the table is implemented by the runtime: registered, or (bpf_loop) inlined into a
-        // bpf-to-bpf call before the run, as the kernel's verifier does.
+        // And every helper in the table is implemented by the runtime: registered, or (bpf_loop, bpf_for_each_map_elem)
+        // made a bpf-to-bpf call of a loop function before the run, as the kernel's verifier inlines bpf_loop.
         foreach (var prototype in Bpf.Helpers.HelperPrototypes.Prototypes)
         {
-            Assert.True(c.Helpers.TryGet(prototype.Id, out _) || prototype.Id == BpfHelperIds.Loop,
+            Assert.True(c.Helpers.TryGet(prototype.Id, out _) || prototype.Id is BpfHelperIds.Loop or BpfHelperIds.ForEachMapElem,
                 $"helper {prototype.Id} {prototype.Name} has a prototype but no runtime implementation");
         }
         Assert.False(c.Helpers.TryGet(BpfHelperIds.Loop, out _));
+        Assert.False(c.Helpers.TryGet(BpfHelperIds.ForEachMapElem, out _));
     }
 
     [Fact]

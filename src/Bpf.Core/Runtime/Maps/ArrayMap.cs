@@ -102,6 +102,18 @@ public sealed class ArrayMap : ManagedMap
     /// <summary>Zeroes every value.</summary>
     public override void Clear() => _region.Data.Clear();
 
+    internal override bool HasForEach => true;
+
+    /// <summary>The kernel's bpf_for_each_array_elem: every index 0..max_entries-1 in order, the key a u32.</summary>
+    internal override ulong ForEachNext(ref ulong cursor, Span<byte> key, int cpu)
+    {
+        if (cursor >= (ulong)MaxEntries) return 0;
+        var index = (uint)cursor;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(key, index);
+        cursor++;
+        return _region.Address + (ulong)index * (ulong)_elementStride + (IsPerCpu ? (ulong)(cpu * _cpuStride) : 0);
+    }
+
     internal override ulong ProgramLookup(ReadOnlySpan<byte> key, int cpu)
     {
         if (!TryIndex(key, MaxEntries, out var index)) return 0;

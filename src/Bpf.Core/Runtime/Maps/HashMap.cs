@@ -332,6 +332,40 @@ public sealed class HashMap : ManagedMap
         }
     }
 
+    internal override bool HasForEach => true;
+
+    /// <summary>
+    /// The kernel's bpf_for_each_hash_elem over this map's order (insertion order, the order of get_next_key and of
+    /// C# iteration; the kernel walks its buckets, which is its get_next_key order). As the kernel's walk
+    /// (<c>hlist_nulls_for_each_entry_safe</c>), the next element is read before the callback runs, so the callback may
+    /// update or delete the element it is given. Elements it inserts come after the last one and are visited. An element
+    /// it deletes that the walk has not reached yet is skipped (the kernel, whose RCU list keeps the deleted node, may
+    /// still visit it once); when that element's slot is reused by an insert in the same callback, the walk continues
+    /// from the new element, at the end (as the kernel's preallocated maps reuse a freed element).
+    /// </summary>
+    internal override ulong ForEachNext(ref ulong cursor, Span<byte> key, int cpu)
+    {
+        if (cursor == ForEachEnd) return 0;
+        EnterWrite();
+        try
+        {
+            var slot = _table.LiveFrom(cursor == 0 ? _table.First : (int)Math.Min(cursor - 1, int.MaxValue));
+            if (slot < 0)
+            {
+                cursor = ForEachEnd;
+                return 0;
+            }
+            _table.KeyAt(slot).CopyTo(key);
+            var next = _table.NextInOrder(slot);
+            cursor = next < 0 ? ForEachEnd : (ulong)next + 1;
+            return _values.Address(slot) + (ulong)(IsPerCpu ? cpu * _cpuStride : 0);
+        }
+        finally
+        {
+            ExitWrite();
+        }
+    }
+
     internal override MapError ProgramUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, int cpu)
     {
         if (ReadOnlyForPrograms) return MapError.PermissionDenied;

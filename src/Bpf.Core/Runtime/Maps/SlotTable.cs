@@ -13,6 +13,9 @@ namespace Bpf.Runtime;
 internal sealed class SlotTable
 {
     private const int None = -1;
+    // _orderPrev of a removed slot (a live slot's is a slot or None): its _orderNext still names the slot that followed
+    // it, as an RCU-deleted list node keeps its next pointer, so a for_each iteration standing on it can go on.
+    private const int Removed = -2;
     private readonly int _keySize;
     // Keys of up to 8 bytes live in their slot's Link (one cache line with the hash and the chain); longer ones here.
     private readonly bool _inline;
@@ -38,6 +41,7 @@ internal sealed class SlotTable
         Array.Fill(_buckets, None);
         _orderPrev = new int[capacity];
         _orderNext = new int[capacity];
+        MarkFresh(0, capacity);
         if (trackRecency)
         {
             _lruPrev = new int[capacity];
@@ -60,6 +64,7 @@ internal sealed class SlotTable
         Array.Resize(ref _links, newCapacity);
         Array.Resize(ref _orderPrev, newCapacity);
         Array.Resize(ref _orderNext, newCapacity);
+        MarkFresh(Capacity, newCapacity);
         if (_lruPrev is not null)
         {
             Array.Resize(ref _lruPrev, newCapacity);
@@ -91,9 +96,31 @@ internal sealed class SlotTable
 
     public int Count => Capacity - _freeCount;
 
+    /// <summary>Slots never inserted: removed, with no successor (<see cref="LiveFrom"/> finds nothing from them).</summary>
+    private void MarkFresh(int from, int to)
+    {
+        _orderPrev.AsSpan(from, to - from).Fill(Removed);
+        _orderNext.AsSpan(from, to - from).Fill(None);
+    }
+
     public int First => _orderHead;
 
     public int NextInOrder(int slot) => _orderNext[slot];
+
+    /// <summary>The first slot in insertion order at or after <paramref name="slot"/> that is live: a removed slot is
+    /// left through the successor it had when it was removed (as an RCU list walk leaves a deleted node). -1 at the end,
+    /// or when <paramref name="slot"/> is not a slot index.</summary>
+    public int LiveFrom(int slot)
+    {
+        for (var steps = 0; (uint)slot < (uint)Capacity; steps++)
+        {
+            if (_orderPrev[slot] != Removed) return slot;
+            // Removal times strictly increase along such a chain, so it ends; the bound is a guard only.
+            if (steps > Capacity) return None;
+            slot = _orderNext[slot];
+        }
+        return None;
+    }
 
     /// <summary>The least recently used slot (LRU tables only), or -1.</summary>
     public int LeastRecent => _lruHead;
@@ -247,6 +274,7 @@ internal sealed class SlotTable
         if (p == None) _orderHead = n; else _orderNext[p] = n;
         if (n == None) _orderTail = p; else _orderPrev[n] = p;
         if (_lruPrev is not null) LruUnlink(slot);
+        _orderPrev[slot] = Removed; // _orderNext[slot] is kept (LiveFrom)
         _free[_freeCount++] = slot;
     }
 
