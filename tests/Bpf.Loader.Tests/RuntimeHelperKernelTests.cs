@@ -128,6 +128,49 @@ public sealed class RuntimeHelperKernelTests : KernelTest
         }
     }
 
+    [KernelFact]
+    public void For_each_over_a_per_cpu_hash_gives_the_running_cpus_values_as_the_kernel()
+    {
+        var (k, i) = BothEngines("for_each_map");
+        using (k)
+        using (i)
+        {
+            ulong Total(IBpfCollection c, uint key)
+            {
+                var map = c.Map("per_cpu");
+                var value = new byte[map.UserValueSize];
+                Assert.True(map.TryLookup(BitConverter.GetBytes(key), value));
+                var total = 0UL;
+                for (var at = 0; at < value.Length; at += 8) total += BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(at));
+                return total;
+            }
+            var before = new Dictionary<(IBpfCollection, uint), ulong>();
+            foreach (var c in new[] { k, i })
+            {
+                var map = c.Map("per_cpu");
+                for (uint key = 1; key <= 5; key++)
+                {
+                    // Every CPU's value the same, so the sum the walk sees does not depend on the CPU the run is on.
+                    var value = new byte[map.UserValueSize];
+                    for (var at = 0; at < value.Length; at += 8) BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(at), key * 10);
+                    map.Update(BitConverter.GetBytes(key), value);
+                    before[(c, key)] = Total(c, key);
+                }
+                Set(c, "mode", 2);
+            }
+            var kernel = Walk(k, "walk_per_cpu");
+            var managed = Walk(i, "walk_per_cpu");
+            Assert.Equal((5L, 150UL), (kernel.Visited, kernel.Sum));
+            Assert.Equal((kernel.Visited, kernel.Sum), (managed.Visited, managed.Sum));
+            // The callback added 1 to one CPU's value of each element (the running CPU's) on both engines.
+            for (uint key = 1; key <= 5; key++)
+            {
+                Assert.Equal(before[(k, key)] + 1, Total(k, key));
+                Assert.Equal(before[(i, key)] + 1, Total(i, key));
+            }
+        }
+    }
+
     private sealed class WalkComparer : IEqualityComparer<(long, uint, ulong, uint[])>
     {
         public bool Equals((long, uint, ulong, uint[]) x, (long, uint, ulong, uint[]) y) =>
