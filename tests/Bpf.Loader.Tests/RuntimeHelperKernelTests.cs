@@ -206,6 +206,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ip("addr add 10.8.0.1/24 dev v1");
                 Ip("addr add fd00:1::1/64 dev v0 nodad");
                 Ip("link set v0 up");
+                Ip("link set v1 mtu 68");
                 Ip("link set v1 up");
                 Ip("route add 10.2.0.0/16 via 10.1.0.2 dev v0 metric 7");
                 Ip("route add 10.3.0.0/16 via 10.1.0.3 dev v0");
@@ -214,6 +215,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ip("route add unreachable 10.6.0.0/16");
                 Ip("route add prohibit 10.7.0.0/16");
                 Ip("route add 10.9.0.0/16 via 10.1.0.2 dev v0 table 100");
+                Ip("route add 10.12.0.0/16 dev v1");
                 Ip("route add fd00:2::/64 via fd00:1::2 dev v0");
                 if (defaultTable)
                 {
@@ -252,7 +254,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ipv4Forwarding = true, Ipv6Forwarding = true,
                 Addresses = [(IPAddress.Parse("10.1.0.1"), 24), (IPAddress.Parse("fd00:1::1"), 64)],
             };
-            var v1 = new FibDevice(V1, V1Mac) { Ipv6Forwarding = true, Addresses = [(IPAddress.Parse("10.8.0.1"), 24)] };
+            var v1 = new FibDevice(V1, V1Mac) { Mtu = 68, Ipv6Forwarding = true, Addresses = [(IPAddress.Parse("10.8.0.1"), 24)] };
             FibRoute R(string prefix, int length) => new(IPAddress.Parse(prefix), length);
             FibRoute[] routes =
             [
@@ -265,6 +267,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 R("10.6.0.0", 16) with { Type = FibRouteType.Unreachable },
                 R("10.7.0.0", 16) with { Type = FibRouteType.Prohibit },
                 R("10.9.0.0", 16) with { Ifindex = V0, Gateway = IPAddress.Parse("10.1.0.2"), Table = 100 },
+                R("10.12.0.0", 16) with { Ifindex = V1 },
                 // IPv6: the kernel's connected route has metric 256, a route added by hand 1024.
                 R("fd00:1::", 64) with { Ifindex = V0, Metric = 256 },
                 R("fd00:2::", 64) with { Ifindex = V0, Gateway = IPAddress.Parse("fd00:1::2"), Metric = 1024 },
@@ -314,9 +317,9 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     }
 
     /// <summary>A request of fib_lookup.c: flags, whether plen is short (32 bytes), then struct bpf_fib_lookup.</summary>
-    private static byte[] Request(byte family, int ifindex, string dst, ushort totLen = 0, uint flags = 0, bool shortPlen = false, string? src = null, uint tbid = 0)
+    private static byte[] Request(byte family, int ifindex, string dst, ushort totLen = 0, uint flags = 0, bool shortPlen = false, string? src = null, uint tbid = 0, int pad = 0)
     {
-        var r = new byte[8 + 64];
+        var r = new byte[8 + 64 + pad];
         BinaryPrimitives.WriteUInt32LittleEndian(r, flags);
         BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(4), shortPlen ? 1u : 0u);
         var p = r.AsSpan(8);
@@ -410,6 +413,27 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 var kernel = InNamespace(ns.Name, () => Lookup(k, "fib_xdp", request));
                 Assert.Equal(expected, kernel.Rc);
                 Assert.Equal(kernel, Lookup(i, "fib_xdp", request));
+            }
+        }
+    }
+
+    [KernelFact]
+    public void Fib_lookup_from_tc_without_tot_len_checks_the_packet_against_the_output_devices_mtu_as_the_kernel()
+    {
+        using var ns = new RoutedNamespace();
+        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
+        options.Interpreter.Environment.Fib = ns.ToFib();
+        var (k, i) = BothEngines("fib_lookup", options);
+        using (k)
+        using (i)
+        {
+            // 10.12.0.0/16 leaves through v1, MTU 68: a 72-byte packet fits 68 + 18 (is_skb_forwardable), 172 does not.
+            foreach (var (program, pad, expected) in new[] { ("fib_tc", 0, 0L), ("fib_tc", 100, 8L), ("fib_xdp", 100, 0L) })
+            {
+                var request = Request(2, ns.V0, "10.12.0.1", 0, SkipNeigh, pad: pad);
+                var kernel = InNamespace(ns.Name, () => Lookup(k, program, request));
+                Assert.True(expected == kernel.Rc, $"{program} +{pad}: the kernel returned {kernel.Rc}, the test expects {expected}");
+                Assert.Equal((program, pad, kernel), (program, pad, Lookup(i, program, request)));
             }
         }
     }
