@@ -128,6 +128,49 @@ public sealed class RuntimeHelperKernelTests : KernelTest
         }
     }
 
+    [KernelFact]
+    public void For_each_over_a_per_cpu_hash_gives_the_running_cpus_values_as_the_kernel()
+    {
+        var (k, i) = BothEngines("for_each_map");
+        using (k)
+        using (i)
+        {
+            ulong Total(IBpfCollection c, uint key)
+            {
+                var map = c.Map("per_cpu");
+                var value = new byte[map.UserValueSize];
+                Assert.True(map.TryLookup(BitConverter.GetBytes(key), value));
+                var total = 0UL;
+                for (var at = 0; at < value.Length; at += 8) total += BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(at));
+                return total;
+            }
+            var before = new Dictionary<(IBpfCollection, uint), ulong>();
+            foreach (var c in new[] { k, i })
+            {
+                var map = c.Map("per_cpu");
+                for (uint key = 1; key <= 5; key++)
+                {
+                    // Every CPU's value the same, so the sum the walk sees does not depend on the CPU the run is on.
+                    var value = new byte[map.UserValueSize];
+                    for (var at = 0; at < value.Length; at += 8) BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(at), key * 10);
+                    map.Update(BitConverter.GetBytes(key), value);
+                    before[(c, key)] = Total(c, key);
+                }
+                Set(c, "mode", 2);
+            }
+            var kernel = Walk(k, "walk_per_cpu");
+            var managed = Walk(i, "walk_per_cpu");
+            Assert.Equal((5L, 150UL), (kernel.Visited, kernel.Sum));
+            Assert.Equal((kernel.Visited, kernel.Sum), (managed.Visited, managed.Sum));
+            // The callback added 1 to one CPU's value of each element (the running CPU's) on both engines.
+            for (uint key = 1; key <= 5; key++)
+            {
+                Assert.Equal(before[(k, key)] + 1, Total(k, key));
+                Assert.Equal(before[(i, key)] + 1, Total(i, key));
+            }
+        }
+    }
+
     private sealed class WalkComparer : IEqualityComparer<(long, uint, ulong, uint[])>
     {
         public bool Equals((long, uint, ulong, uint[]) x, (long, uint, ulong, uint[]) y) =>
@@ -163,6 +206,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ip("addr add 10.8.0.1/24 dev v1");
                 Ip("addr add fd00:1::1/64 dev v0 nodad");
                 Ip("link set v0 up");
+                Ip("link set v1 mtu 68");
                 Ip("link set v1 up");
                 Ip("route add 10.2.0.0/16 via 10.1.0.2 dev v0 metric 7");
                 Ip("route add 10.3.0.0/16 via 10.1.0.3 dev v0");
@@ -171,6 +215,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ip("route add unreachable 10.6.0.0/16");
                 Ip("route add prohibit 10.7.0.0/16");
                 Ip("route add 10.9.0.0/16 via 10.1.0.2 dev v0 table 100");
+                Ip("route add 10.12.0.0/16 dev v1");
                 Ip("route add fd00:2::/64 via fd00:1::2 dev v0");
                 if (defaultTable)
                 {
@@ -209,7 +254,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 Ipv4Forwarding = true, Ipv6Forwarding = true,
                 Addresses = [(IPAddress.Parse("10.1.0.1"), 24), (IPAddress.Parse("fd00:1::1"), 64)],
             };
-            var v1 = new FibDevice(V1, V1Mac) { Ipv6Forwarding = true, Addresses = [(IPAddress.Parse("10.8.0.1"), 24)] };
+            var v1 = new FibDevice(V1, V1Mac) { Mtu = 68, Ipv6Forwarding = true, Addresses = [(IPAddress.Parse("10.8.0.1"), 24)] };
             FibRoute R(string prefix, int length) => new(IPAddress.Parse(prefix), length);
             FibRoute[] routes =
             [
@@ -222,6 +267,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 R("10.6.0.0", 16) with { Type = FibRouteType.Unreachable },
                 R("10.7.0.0", 16) with { Type = FibRouteType.Prohibit },
                 R("10.9.0.0", 16) with { Ifindex = V0, Gateway = IPAddress.Parse("10.1.0.2"), Table = 100 },
+                R("10.12.0.0", 16) with { Ifindex = V1 },
                 // IPv6: the kernel's connected route has metric 256, a route added by hand 1024.
                 R("fd00:1::", 64) with { Ifindex = V0, Metric = 256 },
                 R("fd00:2::", 64) with { Ifindex = V0, Gateway = IPAddress.Parse("fd00:1::2"), Metric = 1024 },
@@ -271,9 +317,9 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     }
 
     /// <summary>A request of fib_lookup.c: flags, whether plen is short (32 bytes), then struct bpf_fib_lookup.</summary>
-    private static byte[] Request(byte family, int ifindex, string dst, ushort totLen = 0, uint flags = 0, bool shortPlen = false, string? src = null, uint tbid = 0)
+    private static byte[] Request(byte family, int ifindex, string dst, ushort totLen = 0, uint flags = 0, bool shortPlen = false, string? src = null, uint tbid = 0, int pad = 0)
     {
-        var r = new byte[8 + 64];
+        var r = new byte[8 + 64 + pad];
         BinaryPrimitives.WriteUInt32LittleEndian(r, flags);
         BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(4), shortPlen ? 1u : 0u);
         var p = r.AsSpan(8);
@@ -367,6 +413,27 @@ public sealed class RuntimeHelperKernelTests : KernelTest
                 var kernel = InNamespace(ns.Name, () => Lookup(k, "fib_xdp", request));
                 Assert.Equal(expected, kernel.Rc);
                 Assert.Equal(kernel, Lookup(i, "fib_xdp", request));
+            }
+        }
+    }
+
+    [KernelFact]
+    public void Fib_lookup_from_tc_without_tot_len_checks_the_packet_against_the_output_devices_mtu_as_the_kernel()
+    {
+        using var ns = new RoutedNamespace();
+        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
+        options.Interpreter.Environment.Fib = ns.ToFib();
+        var (k, i) = BothEngines("fib_lookup", options);
+        using (k)
+        using (i)
+        {
+            // 10.12.0.0/16 leaves through v1, MTU 68: a 72-byte packet fits 68 + 18 (is_skb_forwardable), 172 does not.
+            foreach (var (program, pad, expected) in new[] { ("fib_tc", 0, 0L), ("fib_tc", 100, 8L), ("fib_xdp", 100, 0L) })
+            {
+                var request = Request(2, ns.V0, "10.12.0.1", 0, SkipNeigh, pad: pad);
+                var kernel = InNamespace(ns.Name, () => Lookup(k, program, request));
+                Assert.True(expected == kernel.Rc, $"{program} +{pad}: the kernel returned {kernel.Rc}, the test expects {expected}");
+                Assert.Equal((program, pad, kernel), (program, pad, Lookup(i, program, request)));
             }
         }
     }

@@ -174,6 +174,27 @@ public sealed class ForEachMapElemTests
         Assert.StartsWith("insn 4: calls bpf_for_each_map_elem (helper 164) with a callback the managed runtime cannot follow", e.Message);
     }
 
+    [Fact]
+    public void A_per_cpu_hash_walk_gives_the_running_cpus_values()
+    {
+        var c = ManagedCollection.Load(ObjectSpec.ReadFile(RepoPaths.FeatureObject("for_each_map")), new CollectionOptions { CpuCount = 2 });
+        var map = c.Map("per_cpu");
+        for (uint k = 1; k <= 3; k++)
+        {
+            var value = new byte[16];
+            BinaryPrimitives.WriteUInt64LittleEndian(value, k);             // CPU 0
+            BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(8), k * 100); // CPU 1
+            map.Update(BitConverter.GetBytes(k), value);
+        }
+        Set(c, "mode", 2);
+        Assert.True(c.Run("walk_per_cpu", new XdpContext(new byte[64]), cpu: 1).Succeeded);
+        Assert.Equal(3L, BinaryPrimitives.ReadInt64LittleEndian(c.Variable("visited")));
+        Assert.Equal(600UL, BinaryPrimitives.ReadUInt64LittleEndian(c.Variable("sum")));
+        var read = new byte[16];
+        Assert.Equal(MapError.None, map.TryLookup(BitConverter.GetBytes(2u), read));
+        Assert.Equal((2UL, 201UL), (BinaryPrimitives.ReadUInt64LittleEndian(read), BinaryPrimitives.ReadUInt64LittleEndian(read.AsSpan(8))));
+    }
+
     /// <summary>The walk's step over a hash map while elements change under it: a deleted element not yet reached is
     /// skipped; a slot freed and reused by an insert is followed to its new place at the end (as the kernel's
     /// preallocated elements are reused).</summary>

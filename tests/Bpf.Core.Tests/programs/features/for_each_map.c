@@ -23,6 +23,13 @@ struct {
 	__type(value, __u64);
 } cells SEC(".maps");
 
+struct {
+	__uint(type, 5); /* BPF_MAP_TYPE_PERCPU_HASH */
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} per_cpu SEC(".maps");
+
 // Inputs: what the callback does (0 walk, 1 delete each element, 2 add 1 to each value, 3 insert key + 1000 for each
 // key below 1000), the key it stops at (returns 1), the flags of the call.
 __u32 mode, stop_at = 0xffffffff;
@@ -70,6 +77,12 @@ SEC("xdp")
 int walk_cells(struct xdp_md *ctx)
 {
 	return walk(&cells);
+}
+
+SEC("xdp")
+int walk_per_cpu(struct xdp_md *ctx)
+{
+	return walk(&per_cpu);
 }
 
 char _license[] SEC("license") = "GPL";
