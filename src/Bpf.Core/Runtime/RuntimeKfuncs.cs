@@ -146,9 +146,12 @@ internal static class RuntimeKfuncs
         return s.Collection.ConntrackMemory(table, layout) + (ulong)index * (ulong)layout.Stride;
     }
 
+    /// <summary>opts-&gt;error = -errno, NULL. The kernel writes opts-&gt;error even when opts__sz (which its verifier
+    /// checked the memory against) is smaller than 8: where that lands in memory the program can write, so does this;
+    /// elsewhere (past the program's stack, which the kernel clobbers) the write is dropped, not a fault.</summary>
     private static ulong Error(ref HelperContext c, ulong opts, int errno)
     {
-        if (c.TryGetMemory(opts + 4, 4, true, out var error)) BinaryPrimitives.WriteInt32LittleEndian(error, -errno);
+        if (c.TryPokeMemory(opts + 4, 4, out var error)) BinaryPrimitives.WriteInt32LittleEndian(error, -errno);
         return 0;
     }
 }

@@ -197,6 +197,32 @@ public sealed class ConntrackTests
     }
 
     [Fact]
+    public void An_error_the_kernel_writes_past_a_too_small_opts_lands_where_the_program_can_see_it_or_nowhere()
+    {
+        // cilium/ebpf's testdata/kfunc.c: bpf_skb_ct_lookup(ctx, buf, 0, buf, 0) with a 1-byte buf at the top of the
+        // stack. The kernel writes opts->error at buf + 4, past the frame the program owns: dropped, no fault. With buf
+        // lower in the frame, the write lands in the program's stack as in the kernel.
+        var kernel = Kernel();
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1, KernelSymbols = kernel });
+        Instruction[] Program(short at, string after)
+        {
+            var insns = Bpf.Asm.Assembler.Assemble(
+                $"*(u64 *)(r10 - 16) = 0\nr2 = r10\nr2 += {at}\nr3 = 0\nr4 = r2\nr5 = 0\ncall 0\n{after}\nexit", Bpf.Asm.AsmDialect.Llvm);
+            var call = Array.FindIndex(insns, i => i.Opcode == Opcodes.Call);
+            insns[call] = insns[call].WithSrc((byte)CallKind.Kfunc).WithImm(15); // bpf_skb_ct_lookup in Kernel()
+            return insns;
+        }
+        var top = c.LoadProgram("top", ProgramType.SchedCls, Program(-1, "r0 += 1"));
+        var r = top.Run(new SkBuffContext(new byte[64]));
+        Assert.Null(r.Fault);
+        Assert.Equal(1UL, r.R0); // NULL + 1
+        var inside = c.LoadProgram("inside", ProgramType.SchedCls, Program(-16, "r0 = *(u32 *)(r10 - 12)"));
+        r = inside.Run(new SkBuffContext(new byte[64]));
+        Assert.Null(r.Fault);
+        Assert.Equal(unchecked((ulong)(uint)-22), r.R0);
+    }
+
+    [Fact]
     public void A_kernel_with_the_old_12_byte_opts_takes_only_12()
     {
         var c = Load(optsSize: 12);
