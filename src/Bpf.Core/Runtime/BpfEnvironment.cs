@@ -68,7 +68,13 @@ public sealed class BpfEnvironment
 
     /// <summary>The connection tracking table bpf_skb_ct_lookup and bpf_xdp_ct_lookup look up. Default
     /// <see cref="Conntrack.Empty"/> (a new network namespace: no entry, so lookups fail with -ENOENT).</summary>
-    public Conntrack Conntrack { get; set; } = Conntrack.Empty;
+    public Conntrack Conntrack
+    {
+        get => _conntrack;
+        set => _conntrack = value ?? throw new ArgumentNullException(nameof(value), "the conntrack table cannot be null: use Conntrack.Empty");
+    }
+
+    private Conntrack _conntrack = Conntrack.Empty;
 
     /// <summary>bpf_get_current_comm: the task name (at most 15 bytes are used).</summary>
     public string Comm { get; set; } = "bpfnet";

@@ -180,8 +180,17 @@ internal sealed record ConntrackLayout(int OptsSize, int NfConnSize, int StatusO
                 throw new NotSupportedException($"{where}, but the kernel's struct nf_conn has no {size}-byte member '{name}'");
             return m;
         }
-        var statusSize = (int)BtfSpec.SizeOf(conn.FindMember("status")?.Type ?? BtfVoid.Instance);
-        if (statusSize is not (4 or 8)) throw new NotSupportedException($"{where}, but the kernel's struct nf_conn has no 4- or 8-byte member 'status'");
+        ulong statusBytes = 0;
+        try
+        {
+            if (conn.FindMember("status") is { } s) statusBytes = BtfSpec.SizeOf(s.Type);
+        }
+        catch (BpfObjectException)
+        {
+            // no size: refused below
+        }
+        if (statusBytes is not (4 or 8)) throw new NotSupportedException($"{where}, but the kernel's struct nf_conn has no 4- or 8-byte member 'status'");
+        var statusSize = (int)statusBytes;
         var status = Field("status", statusSize);
         var timeout = Field("timeout", 4);
         // CONFIG_NF_CONNTRACK_MARK: without it nf_conn has no mark, and ConntrackEntry.Mark is not laid out.

@@ -20,7 +20,7 @@ public sealed class ConntrackTests
     /// <summary>A kernel with struct nf_conn (256 bytes: timeout at 8, status (unsigned long) at 128, mark at 176),
     /// struct bpf_ct_opts of <paramref name="optsSize"/> bytes, and the FUNCs bpf_skb_ct_lookup (15),
     /// bpf_xdp_ct_lookup (17), bpf_ct_release (19).</summary>
-    private static KernelSymbols Kernel(uint optsSize = 16)
+    private static KernelSymbols Kernel(uint optsSize = 16, string connName = "nf_conn")
     {
         var b = new BtfBuilder();
         uint u32 = b.Type("unsigned int", 1, 0, false, 4, 32);                        // 1
@@ -29,7 +29,7 @@ public sealed class ConntrackTests
         uint xdp = b.Type("xdp_md", 4, 1, false, 4, b.Str("data"), u32, 0);           // 4
         uint tuple = b.Type("bpf_sock_tuple", 4, 0, false, 36);                        // 5
         uint opts = b.Type("bpf_ct_opts", 4, 2, false, optsSize, b.Str("netns_id"), u32, 0, b.Str("error"), u32, 32); // 6
-        uint conn = b.Type("nf_conn", 4, 3, false, NfConnSize,                         // 7
+        uint conn = b.Type(connName, 4, 3, false, NfConnSize,                         // 7
             b.Str("timeout"), u32, TimeoutOffset * 8, b.Str("status"), ulong64, StatusOffset * 8, b.Str("mark"), u32, MarkOffset * 8);
         uint pSkb = b.Type("", 2, 0, false, skb);                                      // 8
         uint pXdp = b.Type("", 2, 0, false, xdp);                                      // 9
@@ -220,6 +220,32 @@ public sealed class ConntrackTests
         r = inside.Run(new SkBuffContext(new byte[64]));
         Assert.Null(r.Fault);
         Assert.Equal(unchecked((ulong)(uint)-22), r.R0);
+    }
+
+    private static Instruction[] KfuncCall(int btfId)
+    {
+        var insns = Bpf.Asm.Assembler.Assemble("call 0\nr0 = 0\nexit", Bpf.Asm.AsmDialect.Llvm);
+        insns[0] = insns[0].WithSrc((byte)CallKind.Kfunc).WithImm(btfId);
+        return insns;
+    }
+
+    [Fact]
+    public void A_kfunc_id_the_kernel_BTF_does_not_name_as_a_function_is_refused_at_load()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1, KernelSymbols = Kernel() });
+        Assert.Contains("insn 0 calls kfunc BTF id 9999, which is not a type of the kernel BTF",
+            Assert.Throws<NotSupportedException>(() => c.LoadProgram("a", ProgramType.SchedCls, KfuncCall(9999))).Message);
+        Assert.Contains("insn 0 calls kfunc BTF id 1, which is a Int of the kernel BTF, not a FUNC",
+            Assert.Throws<NotSupportedException>(() => c.LoadProgram("b", ProgramType.SchedCls, KfuncCall(1))).Message);
+        Assert.Equal(0UL, c.LoadProgram("c", ProgramType.SchedCls, KfuncCall(19)).Run(new SkBuffContext(new byte[64])).R0); // bpf_ct_release
+    }
+
+    [Fact]
+    public void A_conntrack_lookup_on_a_kernel_BTF_without_struct_nf_conn_is_refused_at_load()
+    {
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1, KernelSymbols = Kernel(connName: "nf_conn_renamed") });
+        Assert.Contains("calls kfunc bpf_skb_ct_lookup, but the kernel BTF has no struct nf_conn",
+            Assert.Throws<NotSupportedException>(() => c.LoadProgram("a", ProgramType.SchedCls, KfuncCall(15))).Message);
     }
 
     [Fact]
