@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using Bpf.Runtime;
 using Bpf.Tests;
+using static Bpf.Loader.Tests.AttachTests;
 using static Bpf.Loader.Tests.RuntimeHelperKernelTests;
 
 namespace Bpf.Loader.Tests;
@@ -76,12 +77,14 @@ public sealed class ConntrackKernelTests : KernelTest
     {
         var r = c.Program(program).Run(new byte[64]);
         int U(string n) => BinaryPrimitives.ReadInt32LittleEndian(c.ReadVariable(n));
-        return $"r0={r.ReturnValue} found={U("found")} error={U("error_out")} dir=0x{U("dir_out"):x} zone_dir={U("zone_dir_out")}";
+        return $"r0={r.ReturnValue} found={U("found")} error={U("error_out")} dir=0x{U("dir_out"):x} zone_dir={U("zone_dir_out")}" +
+            $" status=0x{BinaryPrimitives.ReadUInt64LittleEndian(c.ReadVariable("status_out")):x} mark={U("mark_out")} timeout={(uint)U("timeout_out")}";
     }
 
-    private static (IBpfCollection Kernel, IBpfCollection Interpreter) Open()
+    private static (IBpfCollection Kernel, IBpfCollection Interpreter) Open(Conntrack? table = null)
     {
         var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
+        if (table is not null) options.Interpreter.Environment.Conntrack = table;
         IBpfCollection kernel;
         try
         {
@@ -111,5 +114,80 @@ public sealed class ConntrackKernelTests : KernelTest
                 Assert.Equal((name, program, kernel), (name, program, Outcome(i, program)));
             }
         }
+    }
+
+    [KernelFact]
+    public void A_connection_the_kernel_tracks_is_found_in_both_directions_as_in_the_kernel()
+    {
+        // A new namespace whose loopback output goes through nftables with a conntrack expression (so the namespace
+        // tracks connections) that marks UDP to port 9 with 42; one datagram 127.0.0.1:4000 -> 127.0.0.1:9 makes an entry.
+        using var ns = new RoutedNamespace(empty: true);
+        Sh("ip", $"-n {ns.Name} link set lo up");
+        try
+        {
+            Sh("ip", $"netns exec {ns.Name} nft add table ip bpfnet");
+        }
+        catch (Exception e)
+        {
+            Assert.Skip($"nftables is not usable here (nft add table failed), so no connection can be tracked: {e.Message}");
+        }
+        Sh("ip", $"netns exec {ns.Name} nft add chain ip bpfnet out {{ type filter hook output priority 0 ; }}");
+        Sh("ip", $"netns exec {ns.Name} nft add rule ip bpfnet out udp dport 9 ct mark set 42");
+        InNamespace(ns.Name, () =>
+        {
+            using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 4000));
+            return udp.Send([1], new IPEndPoint(IPAddress.Loopback, 9));
+        });
+        var source = new IPEndPoint(IPAddress.Loopback, 4000);
+        var destination = new IPEndPoint(IPAddress.Loopback, 9);
+
+        // The kernel's entry first (its status bits and expiry jiffies are the kernel's to know); its mark is the rule's.
+        var (probe, _) = Open();
+        string kernelHit;
+        using (probe)
+        {
+            Arguments(probe, source, destination, Udp);
+            kernelHit = InNamespace(ns.Name, () => Outcome(probe, "ct_skb"));
+        }
+        Assert.StartsWith("r0=1 found=1 error=23130 dir=0x0 zone_dir=3 ", kernelHit);
+        Assert.Contains(" mark=42 ", kernelHit);
+        var status = ulong.Parse(kernelHit.Split(" status=0x")[1].Split(' ')[0], System.Globalization.NumberStyles.HexNumber);
+        var timeout = uint.Parse(kernelHit.Split(" timeout=")[1], System.Globalization.CultureInfo.InvariantCulture);
+        var table = new Conntrack([new ConntrackEntry(System.Net.Sockets.ProtocolType.Udp, source, destination) { Status = status, Mark = 42, Timeout = timeout }]);
+
+        var (k, i) = Open(table);
+        using (k)
+        using (i)
+        {
+            foreach (var (from, to, l4proto, size) in new[] { (source, destination, Udp, 16u), (destination, source, Udp, 16u), (destination, source, Udp, 12u),
+                (source, new IPEndPoint(IPAddress.Loopback, 10), Udp, 16u), (source, destination, Tcp, 16u) })
+            {
+                foreach (var c in new[] { k, i }) Arguments(c, from, to, l4proto, size);
+                foreach (var program in new[] { "ct_skb", "ct_xdp" })
+                {
+                    var kernel = InNamespace(ns.Name, () => Outcome(k, program));
+                    Assert.Equal((from, to, l4proto, size, program, kernel), (from, to, l4proto, size, program, Outcome(i, program)));
+                }
+            }
+        }
+    }
+
+    private static void Arguments(IBpfCollection c, IPEndPoint from, IPEndPoint to, byte l4proto, uint optsSize = 16)
+    {
+        var tuple = new byte[36];
+        from.Address.TryWriteBytes(tuple, out _);
+        to.Address.TryWriteBytes(tuple.AsSpan(4), out _);
+        BinaryPrimitives.WriteUInt16BigEndian(tuple.AsSpan(8), (ushort)from.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(tuple.AsSpan(10), (ushort)to.Port);
+        var opts = new byte[16];
+        BinaryPrimitives.WriteInt32LittleEndian(opts, -1);
+        BinaryPrimitives.WriteInt32LittleEndian(opts.AsSpan(4), 0x5a5a);
+        opts[8] = l4proto;
+        opts[9] = 0x77;
+        Set(c, "tuple_in", tuple);
+        Set(c, "opts_in", opts);
+        Set(c, "tuple_size", BitConverter.GetBytes(12u));
+        Set(c, "opts_size", BitConverter.GetBytes(optsSize));
+        foreach (var output in new[] { "status_out", "mark_out", "timeout_out", "found" }) Set(c, output, new byte[c.ReadVariable(output).Length]);
     }
 }
