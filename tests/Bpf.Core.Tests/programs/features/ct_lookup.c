@@ -10,11 +10,12 @@ typedef int __s32;
 
 #define __ksym __attribute__((section(".ksyms")))
 
-/* Empty structs: CO-RE type compatibility does not match a forward declaration with a struct. */
-struct __sk_buff {};
-struct xdp_md {};
-struct bpf_sock_tuple {};
-struct bpf_ct_opts {};
+/* Structs, not forward declarations (CO-RE type compatibility does not match those with a struct), each with a
+ * member so the generated C# types have the BTF's sizes; compatibility of a kfunc's prototype compares only kinds. */
+struct __sk_buff { __u32 len; };
+struct xdp_md { __u32 data; };
+struct bpf_sock_tuple { __u8 raw[36]; };
+struct bpf_ct_opts { __s32 netns_id; __s32 error; __u8 l4proto, dir; unsigned short ct_zone_id; __u8 ct_zone_dir, reserved[3]; };
 struct nf_conn {
 	unsigned long status;
 	__u32 mark;
