@@ -249,6 +249,26 @@ public sealed class ConntrackTests
     }
 
     [Fact]
+    public void Lookups_hits_and_releases_allocate_nothing_per_call()
+    {
+        var c = Load(new Conntrack([Web, Dns]));
+        var program = c.Program("ct_skb");
+        var context = new SkBuffContext(new byte[64]);
+        foreach (var (source, destination, l4proto, expected) in new[] { (Web.Source, Web.Destination, (byte)6, 1UL), (Web.Source, Web.Destination, (byte)17, 0UL) })
+        {
+            Arguments(c, source, destination, l4proto);
+            Assert.Equal(expected, program.RunRepeated(context, 0, 10, out _).R0); // warm: the hit lays the table out
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            program.RunRepeated(context, 0, 1, out _);
+            var one = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Equal(expected, program.RunRepeated(context, 0, 10_000, out _).R0);
+            var many = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(many - one < 10_000, $"10,000 lookups allocated {many - one} bytes more than one");
+        }
+    }
+
+    [Fact]
     public void A_kernel_with_the_old_12_byte_opts_takes_only_12()
     {
         var c = Load(optsSize: 12);
