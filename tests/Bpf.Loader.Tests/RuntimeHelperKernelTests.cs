@@ -186,7 +186,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     /// <summary>A network namespace holding a veth pair (v0 10.1.0.1/24 and fd00:1::1/64, v1 10.8.0.1/24), routes of
     /// every type through v0, a permanent neighbour 10.1.0.2 / fd00:1::2, IPv4 and IPv6 forwarding on everywhere but
     /// on v1 for IPv4; and the same facts as a <see cref="Fib"/>.</summary>
-    private sealed class RoutedNamespace : IDisposable
+    internal sealed class RoutedNamespace : IDisposable
     {
         public static readonly PhysicalAddress V0Mac = PhysicalAddress.Parse("02-00-00-00-00-01"), V1Mac = PhysicalAddress.Parse("02-00-00-00-00-02"),
             NeighbourMac = PhysicalAddress.Parse("02-00-00-00-00-AA");
@@ -290,7 +290,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
 
     /// <summary>Runs <paramref name="run"/> on a thread in network namespace <paramref name="ns"/> (BPF_PROG_TEST_RUN
     /// looks routes up in the namespace of the task that runs it).</summary>
-    private static T InNamespace<T>(string ns, Func<T> run)
+    internal static T InNamespace<T>(string ns, Func<T> run)
     {
         T result = default!;
         Exception? failure = null;

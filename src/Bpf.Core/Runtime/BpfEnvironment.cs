@@ -66,6 +66,16 @@ public sealed class BpfEnvironment
     /// BPF_FIB_LKUP_RET_FWD_DISABLED from ifindex 1 and -ENODEV from any other).</summary>
     public Fib Fib { get; set; } = Fib.NewNamespace;
 
+    /// <summary>The connection tracking table bpf_skb_ct_lookup and bpf_xdp_ct_lookup look up. Default
+    /// <see cref="Conntrack.Empty"/> (a new network namespace: no entry, so lookups fail with -ENOENT).</summary>
+    public Conntrack Conntrack
+    {
+        get => _conntrack;
+        set => _conntrack = value ?? throw new ArgumentNullException(nameof(value), "the conntrack table cannot be null: use Conntrack.Empty");
+    }
+
+    private Conntrack _conntrack = Conntrack.Empty;
+
     /// <summary>bpf_get_current_comm: the task name (at most 15 bytes are used).</summary>
     public string Comm { get; set; } = "bpfnet";
 

@@ -36,12 +36,17 @@ public static class BpfHelperIds
     /// <summary>The name of <see cref="InternalForEachNext"/> in the runtime's helper registry.</summary>
     internal const string InternalForEachNextName = "internal_map_for_each_next";
 
+    /// <summary>The first of the internal helpers the kfunc calls the runtime implements are rewritten into when a
+    /// program is loaded (<see cref="RuntimeKfuncs"/>: one id per kfunc, named as the kfunc).</summary>
+    internal const int InternalKfuncBase = 0xFF10;
+
     /// <summary>The helper's kernel name (without the <c>bpf_</c> prefix), from <see cref="HelperPrototypes"/>.</summary>
     /// <exception cref="KeyNotFoundException">The id is neither in the helper table nor an internal helper.</exception>
     public static string NameOf(int id) => id switch
     {
         InternalLoadPacket => InternalLoadPacketName,
         InternalForEachNext => InternalForEachNextName,
+        _ when RuntimeKfuncs.NameOf(id) is { } kfunc => kfunc,
         _ => HelperPrototypes.Get(id).Name,
     };
 }

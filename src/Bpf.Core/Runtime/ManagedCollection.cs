@@ -107,6 +107,44 @@ public sealed class ManagedCollection
     private readonly long _budget;
     private readonly long _maxMapMemory;
     private readonly Func<ObjectSpec, KconfigValues>? _kconfig;
+    private readonly KernelSymbols? _kernelSymbols;
+    private volatile ConntrackLayout? _conntrackLayout;
+    private volatile ConntrackBlock? _conntrackBlock;
+
+    /// <summary>One conntrack table's entries as the kernel's struct nf_conn, in a read-only region of this collection.</summary>
+    private sealed record ConntrackBlock(Conntrack Table, ulong Address);
+
+    /// <summary>The layout of struct nf_conn and the size of struct bpf_ct_opts in the kernel BTF, once a program
+    /// calling a conntrack lookup kfunc was loaded; null before.</summary>
+    internal ConntrackLayout? ConntrackLayout => _conntrackLayout;
+
+    internal void UseConntrackLayout(ConntrackLayout layout)
+    {
+        lock (_gate)
+        {
+            if (_conntrackLayout is { } known && known != layout)
+                throw new InvalidOperationException("two programs of one collection were bound to different kernel BTFs");
+            _conntrackLayout = layout;
+        }
+    }
+
+    /// <summary>The address of <paramref name="table"/>'s first nf_conn: its entries are laid out once per table (a
+    /// region allocated the first time a lookup hits in it, kept while it is the environment's table), not per call.</summary>
+    internal ulong ConntrackMemory(Conntrack table, ConntrackLayout layout) => _conntrackBlock is { } block && ReferenceEquals(block.Table, table)
+        ? block.Address
+        : LayOut(table, layout);
+
+    private ulong LayOut(Conntrack table, ConntrackLayout layout)
+    {
+        lock (_gate)
+        {
+            if (_conntrackBlock is { } block && ReferenceEquals(block.Table, table)) return block.Address;
+            var region = Space.Allocate("nf_conn", Math.Max(1L, (long)table.Entries.Count * layout.Stride), writable: false);
+            for (var i = 0; i < table.Entries.Count; i++) layout.Fill(region.Data.Slice(i * layout.Stride, layout.NfConnSize), table.Entries[i]);
+            _conntrackBlock = new ConntrackBlock(table, region.Address);
+            return region.Address;
+        }
+    }
 
     /// <summary>Creates an empty collection.</summary>
     public ManagedCollection(CollectionOptions? options = null)
@@ -119,6 +157,7 @@ public sealed class ManagedCollection
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMapMemory);
         _maxMapMemory = options.MaxMapMemory;
         _kconfig = options.Kconfig;
+        _kernelSymbols = options.KernelSymbols;
         Helpers = new HelperRegistry();
         RuntimeHelpers.RegisterAll(Helpers);
     }
@@ -269,8 +308,9 @@ public sealed class ManagedCollection
         }
     }
 
-    /// <summary>A resolved typed <c>__ksym</c> (an lddw of a kernel BTF id: kernel memory) or a kfunc call (a kernel
-    /// function) cannot run in the managed runtime: refused when the program is loaded, named.</summary>
+    /// <summary>A resolved typed <c>__ksym</c> (an lddw of a kernel BTF id: kernel memory) cannot run in the managed
+    /// runtime, nor a kfunc call left unbound (no kernel BTF to name it by: <see cref="RuntimeKfuncs.Bind"/> binds
+    /// or refuses, named, the others): refused when the program is loaded.</summary>
     private static void RefuseKernelReferences(string name, Instruction[] slots)
     {
         for (var i = 0; i < slots.Length; i++)
@@ -315,6 +355,7 @@ public sealed class ManagedCollection
             throw new NotSupportedException($"program '{name}': the context of a {type} program is the arguments of the kernel function, " +
                 "hook or iterator it attaches to, kernel objects typed by the kernel's BTF, which the managed runtime does not have: load it with the kernel engine");
         }
+        RuntimeKfuncs.Bind(name, slots, _kernelSymbols, this);
         RefuseKernelReferences(name, slots);
         slots = CallbackInliner.Inline(slots);
         RefuseHelpersNotImplemented(slots);

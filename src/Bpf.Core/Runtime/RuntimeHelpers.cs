@@ -65,6 +65,7 @@ internal static class RuntimeHelpers
         Add(BpfHelperIds.InternalLoadPacket, LoadPacket);
         Add(BpfHelperIds.InternalForEachNext, ForEachNext);
         Add(BpfHelperIds.FibLookup, FibLookup);
+        RuntimeKfuncs.RegisterAll(registry);
     }
 
     private static RunState? State(ref HelperContext c)

@@ -69,6 +69,16 @@ public unsafe ref struct HelperContext
         return host is not null;
     }
 
+    /// <summary>Writable program memory like <see cref="TryGetMemory"/> but an address the program cannot write is no
+    /// fault: false, and the run goes on — for what the kernel writes past the memory its verifier checked (the
+    /// conntrack kfuncs' opts-&gt;error when opts__sz is too small), which no program may observe there.</summary>
+    internal bool TryPokeMemory(ulong address, int length, out Span<byte> memory)
+    {
+        var host = length <= 0 ? null : _interpreter.Translate(_state, address, (ulong)length, true);
+        memory = host is null ? default : new Span<byte>(host, length);
+        return host is not null;
+    }
+
     /// <summary>The run's whole input memory, context block included, for the runtime's own helpers (programs see
     /// only the windows). Valid only during the helper call.</summary>
     internal Span<byte> Input => new(_state.InputHost, (int)_state.InputLength);

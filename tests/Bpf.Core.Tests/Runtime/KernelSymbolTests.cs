@@ -63,8 +63,21 @@ public sealed class KernelSymbolTests
         var typed = Assert.Throws<NotSupportedException>(() => c.Program("typed_variable"));
         Assert.Contains("program 'typed_variable': insn ", typed.Message);
         Assert.Contains("address of a kernel object", typed.Message);
+        // bpf_rcu_read_lock/unlock are the runtime's; bpf_cast_to_kern_ctx is not, and is named.
         var kfunc = Assert.Throws<NotSupportedException>(() => c.Program("kfunc_calls"));
-        Assert.Contains("calls a kernel function (kfunc, BTF id 5)", kfunc.Message);
+        Assert.Contains("program 'kfunc_calls': insn ", kfunc.Message);
+        Assert.Contains("calls kfunc bpf_cast_to_kern_ctx (BTF id 9), which the managed runtime does not implement", kfunc.Message);
+    }
+
+    [Fact]
+    public void A_kfunc_call_without_a_kernel_BTF_to_name_it_is_refused_by_its_id()
+    {
+        var spec = Ksyms();
+        var insns = (Instruction[])spec.Program("kfunc_calls")!.Instructions.Clone();
+        KernelSymbolLinker.Apply(spec, spec.Program("kfunc_calls")!, insns, Kernel(), []);
+        var c = new ManagedCollection(new CollectionOptions { CpuCount = 1 });
+        var e = Assert.Throws<NotSupportedException>(() => c.LoadProgram("raw", ProgramType.SchedCls, insns));
+        Assert.Contains("calls a kernel function (kfunc, BTF id 5)", e.Message);
     }
 
     [Fact]
