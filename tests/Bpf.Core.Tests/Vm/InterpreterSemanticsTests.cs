@@ -164,13 +164,13 @@ public class InterpreterSemanticsTests
         Assert.Equal(0x0807060504030201UL, Run(Prog(Load(MemSize.DW, R.R0, R.R1, 1), Exit), memory).R0);
     }
 
-    private static ulong AtomicOnStack(MemSize size, AtomicOp op, ulong initial, ulong operand, ulong r0, out ulong memoryAfter, out ulong srcAfter)
+    private static ulong AtomicOnStack(MemSize size, AtomicOp op, ulong initial, ulong operand, ulong r0, out ulong memoryAfter, out ulong srcAfter, short offset = -8)
     {
         var program = Prog(
-            Lddw(R.R3, initial), StoreReg(MemSize.DW, R.R10, R.R3, -8),
+            Lddw(R.R3, initial), StoreReg(MemSize.DW, R.R10, R.R3, offset),
             Lddw(R.R1, operand), Lddw(R.R0, r0),
-            Atomic(size, op, R.R10, R.R1, -8),
-            Load(MemSize.DW, R.R2, R.R10, -8),
+            Atomic(size, op, R.R10, R.R1, offset),
+            Load(MemSize.DW, R.R2, R.R10, offset),
             Exit);
         var (result, regs) = RunWithRegisters(program, []);
         Assert.True(result.Succeeded, result.Fault?.Message);
@@ -225,6 +225,46 @@ public class InterpreterSemanticsTests
         // 32-bit: compares only the low half of r0, and zero-extends the old value into r0.
         r0 = AtomicOnStack(MemSize.W, AtomicOp.CmpXchg, 0x7777_7777_8000_0005, 9, 0xFFFF_FFFF_8000_0005, out mem, out _);
         Assert.Equal((0x7777_7777_0000_0009UL, 0x8000_0005UL), (mem, r0));
+    }
+
+    public static TheoryData<MemSize, AtomicOp, short> EveryAtomicAlignedAndNot()
+    {
+        var data = new TheoryData<MemSize, AtomicOp, short>();
+        foreach (var size in new[] { MemSize.W, MemSize.DW })
+        foreach (var op in new[] { AtomicOp.Add, AtomicOp.Or, AtomicOp.And, AtomicOp.Xor, AtomicOp.FetchAdd, AtomicOp.FetchOr,
+                     AtomicOp.FetchAnd, AtomicOp.FetchXor, AtomicOp.Xchg, AtomicOp.CmpXchg })
+        foreach (var offset in new short[] { -16, -12, -13 }) // 8-aligned, 4-aligned only, misaligned
+            data.Add(size, op, offset);
+        return data;
+    }
+
+    /// <summary>Every atomic operation in both widths, naturally aligned (the hardware's atomic instructions) and not
+    /// (eBPF permits it for raw programs; a plain read-modify-write): the same results by a model.</summary>
+    [Theory]
+    [MemberData(nameof(EveryAtomicAlignedAndNot))]
+    public void Atomics_give_the_same_results_aligned_or_not(MemSize size, AtomicOp op, short offset)
+    {
+        const ulong initial = 0x8123_4567_F0F0_FF05, operand = 0x0F0F_0F0F_3C3C_0F0B;
+        foreach (var (r0, matches) in new[] { (initial, true), (initial ^ 1, false) })
+        {
+            if (op != AtomicOp.CmpXchg && !matches) continue;
+            var r0After = AtomicOnStack(size, op, initial, operand, r0, out var mem, out var src, offset);
+            ulong mask = size == MemSize.W ? 0xFFFF_FFFFUL : ulong.MaxValue;
+            ulong old = initial & mask, v = operand & mask;
+            ulong result = op switch
+            {
+                AtomicOp.Add or AtomicOp.FetchAdd => (old + v) & mask,
+                AtomicOp.Or or AtomicOp.FetchOr => old | v,
+                AtomicOp.And or AtomicOp.FetchAnd => old & v,
+                AtomicOp.Xor or AtomicOp.FetchXor => old ^ v,
+                AtomicOp.Xchg => v,
+                _ => (r0 & mask) == old ? v : old,
+            };
+            Assert.Equal((initial & ~mask) | result, mem);
+            bool fetches = op is AtomicOp.FetchAdd or AtomicOp.FetchOr or AtomicOp.FetchAnd or AtomicOp.FetchXor or AtomicOp.Xchg;
+            Assert.Equal(fetches ? old : operand, src);
+            Assert.Equal(op == AtomicOp.CmpXchg ? old : r0, r0After);
+        }
     }
 
     // ---- legacy packet loads ---------------------------------------------------------------------
