@@ -51,6 +51,31 @@ public class InterpreterBudgetTests
         Assert.Equal((ulong)(budget - 1 - jumps), regs[0]);
     }
 
+    /// <summary>slot 0: r0 = 0; slot 1: r0 += 1; slot 2: if r0 != 2^30 goto slot 1 — the pre-decoder fuses slots 1 and 2
+    /// into one add-and-jump operation, which the budget's last stretch must still count as two instructions.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(100)]
+    [InlineData(101)]
+    [InlineData(10_000)]
+    [InlineData(10_001)]
+    public void A_fused_add_and_jump_loop_stops_exactly_at_the_budget(long budget)
+    {
+        foreach (var jump in new[] { JumpOp.Jne, JumpOp.Jlt, JumpOp.Jle, JumpOp.Jsle, JumpOp.Jslt })
+        {
+            var program = Prog(Mov(R.R0, 0), Alu64(AluOp.Add, R.R0, 1), JumpImm(OpClass.Jmp, jump, R.R0, 1 << 30, -2), Exit);
+            var (result, regs) = RunWithRegisters(program, [], new InterpreterOptions { InstructionBudget = budget });
+            Assert.Equal(VmFaultKind.BudgetExhausted, result.Fault?.Kind);
+            Assert.Equal(budget, result.InstructionsExecuted);
+            Assert.Equal((int)(1 + (budget - 1) % 2), result.Fault!.InstructionIndex);
+            Assert.Equal((ulong)(budget / 2), regs[0]); // the adds among the first `budget` instructions
+        }
+    }
+
     /// <summary>A counted loop with an lddw and a bpf-to-bpf call in its body: run with exactly the budget it needs
     /// it succeeds and reports that count; one instruction less and it faults having executed all the budget.</summary>
     [Theory]

@@ -227,6 +227,39 @@ public class InterpreterFaultAndCallTests
             write.Fault?.Message);
     }
 
+    public static TheoryData<MemSize, AtomicOp> EveryAtomic()
+    {
+        var data = new TheoryData<MemSize, AtomicOp>();
+        foreach (var size in new[] { MemSize.W, MemSize.DW })
+        foreach (var op in new[] { AtomicOp.Add, AtomicOp.Or, AtomicOp.And, AtomicOp.Xor, AtomicOp.FetchAdd, AtomicOp.FetchOr,
+                     AtomicOp.FetchAnd, AtomicOp.FetchXor, AtomicOp.Xchg, AtomicOp.CmpXchg })
+            data.Add(size, op);
+        return data;
+    }
+
+    /// <summary>An atomic operation writes: on a read-only region every one of them faults and leaves the bytes, where
+    /// a writable region of the same kind takes it.</summary>
+    [Theory]
+    [MemberData(nameof(EveryAtomic))]
+    public void Atomics_on_a_read_only_region_fault_as_writes(MemSize size, AtomicOp op)
+    {
+        var frozen = new MemoryRegion("map '.rodata' value", VmLayout.ExtraRegionBase, 16, writable: false);
+        var live = new MemoryRegion("map '.bss' value", VmLayout.ExtraRegionBase + 0x1000, 16);
+        frozen.Data[0] = live.Data[0] = 7;
+        var options = new InterpreterOptions();
+        options.Regions.Add(frozen);
+        options.Regions.Add(live);
+        int width = size == MemSize.W ? 4 : 8;
+        var program = Prog(Lddw(R.R1, frozen.Address), Mov(R.R2, 1), Mov(R.R0, 7), Atomic(size, op, R.R1, R.R2, 0), Exit);
+        var result = new Interpreter(program, options).Run([]);
+        Assert.Equal(VmFaultKind.MemoryAccess, result.Fault?.Kind);
+        Assert.Equal($"insn 4: write of {width} bytes at 0x{frozen.Address:x} into read-only region (map '.rodata' value: [0x{frozen.Address:x}, 0x{frozen.Address + 16:x}))",
+            result.Fault!.Message);
+        Assert.Equal(7, frozen.Data[0]);
+        var ok = new Interpreter(Prog(Lddw(R.R1, live.Address), Mov(R.R2, 1), Mov(R.R0, 7), Atomic(size, op, R.R1, R.R2, 0), Exit), options).Run([]);
+        Assert.True(ok.Succeeded, ok.Fault?.Message);
+    }
+
     [Fact]
     public void Division_by_zero_never_faults_and_running_off_the_end_does()
     {
