@@ -121,6 +121,7 @@ public sealed class ConntrackKernelTests : KernelTest
     {
         // A new namespace whose loopback output goes through nftables with a conntrack expression (so the namespace
         // tracks connections) that marks UDP to port 9 with 42; one datagram 127.0.0.1:4000 -> 127.0.0.1:9 makes an entry.
+        Need.Tools("nft");
         using var ns = new RoutedNamespace(empty: true);
         Sh("ip", $"-n {ns.Name} link set lo up");
         try
