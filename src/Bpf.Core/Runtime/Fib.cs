@@ -236,6 +236,17 @@ public sealed class Fib
         return rc;
     }
 
+    /// <summary>What a route that does not forward answers (blackhole, unreachable, prohibit, local), for both families;
+    /// null for a unicast route.</summary>
+    private static long? RouteOutcome(in Route route) => route.Type switch
+    {
+        FibRouteType.Blackhole => Blackhole,
+        FibRouteType.Unreachable => Unreachable,
+        FibRouteType.Prohibit => Prohibit,
+        FibRouteType.Local => NotForwarded,
+        _ => null,
+    };
+
     private long LookupV4(Span<byte> p, uint flags, bool checkMtu)
     {
         var ifindex = (int)BinaryPrimitives.ReadUInt32LittleEndian(p[OffIfindex..]);
@@ -263,13 +274,7 @@ public sealed class Fib
         }
         if (best < 0) return NotForwarded;
         ref readonly var route = ref _routes[best];
-        switch (route.Type)
-        {
-            case FibRouteType.Blackhole: return Blackhole;
-            case FibRouteType.Unreachable: return Unreachable;
-            case FibRouteType.Prohibit: return Prohibit;
-            case FibRouteType.Local: return NotForwarded;
-        }
+        if (RouteOutcome(route) is long refused) return refused;
         if (!_devices.TryGetValue(route.Ifindex, out var outDev)) return NotForwarded;
         var mtu = 0;
         if (checkMtu)
@@ -323,13 +328,7 @@ public sealed class Fib
         }
         if (best < 0) return NotForwarded;
         ref readonly var route = ref _routes[best];
-        switch (route.Type)
-        {
-            case FibRouteType.Blackhole: return Blackhole;
-            case FibRouteType.Unreachable: return Unreachable;
-            case FibRouteType.Prohibit: return Prohibit;
-            case FibRouteType.Local: return NotForwarded;
-        }
+        if (RouteOutcome(route) is long refused) return refused;
         if (!_devices.TryGetValue(route.Ifindex, out var outDev)) return NotForwarded;
         var mtu = 0;
         if (checkMtu)
