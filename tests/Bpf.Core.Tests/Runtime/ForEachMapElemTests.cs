@@ -23,9 +23,9 @@ public sealed class ForEachMapElemTests
         else BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
     }
 
-    private static (long Visited, uint Calls, ulong Sum, uint[] Order) Walk(ManagedCollection c, string program)
+    private static (long Visited, uint Calls, ulong Sum, uint[] Order) Walk(ManagedCollection c, string program, int cpu = 0)
     {
-        var r = c.Run(program, new XdpContext(new byte[64]));
+        var r = c.Run(program, new XdpContext(new byte[64]), cpu);
         Assert.True(r.Succeeded, r.Fault?.ToString());
         Assert.Equal(2u, r.ReturnValue);
         var calls = BinaryPrimitives.ReadUInt32LittleEndian(c.Variable("calls"));
@@ -52,6 +52,34 @@ public sealed class ForEachMapElemTests
         Assert.Equal((uint)expected.Length, calls);
         Assert.Equal(expected, order);
         Assert.Equal(expected.Aggregate(0UL, (s, k) => { table.TryLookup(k, out ulong v); return s + v; }), sum);
+    }
+
+    /// <summary>The first slot a map hands out is the first one it reuses: an element inserted after a deletion can sit
+    /// in slot 0 and still come last in the walk.</summary>
+    [Fact]
+    public void An_element_reusing_the_first_slot_is_visited_last()
+    {
+        var c = Load();
+        var table = c.Map("table");
+        foreach (var k in new uint[] { 5, 9, 4 }) table.Update(k, (ulong)k);
+        table.Delete(5u);
+        table.Update(2u, 2UL);
+        Assert.Equal([9u, 4u, 2u], Keys(table));
+        var (visited, calls, sum, order) = Walk(c, "walk_table");
+        Assert.Equal([9u, 4u, 2u], order);
+        Assert.Equal((3L, 3u, 15UL), (visited, calls, sum));
+    }
+
+    /// <summary>A walk run on another CPU than 0 gets the same values of a map that is not per-CPU.</summary>
+    [Fact]
+    public void A_walk_on_another_cpu_sees_the_shared_values()
+    {
+        var c = ManagedCollection.Load(ObjectSpec.ReadFile(RepoPaths.FeatureObject("for_each_map")), new CollectionOptions { CpuCount = 4 });
+        var table = c.Map("table");
+        for (uint k = 1; k <= 10; k++) table.Update(k, (ulong)k * 100);
+        var (visited, _, sum, _) = Walk(c, "walk_table", cpu: 3);
+        Assert.Equal(10, visited);
+        Assert.Equal(5500UL, sum);
     }
 
     [Fact]

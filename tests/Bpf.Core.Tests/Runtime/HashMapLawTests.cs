@@ -229,6 +229,7 @@ public sealed class HashMapLawTests
     [InlineData(6)]
     [InlineData(7)]
     [InlineData(12)]
+    [InlineData(16)]
     public void Keys_of_any_size_are_found_by_every_lookup_path(int keySize)
     {
         const int N = 200;
@@ -253,6 +254,18 @@ public sealed class HashMapLawTests
         for (var i = 0; i < N; i += 2) Assert.True(map.TryDelete(Key(i)) == MapError.None);
         for (var i = 0; i < N; i++) Assert.Equal(i % 2 == 0 ? MapError.NotFound : MapError.None, map.TryLookup(Key(i), value));
         Assert.Equal(N / 2, map.Count);
+        // Iteration hands back the keys themselves, in insertion order, whatever their size (keys of more than 8 bytes
+        // are stored apart from the slot table's entries).
+        string Hex(ReadOnlySpan<byte> k) => Convert.ToHexString(k);
+        var expected = Enumerable.Range(0, N).Where(i => i % 2 == 1).Select(i => Hex(Key(i))).ToArray();
+        Assert.Equal(expected, map.Keys().Select(k => Hex(k)).ToArray());
+        var walked = new List<string>();
+        var next = new byte[keySize];
+        for (var error = map.TryGetNextKey(default, next); error == MapError.None; error = map.TryGetNextKey(next.ToArray(), next))
+        {
+            walked.Add(Hex(next));
+        }
+        Assert.Equal(expected, walked);
     }
 
     [Fact]

@@ -301,6 +301,40 @@ public class InterpreterFaultAndCallTests
         Assert.Throws<ProgramLoadException>(() => new Interpreter(Prog(Atomic(MemSize.DW, AtomicOp.Xchg, R.R1, R.R10, 0), Exit)));
     }
 
+    /// <summary>Every instruction form that writes a register refuses r10 at load, not only ALU moves: a raw program run
+    /// without the verifier (<c>VerifyBeforeRun = false</c>) must not be able to move the frame pointer by loading into it.</summary>
+    [Fact]
+    public void Every_form_that_writes_a_register_refuses_r10()
+    {
+        static void Refused(int at, params Instruction[] body)
+        {
+            var ex = Assert.Throws<ProgramLoadException>(() => new Interpreter(Prog([Mov(R.R0, 0), .. body, Exit])));
+            Assert.Equal(at, ex.InstructionIndex);
+            Assert.Equal($"insn {at}: writes the read-only frame pointer r10", ex.Message);
+        }
+        Refused(1, Lddw(R.R10, 0x1234));
+        foreach (var size in new[] { MemSize.B, MemSize.H, MemSize.W, MemSize.DW })
+        {
+            Refused(1, Load(size, R.R10, R.R1, 0));
+        }
+        foreach (var size in new[] { MemSize.B, MemSize.H, MemSize.W })
+        {
+            Refused(1, Load(size, R.R10, R.R1, 0, signExtend: true));
+        }
+        // The fetch forms and xchg write the old value into src; the plain forms write only memory.
+        foreach (var op in new[] { AtomicOp.FetchAdd, AtomicOp.FetchOr, AtomicOp.FetchAnd, AtomicOp.FetchXor, AtomicOp.Xchg })
+        {
+            foreach (var size in new[] { MemSize.W, MemSize.DW })
+            {
+                Refused(1, Atomic(size, op, R.R1, R.R10, 0));
+            }
+        }
+        foreach (var op in new[] { AtomicOp.Add, AtomicOp.Or, AtomicOp.And, AtomicOp.Xor })
+        {
+            _ = new Interpreter(Prog(Mov(R.R0, 0), Atomic(MemSize.DW, op, R.R10, R.R1, -8), Exit));
+        }
+    }
+
     [Fact]
     public void Pseudo_lddw_needs_a_resolver()
     {
