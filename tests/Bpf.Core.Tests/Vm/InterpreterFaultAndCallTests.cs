@@ -260,6 +260,37 @@ public class InterpreterFaultAndCallTests
         Assert.True(ok.Succeeded, ok.Fault?.Message);
     }
 
+    /// <summary>Plain stores of every size and form into a read-only region fault as writes and leave it unchanged;
+    /// loads of every size and form read it (the slow memory path is asked for write access only by writes).</summary>
+    [Fact]
+    public void Stores_into_a_read_only_region_fault_and_loads_from_it_do_not()
+    {
+        var frozen = new MemoryRegion("map '.rodata' value", VmLayout.ExtraRegionBase, 16, writable: false);
+        frozen.Data.Fill(0x81);
+        var options = new InterpreterOptions();
+        options.Regions.Add(frozen);
+        foreach (var (size, width) in new[] { (MemSize.B, 1), (MemSize.H, 2), (MemSize.W, 4), (MemSize.DW, 8) })
+        {
+            foreach (var store in new[] { StoreImm(size, R.R1, 2, 5), StoreReg(size, R.R1, R.R2, 2) })
+            {
+                var result = new Interpreter(Prog(Lddw(R.R1, frozen.Address), Mov(R.R2, 5), Mov(R.R0, 0), store, Exit), options).Run([]);
+                Assert.Equal(VmFaultKind.MemoryAccess, result.Fault?.Kind);
+                Assert.StartsWith($"insn 4: write of {width} bytes at 0x{frozen.Address + 2:x} into read-only region", result.Fault!.Message);
+                Assert.All(frozen.Data.ToArray(), b => Assert.Equal(0x81, b));
+            }
+            var load = new Interpreter(Prog(Lddw(R.R1, frozen.Address), Load(size, R.R0, R.R1, 2), Exit), options).Run([]);
+            Assert.True(load.Succeeded, load.Fault?.Message);
+            Assert.Equal(width == 8 ? 0x8181818181818181UL : ((1UL << (8 * width)) - 1) & 0x8181818181818181UL, load.R0);
+            if (size != MemSize.DW)
+            {
+                var signed = new Interpreter(Prog(Lddw(R.R1, frozen.Address), Load(size, R.R0, R.R1, 2, signExtend: true), Exit), options).Run([]);
+                Assert.True(signed.Succeeded, signed.Fault?.Message);
+                long expected = size switch { MemSize.B => unchecked((sbyte)0x81), MemSize.H => unchecked((short)0x8181), _ => unchecked((int)0x81818181) };
+                Assert.Equal(unchecked((ulong)expected), signed.R0);
+            }
+        }
+    }
+
     [Fact]
     public void Division_by_zero_never_faults_and_running_off_the_end_does()
     {
