@@ -16,6 +16,14 @@ public sealed class RuntimeHelperKernelTests : KernelTest
 {
     private static ObjectSpec Read(string name) => ObjectSpec.ReadFile(RepoPaths.FeatureObject(name));
 
+    /// <summary>fib_lookup.o on both engines, the interpreter's FIB being <paramref name="ns"/>'s routes and neighbours.</summary>
+    private static (IBpfCollection Kernel, IBpfCollection Interpreter) FibEngines(RoutedNamespace ns)
+    {
+        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
+        options.Interpreter.Environment.Fib = ns.ToFib();
+        return BothEngines("fib_lookup", options);
+    }
+
     private static (IBpfCollection Kernel, IBpfCollection Interpreter) BothEngines(string feature, BpfEngineOptions? options = null) =>
         (BpfEngine.Open(Read(feature), EngineChoice.Kernel, options), BpfEngine.Open(Read(feature), EngineChoice.Interpreter, options));
 
@@ -381,9 +389,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     public void Fib_lookup_returns_and_writes_back_what_the_kernel_does_in_a_routed_namespace(string name, byte family, string dst, ushort totLen, uint flags, bool shortPlen, string? src, uint tbid, long expected)
     {
         using var ns = new RoutedNamespace();
-        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
-        options.Interpreter.Environment.Fib = ns.ToFib();
-        var (k, i) = BothEngines("fib_lookup", options);
+        var (k, i) = FibEngines(ns);
         using (k)
         using (i)
         {
@@ -401,9 +407,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     public void Fib_lookup_from_a_device_without_forwarding_or_an_unknown_one_agrees_with_the_kernel()
     {
         using var ns = new RoutedNamespace();
-        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
-        options.Interpreter.Environment.Fib = ns.ToFib();
-        var (k, i) = BothEngines("fib_lookup", options);
+        var (k, i) = FibEngines(ns);
         using (k)
         using (i)
         {
@@ -421,9 +425,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     public void Fib_lookup_from_tc_without_tot_len_checks_the_packet_against_the_output_devices_mtu_as_the_kernel()
     {
         using var ns = new RoutedNamespace();
-        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
-        options.Interpreter.Environment.Fib = ns.ToFib();
-        var (k, i) = BothEngines("fib_lookup", options);
+        var (k, i) = FibEngines(ns);
         using (k)
         using (i)
         {
@@ -442,9 +444,7 @@ public sealed class RuntimeHelperKernelTests : KernelTest
     public void The_default_table_is_consulted_when_main_has_no_route_as_in_the_kernel()
     {
         using var ns = new RoutedNamespace(defaultTable: true);
-        var options = new BpfEngineOptions { Interpreter = new CollectionOptions { CpuCount = 1 } };
-        options.Interpreter.Environment.Fib = ns.ToFib();
-        var (k, i) = BothEngines("fib_lookup", options);
+        var (k, i) = FibEngines(ns);
         using (k)
         using (i)
         {
