@@ -56,6 +56,9 @@ internal static class ContextLayouts
         else if (In(off, SkBuffOffsets.DataMeta, SkBuffOffsets.DataMeta + 4)) loadType = RegType.PacketMeta;
         else if (In(off, SkBuffOffsets.DataEnd, SkBuffOffsets.DataEnd + 4)) loadType = RegType.PacketEnd;
         else if (In(off, SkBuffOffsets.Family, SkBuffOffsets.LocalPortEnd)) return false;
+        // tc alone may read tstamp_type, one byte (the kernel's tc_cls_act_is_valid_access; writes go through
+        // bpf_skb_set_tstamp). Found by ContextAccessDifferentialTests.
+        else if (off == SkBuffOffsets.TstampType) return size == 1;
         return SkbCommon(off, size, write, ref loadType);
     }
 

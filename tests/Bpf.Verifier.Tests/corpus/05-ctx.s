@@ -251,6 +251,13 @@ exit
 call 7
 exit
 
+### cgroup-skb-return-pointer
+# expect: reject InvalidReturnValue
+# A pointer is no return code: refused before its range is looked at ("R0 is not a known value (ctx)").
+.type cgroup_skb
+r0 = r1
+exit
+
 ### cgroup-skb-return-masked
 # expect: accept
 .type cgroup_skb
