@@ -77,7 +77,17 @@ internal sealed partial class Checker
                     if (reg.Type != RegType.Ctx) throw ArgType(r, reg, "ctx");
                     if (reg.Off != 0 || !reg.V.IsZero)
                     {
-                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"dereference of modified ctx ptr R{r} off={reg.Off} disallowed", r);
+                        // __check_ptr_off_reg's order, as for a context access.
+                        var fixedOff = reg.V.IsConst ? reg.Off + (long)reg.V.ConstValue : reg.Off;
+                        if (fixedOff < 0)
+                        {
+                            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"negative offset ctx ptr R{r} off={fixedOff} disallowed", r);
+                        }
+                        if (fixedOff != 0)
+                        {
+                            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"dereference of modified ctx ptr R{r} off={fixedOff} disallowed", r);
+                        }
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"variable ctx access var_off={reg.V.T} disallowed", r);
                     }
                     break;
                 case HelperArgKind.ReadableMemory:

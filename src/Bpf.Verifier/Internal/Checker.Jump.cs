@@ -346,6 +346,11 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region");
         }
+        // check_return_code: a pointer the program may not leak is refused before any range is looked at.
+        if (IsLeakyPointer(ret0))
+        {
+            throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr as return value", 0);
+        }
         if (_o.ProgramType == ProgramType.Lsm)
         {
             CheckLsmReturn(ret0);
@@ -362,10 +367,6 @@ internal sealed partial class Checker
                 throw Fail(VerifierErrorCode.InvalidReturnValue,
                     $"At program exit the register R0 has smin={ret0.V.SMin} smax={ret0.V.SMax} should have been in [{min}, {max}]", 0);
             }
-        }
-        else if (IsLeakyPointer(ret0))
-        {
-            throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr as return value", 0);
         }
         return true;
     }

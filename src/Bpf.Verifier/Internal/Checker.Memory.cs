@@ -164,11 +164,18 @@ internal sealed partial class Checker
             {
                 if (reg.Off != 0 || !reg.V.IsZero)
                 {
-                    if (!reg.V.IsConst)
+                    // The kernel's __check_ptr_off_reg, in its order: a negative fixed offset, any fixed offset,
+                    // then a variable one.
+                    var fixedOff = reg.V.IsConst ? reg.Off + (long)reg.V.ConstValue : reg.Off;
+                    if (fixedOff < 0)
                     {
-                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"variable ctx access var_off={reg.V.T} disallowed", regno);
+                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"negative offset ctx ptr R{regno} off={fixedOff} disallowed", regno);
                     }
-                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"dereference of modified ctx ptr R{regno} off={reg.Off + (long)reg.V.ConstValue} disallowed", regno);
+                    if (fixedOff != 0)
+                    {
+                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"dereference of modified ctx ptr R{regno} off={fixedOff} disallowed", regno);
+                    }
+                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"variable ctx access var_off={reg.V.T} disallowed", regno);
                 }
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into ctx", valueReg);
                 if (HasBtfContext) return BtfContextAccess(regno, insnOff, size, write);
