@@ -172,7 +172,7 @@ public static class HelperPrototypes
         new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
         new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
-        new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing),
+        new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Base),
         new(174, "get_attach_cookie", HelperReturnKind.Integer, [HelperArgKind.Context], HelperAvailability.Tracing | HelperAvailability.ProbesOnly),
         new(177, "trace_vprintk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero],
             HelperAvailability.BasePerfmon, GplOnly: true),

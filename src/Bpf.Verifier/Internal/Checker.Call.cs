@@ -57,7 +57,6 @@ internal sealed partial class Checker
                 case HelperArgKind.MapPointer:
                     if (reg.Type != RegType.MapPtr) throw ArgType(r, reg, "map_ptr");
                     map = reg.Map;
-                    CheckMapCompatible(proto, _o.Maps[map]);
                     break;
                 case HelperArgKind.MapKey:
                 case HelperArgKind.MapValue:
@@ -160,6 +159,9 @@ internal sealed partial class Checker
             }
         }
 
+        // The kernel checks the map against the helper (check_map_func_compatibility) after every argument: a bad
+        // argument is reported first, even with a map the helper does not take.
+        if (map >= 0) CheckMapCompatible(proto, _o.Maps[map]);
         if (releaseRef != 0) ReleaseReference(releaseRef);
         if (proto.Id == 12 && _cur.Refs is { Count: > 0 })
         {

@@ -1,0 +1,145 @@
+using Bpf.Asm;
+using Bpf.Helpers;
+using Bpf.Verifier;
+
+namespace Bpf.Verifier.Tests;
+
+/// <summary>
+/// Every helper of our table whose arguments need no special setup, called with each argument in turn replaced by
+/// each of a set of argument shapes (zero, constants, an unknown scalar, stack pointers initialized or not and at
+/// the frame's edge, map pointers of six map types, a map value, the context, a modified context), the others left
+/// as the helper expects them — against the kernel, in both privilege modes, in a program type that offers the
+/// helper and in socket filters. The kernel's verdict is the oracle; both refusing, the reason must be of the same
+/// class.
+/// <para>
+/// The corpus calls helpers by hand, a few shapes each; mutation testing found the argument checks
+/// (Checker.Call.cs) changeable in many places with every test passing (docs/testing.md).
+/// </para>
+/// </summary>
+public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
+{
+    private static readonly HashSet<HelperArgKind> Plain =
+    [
+        HelperArgKind.None, HelperArgKind.Anything, HelperArgKind.MapPointer, HelperArgKind.MapKey, HelperArgKind.MapValue,
+        HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.WritableMemory,
+        HelperArgKind.Size, HelperArgKind.SizeOrZero, HelperArgKind.AllocSize, HelperArgKind.UninitMapValue,
+    ];
+
+    /// <summary>Argument shapes: a name and the text that puts it into register rN ("{r}").</summary>
+    private static readonly (string Name, string Text)[] Shapes =
+    [
+        ("zero", "{r} = 0\n"),
+        ("const 8", "{r} = 8\n"),
+        ("const -1", "{r} = -1\n"),
+        ("const 100000", "{r} = 100000\n"),
+        ("unknown", "{r} = r7\n"),
+        ("unknown 0..15", "{r} = r7\n{r} &= 15\n"),
+        ("fp-16 written", "{r} = r10\n{r} += -16\n"),
+        ("fp-8 written", "{r} = r10\n{r} += -8\n"),
+        ("fp-200 unwritten", "{r} = r10\n{r} += -200\n"),
+        ("fp+0", "{r} = r10\n"),
+        ("map array", "{r} = map:a ll\n"),
+        ("map hash", "{r} = map:h ll\n"),
+        ("map queue", "{r} = map:q ll\n"),
+        ("map ringbuf", "{r} = map:rb ll\n"),
+        ("map prog_array", "{r} = map:pa ll\n"),
+        ("map perf_event_array", "{r} = map:pe ll\n"),
+        ("map value", "{r} = r9\n"),
+        ("ctx", "{r} = r6\n"),
+        ("ctx+4", "{r} = r6\n{r} += 4\n"),
+    ];
+
+    private static string Default(HelperArgKind kind) => kind switch
+    {
+        HelperArgKind.MapPointer => "{r} = map:a ll\n",
+        HelperArgKind.MapKey => "{r} = r10\n{r} += -8\n",
+        HelperArgKind.MapValue or HelperArgKind.UninitMapValue => "{r} = r10\n{r} += -32\n",
+        HelperArgKind.Context => "{r} = r6\n",
+        HelperArgKind.ReadableMemory or HelperArgKind.ReadableMemoryOrNull or HelperArgKind.WritableMemory => "{r} = r10\n{r} += -16\n",
+        HelperArgKind.Size or HelperArgKind.SizeOrZero or HelperArgKind.AllocSize => "{r} = 8\n",
+        _ => "{r} = 0\n",
+    };
+
+    /// <summary>A program type that offers the helper, and how to read an unknown scalar from its context.</summary>
+    private static (string Type, string Unknown) Home(HelperPrototype p) =>
+        p.Availability.HasFlag(HelperAvailability.Tc) ? ("tc", "r7 = *(u32 *)(r6 + 0)\n")
+        : p.Availability.HasFlag(HelperAvailability.Xdp) ? ("xdp", "r7 = *(u32 *)(r6 + 12)\n")
+        : p.Availability.HasFlag(HelperAvailability.Tracing) ? ("kprobe", "r7 = *(u64 *)(r6 + 0)\n")
+        : ("socket_filter", "r7 = *(u32 *)(r6 + 0)\n");
+
+    internal static List<(string Name, string Text)> Programs()
+    {
+        var list = new List<(string, string)>();
+        var helpers = HelperPrototypes.Prototypes.Concat(HelperPrototypes.VerifierOnly)
+            .Where(p => p.Args.All(Plain.Contains))
+            .DistinctBy(p => p.Id)
+            .OrderBy(p => p.Id);
+        foreach (var p in helpers)
+        {
+            var homes = new List<(string Type, string Unknown)> { Home(p) };
+            if (homes[0].Type != "socket_filter") homes.Add(("socket_filter", "r7 = *(u32 *)(r6 + 0)\n"));
+            foreach (var (type, unknown) in homes)
+            {
+                var prologue =
+                    $".type {type}\n.map a array key=4 value=16 entries=4\n.map h hash key=4 value=16 entries=4\n.map q queue key=0 value=16 entries=4\n" +
+                    ".map rb ringbuf key=0 value=0 entries=4096\n.map pa prog_array key=4 value=4 entries=4\n.map pe perf_event_array key=4 value=4 entries=4\n" +
+                    "r6 = r1\n" + unknown +
+                    string.Concat(Enumerable.Range(1, 8).Select(i => $"*(u64 *)(r10 - {i * 8}) = 0\n")) +
+                    "r1 = map:a ll\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr9 = r0\n";
+                var argCount = p.Args.Length;
+                for (var i = 0; i < Math.Max(argCount, 1); i++)
+                {
+                    foreach (var (shape, text) in argCount == 0 ? [("none", "")] : Shapes)
+                    {
+                        var args = "";
+                        for (var a = 0; a < argCount; a++)
+                        {
+                            args += (a == i ? text : Default(p.Args[a])).Replace("{r}", $"r{a + 1}");
+                        }
+                        list.Add(($"{p.Name}({p.Id}) in {type}: arg {i + 1} = {shape}", $"{prologue}{args}call {p.Id}\nout: r0 = 0\nexit\n"));
+                    }
+                }
+            }
+        }
+        return list;
+    }
+
+    [Fact]
+    public void Helper_arguments_agree_with_the_kernel()
+    {
+        Need.Kernel();
+        var programs = Programs().Select(p => (p.Name, Source: VerifierSource.Parse(p.Text, AsmDialect.Llvm, p.Name))).ToList();
+        Assert.True(programs.Count >= 1000, $"only {programs.Count} programs: the helper table's plain helpers were not found");
+        var failures = new List<string>();
+        foreach (var mode in new[] { PrivilegeMode.Privileged, PrivilegeMode.CapBpfOnly })
+        {
+            var kernel = KernelOracle.LoadAll(programs.Select(p => (p.Source.Instructions, p.Source.Maps, p.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);
+            int compared = 0, kernelAccepted = 0, notModelled = 0;
+            var disagreements = new List<string>();
+            for (var i = 0; i < programs.Count; i++)
+            {
+                var k = kernel[i];
+                Assert.False(k.SetupFailed, $"{programs[i].Name}: the kernel could not be asked ({k.Message})");
+                var ours = BpfVerifier.Verify(programs[i].Source.Instructions, programs[i].Source.ToOptions(mode));
+                if (!ours.IsAccepted && ours.Error!.Code == VerifierErrorCode.NotSupported)
+                {
+                    notModelled++;
+                    continue;
+                }
+                compared++;
+                if (k.Accepted) kernelAccepted++;
+                var agree = ours.IsAccepted == k.Accepted && (ours.IsAccepted || RejectionClasses.Same(ours.Error!, k.Message));
+                if (!agree)
+                {
+                    disagreements.Add($"{mode} {programs[i].Name}: ours [{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
+                }
+            }
+            output.WriteLine($"{mode}: {programs.Count} programs, {notModelled} not modelled by ours, {compared} compared, kernel accepted {kernelAccepted}, {disagreements.Count} disagree");
+            foreach (var d in disagreements.Take(200)) output.WriteLine("  " + d);
+            Assert.True(compared >= programs.Count * 9 / 10, $"{mode}: only {compared} of {programs.Count} compared");
+            Assert.True(kernelAccepted >= compared / 20, $"{mode}: the kernel accepted {kernelAccepted} of {compared}");
+            failures.AddRange(disagreements);
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} helper calls judged differently from the kernel:\n" + string.Join("\n", failures.Take(40)));
+    }
+}
