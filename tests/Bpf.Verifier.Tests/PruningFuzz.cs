@@ -8,7 +8,8 @@ namespace Bpf.Verifier.Tests;
 /// the verifier accepts is run in the interpreter on many boundary inputs, and any fault is a soundness bug.
 /// Shapes: values loaded from memory, register-register and register-immediate compares (64- and 32-bit,
 /// signed and unsigned), diamonds whose one side is padded with <c>ja +0</c> so a state is stored at the join,
-/// accesses bounded by those values (directly or through another register), stack spills and fills, stores
+/// accesses bounded by those values (directly or through another register), stack spills and fills (full and narrow,
+/// of registers, of the base pointer and of immediates, so the two sides of a join differ in the stack), stores
 /// into memory (the pointer itself included, so it comes back as a scalar), pointer-versus-register compares
 /// and bpf-to-bpf calls. <see cref="Target.Kernel"/> programs are socket filters over a 64-byte array-map value
 /// (the same shapes, for the kernel differential); <see cref="Target.Xdp"/> programs do the same over the packet. Program <c>i</c> of master seed <c>s</c> is built from
@@ -245,12 +246,8 @@ public static class PruningFuzz
                 break;
             }
             case 8: // spill or fill
-            {
-                var slot = (short)(-8 * r.Next(1, 5));
-                if (r.Next(2) == 0) b.Emit(Instruction.StoreReg(r.Next(4) == 0 ? MemSize.W : MemSize.DW, Register.R10, b.W(), slot));
-                else b.Emit(Instruction.Load(MemSize.DW, b.W(), Register.R10, slot));
+                StackItem(b);
                 break;
-            }
             case 9: // store into memory (sometimes the pointer itself)
             {
                 var size = r.Next(3) == 0 ? MemSize.DW : b.Size();
@@ -299,7 +296,45 @@ public static class PruningFuzz
             case 3: LoadValue(b, x); break;
             case 4: b.Emit(Instruction.AluImm(OpClass.Alu64, r.Next(2) == 0 ? AluOp.And : AluOp.Add, x, b.Const())); break;
             case 5: b.Emit(Instruction.StoreReg(MemSize.DW, Register.R10, x, (short)(-8 * r.Next(1, 5)))); break;
-            default: b.Emit(Instruction.Load(MemSize.DW, x, Register.R10, (short)(-8 * r.Next(1, 5)))); break;
+            default: StackItem(b); break;
+        }
+    }
+
+    /// <summary>
+    /// One stack access among the four slots fp-8..fp-32, of the kinds whose differences between two paths a join
+    /// must compare: a full spill (of a work register or of the base pointer), a narrow store of a register, an
+    /// immediate store (zero or not), a full or narrow fill at any aligned offset of the slot.
+    /// </summary>
+    private static void StackItem(Builder b)
+    {
+        var r = b.R;
+        var slot = -8 * r.Next(1, 5);
+        switch (r.Next(6))
+        {
+            case 0:
+                b.Emit(Instruction.StoreReg(MemSize.DW, Register.R10, r.Next(5) == 0 ? Base : b.W(), (short)slot));
+                break;
+            case 1:
+            {
+                var size = Sizes[r.Next(3)];
+                b.Emit(Instruction.StoreReg(size, Register.R10, b.W(), (short)(slot + Opcodes.Bytes(size) * r.Next(0, 8 / Opcodes.Bytes(size)))));
+                break;
+            }
+            case 2:
+            {
+                var size = b.Size();
+                b.Emit(Instruction.StoreImm(size, Register.R10, (short)(slot + Opcodes.Bytes(size) * r.Next(0, 8 / Opcodes.Bytes(size))), r.Next(2) == 0 ? 0 : b.Const()));
+                break;
+            }
+            case 3:
+            {
+                var size = b.Size();
+                b.Emit(Instruction.Load(size, b.W(), Register.R10, (short)(slot + Opcodes.Bytes(size) * r.Next(0, 8 / Opcodes.Bytes(size)))));
+                break;
+            }
+            default:
+                b.Emit(Instruction.Load(MemSize.DW, b.W(), Register.R10, (short)slot));
+                break;
         }
     }
 
