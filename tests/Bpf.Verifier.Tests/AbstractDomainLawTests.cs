@@ -354,7 +354,10 @@ public sealed class AbstractDomainLawTests
         var t2 = new Tnum(v & ~m2, m2);
         var both = t1.Intersect(t2);
         var smaller = new Tnum(v & ~(m1 & m2), m1 & m2);
-        return (range.ContainsValue(lo) && range.ContainsValue(hi) && range.ContainsValue(inRange)
+        // The smallest such tnum: every bit above the highest one where lo and hi differ is known.
+        var differing = 64 - System.Numerics.BitOperations.LeadingZeroCount(lo ^ hi);
+        var smallest = differing == 64 || (range.Mask >> differing) == 0;
+        return (range.ContainsValue(lo) && range.ContainsValue(hi) && range.ContainsValue(inRange) && smallest
                 && both.ContainsValue(v) && both == smaller
                 && t1.Contains(smaller) && (smaller.Contains(t1) == ((m1 & ~m2) == 0)))
             .Label($"range [{lo:x},{hi:x}] = {range} (0x{inRange:x}); {t1} ∩ {t2} = {both}");

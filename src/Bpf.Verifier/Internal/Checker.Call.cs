@@ -74,20 +74,7 @@ internal sealed partial class Checker
                     break;
                 case HelperArgKind.Context:
                     if (reg.Type != RegType.Ctx) throw ArgType(r, reg, "ctx");
-                    if (reg.Off != 0 || !reg.V.IsZero)
-                    {
-                        // __check_ptr_off_reg's order, as for a context access.
-                        var fixedOff = reg.V.IsConst ? reg.Off + (long)reg.V.ConstValue : reg.Off;
-                        if (fixedOff < 0)
-                        {
-                            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"negative offset ctx ptr R{r} off={fixedOff} disallowed", r);
-                        }
-                        if (fixedOff != 0)
-                        {
-                            throw Fail(VerifierErrorCode.InvalidHelperArgument, $"dereference of modified ctx ptr R{r} off={fixedOff} disallowed", r);
-                        }
-                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"variable ctx access var_off={reg.V.T} disallowed", r);
-                    }
+                    RequireUnmovedContext(r, reg, VerifierErrorCode.InvalidHelperArgument);
                     break;
                 case HelperArgKind.ReadableMemory:
                 case HelperArgKind.ReadableMemoryOrNull:

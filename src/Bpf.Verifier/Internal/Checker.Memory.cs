@@ -162,21 +162,7 @@ internal sealed partial class Checker
 
             case RegType.Ctx:
             {
-                if (reg.Off != 0 || !reg.V.IsZero)
-                {
-                    // The kernel's __check_ptr_off_reg, in its order: a negative fixed offset, any fixed offset,
-                    // then a variable one.
-                    var fixedOff = reg.V.IsConst ? reg.Off + (long)reg.V.ConstValue : reg.Off;
-                    if (fixedOff < 0)
-                    {
-                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"negative offset ctx ptr R{regno} off={fixedOff} disallowed", regno);
-                    }
-                    if (fixedOff != 0)
-                    {
-                        throw Fail(VerifierErrorCode.InvalidContextAccess, $"dereference of modified ctx ptr R{regno} off={fixedOff} disallowed", regno);
-                    }
-                    throw Fail(VerifierErrorCode.InvalidContextAccess, $"variable ctx access var_off={reg.V.T} disallowed", regno);
-                }
+                RequireUnmovedContext(regno, reg, VerifierErrorCode.InvalidContextAccess);
                 if (leaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into ctx", valueReg);
                 if (HasBtfContext) return BtfContextAccess(regno, insnOff, size, write);
                 if (!ContextLayouts.TryAccess(_o.ProgramType, insnOff, size, write, _bpfCapable, out var loadType))
@@ -465,5 +451,18 @@ internal sealed partial class Checker
             throw Fail(VerifierErrorCode.InvalidStackAccess,
                 $"invalid read from stack R{regno} off {b - Frame.StackSize}+0 size {hi - lo}", regno);
         }
+    }
+
+    /// <summary>
+    /// A context pointer must be the one the program got: the kernel's <c>__check_ptr_off_reg</c> for a context
+    /// access or a context argument, refusing in its order a negative fixed offset, any fixed offset, then a variable one.
+    /// </summary>
+    private void RequireUnmovedContext(int regno, in RegState reg, VerifierErrorCode code)
+    {
+        if (reg.Off == 0 && reg.V.IsZero) return;
+        var fixedOff = reg.V.IsConst ? reg.Off + (long)reg.V.ConstValue : reg.Off;
+        if (fixedOff < 0) throw Fail(code, $"negative offset ctx ptr R{regno} off={fixedOff} disallowed", regno);
+        if (fixedOff != 0) throw Fail(code, $"dereference of modified ctx ptr R{regno} off={fixedOff} disallowed", regno);
+        throw Fail(code, $"variable ctx access var_off={reg.V.T} disallowed", regno);
     }
 }
