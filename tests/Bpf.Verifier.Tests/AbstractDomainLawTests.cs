@@ -172,6 +172,21 @@ public sealed class AbstractDomainLawTests
         return Holds(s, v).Label($"shape {shape % 7}: 0x{v:x} not in {Show(s)}");
     }
 
+    /// <summary>
+    /// Bounds are at least as tight as the known bits say (the kernel's __update_reg_bounds): after Sync, the unsigned
+    /// bounds of both widths lie within the tnum's smallest and largest values.
+    /// </summary>
+    [Property(MaxTest = 4000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
+    public Property Bounds_are_as_tight_as_the_known_bits(int seed)
+    {
+        var rng = new Random(seed);
+        ulong v = Draw(rng), r1 = Draw(rng), r2 = Draw(rng);
+        var s = Around(v, (byte)(7 * rng.Next(36) + rng.Next(7)), r1, r2);
+        var sub = s.T.Subreg;
+        return (s.UMin >= s.T.Min && s.UMax <= s.T.Max && s.U32Min >= (uint)sub.Min && s.U32Max <= (uint)sub.Max)
+            .Label($"{Show(s)}: bounds wider than the tnum allows");
+    }
+
     [Property(MaxTest = 20_000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
     public Property Alu_is_sound(int seed)
     {

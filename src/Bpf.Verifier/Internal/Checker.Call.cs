@@ -431,7 +431,7 @@ internal sealed partial class Checker
                 var frame = write ? _cur.Writable(reg.Frame) : _cur.Frames[reg.Frame];
                 if (reg.V.SMin <= -MaxVarOff || reg.V.SMax >= MaxVarOff)
                 {
-                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"R{r} unbounded indirect variable offset stack access", r);
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid unbounded variable-offset{(write ? " write to" : " read from")} stack R{r}", r);
                 }
                 var min = reg.Off + reg.V.SMin;
                 var max = reg.Off + reg.V.SMax;

@@ -107,6 +107,17 @@ r0 = 0x1234
 r0 = le64 r0
 exit
 
+### bswap-le64-folds-to-itself
+# expect: accept
+# le64 on a little-endian machine leaves a constant as it is: the branch below is decided, the uninitialized read
+# after it never reached.
+r1 = 0x1234
+r1 = le64 r1
+if r1 == 0x1234 goto ok
+r0 = r5
+ok: r0 = 0
+exit
+
 ### bswap64
 # expect: accept
 r0 = 0x1234

@@ -233,6 +233,13 @@ exit
 r0 = *(u64 *)(r1 + 168)
 exit
 
+### ctx-negative-offset-load
+# expect: reject InvalidContextAccess
+# A context pointer moved back: refused as "negative offset", before "modified" (the kernel's __check_ptr_off_reg).
+r1 += -4
+r0 = *(u32 *)(r1 + 0)
+exit
+
 ### cgroup-skb-return-2
 # expect: reject InvalidReturnValue
 .type cgroup_skb

@@ -389,3 +389,18 @@ exit
 r1 = 1
 call 23
 exit
+
+### helper-stack-var-offset-at-limit
+# expect: reject InvalidStackAccess
+# A stack pointer whose variable offset reaches 1 << 29 is "unbounded" for a helper (the kernel's limit, inclusive).
+.type kprobe
+r6 = *(u64 *)(r1 + 0)
+r6 &= 0x20000000
+r1 = r10
+r1 += -8
+r1 += r6
+r2 = 8
+r3 = 0
+call 4
+r0 = 0
+exit
