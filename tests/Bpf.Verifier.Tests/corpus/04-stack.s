@@ -213,3 +213,18 @@ exit
 # expect: reject InvalidStackAccess
 r0 = *(u64 *)(r10 + 8)
 exit
+
+### stack-var-offset-write-into-unwritten
+# expect: accept
+# expect-cap: reject PointerArithmetic
+# A byte stored at a variable stack offset whose range covers never-written bytes: fine with CAP_PERFMON; without it
+# the variable stack pointer itself is refused first (Spectre v1: "variable stack access prohibited for !root").
+r1 = *(u32 *)(r1 + 0)
+r1 &= 7
+r2 = r10
+r2 += -16
+r2 += r1
+r3 = 0
+*(u8 *)(r2 + 0) = r3
+r0 = 0
+exit
