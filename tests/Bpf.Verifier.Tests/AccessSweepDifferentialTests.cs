@@ -13,7 +13,7 @@ namespace Bpf.Verifier.Tests;
 /// <item>a map value (12 bytes): the same accesses from 8 before it to 8 past it;</item>
 /// <item>a packet checked to be 8 bytes long: loads and stores around those 8 bytes;</item>
 /// <item>pointer arithmetic: every ALU operation, 64 and 32 bits, on each pointer kind (context, stack, map value,
-/// packet, map), with an immediate, a known register, an unknown bounded register and another pointer, then the
+/// packet, map), with an immediate, a known register, an unknown bounded register, any 64-bit value and another pointer, then the
 /// result used for a one-byte load.</item>
 /// </list>
 /// The corpus covers these by hand at a few points each; mutation testing found many of their conditions changeable
@@ -107,6 +107,8 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             // An unknown in [0, 3]: the low bits of the ctx's length (socket filter) or the packet's first byte (xdp).
             ("bounded reg", "", "r8"),
             ("pointer", "", "r7"),
+            // Any 64-bit value (ktime_get_ns), smin = S64_MIN: the kernel refuses such math on most pointers.
+            ("unknown reg", "", "r8"),
         };
         foreach (var (bname, setup, type) in bases)
         {
@@ -121,8 +123,9 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                     {
                         var dst = w == "32" ? "w6" : "r6";
                         var src = use.StartsWith('r') && w == "32" ? "w" + use[1..] : use;
-                        var body = (oname == "bounded reg" ? bounded : "") + setup + osetup + $"{dst} {op} {src}\n";
-                        if (type == "xdp" && oname == "bounded reg") body = ".type xdp\n" + body.Replace(".type xdp\n", "");
+                        var unknown = "r9 = r1\ncall 5\nr8 = r0\nr1 = r9\n";
+                        var body = (oname == "bounded reg" ? bounded : oname == "unknown reg" ? unknown : "") + setup + osetup + $"{dst} {op} {src}\n";
+                        if (type == "xdp") body = ".type xdp\n" + body.Replace(".type xdp\n", "");
                         var end = type == "xdp" ? "out: r0 = 2\nexit\n" : $"out: {Exit}";
                         yield return ($"ptr {bname} {dst} {op} {oname}", $"{body}{end}");
                         yield return ($"ptr {bname} {dst} {op} {oname} then load", $"{body}r0 = *(u8 *)(r6 + 0)\n{end}");

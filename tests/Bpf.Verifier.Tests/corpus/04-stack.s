@@ -228,3 +228,24 @@ r3 = 0
 *(u8 *)(r2 + 0) = r3
 r0 = 0
 exit
+
+### stack-var-offset-write-over-spill
+# expect: reject UninitializedRegister
+# expect-cap: reject PointerArithmetic
+# A spilled 0 at fp-8, then a byte of 1 stored somewhere in fp-8..fp-1 (variable offset): the slot may have changed,
+# so the fill is unknown and the branch below may fall through to an uninitialized read. (Mutation testing found
+# the spill kept as it was — an accepted program whose fill was wrong — with every test passing.)
+r1 = *(u32 *)(r1 + 0)
+r1 &= 7
+r3 = 0
+*(u64 *)(r10 - 8) = r3
+r2 = r10
+r2 += -8
+r2 += r1
+r4 = 1
+*(u8 *)(r2 + 0) = r4
+r5 = *(u64 *)(r10 - 8)
+if r5 == 0 goto ok
+r0 = r6
+ok: r0 = 0
+exit
