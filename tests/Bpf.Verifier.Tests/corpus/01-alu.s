@@ -130,6 +130,17 @@ r1 = 0xff
 r0 = (s8)r1
 exit
 
+### movsx8-result-decides-a-branch
+# expect: accept
+# (s8)0xff is -1, and the verifier knows it: the branch below is decided, the uninitialized read never reached.
+r1 = 0xff
+r2 = 5
+r2 = (s8)r1
+if r2 == -1 goto ok
+r0 = r5
+ok: r0 = 0
+exit
+
 ### movsx32-64
 # expect: accept
 r1 = 0xffffffff ll
