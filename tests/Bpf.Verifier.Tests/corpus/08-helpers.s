@@ -404,3 +404,20 @@ r3 = 0
 call 4
 r0 = 0
 exit
+
+### ringbuf-submit-moved-record
+# expect: reject InvalidHelperArgument
+# A ringbuf record must be released through the pointer reserve returned, not one moved into it (the kernel's
+# "must have zero offset when passed to release func").
+.map rb ringbuf key=0 value=0 entries=4096
+r1 = map:rb ll
+r2 = 16
+r3 = 0
+call 131
+if r0 == 0 goto out
+r1 = r0
+r1 += 8
+r2 = 0
+call 132
+out: r0 = 0
+exit
