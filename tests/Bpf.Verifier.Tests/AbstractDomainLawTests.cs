@@ -29,26 +29,14 @@ public sealed class AbstractDomainLawTests
     /// <summary>The concrete result of <c>a op= b</c> (RFC 9669: x / 0 = 0, x % 0 = x; 32-bit results zero-extended).</summary>
     internal static ulong Concrete(AluOp op, bool is32, ulong a, ulong b)
     {
+        // 32-bit: the operands' low halves, shifts masked to 31, the sign at bit 31, the result zero-extended.
         if (is32)
         {
-            uint x = (uint)a, y = (uint)b;
-            return op switch
-            {
-                AluOp.Add => x + y,
-                AluOp.Sub => x - y,
-                AluOp.Mul => x * y,
-                AluOp.Div => y == 0 ? 0 : x / y,
-                AluOp.Mod => y == 0 ? x : x % y,
-                AluOp.Or => x | y,
-                AluOp.And => x & y,
-                AluOp.Xor => x ^ y,
-                AluOp.Lsh => x << (int)(y & 31),
-                AluOp.Rsh => x >> (int)(y & 31),
-                AluOp.Arsh => (uint)((int)x >> (int)(y & 31)),
-                _ => throw new ArgumentOutOfRangeException(nameof(op)),
-            };
+            a = (uint)a;
+            b = (uint)b;
         }
-        return op switch
+        var shift = (int)(b & (is32 ? 31UL : 63UL));
+        var r = op switch
         {
             AluOp.Add => a + b,
             AluOp.Sub => a - b,
@@ -58,11 +46,12 @@ public sealed class AbstractDomainLawTests
             AluOp.Or => a | b,
             AluOp.And => a & b,
             AluOp.Xor => a ^ b,
-            AluOp.Lsh => a << (int)(b & 63),
-            AluOp.Rsh => a >> (int)(b & 63),
-            AluOp.Arsh => (ulong)((long)a >> (int)(b & 63)),
+            AluOp.Lsh => a << shift,
+            AluOp.Rsh => a >> shift,
+            AluOp.Arsh => is32 ? (uint)((int)(uint)a >> shift) : (ulong)((long)a >> shift),
             _ => throw new ArgumentOutOfRangeException(nameof(op)),
         };
+        return is32 ? (uint)r : r;
     }
 
     /// <summary>Whether <c>if a op b goto</c> jumps.</summary>
