@@ -135,7 +135,58 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    public static TheoryData<string> Sweeps() => ["stack", "map value", "packet", "pointer arithmetic"];
+    /// <summary>Stack slots written three ways: the slot fp-8 prepared (unwritten, a spilled 0, unknown, pointer or
+    /// narrow scalar, zeros, unknown bytes), then a variable-offset store over it and its neighbour (each size, every
+    /// aligned range of one to four positions, a zero or non-zero register or immediate), then a fill of each size at
+    /// each aligned offset of fp-16..fp-1, returned (whether the fill is allowed) or deciding a branch to an
+    /// uninitialized read (whether its value is known) — so the fill's type and value, not only its permission, must
+    /// agree with the kernel.</summary>
+    internal static IEnumerable<(string Name, string Text)> StackSlotPrograms()
+    {
+        var slots = new (string Name, string Setup)[]
+        {
+            ("unwritten", ""),
+            ("spilled 0", "r3 = 0\n*(u64 *)(r10 - 8) = r3\n"),
+            ("spilled unknown", "r3 = *(u32 *)(r6 + 4)\n*(u64 *)(r10 - 8) = r3\n"),
+            ("spilled pointer", "*(u64 *)(r10 - 8) = r6\n"),
+            ("spilled u32 low", "r3 = 5\n*(u32 *)(r10 - 8) = r3\n"),
+            ("spilled u32 high", "r3 = 0\n*(u32 *)(r10 - 4) = r3\n"),
+            ("zeros", "*(u32 *)(r10 - 8) = 0\n*(u32 *)(r10 - 4) = 0\n"),
+            ("unknown bytes", "r3 = *(u32 *)(r6 + 4)\n*(u8 *)(r10 - 8) = r3\n*(u8 *)(r10 - 7) = r3\n*(u16 *)(r10 - 6) = r3\n*(u32 *)(r10 - 4) = r3\n"),
+        };
+        var writes = new List<(string Name, string Text)> { ("no write", "") };
+        foreach (var (size, bytes) in new[] { ("u8", 1), ("u16", 2), ("u32", 4), ("u64", 8) })
+        {
+            foreach (var mask in new[] { bytes, 3 * bytes })
+            {
+                foreach (var b in new[] { -16, -12, -8, -4 })
+                {
+                    if (b % bytes != 0 || b + mask + bytes > 0) continue;
+                    var at = $"r7 &= {mask}\nr2 = r10\nr2 += {b}\nr2 += r7\n";
+                    writes.Add(($"{size} at fp{b}+[0,{mask}] reg 0", $"{at}r4 = 0\n*({size} *)(r2 + 0) = r4\n"));
+                    writes.Add(($"{size} at fp{b}+[0,{mask}] reg 1", $"{at}r4 = 1\n*({size} *)(r2 + 0) = r4\n"));
+                    writes.Add(($"{size} at fp{b}+[0,{mask}] imm 0", $"{at}*({size} *)(r2 + 0) = 0\n"));
+                }
+            }
+        }
+        foreach (var (sname, setup) in slots)
+        {
+            foreach (var (wname, write) in writes)
+            {
+                foreach (var (size, bytes) in new[] { ("u8", 1), ("u16", 2), ("u32", 4), ("u64", 8) })
+                {
+                    for (var off = -16; off < 0; off += bytes)
+                    {
+                        var prefix = $"r6 = r1\nr7 = *(u32 *)(r6 + 0)\n{setup}{write}r5 = *({size} *)(r10 - {-off})\n";
+                        yield return ($"slot {sname}, {wname}, fill {size} fp{off} decides", $"{prefix}if r5 == 0 goto ok\nr0 = r9\nok: {Exit}");
+                        yield return ($"slot {sname}, {wname}, fill {size} fp{off} returned", $"{prefix}r0 = r5\nexit\n");
+                    }
+                }
+            }
+        }
+    }
+
+    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic"];
 
     [Theory]
     [MemberData(nameof(Sweeps))]
@@ -145,6 +196,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         var programs = (sweep switch
         {
             "stack" => StackPrograms(),
+            "stack slots" => StackSlotPrograms(),
             "map value" => MapValuePrograms(),
             "packet" => PacketPrograms(),
             _ => PointerArithmeticPrograms(),

@@ -28,7 +28,10 @@ public static unsafe class KernelOracle
     }
 
     /// <summary>Loads each program (instructions with map-index references, maps, type) and returns the verdicts.</summary>
-    public static KernelVerdict[] LoadAll(IReadOnlyList<(Instruction[] Insns, IReadOnlyList<MapDefinition> Maps, ProgramType Type)> programs, PrivilegeMode mode)
+    /// <remarks>With <paramref name="funcInfo"/>, each program is loaded with BTF func_info describing its
+    /// subprograms (<see cref="FuncInfoBtf"/>), as an object's BTF would: callbacks need it. Our verifier is then
+    /// asked with <see cref="VerifierOptions.HasFuncInfo"/>.</remarks>
+    public static KernelVerdict[] LoadAll(IReadOnlyList<(Instruction[] Insns, IReadOnlyList<MapDefinition> Maps, ProgramType Type)> programs, PrivilegeMode mode, bool funcInfo = false)
     {
         if (mode == PrivilegeMode.Unprivileged)
         {
@@ -37,7 +40,7 @@ public static unsafe class KernelOracle
         var results = new KernelVerdict[programs.Count];
         if (mode == PrivilegeMode.Privileged)
         {
-            for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type);
+            for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type, funcInfo);
             return results;
         }
         Exception? failure = null;
@@ -46,7 +49,7 @@ public static unsafe class KernelOracle
             try
             {
                 DropCapabilities(CapSysAdmin, CapPerfmon);
-                for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type);
+                for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type, funcInfo);
             }
             catch (Exception e)
             {
@@ -59,12 +62,20 @@ public static unsafe class KernelOracle
         return results;
     }
 
-    public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type)
+    public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type, bool funcInfo = false)
     {
         var created = new List<BpfMap>();
         var btfs = new List<BpfFd>();
         try
         {
+            ProgramBtfInfo? programBtf = null;
+            if (funcInfo)
+            {
+                var (blob, records) = FuncInfoBtf(insns);
+                var fd = BtfLoad.Load(blob);
+                btfs.Add(fd);
+                programBtf = new ProgramBtfInfo(fd, records, []);
+            }
             foreach (var m in maps)
             {
                 try
@@ -107,7 +118,7 @@ public static unsafe class KernelOracle
                 i++;
             }
             if (insns.Length == 0) return new KernelVerdict(false, "empty program", 22);
-            using var prog = BpfProgram.Load(type, insns, "GPL", new LoadOptions { MapRelocations = relocs });
+            using var prog = BpfProgram.Load(type, insns, "GPL", new LoadOptions { MapRelocations = relocs, ProgramBtf = programBtf });
             return new KernelVerdict(true, "", 0);
         }
         catch (ProgramRejectedException e)
@@ -158,6 +169,50 @@ public static unsafe class KernelOracle
         typeBytes.CopyTo(blob, 24);
         strings.CopyTo(blob, 24 + typeBytes.Length);
         return blob;
+    }
+
+    /// <summary>BTF and func_info records for a program's subprograms — instruction 0 and every target of a
+    /// bpf-to-bpf call or a function pointer (lddw with BPF_PSEUDO_FUNC), in order: [1] int, [2] a prototype
+    /// <c>int (void)</c>, then one static FUNC <c>fN</c> per subprogram (static functions are checked in their caller's
+    /// context, so the prototype's arguments do not matter).</summary>
+    internal static (byte[] Btf, byte[] FuncInfo) FuncInfoBtf(Instruction[] insns)
+    {
+        var starts = new SortedSet<int> { 0 };
+        for (var i = 0; i < insns.Length; i++)
+        {
+            var insn = insns[i];
+            if (insn.Opcode == 0x85 && insn.SrcRaw == 1) starts.Add(i + insn.Imm + 1);
+            if (insn.IsWide && insn.SrcRaw == (byte)PseudoSource.Func) starts.Add(i + insn.Imm + 1);
+            if (insn.IsWide) i++;
+        }
+        var strings = new List<byte>("\0int\0"u8.ToArray());
+        var types = new List<uint>();
+        void Type(uint name, uint kind, uint vlen, uint sizeOrType) { types.Add(name); types.Add(kind << 24 | vlen); types.Add(sizeOrType); }
+        Type(1, 1, 0, 4); types.Add(1u << 24 | 32);   // [1] int
+        Type(0, 13, 0, 1);                              // [2] int (void)
+        var records = new List<byte>();
+        var n = 0;
+        foreach (var start in starts)
+        {
+            var name = (uint)strings.Count;
+            strings.AddRange(System.Text.Encoding.ASCII.GetBytes($"f{n}\0"));
+            Type(name, 12, 0, 2);                       // [3 + n] static FUNC fN
+            records.AddRange(BitConverter.GetBytes((uint)start));
+            records.AddRange(BitConverter.GetBytes((uint)(3 + n)));
+            n++;
+        }
+        var typeBytes = types.SelectMany(BitConverter.GetBytes).ToArray();
+        var blob = new byte[24 + typeBytes.Length + strings.Count];
+        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
+        blob[2] = 1;
+        BitConverter.GetBytes(24u).CopyTo(blob, 4);
+        BitConverter.GetBytes(0u).CopyTo(blob, 8);
+        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 12);
+        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 16);
+        BitConverter.GetBytes((uint)strings.Count).CopyTo(blob, 20);
+        typeBytes.CopyTo(blob, 24);
+        strings.CopyTo(blob, 24 + typeBytes.Length);
+        return (blob, records.ToArray());
     }
 
     /// <summary>The error line(s) of a verifier log: the last lines before the statistics.</summary>

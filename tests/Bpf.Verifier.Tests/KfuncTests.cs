@@ -212,6 +212,35 @@ public sealed class KfuncTests(ITestOutputHelper output)
             r0 = 0
             exit
             """, "release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID", AttachType.TraceIter, "task"),
+        // A trusted argument may carry a fixed positive offset (the kernel then matches the struct found there; not
+        // modelled here), never a negative or a variable one (__check_ptr_off_reg with fixed_off_ok).
+        new("iter_task_acquire_negative_offset", ProgramType.Tracing, """
+            r1 = *(u64 *)(r1 + 8)
+            if r1 == 0 goto out
+            r1 += -8
+            call kfunc {bpf_task_acquire}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "negative offset trusted_ptr_ ptr R1 off=-8 disallowed", AttachType.TraceIter, "task"),
+        new("iter_task_acquire_variable_offset", ProgramType.Tracing, """
+            r6 = *(u64 *)(r1 + 8)
+            if r6 == 0 goto out
+            call 5
+            r0 &= 8
+            r6 += r0
+            r1 = r6
+            call kfunc {bpf_task_acquire}
+            if r0 == 0 goto out
+            r1 = r0
+            call kfunc {bpf_task_release}
+            out:
+            r0 = 0
+            exit
+            """, "variable trusted_ptr_ access var_off=(0x0; 0x8) disallowed", AttachType.TraceIter, "task"),
         new("iter_task_acquire_unchecked_ctx", ProgramType.Tracing, """
             r1 = *(u64 *)(r1 + 8)
             call kfunc {bpf_task_acquire}

@@ -70,6 +70,8 @@ public static class RejectionClasses
         ("access is allowed only to CAP_PERFMON", RejectionClass.Pointer),
         ("dereference of modified ctx ptr", RejectionClass.Memory),
         ("cannot write into packet", RejectionClass.Memory),
+        ("cannot write into", RejectionClass.Pointer),
+        ("callback function not allowed for map", RejectionClass.Call),
         ("combined stack size", RejectionClass.Memory),
         ("BPF_LD_[ABS|IND]", RejectionClass.Memory),
         ("LD_ABS|IND", RejectionClass.Memory),

@@ -483,7 +483,7 @@ internal sealed partial class Checker
                 CheckRegionAccess(r, reg, 0, size, reg.Range, VerifierErrorCode.MemoryOutOfBounds, "memory");
                 return;
             case RegType.MapKey:
-                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"write to change key R{r} not allowed", r);
+                if (write) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{r} cannot write into {reg.TypeName}", r);
                 CheckRegionAccess(r, reg, 0, size, _o.Maps[reg.Map].KeySize, VerifierErrorCode.MapValueOutOfBounds, "map key");
                 return;
             case RegType.Packet:
@@ -551,6 +551,8 @@ internal sealed partial class Checker
         if (ok && m.Type is MapType.PerfEventArray && p.Name != "perf_event_output") ok = false;
         if (!ok)
         {
+            // for_each accepts every map and refuses, when it sets up the callback, one without a for_each iterator.
+            if (p.Name == "for_each_map_elem") throw Fail(VerifierErrorCode.InvalidMap, "callback function not allowed for map");
             throw Fail(VerifierErrorCode.InvalidMap, $"cannot pass map_type {(int)m.Type} into func bpf_{p.Name}#{p.Id}");
         }
     }

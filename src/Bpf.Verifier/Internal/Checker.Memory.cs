@@ -416,6 +416,9 @@ internal sealed partial class Checker
                     {
                         throw Fail(VerifierErrorCode.PointerLeak, $"spilled ptr in range of var-offset stack write; insn {_cur.Insn}");
                     }
+                    // A zero that may land on a spilled scalar 0 leaves the spill as it is (the kernel's writing_zero
+                    // in check_stack_write_var_off): the slot still reads back as the constant 0.
+                    if (zero && frame.Bytes[slot * 8] == SlotType.Spill && frame.Spill(slot).IsScalar && frame.Spill(slot).IsZero()) continue;
                     for (var i = 0; i < 8; i++)
                     {
                         if (frame.Bytes[slot * 8 + i] == SlotType.Spill) frame.WritableBytes[slot * 8 + i] = SlotType.Misc;
