@@ -6,7 +6,8 @@ namespace Bpf.Verifier.Tests;
 /// <summary>
 /// Sweeps of the memory accesses and pointer arithmetic the kernel judges by offset, size, region and operand kind,
 /// against the kernel, in both privilege modes: each generated program does one thing after a fixed prologue, and
-/// the kernel's verdict is the oracle (both refusing: the reason must be of the same class).
+/// the kernel's verdict is the oracle (both refusing: the reason must be of the same class, and our message must be
+/// in the kernel's log word for word).
 /// <list type="bullet">
 /// <item>stack: load, register store (a scalar, a pointer), immediate store, atomic add, at every offset from past
 /// the frame's bottom to past its top, every size, on a stack written before or not;</item>
@@ -104,6 +105,9 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             ("imm 4", "", "4"),
             ("imm -4", "", "-4"),
             ("known reg 4", "r8 = 4\n", "r8"),
+            // At the kernel's limit on a pointer's offset (1 << 29).
+            ("imm 2^29", "", "536870912"),
+            ("known reg 2^29", "r8 = 536870912\n", "r8"),
             // An unknown in [0, 3]: the low bits of the ctx's length (socket filter) or the packet's first byte (xdp).
             ("bounded reg", "", "r8"),
             ("pointer", "", "r7"),
@@ -206,6 +210,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             var kernel = KernelOracle.LoadAll(programs.Select(p => (p.Source.Instructions, p.Source.Maps, p.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);
             int compared = 0, kernelAccepted = 0;
             var disagreements = new List<string>();
+            var wording = new WordingDifferences();
             for (var i = 0; i < programs.Count; i++)
             {
                 var k = kernel[i];
@@ -215,6 +220,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                 var ours = BpfVerifier.Verify(programs[i].Source.Instructions, programs[i].Source.ToOptions(mode));
                 var agree = ours.IsAccepted == k.Accepted
                             && (ours.IsAccepted || (ours.Error!.Code != VerifierErrorCode.NotSupported && RejectionClasses.Same(ours.Error, k.Message)));
+                if (agree) wording.Check(programs[i].Name, ours, k);
                 if (!agree)
                 {
                     disagreements.Add($"{mode} {programs[i].Name}: ours [{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
@@ -222,9 +228,12 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             }
             output.WriteLine($"{sweep} {mode}: {compared} compared, kernel accepted {kernelAccepted}, {disagreements.Count} disagree");
             foreach (var d in disagreements.Take(80)) output.WriteLine("  " + d);
+            foreach (var w in wording.Report()) output.WriteLine("  wording: " + w);
             // Both verdicts exercised: the kernel accepts some (measured: 23 pointer-arithmetic programs without CAP_PERFMON, thousands of stack accesses) and refuses some.
             Assert.True(kernelAccepted >= 20 && kernelAccepted < compared, $"{sweep} {mode}: the kernel accepted {kernelAccepted} of {compared}");
             Assert.True(disagreements.Count == 0, $"{disagreements.Count} of {compared} judged differently from the kernel:\n" + string.Join("\n", disagreements.Take(40)));
+            // Refused by both: every line of our message is a line of the kernel's log (measured: all of them).
+            Assert.True(wording.Count == 0, $"{wording.Count} refusals worded differently from the kernel's log:\n" + string.Join("\n", wording.Report().Take(10)));
         }
     }
 }

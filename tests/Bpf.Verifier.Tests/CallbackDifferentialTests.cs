@@ -219,6 +219,7 @@ public sealed class CallbackDifferentialTests(ITestOutputHelper output)
             var kernel = KernelOracle.LoadAll(programs.Select(p => (p.Source.Instructions, p.Source.Maps, p.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode, funcInfo: true);
             int compared = 0, kernelAccepted = 0, notCreated = 0;
             var disagreements = new List<string>();
+            var wording = new WordingDifferences();
             for (var i = 0; i < programs.Count; i++)
             {
                 var k = kernel[i];
@@ -238,6 +239,7 @@ public sealed class CallbackDifferentialTests(ITestOutputHelper output)
                 });
                 var agree = ours.IsAccepted == k.Accepted
                             && (ours.IsAccepted || (ours.Error!.Code != VerifierErrorCode.NotSupported && RejectionClasses.Same(ours.Error, k.Message)));
+                if (agree) wording.Check($"{mode} {programs[i].Name}", ours, k);
                 output.WriteLine($"{mode} {programs[i].Name}: ours [{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
                 if (!agree && !(KnownStricter.Contains((mode, programs[i].Name)) && k.Accepted && !ours.IsAccepted)) disagreements.Add($"{mode} {programs[i].Name}: ours [{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
             }
@@ -248,6 +250,9 @@ public sealed class CallbackDifferentialTests(ITestOutputHelper output)
                 if (kernel[i].Accepted) continue;
                 disagreements.Add($"{mode} {name}: listed as accepted by the kernel and refused by ours, but the kernel refuses it here ({kernel[i].Message}): remove it from KnownStricter");
             }
+            foreach (var w in wording.Report()) output.WriteLine("  wording: " + w);
+            // Refused by both: our message is in the kernel's log word for word (measured: every one).
+            disagreements.AddRange(wording.Report().Select(w => $"{mode} worded differently from the kernel's log: {w}"));
             output.WriteLine($"{mode}: {compared} compared, {notCreated} not created, kernel accepted {kernelAccepted}, {disagreements.Count} disagree");
             Assert.True(compared >= programs.Count - 4 && kernelAccepted >= 20 && kernelAccepted < compared,
                 $"{mode}: {compared} of {programs.Count} compared, the kernel accepted {kernelAccepted}");

@@ -78,6 +78,7 @@ public sealed class ContextAccessDifferentialTests(ITestOutputHelper output)
             var kernelAccepted = 0;
             var disagreements = new List<string>();
             var seenKnown = new HashSet<string>();
+            var wording = new WordingDifferences();
             for (var i = 0; i < programs.Count; i++)
             {
                 var k = kernel[i];
@@ -88,6 +89,7 @@ public sealed class ContextAccessDifferentialTests(ITestOutputHelper output)
                 var agree = ours.IsAccepted == k.Accepted
                             && (ours.IsAccepted || (ours.Error!.Code != VerifierErrorCode.NotSupported && RejectionClasses.Same(ours.Error, k.Message)));
                 var key = $"{type} {mode} {programs[i].What}";
+                if (agree) wording.Check(key, ours, k);
                 if (!agree && !ours.IsAccepted && k.Accepted && Known.TryGetValue(key, out var reason))
                 {
                     seenKnown.Add(key);
@@ -100,6 +102,9 @@ public sealed class ContextAccessDifferentialTests(ITestOutputHelper output)
             }
             output.WriteLine($"{type} {mode}: {compared} compared, kernel accepted {kernelAccepted}, {disagreements.Count} disagree");
             foreach (var d in disagreements.Take(60)) output.WriteLine("  " + d);
+            foreach (var w in wording.Report()) output.WriteLine("  wording: " + w);
+            // Refused by both: our message is in the kernel's log word for word (measured: every one).
+            Assert.True(wording.Count == 0, $"{type} {mode}: {wording.Count} refusals worded differently from the kernel's log:\n" + string.Join("\n", wording.Report().Take(10)));
             // Every type has readable fields, and most of the sweep is refused: both verdicts are exercised.
             Assert.True(compared == programs.Count, $"{type} {mode}: only {compared} of {programs.Count} programs reached the kernel's verifier");
             foreach (var k in Known.Keys.Where(k => k.StartsWith($"{type} {mode} ", StringComparison.Ordinal) && !seenKnown.Contains(k)))

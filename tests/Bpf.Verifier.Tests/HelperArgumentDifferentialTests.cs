@@ -21,7 +21,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
     private static readonly HashSet<HelperArgKind> Plain =
     [
         HelperArgKind.None, HelperArgKind.Anything, HelperArgKind.MapPointer, HelperArgKind.MapKey, HelperArgKind.MapValue,
-        HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.WritableMemory,
+        HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.WritableMemory, HelperArgKind.ReadWriteMemory,
         HelperArgKind.Size, HelperArgKind.SizeOrZero, HelperArgKind.AllocSize, HelperArgKind.UninitMapValue,
     ];
 
@@ -55,7 +55,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         HelperArgKind.MapKey => "{r} = r10\n{r} += -8\n",
         HelperArgKind.MapValue or HelperArgKind.UninitMapValue => "{r} = r10\n{r} += -32\n",
         HelperArgKind.Context => "{r} = r6\n",
-        HelperArgKind.ReadableMemory or HelperArgKind.ReadableMemoryOrNull or HelperArgKind.WritableMemory => "{r} = r10\n{r} += -16\n",
+        HelperArgKind.ReadableMemory or HelperArgKind.ReadableMemoryOrNull or HelperArgKind.WritableMemory or HelperArgKind.ReadWriteMemory => "{r} = r10\n{r} += -16\n",
         HelperArgKind.Size or HelperArgKind.SizeOrZero or HelperArgKind.AllocSize => "{r} = 8\n",
         _ => "{r} = 0\n",
     };
@@ -116,6 +116,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
             var kernel = KernelOracle.LoadAll(programs.Select(p => (p.Source.Instructions, p.Source.Maps, p.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);
             int compared = 0, kernelAccepted = 0, notModelled = 0;
             var disagreements = new List<string>();
+            var wording = new WordingDifferences();
             for (var i = 0; i < programs.Count; i++)
             {
                 var k = kernel[i];
@@ -129,6 +130,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
                 compared++;
                 if (k.Accepted) kernelAccepted++;
                 var agree = ours.IsAccepted == k.Accepted && (ours.IsAccepted || RejectionClasses.Same(ours.Error!, k.Message));
+                if (agree) wording.Check($"{mode} {programs[i].Name}", ours, k);
                 if (!agree)
                 {
                     disagreements.Add($"{mode} {programs[i].Name}: ours [{(ours.IsAccepted ? "accept" : ours.Error!.ToString())}] kernel [{(k.Accepted ? "accept" : k.Message)}]");
@@ -136,6 +138,9 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
             }
             output.WriteLine($"{mode}: {programs.Count} programs, {notModelled} not modelled by ours, {compared} compared, kernel accepted {kernelAccepted}, {disagreements.Count} disagree");
             foreach (var d in disagreements.Take(200)) output.WriteLine("  " + d);
+            foreach (var w in wording.Report()) output.WriteLine("  wording: " + w);
+            // Refused by both: our message is in the kernel's log word for word (measured: every one).
+            failures.AddRange(wording.Report().Select(w => $"{mode} worded differently from the kernel's log: {w}"));
             Assert.True(compared >= programs.Count * 9 / 10, $"{mode}: only {compared} of {programs.Count} compared");
             Assert.True(kernelAccepted >= compared / 20, $"{mode}: the kernel accepted {kernelAccepted} of {compared}");
             failures.AddRange(disagreements);

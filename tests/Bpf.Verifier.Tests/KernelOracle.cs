@@ -5,7 +5,41 @@ using Bpf.Verifier;
 namespace Bpf.Verifier.Tests;
 
 /// <summary>The kernel's verdict on one program.</summary>
-public sealed record KernelVerdict(bool Accepted, string Message, int Errno, bool SetupFailed = false);
+/// <param name="Log">The kernel's whole verifier log of a rejection (empty otherwise).</param>
+public sealed record KernelVerdict(bool Accepted, string Message, int Errno, bool SetupFailed = false, string Log = "")
+{
+    /// <summary>Whether every line of our rejection message is a line of the kernel's log: the same words, not
+    /// only the same verdict.</summary>
+    public bool LogHas(VerifierError ours) =>
+        ours.Message.Split('\n').All(l => l.Length > 0 && (("\n" + Log).Contains("\n" + l + "\n", StringComparison.Ordinal)
+                                                            // A few kernel messages lack their newline ("expected prog array map for tail call").
+                                                            || ("\n" + Log).Contains("\n" + l + "processed ", StringComparison.Ordinal)));
+}
+
+/// <summary>Refusals by both verifiers whose message is not, line for line, in the kernel's log — grouped by template
+/// (numbers replaced by N), each with one example.</summary>
+public sealed class WordingDifferences
+{
+    private readonly List<(string Name, string Template, string Example)> _items = [];
+
+    public int Count => _items.Count;
+
+    /// <summary>The names of the programs worded differently.</summary>
+    public IEnumerable<string> Names => _items.Select(i => i.Name);
+
+    public void Check(string name, VerificationResult ours, KernelVerdict kernel)
+    {
+        if (ours.IsAccepted || kernel.Accepted || kernel.SetupFailed || ours.Error!.Code == VerifierErrorCode.NotSupported || kernel.Log.Length == 0) return;
+        if (kernel.LogHas(ours.Error)) return;
+        var template = $"ours [{N(ours.Error.Message)}] kernel [{N(kernel.Message)}]";
+        _items.Add((name, template, $"{name}: ours [{ours.Error.Message.Replace('\n', '|')}] kernel log [{kernel.Log.Replace('\n', '|')}]"));
+    }
+
+    public IEnumerable<string> Report() =>
+        _items.GroupBy(i => i.Template).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}x {g.Key}\n    e.g. {g.First().Example}");
+
+    private static string N(string s) => System.Text.RegularExpressions.Regex.Replace(s.Replace('\n', '|'), "-?[0-9]+", "N");
+}
 
 /// <summary>
 /// Loads programs into the running kernel with BPF_PROG_LOAD and reports its verdict. Privileged loads run on
@@ -123,7 +157,7 @@ public static unsafe class KernelOracle
         }
         catch (ProgramRejectedException e)
         {
-            return new KernelVerdict(false, Summary(e.Log, e.Message), e.Errno);
+            return new KernelVerdict(false, Summary(e.Log, e.Message), e.Errno, Log: e.Log);
         }
         catch (BpfSyscallException e)
         {

@@ -49,6 +49,10 @@ public enum HelperArgKind : byte
     /// <summary>A per-CPU kernel variable loaded by a BTF-id <c>ld_imm64</c> (the kernel's
     /// <c>ARG_PTR_TO_PERCPU_BTF_ID</c>: PTR_TO_BTF_ID | MEM_PERCPU at offset 0).</summary>
     PercpuKernelObject,
+    /// <summary>Pointer to initialized memory the helper reads and writes, whose size is the next argument (the
+    /// kernel's <c>ARG_PTR_TO_MEM | MEM_WRITE</c>, fib_lookup's parameters): checked as a write (bounds, read-only
+    /// memory refused) and as initialized.</summary>
+    ReadWriteMemory,
 }
 
 /// <summary>What a helper returns in R0.</summary>
@@ -169,7 +173,7 @@ public static class HelperPrototypes
         new(133, "ringbuf_discard", HelperReturnKind.Void, [HelperArgKind.RingbufMemory, HelperArgKind.Anything], HelperAvailability.Base),
         new(134, "ringbuf_query", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
         new(164, "for_each_map_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.BaseCapBpf),
-        new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
+        new(69, "fib_lookup", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.ReadWriteMemory, HelperArgKind.Size, HelperArgKind.Anything], Net, GplOnly: true),
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
         new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Base),

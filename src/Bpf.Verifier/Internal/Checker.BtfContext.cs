@@ -209,7 +209,7 @@ internal sealed partial class Checker
         long lo = return32 ? r0.V.S32Min : r0.V.SMin, hi = return32 ? r0.V.S32Max : r0.V.SMax;
         if (lo < min || hi > max)
         {
-            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 has smin={lo} smax={hi} should have been in [{min}, {max}]", 0);
+            throw Fail(VerifierErrorCode.InvalidReturnValue, $"At program exit the register R0 has{ScalarRange(lo, hi)} should have been in [{min}, {max}]", 0);
         }
     }
 

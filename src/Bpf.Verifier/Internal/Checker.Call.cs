@@ -19,6 +19,8 @@ internal sealed partial class Checker
             {
                 throw Fail(VerifierErrorCode.NotSupported, $"helper #{id} is not in this verifier's prototype table");
             }
+            // Id 0 is in the kernel's range of helper ids (bpf_unspec) but has no prototype for any program type.
+            if (id == 0) throw Fail(VerifierErrorCode.UnknownHelper, "program of this type cannot use helper bpf_unspec#0");
             throw Fail(VerifierErrorCode.UnknownHelper, $"invalid func unknown#{id}");
         }
         if (!Offered(proto))
@@ -64,12 +66,15 @@ internal sealed partial class Checker
                     if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, $"invalid map_ptr to access map->{(kind == HelperArgKind.MapKey ? "key" : "value")}", r);
                     var m = _o.Maps[map];
                     var size = kind == HelperArgKind.MapKey ? m.KeySize : m.ValueSize;
+                    // A map without keys (queue, stack, bloom filter, ringbuf): the kernel's check_stack_range_initialized.
+                    if (size == 0 && reg.Type == RegType.Stack) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid zero-sized read", r);
                     CheckHelperMemory(r, reg, size, write: false);
                     if (kind == HelperArgKind.MapKey) constKey = ConstStackKey(reg, size);
                     break;
                 }
                 case HelperArgKind.UninitMapValue:
                     if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid map_ptr to access map->value", r);
+                    if (_o.Maps[map].ValueSize == 0 && reg.Type == RegType.Stack) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid zero-sized read", r);
                     CheckHelperMemory(r, reg, _o.Maps[map].ValueSize, write: true);
                     break;
                 case HelperArgKind.Context:
@@ -79,6 +84,7 @@ internal sealed partial class Checker
                 case HelperArgKind.ReadableMemory:
                 case HelperArgKind.ReadableMemoryOrNull:
                 case HelperArgKind.WritableMemory:
+                case HelperArgKind.ReadWriteMemory:
                 {
                     var sizeKind = proto.Arg(a + 1);
                     var sizeReg = ReadReg(r + 1);
@@ -87,12 +93,14 @@ internal sealed partial class Checker
                     var size = (long)sizeReg.V.UMax;
                     if (kind == HelperArgKind.ReadableMemoryOrNull && reg.IsZero())
                     {
-                        if (size != 0) throw ArgType(r, reg, "mem");
+                        // The kernel's check_helper_mem_access on a NULL with a size: "expected" names the stack.
+                        if (size != 0) throw ArgType(r, reg, "fp");
                     }
                     else
                     {
                         // A size of 0 does not excuse the pointer: the kernel still checks its type.
-                        CheckHelperMemory(r, reg, size, write: kind == HelperArgKind.WritableMemory, sizeIsConst: sizeReg.V.IsConst);
+                        CheckHelperMemory(r, reg, size, write: kind is HelperArgKind.WritableMemory or HelperArgKind.ReadWriteMemory,
+                            sizeIsConst: sizeReg.V.IsConst, alsoRead: kind == HelperArgKind.ReadWriteMemory);
                     }
                     a++;
                     break;
@@ -103,8 +111,10 @@ internal sealed partial class Checker
                     CheckSizeArg(r, reg, zeroAllowed: kind == HelperArgKind.SizeOrZero);
                     break;
                 case HelperArgKind.AllocSize:
-                    if (!reg.IsScalar || !reg.V.IsConst)
+                    if (!reg.IsScalar) throw ArgType(r, reg, "scalar");
+                    if (!reg.V.IsConst)
                     {
+                        // The kernel's message, stray quote included.
                         throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} is not a known constant'", r);
                     }
                     _reservedSize = reg.V.ConstValue;
@@ -139,7 +149,7 @@ internal sealed partial class Checker
                     if (reg.Type != RegType.Mem || reg.RefId == 0) throw ArgType(r, reg, "ringbuf_mem");
                     if (reg.Off != 0 || !reg.V.IsZero)
                     {
-                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} must have zero offset when passed to release func", r);
+                        throw Fail(VerifierErrorCode.InvalidHelperArgument, $"R{r} must have zero offset when passed to release func or trusted arg to kfunc", r);
                     }
                     releaseRef = reg.RefId;
                     break;
@@ -203,6 +213,9 @@ internal sealed partial class Checker
                 break;
             case HelperReturnKind.RingbufMemoryOrNull:
             {
+                // The kernel numbers the null-check id first, then the reference (check_helper_call); the two are
+                // one id here, named by the reference's number as the kernel's messages name it.
+                _ = NewId();
                 var refId = NewId();
                 (_cur.Refs ??= []).Add((refId, pc));
                 F.Regs[0] = RegState.Pointer(RegType.MemOrNull);
@@ -274,7 +287,7 @@ internal sealed partial class Checker
     {
         if (_cur.CurFrame + 1 >= MaxCallFrames)
         {
-            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep !");
+            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep");
         }
         var cb = _cur.Clone();
         var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(start) };
@@ -316,7 +329,7 @@ internal sealed partial class Checker
         if (r0.V.SMin < 0 || r0.V.SMax > 1)
         {
             throw Fail(VerifierErrorCode.InvalidReturnValue,
-                $"At callback return the register R0 has smin={r0.V.SMin} smax={r0.V.SMax} should have been in [0, 1]", 0);
+                $"At callback return the register R0 has{ScalarRange(r0.V.SMin, r0.V.SMax)} should have been in [0, 1]", 0);
         }
         var site = F.CallSite;
         _cur.Frames[_cur.CurFrame] = null!;
@@ -422,7 +435,8 @@ internal sealed partial class Checker
     /// <summary>Checks that a helper may read (initialized) or write <paramref name="size"/> bytes at <paramref name="reg"/>.</summary>
     // sizeIsConst is false when the size comes from a register with a range: the kernel then turns off raw mode,
     // so without CAP_PERFMON even a buffer the helper only writes must be initialized.
-    private void CheckHelperMemory(int r, in RegState reg, long size, bool write, bool sizeIsConst = true)
+    // alsoRead: the helper reads what it writes (MEM_WRITE without MEM_UNINIT), so the bytes must be initialized.
+    private void CheckHelperMemory(int r, in RegState reg, long size, bool write, bool sizeIsConst = true, bool alsoRead = false)
     {
         switch (reg.Type)
         {
@@ -437,14 +451,19 @@ internal sealed partial class Checker
                 var max = reg.Off + reg.V.SMax;
                 if (min < -Frame.StackSize || max + size > 0 || size == 0 && min >= 0)
                 {
-                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid indirect access to stack R{r} off={min} size={size}", r);
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid {(write ? "write to" : "read from")} stack R{r} off={min} size={size}", r);
+                }
+                if (!write && !_allowUninitStack && reg.V.IsConst && size > 0 && (int)min + Frame.StackSize < LowestWrittenSlot(frame))
+                {
+                    // Below the stack this state has written (the kernel's allocated_stack): out of bounds for a read.
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid read from stack R{r} off={min} size={size}", r);
                 }
                 NoteStackDepth(reg.Frame, (int)min);
                 var lo = (int)min + Frame.StackSize;
                 var hi = (int)(max + size) + Frame.StackSize;
                 if (write)
                 {
-                    if ((!reg.V.IsConst || !sizeIsConst) && !_allowUninitStack)
+                    if ((alsoRead || !reg.V.IsConst || !sizeIsConst) && !_allowUninitStack)
                     {
                         CheckStackInitialized(r, frame, lo, hi, allowSpilledPointers: false);
                     }
@@ -502,7 +521,7 @@ internal sealed partial class Checker
                 return;
             }
             default:
-                throw ArgType(r, reg, write ? "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf" : "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf");
+                throw ArgType(r, reg, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         }
     }
 
@@ -549,6 +568,7 @@ internal sealed partial class Checker
         if (ok && m.Type is MapType.BloomFilter && p.Name is not ("map_push_elem" or "map_peek_elem")) ok = false;
         if (ok && m.Type is MapType.ProgArray && p.Name != "tail_call") ok = false;
         if (ok && m.Type is MapType.PerfEventArray && p.Name != "perf_event_output") ok = false;
+        if (!ok && p.Name == "tail_call") throw Fail(VerifierErrorCode.InvalidMap, "expected prog array map for tail call");
         if (!ok)
         {
             // for_each accepts every map and refuses, when it sets up the callback, one without a for_each iterator.

@@ -296,7 +296,7 @@ internal sealed partial class Checker
     {
         if (_cur.CurFrame + 1 >= MaxCallFrames)
         {
-            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep !");
+            throw Fail(VerifierErrorCode.CallDepthExceeded, $"the call stack of {_cur.CurFrame + 2} frames is too deep");
         }
         var target = pc + insn.Imm + 1;
         var callee = new Frame { CallSite = pc, Subprog = _s.SubprogIndex(target) };
@@ -365,7 +365,7 @@ internal sealed partial class Checker
             if (ret0.V.SMin < min || ret0.V.SMax > max)
             {
                 throw Fail(VerifierErrorCode.InvalidReturnValue,
-                    $"At program exit the register R0 has smin={ret0.V.SMin} smax={ret0.V.SMax} should have been in [{min}, {max}]", 0);
+                    $"At program exit the register R0 has{ScalarRange(ret0.V.SMin, ret0.V.SMax)} should have been in [{min}, {max}]", 0);
             }
         }
         return true;
@@ -400,4 +400,11 @@ internal sealed partial class Checker
         ProgramType.SkLookup or ProgramType.Netfilter => (0, 1),
         _ => null,
     };
+
+    /// <summary>The kernel's verbose_invalid_scalar: " smin=.." and " smax=.." for the bounds that are not the
+    /// type's limits, " unknown scalar value" when neither is.</summary>
+    private static string ScalarRange(long smin, long smax) =>
+        smin == long.MinValue && smax == long.MaxValue
+            ? " unknown scalar value"
+            : (smin > long.MinValue ? $" smin={smin}" : "") + (smax < long.MaxValue ? $" smax={smax}" : "");
 }

@@ -170,9 +170,7 @@ internal sealed partial class Checker
                     }
                     catch (VerifyFailure f)
                     {
-                        // The kernel checks these as reads (its message says so), not as a helper's indirect access.
-                        var inner = f.Message.Replace("invalid indirect access to stack", "invalid read from stack", StringComparison.Ordinal);
-                        throw Fail(f.Code, $"{inner}\narg#{i} arg#{i + 1} memory, len pair leads to invalid memory access", f.Register);
+                        throw Fail(f.Code, $"{f.Message}\narg#{i} arg#{i + 1} memory, len pair leads to invalid memory access", f.Register);
                     }
                     i++;
                     break;

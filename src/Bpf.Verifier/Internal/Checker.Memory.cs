@@ -194,7 +194,7 @@ internal sealed partial class Checker
                 if (off < 0 || off + size > reg.Range)
                 {
                     throw Fail(VerifierErrorCode.PacketOutOfBounds,
-                        $"invalid access to packet, off={off} size={size}, R{regno}(id={reg.Id},off={reg.Off},r={reg.Range})\nR{regno} offset is outside of the packet", regno);
+                        $"invalid access to packet, off={off} size={size}, R{regno}(id={reg.Id},off={off},r={reg.Range})\nR{regno} offset is outside of the packet", regno);
                 }
                 return RegState.Unknown;
             }
@@ -241,9 +241,12 @@ internal sealed partial class Checker
     /// <summary>Bounds check for map values and memory regions: every byte of every possible access must be inside.</summary>
     private void CheckRegionAccess(int regno, in RegState reg, long insnOff, long size, int regionSize, VerifierErrorCode code, string what)
     {
-        string message(long at) => what == "map value"
-            ? $"invalid access to map value, value_size={regionSize} off={at} size={size}"
-            : $"invalid access to memory, mem_size={regionSize} off={at} size={size}";
+        string message(long at) => what switch
+        {
+            "map value" => $"invalid access to map value, value_size={regionSize} off={at} size={size}",
+            "map key" => $"invalid access to map key, key_size={regionSize} off={at} size={size}",
+            _ => $"invalid access to memory, mem_size={regionSize} off={at} size={size}",
+        };
         var off = reg.Off + insnOff;
         if (reg.V.SMin < 0 && !(reg.V.IsConst))
         {
@@ -277,18 +280,19 @@ internal sealed partial class Checker
             return StackAccessVar(regno, reg, frame, insnOff, size, write, value, valueReg, isStImm);
         }
         var off = (long)reg.Off + insnOff + (long)reg.V.ConstValue;
+        // The kernel's order: alignment (check_ptr_alignment, strict for the stack) before bounds.
+        if (off % size != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
+        }
         if (off < -Frame.StackSize || off + size > 0)
         {
             throw Fail(VerifierErrorCode.InvalidStackAccess,
                 $"invalid {(write ? "write to" : "read from")} stack R{regno} off={off} size={size}", regno);
         }
-        if (off % size != 0)
-        {
-            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.Off}+{insnOff} size {size}", regno);
-        }
         NoteStackDepth(reg.Frame, (int)off);
         var b = (int)off + Frame.StackSize;
-        return write ? StackWrite(frame, reg.Frame, b, size, value, valueReg, isStImm) : StackRead(frame, b, size);
+        return write ? StackWrite(frame, reg.Frame, b, size, value, valueReg, isStImm) : StackRead(regno, frame, b, size);
     }
 
     private RegState StackWrite(Frame frame, int frameNo, int b, int size, in RegState value, int valueReg, bool isStImm)
@@ -346,7 +350,7 @@ internal sealed partial class Checker
         }
     }
 
-    private RegState StackRead(Frame frame, int b, int size)
+    private RegState StackRead(int regno, Frame frame, int b, int size)
     {
         var slot = b / 8;
         if (frame.Bytes[slot * 8] == SlotType.Spill)
@@ -371,6 +375,12 @@ internal sealed partial class Checker
             if (t == SlotType.Zero) zeros++;
             else if (t == SlotType.Invalid && !_allowUninitStack)
             {
+                // Without CAP_PERFMON the kernel bounds reads by the stack the state has written (allocated_stack,
+                // whole 8-byte slots, never shrinking): below it the access is out of bounds; above, a byte unwritten.
+                if (b < LowestWrittenSlot(frame))
+                {
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid read from stack R{regno} off={b - Frame.StackSize} size={size}", regno);
+                }
                 throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid read from stack off {b - Frame.StackSize}+{i} size {size}");
             }
             else if (t == SlotType.Spill && frame.Spill(slot).IsZero()) zeros++;
@@ -380,6 +390,11 @@ internal sealed partial class Checker
 
     private RegState StackAccessVar(int regno, in RegState reg, Frame frame, int insnOff, int size, bool write, in RegState value, int valueReg, bool isStImm)
     {
+        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
+        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
+        {
+            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
+        }
         if (reg.V.SMin <= -MaxVarOff || reg.V.SMax >= MaxVarOff)
         {
             throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid unbounded variable-offset {(write ? "write to" : "read from")} stack R{regno}", regno);
@@ -390,11 +405,6 @@ internal sealed partial class Checker
         {
             throw Fail(VerifierErrorCode.InvalidStackAccess,
                 $"invalid variable-offset {(write ? "write to" : "read from")} stack R{regno} var_off={reg.V.T} off={reg.Off + insnOff} size={size}", regno);
-        }
-        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
-        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
-        {
-            throw Fail(VerifierErrorCode.InvalidStackAccess, $"misaligned stack access off {reg.V.T}+{reg.Off + insnOff} size {size}", regno);
         }
         NoteStackDepth(reg.Frame, (int)min);
         var lo = (int)min + Frame.StackSize;
@@ -438,6 +448,14 @@ internal sealed partial class Checker
         return RegState.Unknown;
     }
 
+    /// <summary>The first byte (frame index) of the lowest 8-byte slot this state has written in the frame: the kernel's
+    /// allocated_stack, which only writes grow (without CAP_PERFMON, reads below it are out of bounds).</summary>
+    private static int LowestWrittenSlot(Frame frame)
+    {
+        var lowest = frame.Bytes.IndexOfAnyExcept(SlotType.Invalid);
+        return lowest < 0 ? Frame.StackSize : lowest / 8 * 8;
+    }
+
     /// <summary>Every byte in [lo, hi) (frame byte indexes) must hold data (uninitialized bytes only when allowed).</summary>
     private void CheckStackInitialized(int regno, Frame frame, int lo, int hi, bool allowSpilledPointers)
     {
@@ -452,7 +470,7 @@ internal sealed partial class Checker
             }
             if (_allowUninitStack) continue;
             throw Fail(VerifierErrorCode.InvalidStackAccess,
-                $"invalid read from stack R{regno} off {b - Frame.StackSize}+0 size {hi - lo}", regno);
+                $"invalid read from stack R{regno} off {lo - Frame.StackSize}+{b - lo} size {hi - lo}", regno);
         }
     }
 

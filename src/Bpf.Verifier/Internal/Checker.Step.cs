@@ -356,6 +356,41 @@ internal sealed partial class Checker
             case RegType.Func:
                 throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic on {ptr.TypeName} prohibited", d);
         }
+        // The kernel's order (adjust_ptr_min_max_vals): the scalar's sanity (check_reg_sane_offset), then Spectre v1
+        // sanitation of + and - with a register (sanitize_ptr_alu: mixed signs, then the pointer type), then the operator.
+        var known = off.V.IsConst;
+        var val = (long)off.V.ConstValue;
+        if (known && (val >= MaxVarOff || val <= -MaxVarOff))
+        {
+            throw Fail(VerifierErrorCode.PointerArithmetic, $"math between {ptr.TypeName} pointer and {val} is not allowed", d);
+        }
+        if (!known)
+        {
+            if (off.V.SMin == long.MinValue)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic,
+                    $"math between {ptr.TypeName} pointer and register with unbounded min value is not allowed", d);
+            }
+            if (off.V.SMin >= MaxVarOff || off.V.SMin <= -MaxVarOff)
+            {
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"value {off.V.SMin} makes {ptr.TypeName} pointer be out of bounds", d);
+            }
+        }
+        if (!_bypassSpec && srcIsReg && op is AluOp.Add or AluOp.Sub)
+        {
+            if (!known && off.V.SMin < 0 && off.V.SMax >= 0)
+            {
+                // Named by the scalar's register (the kernel's sanitize_err names off_reg), the pointer's for the rest.
+                var offReg = ptrIsDst ? insn.SrcRaw : d;
+                throw Fail(VerifierErrorCode.PointerArithmetic,
+                    $"R{offReg} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root", offReg);
+            }
+            if (ptr.Type is not (RegType.Stack or RegType.MapValue))
+            {
+                // Spectre v1 masking exists only for stack and map value pointers.
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root", d);
+            }
+        }
         if (op == AluOp.Sub && !ptrIsDst)
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} tried to subtract pointer from scalar", d);
@@ -371,35 +406,6 @@ internal sealed partial class Checker
         if (op is not (AluOp.Add or AluOp.Sub))
         {
             throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic with {AluName(op)} operator prohibited", d);
-        }
-
-        if (!_bypassSpec && srcIsReg && ptr.Type is not (RegType.Stack or RegType.MapValue))
-        {
-            // Spectre v1 masking exists only for stack and map value pointers.
-            throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root", d);
-        }
-        var known = off.V.IsConst;
-        var val = (long)off.V.ConstValue;
-        if (known && (val >= MaxVarOff || val <= -MaxVarOff))
-        {
-            throw Fail(VerifierErrorCode.PointerArithmetic, $"value {val} makes {ptr.TypeName} pointer be out of bounds", d);
-        }
-        if (!known)
-        {
-            if (off.V.SMin == long.MinValue)
-            {
-                throw Fail(VerifierErrorCode.PointerArithmetic,
-                    $"math between {ptr.TypeName} pointer and register with unbounded min value is not allowed", d);
-            }
-            if (off.V.SMin >= MaxVarOff || off.V.SMin <= -MaxVarOff)
-            {
-                throw Fail(VerifierErrorCode.PointerArithmetic, $"value {off.V.SMin} makes {ptr.TypeName} pointer be out of bounds", d);
-            }
-            if (!_bypassSpec && off.V.SMin < 0 && off.V.SMax >= 0)
-            {
-                throw Fail(VerifierErrorCode.PointerArithmetic,
-                    $"R{d} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root", d);
-            }
         }
 
         var r = ptr;
@@ -469,7 +475,7 @@ internal sealed partial class Checker
         {
             if (!r.V.IsConst)
             {
-                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} variable stack access prohibited for !root, var_off={r.V.T} off={r.Off}", d);
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} variable stack access prohibited for !root, var_off={r.V.T} off={unchecked((int)((ulong)(long)r.Off + r.V.T.Value))}", d);
             }
             var off = r.Off + (long)r.V.ConstValue;
             if (off >= 0 || off < -Frame.StackSize)

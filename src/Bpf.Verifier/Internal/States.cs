@@ -137,8 +137,9 @@ internal struct RegState
         RegType.Packet => "pkt",
         RegType.PacketMeta => "pkt_meta",
         RegType.PacketEnd => "pkt_end",
-        RegType.Mem => "mem",
-        RegType.MemOrNull => "mem_or_null",
+        // A referenced region is a ringbuf record (the only helper memory with a reference).
+        RegType.Mem => RefId != 0 ? "ringbuf_mem" : "mem",
+        RegType.MemOrNull => RefId != 0 ? "ringbuf_mem_or_null" : "mem_or_null",
         RegType.RdonlyMem => "rdonly_mem",
         RegType.RdonlyMemOrNull => "rdonly_mem_or_null",
         RegType.SockCommonOrNull => "sock_common_or_null",

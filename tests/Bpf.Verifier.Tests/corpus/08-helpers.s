@@ -351,7 +351,8 @@ call 130
 exit
 
 ### ringbuf-lookup-wrong
-# expect: reject InvalidMap
+# expect: reject InvalidHelperArgument
+# A ringbuf has no keys: the key argument is a zero-sized read, refused before the map type is (as the kernel does).
 .map rb ringbuf key=0 value=0 entries=4096
 *(u32 *)(r10 - 4) = 0
 r1 = map:rb ll

@@ -209,7 +209,8 @@ r0 = 0
 exit
 
 ### helper-map-lookup-queue
-# expect: reject InvalidMap
+# expect: reject InvalidHelperArgument
+# A queue has no keys: the key argument is a zero-sized read, refused before the map type is (as the kernel does).
 .map q queue key=0 value=8 entries=16
 r1 = map:q ll
 r2 = r10
