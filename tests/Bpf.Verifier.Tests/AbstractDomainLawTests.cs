@@ -319,6 +319,75 @@ public sealed class AbstractDomainLawTests
             .Label($"{op}{(is32 ? "32" : "")} 0x{a:x}, 0x{b:x}: the {(taken ? "fall-through" : "jump")} edge refined to {Show(rx)}, {Show(ry)}");
     }
 
+    /// <summary>
+    /// Refining a range by a comparison with a constant is as tight as the kernel's (regs_refine_cond_op): an
+    /// unsigned range by an unsigned comparison, a signed range by a signed one, either by (in)equality, keeps exactly
+    /// the interval of values that take the edge — an inequality with an end of the range moves that end — or says
+    /// the edge is dead when none does. Soundness alone lets a refinement keep more than it should.
+    /// </summary>
+    [Property(MaxTest = 20_000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
+    public Property Refinement_against_a_constant_is_tight(int seed)
+    {
+        var rng = new Random(seed);
+        var signed = rng.Next(2) == 0;
+        ulong a = Draw(rng), b = Draw(rng);
+        if (signed ? (long)a > (long)b : a > b) (a, b) = (b, a);
+        var k = rng.Next(6) switch { 0 => a, 1 => b, 2 => a - 1, 3 => b + 1, 4 => a + (b - a) / 2, _ => Draw(rng) };
+        JumpOp[] ops = signed
+            ? [JumpOp.Jslt, JumpOp.Jsle, JumpOp.Jsgt, JumpOp.Jsge, JumpOp.Jeq, JumpOp.Jne]
+            : [JumpOp.Jlt, JumpOp.Jle, JumpOp.Jgt, JumpOp.Jge, JumpOp.Jeq, JumpOp.Jne];
+        var op = ops[rng.Next(ops.Length)];
+        var x = signed ? Scalar.SignedRange((long)a, (long)b) : Range(a, b);
+        var failures = new List<string>();
+        foreach (var (edge, negJset) in new[] { (op, false), (ScalarOps.Negate(op), false) })
+        {
+            var rx = x;
+            var ry = Scalar.Const(k);
+            var possible = ScalarOps.Refine(edge, negJset, false, ref rx, ref ry);
+            rx.Sync();
+            // The values of [a, b] that take the edge form an interval (or, for != inside the range, the whole range).
+            var (lo, hi, any) = signed ? SignedHull(edge, (long)a, (long)b, (long)k) : UnsignedHull(edge, a, b, k);
+            if (!any)
+            {
+                if (possible && rx.IsConsistent) failures.Add($"{edge} 0x{k:x}: no value of {Show(x)} takes it, refined to {Show(rx)}");
+                continue;
+            }
+            var tight = possible && (signed ? rx.SMin == (long)lo && rx.SMax == (long)hi : rx.UMin == lo && rx.UMax == hi);
+            if (!tight) failures.Add($"{edge} 0x{k:x}: {Show(x)} should refine to [0x{lo:x}, 0x{hi:x}], got possible={possible} {Show(rx)}");
+        }
+        return (failures.Count == 0).Label(string.Join("; ", failures));
+    }
+
+    private static Scalar Range(ulong lo, ulong hi)
+    {
+        var t = Scalar.Unknown;
+        t.UMin = lo;
+        t.UMax = hi;
+        t.T = Tnum.Range(lo, hi);
+        t.Sync();
+        return t;
+    }
+
+    private static (ulong Lo, ulong Hi, bool Any) UnsignedHull(JumpOp op, ulong a, ulong b, ulong k) => op switch
+    {
+        JumpOp.Jlt => k > a ? (a, Math.Min(b, k - 1), true) : (0, 0, false),
+        JumpOp.Jle => k >= a ? (a, Math.Min(b, k), true) : (0, 0, false),
+        JumpOp.Jgt => k < b ? (Math.Max(a, k + 1), b, true) : (0, 0, false),
+        JumpOp.Jge => k <= b ? (Math.Max(a, k), b, true) : (0, 0, false),
+        JumpOp.Jeq => k >= a && k <= b ? (k, k, true) : (0, 0, false),
+        _ => a == b && k == a ? (0, 0, false) : (k == a ? a + 1 : a, k == b ? b - 1 : b, true),
+    };
+
+    private static (ulong Lo, ulong Hi, bool Any) SignedHull(JumpOp op, long a, long b, long k) => op switch
+    {
+        JumpOp.Jslt => k > a ? ((ulong)a, (ulong)Math.Min(b, k - 1), true) : (0, 0, false),
+        JumpOp.Jsle => k >= a ? ((ulong)a, (ulong)Math.Min(b, k), true) : (0, 0, false),
+        JumpOp.Jsgt => k < b ? ((ulong)Math.Max(a, k + 1), (ulong)b, true) : (0, 0, false),
+        JumpOp.Jsge => k <= b ? ((ulong)Math.Max(a, k), (ulong)b, true) : (0, 0, false),
+        JumpOp.Jeq => k >= a && k <= b ? ((ulong)k, (ulong)k, true) : (0, 0, false),
+        _ => a == b && k == a ? (0, 0, false) : ((ulong)(k == a ? a + 1 : a), (ulong)(k == b ? b - 1 : b), true),
+    };
+
     [Property(MaxTest = 20_000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
     public Property Tnum_operations_are_sound_and_exact_on_constants(int seed)
     {

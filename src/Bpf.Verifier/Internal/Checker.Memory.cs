@@ -11,8 +11,11 @@ internal sealed partial class Checker
         var value = Access(s, src, insn.Offset, size, write: false, value: default, valueReg: -1);
         if (value.IsScalar)
         {
-            value.V = insn.Mode == MemMode.MemSx ? value.V.SignExtend(size) : value.V.Truncate(size);
-            if (size < 8) value.Id = 0;
+            // A stack fill has applied the fill's rules (its link kept only when the value fits); a load that changes
+            // the value (narrowed, sign-extended) is a new value.
+            var loaded = insn.Mode == MemMode.MemSx ? value.V.SignExtend(size) : value.V.Truncate(size);
+            if (!loaded.SameAs(value.V)) value.Id = 0;
+            value.V = loaded;
         }
         else if (insn.Mode == MemMode.MemSx)
         {
@@ -57,8 +60,10 @@ internal sealed partial class Checker
         var value = Access(s, src, insn.Offset, size, write: false, value: default, valueReg: -1);
         if (value.IsScalar)
         {
-            value.V = value.V.Truncate(size);
-            if (size < 8) value.Id = 0;
+            // As DoLoad: a fill's link survives only an unchanged value.
+            var truncated = value.V.Truncate(size);
+            if (!truncated.SameAs(value.V)) value.Id = 0;
+            value.V = truncated;
         }
         F.Regs[d] = value;
     }
@@ -317,6 +322,13 @@ internal sealed partial class Checker
         if (hasValue && aligned && _bpfCapable && value.IsScalar)
         {
             var v = value;
+            if (valueReg >= 0 && FitsIn(value, size) && value.Id == 0 && !value.V.IsConst)
+            {
+                // The kernel gives the register an id before spilling it (assign_scalar_id_before_mov), so the
+                // spilled copy stays linked to it: bounding a fill of it bounds the register too.
+                v.Id = NewId();
+                F.Regs[valueReg].Id = v.Id;
+            }
             if (size < 8)
             {
                 v.V = v.V.Truncate(size);
@@ -350,6 +362,9 @@ internal sealed partial class Checker
         }
     }
 
+    /// <summary>Whether a scalar's value fits in <paramref name="size"/> bytes (its unsigned maximum's bit width).</summary>
+    private static bool FitsIn(in RegState r, int size) => size >= 8 || r.V.UMax >> (size * 8) == 0;
+
     private RegState StackRead(int regno, Frame frame, int b, int size)
     {
         var slot = b / 8;
@@ -364,7 +379,8 @@ internal sealed partial class Checker
             {
                 var r = spill;
                 r.V = r.V.Truncate(size);
-                if (size < spillSize) r.Id = 0;
+                // A narrower fill stays linked only when the spilled value fits in it (the kernel's get_reg_width).
+                if (size < spillSize && !FitsIn(spill, size)) r.Id = 0;
                 return r;
             }
         }
