@@ -13,7 +13,9 @@ public sealed record KernelVerdict(bool Accepted, string Message, int Errno, boo
     public bool LogHas(VerifierError ours) =>
         ours.Message.Split('\n').All(l => l.Length > 0 && (("\n" + Log).Contains("\n" + l + "\n", StringComparison.Ordinal)
                                                             // A few kernel messages lack their newline ("expected prog array map for tail call").
-                                                            || ("\n" + Log).Contains("\n" + l + "processed ", StringComparison.Ordinal)));
+                                                            || ("\n" + Log).Contains("\n" + l + "processed ", StringComparison.Ordinal)
+                                                            // ... and some follow the instruction's text on its line ("... goto pc-4 infinite loop detected at insn 4").
+                                                            || (l.StartsWith("infinite loop detected", StringComparison.Ordinal) && Log.Contains(" " + l + "\n", StringComparison.Ordinal))));
 }
 
 /// <summary>Refusals by both verifiers whose message is not, line for line, in the kernel's log — grouped by template

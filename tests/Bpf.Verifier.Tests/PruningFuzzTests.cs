@@ -53,6 +53,7 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
         int agree = 0, weReject = 0, kernelAccepts = 0, bothAccept = 0;
         var unexplained = new List<string>();
         var byCategory = new Dictionary<string, int>();
+        var wording = new WordingDifferences();
         for (var i = 0; i < count; i++)
         {
             var ours = BpfVerifier.Verify(programs[i], options);
@@ -63,6 +64,7 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
             {
                 agree++;
                 if (k.Accepted) bothAccept++;
+                else wording.Check($"#{i}", ours, k);
                 continue;
             }
             var hex = string.Join(" ", programs[i].Select(x => x.ToRaw().ToString("x16")));
@@ -81,6 +83,8 @@ public sealed class PruningFuzzTests(ITestOutputHelper output)
             output.WriteLine($"DISAGREE #{i}: {category} prog={hex}");
         }
         output.WriteLine($"agreement: {agree}/{count} = {100.0 * agree / count:F1}%; kernel accepted {kernelAccepts}, both accepted {bothAccept}");
+        output.WriteLine($"worded as in the kernel's log: {agree - bothAccept - wording.Count} of {agree - bothAccept} refused by both");
+        foreach (var w in wording.Report()) output.WriteLine("  wording: " + w);
         foreach (var (cat, n) in byCategory.OrderByDescending(x => x.Value)) output.WriteLine($"  {n} x {cat}");
         Assert.True(unexplained.Count == 0, "we accept programs the kernel rejects (possible soundness bugs):\n" + string.Join("\n", unexplained));
         Assert.True(kernelAccepts >= count / 10, $"the kernel accepted only {kernelAccepts} of {count}: the comparison would be mostly both-reject");

@@ -272,14 +272,11 @@ internal sealed partial class Checker
             return;
         }
 
-        ref var dst = ref ReadReg(d);
-        RegState srcReg;
+        // The kernel's order (check_alu_op): the source register, then the destination, then the immediate's checks.
         var srcIsReg = insn.Source == Source.Reg;
-        if (srcIsReg)
-        {
-            srcReg = ReadReg(insn.SrcRaw);
-        }
-        else
+        var srcReg = srcIsReg ? ReadReg(insn.SrcRaw) : default;
+        ref var dst = ref ReadReg(d);
+        if (!srcIsReg)
         {
             if (op is AluOp.Div or AluOp.Mod && insn.Imm == 0) throw Fail(VerifierErrorCode.InvalidImmediate, "div by zero");
             if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && (insn.Imm < 0 || insn.Imm >= (is32 ? 32 : 64)))
