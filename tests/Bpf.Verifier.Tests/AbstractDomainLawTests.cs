@@ -116,12 +116,7 @@ public sealed class AbstractDomainLawTests
             {
                 var lo = v - Spread(r1) > v ? 0 : v - Spread(r1);
                 var hi = v + Spread(r2 ^ r1) < v ? ulong.MaxValue : v + Spread(r2 ^ r1);
-                var t = Scalar.Unknown;
-                t.UMin = lo;
-                t.UMax = hi;
-                t.T = Tnum.Range(lo, hi);
-                t.Sync();
-                return t;
+                return Range(lo, hi);
             }
             case 5:
                 return v <= uint.MaxValue ? Around(v, (byte)(shape / 7 % 5), r1, r2).Zext32() : Around(v, (byte)(shape / 7 % 5), r1, r2);
@@ -358,6 +353,7 @@ public sealed class AbstractDomainLawTests
         return (failures.Count == 0).Label(string.Join("; ", failures));
     }
 
+    /// <summary>The unsigned range [lo, hi] with its tnum, synced.</summary>
     private static Scalar Range(ulong lo, ulong hi)
     {
         var t = Scalar.Unknown;

@@ -193,6 +193,13 @@ public static unsafe class KernelOracle
         }
         var keySize = m.KeySize is 1 or 2 or 4 or 8 ? (uint)m.KeySize : 4;
         Type(sKey, 1, 0, keySize); types.Add(keySize * 8);                   // [4] key
+        return BtfBlob(types, strings);
+    }
+
+    /// <summary>A raw BTF blob: the header, then the type section (<paramref name="types"/>, 32-bit words) and the
+    /// string section.</summary>
+    internal static byte[] BtfBlob(IReadOnlyList<uint> types, byte[] strings)
+    {
         var typeBytes = types.SelectMany(BitConverter.GetBytes).ToArray();
         var blob = new byte[24 + typeBytes.Length + strings.Length];
         BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
@@ -237,18 +244,7 @@ public static unsafe class KernelOracle
             records.AddRange(BitConverter.GetBytes((uint)(3 + n)));
             n++;
         }
-        var typeBytes = types.SelectMany(BitConverter.GetBytes).ToArray();
-        var blob = new byte[24 + typeBytes.Length + strings.Count];
-        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
-        blob[2] = 1;
-        BitConverter.GetBytes(24u).CopyTo(blob, 4);
-        BitConverter.GetBytes(0u).CopyTo(blob, 8);
-        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 12);
-        BitConverter.GetBytes((uint)typeBytes.Length).CopyTo(blob, 16);
-        BitConverter.GetBytes((uint)strings.Count).CopyTo(blob, 20);
-        typeBytes.CopyTo(blob, 24);
-        strings.CopyTo(blob, 24 + typeBytes.Length);
-        return (blob, records.ToArray());
+        return (BtfBlob(types, [.. strings]), records.ToArray());
     }
 
     /// <summary>The error line(s) of a verifier log: the last lines before the statistics.</summary>

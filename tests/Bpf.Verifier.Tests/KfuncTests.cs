@@ -17,6 +17,19 @@ public sealed class KfuncTests(ITestOutputHelper output)
     /// or VAR), program type, attach point and what our verifier says (null: accepted; else its exact message).</summary>
     public sealed record Case(string Name, ProgramType Type, string Text, string? Expect, AttachType? Attach = null, string? Target = null);
 
+    /// <summary>A task iterator's task (trusted, maybe null) acquired and released.</summary>
+    private const string IterTaskAcquireRelease = """
+        r1 = *(u64 *)(r1 + 8)
+        if r1 == 0 goto out
+        call kfunc {bpf_task_acquire}
+        if r0 == 0 goto out
+        r1 = r0
+        call kfunc {bpf_task_release}
+        out:
+        r0 = 0
+        exit
+        """;
+
     private const string TcCtLookup = """
         r6 = r1
         r1 = 0
@@ -193,17 +206,7 @@ public sealed class KfuncTests(ITestOutputHelper output)
             r0 = 1
             exit
             """, "Unreleased reference id=2 alloc_insn=1"),
-        new("iter_task_acquire_release", ProgramType.Tracing, """
-            r1 = *(u64 *)(r1 + 8)
-            if r1 == 0 goto out
-            call kfunc {bpf_task_acquire}
-            if r0 == 0 goto out
-            r1 = r0
-            call kfunc {bpf_task_release}
-            out:
-            r0 = 0
-            exit
-            """, null, AttachType.TraceIter, "task"),
+        new("iter_task_acquire_release", ProgramType.Tracing, IterTaskAcquireRelease, null, AttachType.TraceIter, "task"),
         new("iter_task_release_not_acquired", ProgramType.Tracing, """
             r1 = *(u64 *)(r1 + 8)
             if r1 == 0 goto out
@@ -214,18 +217,9 @@ public sealed class KfuncTests(ITestOutputHelper output)
             """, "release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID", AttachType.TraceIter, "task"),
         // A trusted argument may carry a fixed positive offset (the kernel then matches the struct found there; not
         // modelled here), never a negative or a variable one (__check_ptr_off_reg with fixed_off_ok).
-        new("iter_task_acquire_negative_offset", ProgramType.Tracing, """
-            r1 = *(u64 *)(r1 + 8)
-            if r1 == 0 goto out
-            r1 += -8
-            call kfunc {bpf_task_acquire}
-            if r0 == 0 goto out
-            r1 = r0
-            call kfunc {bpf_task_release}
-            out:
-            r0 = 0
-            exit
-            """, "negative offset trusted_ptr_ ptr R1 off=-8 disallowed", AttachType.TraceIter, "task"),
+        new("iter_task_acquire_negative_offset", ProgramType.Tracing,
+            IterTaskAcquireRelease.Replace("call kfunc {bpf_task_acquire}", "r1 += -8\ncall kfunc {bpf_task_acquire}", StringComparison.Ordinal),
+            "negative offset trusted_ptr_ ptr R1 off=-8 disallowed", AttachType.TraceIter, "task"),
         new("iter_task_acquire_variable_offset", ProgramType.Tracing, """
             r6 = *(u64 *)(r1 + 8)
             if r6 == 0 goto out
@@ -577,17 +571,7 @@ public sealed class KfuncTests(ITestOutputHelper output)
         Type(0, 13, 0, 1);                                                // [7] FUNC_PROTO int (void)
         Type(sF, 12, 1, 7);                                               // [8] FUNC f
         Type(sVPfoo, 14, 0, 2); t.Add(1);                                 // [9] VAR v_pfoo
-        var types = t.SelectMany(BitConverter.GetBytes).ToArray();
-        var blob = new byte[24 + types.Length + strings.Length];
-        BitConverter.GetBytes((ushort)0xeB9F).CopyTo(blob, 0);
-        blob[2] = 1;
-        BitConverter.GetBytes(24u).CopyTo(blob, 4);
-        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 12);
-        BitConverter.GetBytes((uint)types.Length).CopyTo(blob, 16);
-        BitConverter.GetBytes((uint)strings.Length).CopyTo(blob, 20);
-        types.CopyTo(blob, 24);
-        strings.CopyTo(blob, 24 + types.Length);
-        return BtfSpec.Parse(blob);
+        return BtfSpec.Parse(KernelOracle.BtfBlob(t, strings));
     }
 
     [Theory]
