@@ -14,6 +14,35 @@ public sealed class MapInMapTests
         Assert.True(r.IsAccepted, r.ToString());
     }
 
+    /// <summary>An inner template the program's maps do not include: the lookup cannot be typed as that map, so its
+    /// result stays the outer map's value (an inner map's id), no map pointer — and never another map of the program.</summary>
+    [Fact]
+    public void InnerTemplate_NotAmongTheMaps_IsNoMapPointer()
+    {
+        var src = VerifierSource.Parse("""
+            .map outer array_of_maps key=4 value=4 entries=1
+            .map other array key=4 value=64 entries=1
+            *(u32 *)(r10 - 4) = 0
+            r1 = map:outer ll
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto out
+            r1 = r0
+            r2 = r10
+            r2 += -4
+            call 1
+            out:
+            r0 = 0
+            exit
+            """, Bpf.Asm.AsmDialect.Llvm);
+        var maps = src.Maps.ToList();
+        maps[0] = maps[0] with { InnerMap = new MapDefinition("inner", MapType.Array, 4, 4, 1) };
+        var r = BpfVerifier.Verify(src.Instructions, new VerifierOptions { Maps = maps });
+        Assert.False(r.IsAccepted, r.ToString());
+        Assert.Equal("R1 type=map_value expected=map_ptr", r.Error!.Message);
+    }
+
     [Fact]
     public void InnerMap_WithoutTheNullCheck_IsRefused()
     {
