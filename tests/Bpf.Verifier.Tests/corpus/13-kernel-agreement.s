@@ -707,3 +707,57 @@ r0 = *(u64 *)(r0 + 0)
 out:
 r0 = 0
 exit
+
+### ptr-add-reg-two-paths-same-mask
+# Without CAP_PERFMON the kernel masks pointer + register against Spectre v1, one mask per instruction: two paths
+# that reach it with the same offset range (r8 differs, and a later branch on it keeps them apart) need the same
+# mask, and are accepted.
+# expect: accept
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r6 &= 3
+r7 = *(u32 *)(r9 + 4)
+r8 = 0
+if r7 > 5 goto join
+r8 = 1
+join:
+r0 += r6
+r0 = *(u8 *)(r0 + 0)
+if r8 == 0 goto out
+r0 = 1
+out:
+r0 = 0
+exit
+
+### ptr-add-reg-two-paths-different-masks
+# The same instruction reached with offsets in [0, 3] and in [0, 7]: the masks differ, which the kernel refuses
+# without CAP_PERFMON ("different maps, paths or scalars"); with it there is no mask.
+# expect: accept
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r7 = *(u32 *)(r9 + 4)
+r6 &= 3
+if r7 > 5 goto join
+r6 = *(u32 *)(r9 + 0)
+r6 &= 7
+join:
+r0 += r6
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
