@@ -188,6 +188,28 @@ public sealed class AbstractDomainLawTests
         return Holds(r, c).Label($"{op}{(is32 ? "32" : "")} 0x{a:x} in {Show(x)}, 0x{b:x} in {Show(y)}: 0x{c:x} not in {Show(r)}");
     }
 
+    /// <summary>
+    /// Bitwise AND and OR bound their result at least as tightly as the kernel's scalar_min_max_and/or: a | b is no
+    /// smaller than either operand's minimum (and, both non-negative, no smaller signed either); a &amp; b no larger
+    /// than either's maximum. Soundness alone lets these bounds go.
+    /// </summary>
+    [Property(MaxTest = 10_000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
+    public Property Bitwise_bounds_are_as_tight_as_the_kernels(int seed)
+    {
+        var rng = new Random(seed);
+        ulong a = Draw(rng), b = Draw(rng), r1 = Draw(rng), r2 = Draw(rng);
+        var x = Around(a, (byte)rng.Next(256), r1, r2);
+        var y = Around(b, (byte)rng.Next(256), r2, r1);
+        var or = ScalarOps.Alu(AluOp.Or, false, x, y);
+        var and = ScalarOps.Alu(AluOp.And, false, x, y);
+        var failures = new List<string>();
+        if (or.UMin < Math.Max(x.UMin, y.UMin)) failures.Add($"or: umin 0x{or.UMin:x} below 0x{Math.Max(x.UMin, y.UMin):x}");
+        if (x.SMin >= 0 && y.SMin >= 0 && or.SMin < Math.Max(x.SMin, y.SMin)) failures.Add($"or: smin {or.SMin} below {Math.Max(x.SMin, y.SMin)}");
+        if (and.UMax > Math.Min(x.UMax, y.UMax)) failures.Add($"and: umax 0x{and.UMax:x} above 0x{Math.Min(x.UMax, y.UMax):x}");
+        if (x.SMin >= 0 && y.SMin >= 0 && (and.SMin < 0 || and.SMax > Math.Min(x.SMax, y.SMax))) failures.Add($"and: [{and.SMin}, {and.SMax}] not within [0, {Math.Min(x.SMax, y.SMax)}]");
+        return (failures.Count == 0).Label($"{Show(x)}, {Show(y)}: {string.Join("; ", failures)}");
+    }
+
     [Property(MaxTest = 10_000, StartSize = 1 << 20, EndSize = int.MaxValue >> 1)]
     public Property Alu_on_constants_is_exact(int seed)
     {
