@@ -173,6 +173,9 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                 }
             }
         }
+        // An offset of any 32-bit value: past the kernel's bound on variable offsets, for a store and a load.
+        yield return ("unbounded variable-offset store", "r6 = r1\nr7 = *(u32 *)(r6 + 0)\nr2 = r10\nr2 += -8\nr2 += r7\n*(u8 *)(r2 + 0) = 0\n" + Exit);
+        yield return ("unbounded variable-offset load", "r6 = r1\nr7 = *(u32 *)(r6 + 0)\n*(u64 *)(r10 - 8) = 0\nr2 = r10\nr2 += -8\nr2 += r7\nr0 = *(u8 *)(r2 + 0)\n" + Exit);
         foreach (var (sname, setup) in slots)
         {
             foreach (var (wname, write) in writes)

@@ -761,3 +761,64 @@ r0 = *(u8 *)(r0 + 0)
 out:
 r0 = 0
 exit
+
+### neg-of-pointer-is-unknown
+# Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
+# decided, and the fall-through dereferences a scalar.
+# expect: reject InvalidMemoryAccess
+# expect-cap: reject PointerArithmetic
+r1 = r10
+r1 = -r1
+if r1 == 0 goto ok
+r0 = *(u8 *)(r1 + 0)
+ok:
+r0 = 0
+exit
+
+### movsx32-result-is-zero-extended
+# w1 = (s8)w2 sign-extends into the low 32 bits and zero-extends into the upper: 0xff becomes 0xffffffff, so the
+# branch is taken and the scalar dereference never runs.
+# expect: accept
+w2 = 255
+w1 = (s8)w2
+r3 = 0xffffffff ll
+if r1 == r3 goto ok
+r0 = *(u8 *)(r1 + 0)
+ok:
+r0 = 0
+exit
+
+### join-zero-bytes-vs-unknown-bytes-beside-narrow-spill
+# Both paths spill a 4-byte scalar at fp-8; the first zeroes fp-4..fp-1 byte by byte, the second stores unknown
+# bytes there. The second may not be pruned at the join (its fp-4 is not 0), and its offset is out of range.
+# expect: reject
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 12) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -12
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r7 = *(u32 *)(r9 + 4)
+r8 = 5
+*(u32 *)(r10 - 8) = r8
+if r7 > 5 goto second
+*(u8 *)(r10 - 4) = 0
+*(u8 *)(r10 - 3) = 0
+*(u8 *)(r10 - 2) = 0
+*(u8 *)(r10 - 1) = 0
+goto join
+second:
+*(u8 *)(r10 - 4) = r6
+*(u8 *)(r10 - 3) = r6
+*(u8 *)(r10 - 2) = r6
+*(u8 *)(r10 - 1) = r6
+join:
+r1 = *(u32 *)(r10 - 4)
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
