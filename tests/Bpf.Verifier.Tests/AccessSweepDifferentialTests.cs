@@ -69,6 +69,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                 if (size is "u32" or "u64")
                 {
                     yield return ($"map value atomic add {size} {off}", $"{MapValuePrologue}r1 = 1\nlock *({size} *)(r6 {o}) += r1\nout: {Exit}");
+                    yield return ($"map value atomic add {size} {off} pointer", $"{MapValuePrologue}lock *({size} *)(r6 {o}) += r6\nout: {Exit}");
                 }
             }
         }
