@@ -276,7 +276,7 @@ internal sealed class Structure
         }
         if (map.Type != MapType.Array || map.MaxEntries != 1)
         {
-            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "direct value access on map type not supported");
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "no direct value access support for this map type");
         }
         if ((uint)next.Imm >= (uint)map.ValueSize)
         {

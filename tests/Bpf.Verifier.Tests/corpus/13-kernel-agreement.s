@@ -822,3 +822,45 @@ r0 = *(u8 *)(r0 + 0)
 out:
 r0 = 0
 exit
+
+### stack-pointer-to-the-frame-bottom
+# fp - 512 is the stack's last byte: a pointer there is fine, and a byte store through it.
+# expect: accept
+r1 = r10
+r1 += -512
+*(u8 *)(r1 + 0) = 1
+r0 = 0
+exit
+
+### stack-var-offset-reaching-the-frame-bottom
+# A variable offset whose smallest value lands exactly on fp - 512: inside the frame.
+# expect: accept
+# expect-cap: reject PointerArithmetic
+r1 = *(u32 *)(r1 + 0)
+r1 &= 8
+r2 = r10
+r2 += -520
+r2 += r1
+*(u64 *)(r2 + 8) = 0
+r0 = 0
+exit
+
+### direct-value-access-on-hash-map
+# A map value's address by lddw (BPF_PSEUDO_MAP_VALUE) exists only for one-entry arrays.
+# expect: reject InvalidMap
+.map h hash key=4 value=8 entries=4
+r1 = map_value:h ll
+r0 = 0
+exit
+
+### lookup-on-cpumap
+# A program may not look up a cpumap (it redirects through one).
+# expect: reject InvalidMap
+.map c cpumap key=4 value=4 entries=4
+*(u32 *)(r10 - 4) = 0
+r1 = map:c ll
+r2 = r10
+r2 += -4
+call 1
+r0 = 0
+exit
