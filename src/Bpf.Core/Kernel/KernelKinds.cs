@@ -263,6 +263,8 @@ public enum AttachType : uint
     NetkitPeer = 55,
     /// <summary>BPF attach type value 56.</summary>
     TraceKprobeSession = 56,
+    /// <summary>BPF attach type value 57.</summary>
+    TraceUprobeSession = 57,
 }
 
 /// <summary>Map creation flags (<c>map_flags</c>): one set for every map description (<c>MapSpec</c>) and

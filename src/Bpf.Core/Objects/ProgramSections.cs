@@ -39,6 +39,8 @@ public static class ProgramSections
         new("uretprobe.multi+", ProgramType.Kprobe, AttachType.TraceUprobeMulti, Ret),
         new("uprobe.multi.s+", ProgramType.Kprobe, AttachType.TraceUprobeMulti, S),
         new("uretprobe.multi.s+", ProgramType.Kprobe, AttachType.TraceUprobeMulti, Ret | S),
+        new("uprobe.session+", ProgramType.Kprobe, AttachType.TraceUprobeSession, 0),
+        new("uprobe.session.s+", ProgramType.Kprobe, AttachType.TraceUprobeSession, S),
         new("ksyscall+", ProgramType.Kprobe, null, 0),
         new("kretsyscall+", ProgramType.Kprobe, null, Ret),
         new("usdt+", ProgramType.Kprobe, null, ProgramFlags.Usdt),

@@ -388,15 +388,13 @@ internal sealed partial class Checker
         },
         ProgramType.CgroupSkb => attach == AttachType.CgroupInetEgress ? (0, 3) : (0, 1),
         ProgramType.CgroupSock or ProgramType.SockOps or ProgramType.CgroupDevice or ProgramType.CgroupSysctl or ProgramType.CgroupSockopt => (0, 1),
-        // The kernel checks a raw tracepoint only when it has an expected attach type, which section names never give.
-        ProgramType.RawTracepoint => attach is null or AttachType.CgroupInetIngress ? null : (0, 1),
         ProgramType.Tracing => attach switch
         {
             AttachType.TraceFentry or AttachType.TraceFexit => (0, 0),
             AttachType.TraceIter => (0, 1),
             _ => null,
         },
-        ProgramType.Kprobe => attach == AttachType.TraceKprobeSession ? (0, 1) : null,
+        ProgramType.Kprobe => attach is AttachType.TraceKprobeSession or AttachType.TraceUprobeSession ? (0, 1) : null,
         ProgramType.SkLookup or ProgramType.Netfilter => (0, 1),
         _ => null,
     };

@@ -7,7 +7,7 @@ namespace Bpf.Verifier.Internal;
 /// </summary>
 internal sealed partial class Checker
 {
-    private const int MaxVarOff = 1 << 29;
+    internal const int MaxVarOff = 1 << 29;
     private const int MaxPacketOff = 0xffff;
     private const int MaxCallFrames = 8;
 

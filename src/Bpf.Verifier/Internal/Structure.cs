@@ -274,11 +274,18 @@ internal sealed class Structure
             if (next.Imm != 0) throw new VerifyFailure(VerifierErrorCode.InvalidWideLoad, i, "unrecognized bpf_ld_imm64 insn");
             return;
         }
-        if (map.Type != MapType.Array || map.MaxEntries != 1)
+        // resolve_pseudo_ldimm64 (6.18): the offset's own limit, then whether the map type has direct value access
+        // at all (of the types modelled, only arrays: map_direct_value_addr), then the array's own answer (one entry
+        // only, an offset inside the value).
+        if ((uint)next.Imm >= Checker.MaxVarOff)
+        {
+            throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, $"direct value offset of {(uint)next.Imm} is not allowed");
+        }
+        if (map.Type != MapType.Array)
         {
             throw new VerifyFailure(VerifierErrorCode.InvalidMap, i, "no direct value access support for this map type");
         }
-        if ((uint)next.Imm >= (uint)map.ValueSize)
+        if (map.MaxEntries != 1 || (uint)next.Imm >= (uint)map.ValueSize)
         {
             throw new VerifyFailure(VerifierErrorCode.InvalidMap, i,
                 $"invalid access to map value pointer, value_size={map.ValueSize} off={(uint)next.Imm}");

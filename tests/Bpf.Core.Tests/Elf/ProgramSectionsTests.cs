@@ -30,6 +30,7 @@ public class ProgramSectionsTests
     [InlineData("fentry.s/do_open", ProgramType.Tracing, AttachType.TraceFentry, "do_open", ProgramFlags.AttachBtf | ProgramFlags.Sleepable)]
     [InlineData("lsm/file_open", ProgramType.Lsm, AttachType.LsmMac, "file_open", ProgramFlags.AttachBtf)]
     [InlineData("iter/task", ProgramType.Tracing, AttachType.TraceIter, "task", ProgramFlags.AttachBtf)]
+    [InlineData("uprobe.session.s//bin/sh:main", ProgramType.Kprobe, AttachType.TraceUprobeSession, "/bin/sh:main", ProgramFlags.Sleepable)]
     [InlineData("raw_tracepoint/sched_switch", ProgramType.RawTracepoint, null, "sched_switch", ProgramFlags.None)]
     [InlineData("raw_tp/sched_switch", ProgramType.RawTracepoint, null, "sched_switch", ProgramFlags.None)]
     [InlineData("raw_tp.w/sched_switch", ProgramType.RawTracepointWritable, null, "sched_switch", ProgramFlags.None)]

@@ -762,6 +762,134 @@ out:
 r0 = 0
 exit
 
+### ptr-add-reg-two-paths-same-distance-different-start
+# The mask is the distance the pointer may move, not where it starts: one path adds [0, 3] to value+0, the other to
+# value+8, so both move at most 3 and need the same mask (the kernel's abs(limit before - limit after)).
+# expect: accept
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r6 &= 3
+r7 = *(u32 *)(r9 + 4)
+if r7 > 5 goto join
+r0 += 8
+join:
+r0 += r6
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
+### narrow-spill-of-a-value-that-fits-stays-linked
+# r6 in [0, 255] spilled as one byte fits: the fill is linked to r6 (the kernel gives r6 an id before the spill), so
+# bounding the fill bounds r6.
+# expect: accept
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 12) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -12
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r6 &= 255
+*(u8 *)(r10 - 8) = r6
+r8 = *(u8 *)(r10 - 8)
+if r8 > 8 goto out
+r0 += r6
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
+### narrow-spill-of-a-value-that-does-not-fit-is-not-linked
+# r6 in [0, 511], linked to r7, spilled as one byte: the slot holds the low byte only, so the fill is not r6, and
+# bounding it leaves r6 unbounded.
+# expect: reject MapValueOutOfBounds
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 12) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -12
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+r6 &= 511
+r7 = r6
+*(u8 *)(r10 - 8) = r6
+r8 = *(u8 *)(r10 - 8)
+if r8 > 8 goto out
+r0 += r6
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
+### join-zero-bytes-vs-spilled-unknown-scalar
+# Pruning: the first path leaves fp-4..fp-1 zero (a 4-byte store of 0 below an unwritten fp-8), the second spills
+# an unknown scalar over fp-8..fp-1. Zero bytes do not cover a spill: the second path is explored, and its read of
+# fp-4 is unknown, too wide an offset.
+# expect: reject UnboundedAccess
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 12) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -12
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+if r6 > 5 goto spill
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+goto join
+spill:
+*(u64 *)(r10 - 8) = r6
+join:
+r7 = *(u32 *)(r10 - 4)
+r0 += r7
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
+### join-spilled-unknown-scalar-vs-zero-bytes
+# The same two paths explored the other way round: a spilled unknown scalar first, zero bytes second.
+# expect: reject UnboundedAccess
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 12) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -12
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+if r6 > 5 goto zero
+*(u64 *)(r10 - 8) = r6
+goto join
+zero:
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+join:
+r7 = *(u32 *)(r10 - 4)
+r0 += r7
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
@@ -850,6 +978,22 @@ exit
 # expect: reject InvalidMap
 .map h hash key=4 value=8 entries=4
 r1 = map_value:h ll
+r0 = 0
+exit
+
+### direct-value-access-on-one-entry-hash-map
+# A hash map has no direct value access however many entries it has.
+# expect: reject InvalidMap
+.map h hash key=4 value=8 entries=1
+r1 = map_value:h ll
+r0 = 0
+exit
+
+### direct-value-access-on-four-entry-array
+# An array has direct value access, but only with one entry: the kernel's answer for four is an invalid access.
+# expect: reject InvalidMap
+.map a array key=4 value=8 entries=4
+r1 = map_value:a ll
 r0 = 0
 exit
 
