@@ -1,3 +1,6 @@
+using System.Text;
+using Bpf.Asm;
+using Bpf.Btf;
 using Bpf.Loader;
 using Bpf.Tests;
 using Bpf.Verifier;
@@ -113,5 +116,92 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         // The iterator and kconfig programs (7) are judged by every kernel that runs BPF iterators.
         Assert.True(compared >= 7, $"only {compared} programs had a kernel verdict");
         Assert.True(disagreements.Count == 0, string.Join("\n", disagreements));
+    }
+
+    /// <summary>
+    /// A kernel BTF written by hand, for what no real kernel's BTF shows: [1] int; struct task_struct { int pid; };
+    /// holder { task_struct t; } (the struct at offset 0); shifted { task_struct t; } with t at bit 32 and bits with t
+    /// a 32-bit bitfield (neither at a plain offset 0); typedefs loop_a and loop_b naming each other; and for each of
+    /// task_struct, holder, shifted, bits a function f_NAME(NAME *p), and f_loop(loop_a p).
+    /// </summary>
+    private static BtfSpec HandWrittenKernelBtf()
+    {
+        var strings = new List<byte> { 0 };
+        var types = new List<uint>();
+        var next = 1u;
+        uint Str(string text)
+        {
+            if (text.Length == 0) return 0;
+            var off = (uint)strings.Count;
+            strings.AddRange(Encoding.ASCII.GetBytes(text));
+            strings.Add(0);
+            return off;
+        }
+        uint Type(string name, uint kind, uint vlen, uint sizeOrType, bool kindFlag = false, params uint[] rest)
+        {
+            types.AddRange([Str(name), (kindFlag ? 1u << 31 : 0) | kind << 24 | vlen, sizeOrType]);
+            types.AddRange(rest);
+            return next++;
+        }
+        const uint Int = 1, Ptr = 2, Struct = 4, Typedef = 8, Func = 12, FuncProto = 13;
+        var i32 = Type("int", Int, 0, 4, rest: 1u << 24 | 32);
+        var task = Type("task_struct", Struct, 1, 4, rest: [Str("pid"), i32, 0]);
+        var holder = Type("holder", Struct, 1, 4, rest: [Str("t"), task, 0]);
+        var shifted = Type("shifted", Struct, 1, 8, rest: [Str("t"), task, 32]);
+        var bits = Type("bits", Struct, 1, 4, kindFlag: true, rest: [Str("t"), task, 32u << 24]);
+        var loopA = Type("loop_a", Typedef, 0, next + 1);
+        Type("loop_b", Typedef, 0, loopA);
+        foreach (var (name, id) in new[] { ("task_struct", task), ("holder", holder), ("shifted", shifted), ("bits", bits) })
+        {
+            var ptr = Type("", Ptr, 0, id);
+            var proto = Type("", FuncProto, 1, i32, rest: [Str("p"), ptr]);
+            Type("f_" + name, Func, 1, proto);
+        }
+        var loopProto = Type("", FuncProto, 1, i32, rest: [Str("p"), loopA]);
+        Type("f_loop", Func, 1, loopProto);
+        return BtfSpec.Parse(KernelOracle.BtfBlob(types, [.. strings]));
+    }
+
+    private static VerificationResult VerifyFentry(string text, string target) => BpfVerifier.Verify(
+        Assembler.Assemble(text, AsmDialect.Llvm),
+        new VerifierOptions { ProgramType = ProgramType.Tracing, ExpectedAttachType = AttachType.TraceFentry, AttachTarget = target, KernelBtf = HandWrittenKernelBtf() });
+
+    /// <summary>
+    /// A helper's struct argument (bpf_get_task_stack's task_struct) matches the struct itself or a struct whose first
+    /// member, at offset 0 and not a bitfield, is it (the kernel's btf_struct_ids_match walks only offset 0).
+    /// </summary>
+    [Theory]
+    [InlineData("task_struct", null)]
+    [InlineData("holder", null)]
+    [InlineData("shifted", "R1 is of type shifted but task_struct is expected")]
+    [InlineData("bits", "R1 is of type bits but task_struct is expected")]
+    public void A_helpers_struct_argument_matches_only_at_offset_zero(string pointee, string? expected)
+    {
+        var r = VerifyFentry("""
+            r6 = *(u64 *)(r1 + 0)
+            r1 = r6
+            r2 = r10
+            r2 += -16
+            r3 = 16
+            r4 = 0
+            call 141
+            r0 = 0
+            exit
+            """, "f_" + pointee);
+        output.WriteLine(r.ToString());
+        if (expected is null) Assert.True(r.IsAccepted, r.ToString());
+        else Assert.Equal(expected, r.Error?.Message);
+    }
+
+    /// <summary>Kernel BTF that cannot be followed (here a typedef loop as an argument's type) is not a verdict on the
+    /// program: the context read is not judged, and the message names the option that supplied the BTF.</summary>
+    [Fact]
+    public void Kernel_btf_that_cannot_be_followed_is_not_a_verdict()
+    {
+        var r = VerifyFentry("r0 = *(u64 *)(r1 + 0)\nr0 = 0\nexit", "f_loop");
+        output.WriteLine(r.ToString());
+        Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        Assert.Contains("VerifierOptions.KernelBtf", r.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("loop", r.Error.Message, StringComparison.Ordinal);
     }
 }

@@ -117,4 +117,24 @@ public sealed class ContextAccessDifferentialTests(ITestOutputHelper output)
             Assert.True(disagreements.Count == 0, $"{disagreements.Count} context accesses judged differently from the kernel:\n" + string.Join("\n", disagreements.Take(40)));
         }
     }
+
+    /// <summary>
+    /// The sweep runs with CAP_BPF only; a cgroup_skb program is one of the two types a process without it may load,
+    /// and then data and data_end are not readable (the kernel's cg_skb_is_valid_access asks for CAP_BPF). This
+    /// kernel refuses every unprivileged load (kernel.unprivileged_bpf_disabled), so the rule is checked as written
+    /// there: refused without CAP_BPF, readable with it (4 bytes: narrower reads of a packet pointer are refused with
+    /// CAP_BPF too, which the sweep covers).
+    /// </summary>
+    [Theory]
+    [InlineData(76, 4)]
+    [InlineData(80, 4)]
+    public void Cgroup_skb_packet_pointers_need_cap_bpf(int off, int size)
+    {
+        var width = size switch { 1 => "u8", 2 => "u16", _ => "u32" };
+        var program = Bpf.Asm.Assembler.Assemble($"r0 = *({width} *)(r1 + {off})\nr0 = 0\nexit", Bpf.Asm.AsmDialect.Llvm);
+        VerificationResult Verify(PrivilegeMode mode) => BpfVerifier.Verify(program,
+            new VerifierOptions { ProgramType = ProgramType.CgroupSkb, ExpectedAttachType = AttachType.CgroupInetIngress, Privilege = mode });
+        Assert.True(Verify(PrivilegeMode.CapBpfOnly).IsAccepted, Verify(PrivilegeMode.CapBpfOnly).ToString());
+        Assert.Equal($"invalid bpf_context access off={off} size={size}", Verify(PrivilegeMode.Unprivileged).Error?.Message);
+    }
 }
