@@ -67,25 +67,31 @@ public static unsafe class KernelOracle
     /// <remarks>With <paramref name="funcInfo"/>, each program is loaded with BTF func_info describing its
     /// subprograms (<see cref="FuncInfoBtf"/>), as an object's BTF would: callbacks need it. Our verifier is then
     /// asked with <see cref="VerifierOptions.HasFuncInfo"/>.</remarks>
-    public static KernelVerdict[] LoadAll(IReadOnlyList<(Instruction[] Insns, IReadOnlyList<MapDefinition> Maps, ProgramType Type)> programs, PrivilegeMode mode, bool funcInfo = false)
+    public static KernelVerdict[] LoadAll(IReadOnlyList<(Instruction[] Insns, IReadOnlyList<MapDefinition> Maps, ProgramType Type)> programs, PrivilegeMode mode, bool funcInfo = false) =>
+        Under(mode, () =>
+        {
+            var results = new KernelVerdict[programs.Count];
+            for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type, funcInfo);
+            return results;
+        });
+
+    /// <summary>Runs <paramref name="work"/> with the capabilities of <paramref name="mode"/>: on the calling thread for
+    /// root, on a dedicated thread without CAP_SYS_ADMIN and CAP_PERFMON for CAP_BPF-only.</summary>
+    public static T Under<T>(PrivilegeMode mode, Func<T> work)
     {
         if (mode == PrivilegeMode.Unprivileged)
         {
             throw new NotSupportedException("fully unprivileged loads need kernel.unprivileged_bpf_disabled=0; not tested");
         }
-        var results = new KernelVerdict[programs.Count];
-        if (mode == PrivilegeMode.Privileged)
-        {
-            for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type, funcInfo);
-            return results;
-        }
+        if (mode == PrivilegeMode.Privileged) return work();
+        T result = default!;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
                 DropCapabilities(CapSysAdmin, CapPerfmon);
-                for (var i = 0; i < programs.Count; i++) results[i] = Load(programs[i].Insns, programs[i].Maps, programs[i].Type, funcInfo);
+                result = work();
             }
             catch (Exception e)
             {
@@ -95,7 +101,7 @@ public static unsafe class KernelOracle
         thread.Start();
         thread.Join();
         if (failure is not null) throw new InvalidOperationException("CAP_BPF-only load thread failed", failure);
-        return results;
+        return result;
     }
 
     public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type, bool funcInfo = false)

@@ -114,6 +114,10 @@ public sealed record HelperPrototype(int Id, string Name, HelperReturnKind Retur
     /// <summary>For a <see cref="HelperArgKind.KernelStruct"/> argument: the name of the kernel struct it points to.</summary>
     public string? KernelStruct { get; init; }
 
+    /// <summary>Program types that offer it beyond those <see cref="Availability"/> names (the kernel's per-type
+    /// tables for lightweight tunnels, sk_skb, sk_msg, sock_ops, the cgroup hooks and others, which have no flag).</summary>
+    public IReadOnlyList<ProgramType> AlsoOfferedTo { get; init; } = [];
+
     /// <summary>The kind of argument register R(<paramref name="index"/>+1).</summary>
     public HelperArgKind Arg(int index) => index < Args.Length ? Args[index] : HelperArgKind.None;
 }
@@ -141,19 +145,27 @@ public static class HelperPrototypes
         new(93, "spin_lock", HelperReturnKind.Void, [HelperArgKind.SpinLock], HelperAvailability.BaseCapBpf),
         new(94, "spin_unlock", HelperReturnKind.Void, [HelperArgKind.SpinLock], HelperAvailability.BaseCapBpf),
         new(8, "get_smp_processor_id", HelperReturnKind.Integer, [], HelperAvailability.Base),
-        new(9, "skb_store_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
-        new(10, "l3_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
-        new(11, "l4_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(9, "skb_store_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true)
+            { AlsoOfferedTo = [ProgramType.LwtXmit, ProgramType.SkSkb] },
+        new(10, "l3_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true)
+            { AlsoOfferedTo = [ProgramType.LwtXmit] },
+        new(11, "l4_csum_replace", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true)
+            { AlsoOfferedTo = [ProgramType.LwtXmit] },
         new(12, "tail_call", HelperReturnKind.Void, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything], HelperAvailability.Base),
         new(14, "get_current_pid_tgid", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(15, "get_current_uid_gid", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(16, "get_current_comm", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Tracing | HelperAvailability.BasePerfmon),
-        new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net),
-        new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true),
-        new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb),
-        new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net),
+        new(23, "redirect", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything], Net)
+            { AlsoOfferedTo = [ProgramType.LwtXmit] },
+        new(25, "perf_event_output", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero], Skb | Net | HelperAvailability.Tracing, GplOnly: true)
+            { AlsoOfferedTo = [ProgramType.CgroupDevice, ProgramType.CgroupSock, ProgramType.CgroupSockAddr, ProgramType.CgroupSockopt, ProgramType.CgroupSysctl, ProgramType.SkLookup, ProgramType.SockOps, ProgramType.SkMsg, ProgramType.SkSkb, ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
+        new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb)
+            { AlsoOfferedTo = [ProgramType.FlowDissector, ProgramType.SkReuseport, ProgramType.SkSkb, ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
+        new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net)
+            { AlsoOfferedTo = [ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
         new(35, "get_current_task", HelperReturnKind.Integer, [], HelperAvailability.BasePerfmon, GplOnly: true),
-        new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true),
+        new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true)
+            { AlsoOfferedTo = [ProgramType.SkSkb, ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
         new(45, "probe_read_str", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(44, "xdp_adjust_head", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
         new(51, "redirect_map", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Xdp),
@@ -177,7 +189,8 @@ public static class HelperPrototypes
         new(181, "loop", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Function, HelperArgKind.StackOrNull, HelperArgKind.Anything], HelperAvailability.Base),
         new(67, "get_stack", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(120, "get_ns_current_pid_tgid", HelperReturnKind.Integer, [HelperArgKind.Anything, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], HelperAvailability.Base),
-        new(174, "get_attach_cookie", HelperReturnKind.Integer, [HelperArgKind.Context], HelperAvailability.Tracing | HelperAvailability.ProbesOnly),
+        new(174, "get_attach_cookie", HelperReturnKind.Integer, [HelperArgKind.Context], HelperAvailability.Tracing | HelperAvailability.ProbesOnly)
+            { AlsoOfferedTo = [ProgramType.RawTracepoint, ProgramType.RawTracepointWritable] },
         new(177, "trace_vprintk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero],
             HelperAvailability.BasePerfmon, GplOnly: true),
     ];
@@ -192,7 +205,7 @@ public static class HelperPrototypes
         new(127, "seq_write", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.ReadableMemory, HelperArgKind.SizeOrZero],
             HelperAvailability.Tracing | HelperAvailability.IteratorOnly, GplOnly: true) { KernelStruct = "seq_file" },
         new(141, "get_task_stack", HelperReturnKind.Integer, [HelperArgKind.KernelStruct, HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything],
-            HelperAvailability.Tracing) { KernelStruct = "task_struct" },
+            HelperAvailability.Tracing | HelperAvailability.BasePerfmon) { KernelStruct = "task_struct" },
         new(153, "per_cpu_ptr", HelperReturnKind.PercpuObjectOrNull, [HelperArgKind.PercpuKernelObject, HelperArgKind.Anything], HelperAvailability.BasePerfmon),
         new(154, "this_cpu_ptr", HelperReturnKind.PercpuObject, [HelperArgKind.PercpuKernelObject], HelperAvailability.BasePerfmon),
     ];

@@ -395,13 +395,14 @@ internal sealed partial class Checker
         if ((a & HelperAvailability.Base) != 0) return true;
         if ((a & HelperAvailability.BaseCapBpf) != 0 && _bpfCapable) return true;
         if ((a & HelperAvailability.BasePerfmon) != 0 && (_allowPtrLeaks || tracing)) return true;
+        if (p.AlsoOfferedTo.Contains(_o.ProgramType)) return true;
         return _o.ProgramType switch
         {
             ProgramType.SocketFilter => (a & HelperAvailability.SocketFilter) != 0,
             ProgramType.SchedCls or ProgramType.SchedAct => (a & HelperAvailability.Tc) != 0,
             ProgramType.Xdp => (a & HelperAvailability.Xdp) != 0,
             _ when tracing => (a & HelperAvailability.Tracing) != 0
-                && ((a & HelperAvailability.IteratorOnly) == 0 || _o.ExpectedAttachType == AttachType.TraceIter)
+                && ((a & HelperAvailability.IteratorOnly) == 0 || (_o.ProgramType == ProgramType.Tracing && _o.ExpectedAttachType == AttachType.TraceIter))
                 && ((a & HelperAvailability.ProbesOnly) == 0 || _o.ProgramType is ProgramType.Kprobe or ProgramType.Tracepoint or ProgramType.PerfEvent),
             ProgramType.CgroupSkb => (a & HelperAvailability.CgroupSkb) != 0,
             _ => false,
