@@ -204,4 +204,20 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         Assert.Contains("VerifierOptions.KernelBtf", r.Error!.Message, StringComparison.Ordinal);
         Assert.Contains("loop", r.Error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A tracing context holds at most 12 u64 arguments: a read at 96 is outside the context whatever the
+    /// target's prototype (tracing_prog_is_valid_access); below it, past the arguments, the kernel names the argument
+    /// after the return value's slot (get_ctx_arg_idx: nr_args + 1), at the return value's slot the next one.</summary>
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(8, "func 'f_task_struct' doesn't have 2-th argument")]
+    [InlineData(88, "func 'f_task_struct' doesn't have 3-th argument")]
+    [InlineData(96, "invalid bpf_context access off=96 size=8")]
+    public void A_tracing_context_holds_twelve_arguments(int off, string? expected)
+    {
+        var r = VerifyFentry($"r0 = *(u64 *)(r1 + {off})\nr0 = 0\nexit", "f_task_struct");
+        output.WriteLine(r.ToString());
+        if (expected is null) Assert.True(r.IsAccepted, r.ToString());
+        else Assert.Equal(expected, r.Error?.Message);
+    }
 }

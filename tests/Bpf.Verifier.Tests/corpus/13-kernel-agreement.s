@@ -890,6 +890,81 @@ out:
 r0 = 0
 exit
 
+### join-map-value-pointers-at-different-offsets
+# Pruning: the first path reaches the join with the value pointer at +0 (its 8-byte read at +8 fits), the second at
+# +8 (the same read ends at 16, past the 16-byte value). A pointer at another offset is not covered by the first.
+# expect: reject MapValueOutOfBounds
+# expect-cap: reject MapValueOutOfBounds
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r6 = *(u32 *)(r9 + 0)
+if r6 > 5 goto plus
+goto join
+plus:
+r0 += 8
+join:
+r1 = *(u64 *)(r0 + 8)
+out:
+r0 = 0
+exit
+
+### array-lookup-key-at-a-variable-stack-offset-may-be-null
+# The key is at fp-16 or fp-8 (a variable offset): fp-16 holds 0, fp-8 holds 7, out of the two-entry array, so the
+# lookup may return null — only a constant key at a constant offset lets an array lookup skip the check.
+# expect: reject InvalidMemoryAccess
+.map a array key=4 value=8 entries=2
+r9 = r1
+r6 = *(u32 *)(r9 + 0)
+r6 &= 8
+r1 = 0
+*(u32 *)(r10 - 16) = r1
+r1 = 7
+*(u32 *)(r10 - 8) = r1
+r2 = r10
+r2 += -16
+r2 += r6
+r1 = map:a ll
+call 1
+r0 = *(u64 *)(r0 + 0)
+r0 = 0
+exit
+
+### jeq-decided-by-unsigned-ranges-alone
+# r1 in [2^63 - 1, 2^63 + 1] and r2 in [2^63 + 5, 2^63 + 10] (unsigned): their unsigned ranges are apart while r1's
+# signed range is everything, so only the unsigned bounds decide r1 == r2 false, and the scalar dereference below
+# is never reached.
+# expect: accept
+.map m array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r2 = *(u64 *)(r0 + 8)
+r3 = 0x7fffffffffffffff ll
+if r1 < r3 goto out
+r3 = 0x8000000000000001 ll
+if r1 > r3 goto out
+r4 = 0x8000000000000005 ll
+if r2 < r4 goto out
+r4 = 0x800000000000000a ll
+if r2 > r4 goto out
+if r1 == r2 goto bad
+out:
+r0 = 0
+exit
+bad:
+r0 = *(u8 *)(r1 + 0)
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
