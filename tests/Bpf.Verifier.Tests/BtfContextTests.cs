@@ -206,18 +206,42 @@ public sealed class BtfContextTests(ITestOutputHelper output)
     }
 
     /// <summary>A tracing context holds at most 12 u64 arguments: a read at 96 is outside the context whatever the
-    /// target's prototype (tracing_prog_is_valid_access); below it, past the arguments, the kernel names the argument
-    /// after the return value's slot (get_ctx_arg_idx: nr_args + 1), at the return value's slot the next one.</summary>
+    /// target's prototype, as is a read not aligned to its own size (tracing_prog_is_valid_access); past the
+    /// arguments the kernel names the argument after the return value's slot (get_ctx_arg_idx: nr_args + 1), at the
+    /// return value's slot the next one, and an aligned narrow read off an 8-byte boundary its offset (btf_ctx_access).</summary>
     [Theory]
-    [InlineData(0, null)]
-    [InlineData(8, "func 'f_task_struct' doesn't have 2-th argument")]
-    [InlineData(88, "func 'f_task_struct' doesn't have 3-th argument")]
-    [InlineData(96, "invalid bpf_context access off=96 size=8")]
-    public void A_tracing_context_holds_twelve_arguments(int off, string? expected)
+    [InlineData(0, "u64", null)]
+    [InlineData(8, "u64", "func 'f_task_struct' doesn't have 2-th argument")]
+    [InlineData(88, "u64", "func 'f_task_struct' doesn't have 3-th argument")]
+    [InlineData(96, "u64", "invalid bpf_context access off=96 size=8")]
+    [InlineData(4, "u64", "invalid bpf_context access off=4 size=8")]
+    [InlineData(4, "u32", "func 'f_task_struct' offset 4 is not multiple of 8")]
+    public void A_tracing_context_holds_twelve_arguments(int off, string width, string? expected)
     {
-        var r = VerifyFentry($"r0 = *(u64 *)(r1 + {off})\nr0 = 0\nexit", "f_task_struct");
+        var r = VerifyFentry($"r0 = *({width} *)(r1 + {off})\nr0 = 0\nexit", "f_task_struct");
         output.WriteLine(r.ToString());
         if (expected is null) Assert.True(r.IsAccepted, r.ToString());
         else Assert.Equal(expected, r.Error?.Message);
+    }
+
+    /// <summary>An LSM program returns 0 or a negative errno, except on the three hooks the kernel lists as returning
+    /// a boolean (bool_lsm_hooks), where it returns 0 or 1 — each of the three named, with this machine's BTF.</summary>
+    [Theory]
+    [InlineData("xfrm_state_pol_flow_match", true)]
+    [InlineData("audit_rule_known", true)]
+    [InlineData("inode_xattr_skipcap", true)]
+    [InlineData("file_open", false)]
+    public void Lsm_bool_hooks_return_zero_or_one(string hook, bool boolHook)
+    {
+        var btf = Vmlinux();
+        VerificationResult Returning(int value) => BpfVerifier.Verify(Assembler.Assemble($"r0 = {value}\nexit", AsmDialect.Llvm),
+            new VerifierOptions { ProgramType = ProgramType.Lsm, ExpectedAttachType = AttachType.LsmMac, AttachTarget = hook, KernelBtf = btf });
+        var one = Returning(1);
+        var errno = Returning(-1);
+        output.WriteLine($"{hook}: 1 -> {one}; -1 -> {errno}");
+        Assert.NotEqual(VerifierErrorCode.NotSupported, one.Error?.Code);
+        Assert.Equal(boolHook, one.IsAccepted);
+        Assert.Equal(!boolHook, errno.IsAccepted);
+        Assert.True(Returning(0).IsAccepted);
     }
 }
