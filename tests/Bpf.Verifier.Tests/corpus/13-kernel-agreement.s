@@ -965,6 +965,88 @@ bad:
 r0 = *(u8 *)(r1 + 0)
 exit
 
+### tail-call-holding-a-reference
+# A tail call never returns: a ring buffer reservation still held would leak.
+# expect: reject UnreleasedReference
+.map rb ringbuf key=0 value=0 entries=4096
+.map progs prog_array key=4 value=4 entries=4
+r6 = r1
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto out
+r7 = r0
+r1 = r6
+r2 = map:progs ll
+r3 = 0
+call 12
+r1 = r7
+r2 = 0
+call 132
+out:
+r0 = 0
+exit
+
+### helper-call-holding-a-reference
+# Any other helper may be called while a reservation is held.
+# expect: accept
+.map rb ringbuf key=0 value=0 entries=4096
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto out
+r7 = r0
+call 5
+r1 = r7
+r2 = 0
+call 132
+out:
+r0 = 0
+exit
+
+### atomic-on-a-scalar
+# An atomic add through a scalar is a memory access through a non-pointer.
+# expect: reject InvalidMemoryAccess
+r1 = 0
+r2 = 1
+lock *(u64 *)(r1 + 0) += r2
+r0 = 0
+exit
+
+### jslt32-taken-branch-is-explored
+# w1 s< w2 can hold: the branch is explored, and the scalar dereference there refused.
+# expect: reject InvalidMemoryAccess
+r1 = *(u32 *)(r1 + 0)
+w2 = 10
+if w1 s< w2 goto bad
+r0 = 0
+exit
+bad:
+r0 = *(u8 *)(r1 + 0)
+exit
+
+### jgt32-bound-reaches-the-64-bit-range
+# skb->len is zero-extended: bounding its low 32 bits (w1 <= 8) bounds all 64, so it is a valid offset into the
+# 16-byte value.
+# expect: accept
+.map m array key=4 value=16 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u32 *)(r9 + 0)
+if w1 > 8 goto out
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
