@@ -838,7 +838,7 @@ exit
 # Pruning: the first path leaves fp-4..fp-1 zero (a 4-byte store of 0 below an unwritten fp-8), the second spills
 # an unknown scalar over fp-8..fp-1. Zero bytes do not cover a spill: the second path is explored, and its read of
 # fp-4 is unknown, too wide an offset.
-# (Padding before the branch: the kernel keeps a state at the join only after 2 jumps and 8 instructions.)
+# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
 # expect: reject UnboundedAccess
 # expect-cap: reject PointerArithmetic
 .map m array key=4 value=16 entries=1
@@ -850,17 +850,18 @@ r2 += -12
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
 if r6 > 5 goto spill
 r1 = 0
 *(u32 *)(r10 - 4) = r1
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r6 == 1 goto join
 goto join
 spill:
 *(u64 *)(r10 - 8) = r6
@@ -874,7 +875,7 @@ exit
 
 ### join-spilled-unknown-scalar-vs-zero-bytes
 # The same two paths explored the other way round: a spilled unknown scalar first, zero bytes second.
-# (Padding before the branch: the kernel keeps a state at the join only after 2 jumps and 8 instructions.)
+# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
 # expect: reject UnboundedAccess
 # expect-cap: reject PointerArithmetic
 .map m array key=4 value=16 entries=1
@@ -886,16 +887,17 @@ r2 += -12
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
 if r6 > 5 goto zero
 *(u64 *)(r10 - 8) = r6
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r6 == 1 goto join
 goto join
 zero:
 r1 = 0
@@ -911,7 +913,7 @@ exit
 ### join-map-value-pointers-at-different-offsets
 # Pruning: the first path reaches the join with the value pointer at +0 (its 8-byte read at +8 fits), the second at
 # +8 (the same read ends at 16, past the 16-byte value). A pointer at another offset is not covered by the first.
-# (Padding before the branch: the kernel keeps a state at the join only after 2 jumps and 8 instructions.)
+# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
 # expect: reject MapValueOutOfBounds
 # expect-cap: reject MapValueOutOfBounds
 .map m array key=4 value=16 entries=1
@@ -923,15 +925,16 @@ r2 += -4
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
 if r6 > 5 goto plus
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r6 == 1 goto join
 goto join
 plus:
 r0 += 8
@@ -1074,6 +1077,34 @@ out:
 r0 = 0
 exit
 
+### packet-pointer-compared-with-a-scalar
+# Without CAP_PERFMON a packet pointer may be compared only with the packet's other end (data with data_end,
+# data_meta with the initial data): data against a scalar is refused.
+# expect: accept
+# expect-cap: reject PointerComparison
+.type xdp
+r2 = *(u32 *)(r1 + 0)
+r3 = *(u32 *)(r1 + 12)
+if r2 > r3 goto out
+r0 = 1
+out:
+r0 = 2
+exit
+
+### moved-packet-pointer-compared-with-data-meta
+# data_meta may be compared with the initial data pointer only: data + 8 against it is refused without CAP_PERFMON.
+# expect: accept
+# expect-cap: reject PointerComparison
+.type xdp
+r2 = *(u32 *)(r1 + 0)
+r3 = *(u32 *)(r1 + 8)
+r2 += 8
+if r2 > r3 goto out
+r0 = 1
+out:
+r0 = 2
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
@@ -1103,7 +1134,7 @@ exit
 ### join-zero-bytes-vs-unknown-bytes-beside-narrow-spill
 # Both paths spill a 4-byte scalar at fp-8; the first zeroes fp-4..fp-1 byte by byte, the second stores unknown
 # bytes there. The second may not be pruned at the join (its fp-4 is not 0), and its offset is out of range.
-# (Padding before the branch: the kernel keeps a state at the join only after 2 jumps and 8 instructions.)
+# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
 # expect: reject
 .map m array key=4 value=16 entries=1
 r9 = r1
@@ -1117,19 +1148,20 @@ r6 = *(u32 *)(r9 + 0)
 r7 = *(u32 *)(r9 + 4)
 r8 = 5
 *(u32 *)(r10 - 8) = r8
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
-r3 = 0
 if r7 > 5 goto second
 *(u8 *)(r10 - 4) = 0
 *(u8 *)(r10 - 3) = 0
 *(u8 *)(r10 - 2) = 0
 *(u8 *)(r10 - 1) = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r7 == 1 goto join
 goto join
 second:
 *(u8 *)(r10 - 4) = r6
