@@ -838,7 +838,8 @@ exit
 # Pruning: the first path leaves fp-4..fp-1 zero (a 4-byte store of 0 below an unwritten fp-8), the second spills
 # an unknown scalar over fp-8..fp-1. Zero bytes do not cover a spill: the second path is explored, and its read of
 # fp-4 is unknown, too wide an offset.
-# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
+# (The first path is padded — the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions —
+# with r3 = 0, set on both paths: ours compares dead registers by type, so it must not differ.)
 # expect: reject UnboundedAccess
 # expect-cap: reject PointerArithmetic
 .map m array key=4 value=16 entries=1
@@ -850,9 +851,9 @@ r2 += -12
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
+r3 = 0
 if r6 > 5 goto spill
-r1 = 0
-*(u32 *)(r10 - 4) = r1
+*(u32 *)(r10 - 4) = r3
 r3 = 0
 r3 = 0
 r3 = 0
@@ -875,7 +876,8 @@ exit
 
 ### join-spilled-unknown-scalar-vs-zero-bytes
 # The same two paths explored the other way round: a spilled unknown scalar first, zero bytes second.
-# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
+# (The first path is padded — the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions —
+# with r3 = 0, set on both paths: ours compares dead registers by type, so it must not differ.)
 # expect: reject UnboundedAccess
 # expect-cap: reject PointerArithmetic
 .map m array key=4 value=16 entries=1
@@ -887,6 +889,7 @@ r2 += -12
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
+r3 = 0
 if r6 > 5 goto zero
 *(u64 *)(r10 - 8) = r6
 r3 = 0
@@ -900,8 +903,7 @@ r3 = 0
 if r6 == 1 goto join
 goto join
 zero:
-r1 = 0
-*(u32 *)(r10 - 4) = r1
+*(u32 *)(r10 - 4) = r3
 join:
 r7 = *(u32 *)(r10 - 4)
 r0 += r7
@@ -913,7 +915,8 @@ exit
 ### join-map-value-pointers-at-different-offsets
 # Pruning: the first path reaches the join with the value pointer at +0 (its 8-byte read at +8 fits), the second at
 # +8 (the same read ends at 16, past the 16-byte value). A pointer at another offset is not covered by the first.
-# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
+# (The first path is padded — the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions —
+# with r3 = 0, set on both paths: ours compares dead registers by type, so it must not differ.)
 # expect: reject MapValueOutOfBounds
 # expect-cap: reject MapValueOutOfBounds
 .map m array key=4 value=16 entries=1
@@ -925,6 +928,7 @@ r2 += -4
 call 1
 if r0 == 0 goto out
 r6 = *(u32 *)(r9 + 0)
+r3 = 0
 if r6 > 5 goto plus
 r3 = 0
 r3 = 0
@@ -1134,7 +1138,8 @@ exit
 ### join-zero-bytes-vs-unknown-bytes-beside-narrow-spill
 # Both paths spill a 4-byte scalar at fp-8; the first zeroes fp-4..fp-1 byte by byte, the second stores unknown
 # bytes there. The second may not be pruned at the join (its fp-4 is not 0), and its offset is out of range.
-# (The first path is padded: the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions.)
+# (The first path is padded — the kernel, and ours, keep a state at a join only after 2 jumps and 8 instructions —
+# with r3 = 0, set on both paths: ours compares dead registers by type, so it must not differ.)
 # expect: reject
 .map m array key=4 value=16 entries=1
 r9 = r1
@@ -1148,6 +1153,7 @@ r6 = *(u32 *)(r9 + 0)
 r7 = *(u32 *)(r9 + 4)
 r8 = 5
 *(u32 *)(r10 - 8) = r8
+r3 = 0
 if r7 > 5 goto second
 *(u8 *)(r10 - 4) = 0
 *(u8 *)(r10 - 3) = 0
