@@ -585,6 +585,8 @@ public sealed class KfuncTests(ITestOutputHelper output)
     [InlineData("r1 = btf_id 5 ll\nr0 = *(u32 *)(r1 + 0)\nexit", "R1 is ptr_int access percpu memory: off=0")]
     [InlineData("r1 = btf_id 5 ll\nr0 = 0\nexit", null)]
     [InlineData("r1 = btf_id 7 ll\nr0 = 0\nexit", "pseudo btf_id 7 in ldimm64 isn't KIND_VAR or KIND_FUNC")]
+    [InlineData("r1 = btf_id 10 ll\nr0 = 0\nexit", "ldimm64 insn specifies invalid btf_id 10.")]
+    [InlineData("r1 = btf_id 0 ll\nr0 = 0\nexit", "ldimm64 insn specifies invalid btf_id 0.")]
     [InlineData("r1 = btf_id 8 ll\nr0 = *(u8 *)(r1 + 0)\nexit", "invalid access to memory, mem_size=0 off=0 size=1")]
     [InlineData("r1 = btf_id 3, 7 ll\nr0 = 0\nexit", "$not-supported")]
     // bpf_this_cpu_ptr (154) and bpf_per_cpu_ptr (153): one CPU's copy, read-only memory or a kernel object.

@@ -1109,6 +1109,65 @@ out:
 r0 = 2
 exit
 
+### two-lookups-one-checked
+# Checking one lookup's result for null says nothing of another's (a different id; a hash map, as an array
+# looked up with a constant key in range is never null).
+# expect: reject InvalidMemoryAccess
+.map m hash key=4 value=16 entries=4
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+r6 = r0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+r7 = r0
+if r6 == 0 goto out
+r0 = *(u64 *)(r7 + 0)
+out:
+r0 = 0
+exit
+
+### pointer-plus-register-with-unbounded-min
+# A value pointer plus a register whose minimum is unbounded is refused before its range is looked at.
+# expect: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r0 += r1
+out:
+r0 = 0
+exit
+
+### pointer-minus-register-overflows-the-minimum
+# Each operand is sane (the pointer's offset in [-100, 0], the register's minimum 0), but subtracting a register
+# whose maximum is 2^63 - 1 takes the pointer's minimum past the bottom: refused after the operation.
+# expect: reject PointerArithmetic
+.map m array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 0)
+r2 = *(u64 *)(r0 + 8)
+r2 &= 100
+r1 >>= 1
+r0 -= r2
+r0 -= r1
+out:
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
