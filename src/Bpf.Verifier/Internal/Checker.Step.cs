@@ -423,14 +423,11 @@ internal sealed partial class Checker
                 r.Id = NewId();
                 r.Range = 0;
             }
-            if (r.V.SMin == long.MinValue)
+            // The result (check_reg_sane_offset_ptr, 6.18): its constant offset, else its minimum, within 2^29.
+            var resultOff = r.V.IsConst ? (long)r.V.ConstValue : r.V.SMin;
+            if (resultOff <= -MaxVarOff || resultOff >= MaxVarOff)
             {
-                throw Fail(VerifierErrorCode.PointerArithmetic,
-                    $"math between {ptr.TypeName} pointer and register with unbounded min value is not allowed", d);
-            }
-            if (r.V.SMin <= -MaxVarOff || r.V.SMin >= MaxVarOff)
-            {
-                throw Fail(VerifierErrorCode.PointerArithmetic, $"value {r.V.SMin} makes {ptr.TypeName} pointer be out of bounds", d);
+                throw Fail(VerifierErrorCode.PointerArithmetic, $"{ptr.TypeName} pointer offset {resultOff} is not allowed", d);
             }
         }
         if (!_bypassSpec) CheckSpeculativePointer(d, r);
