@@ -243,5 +243,9 @@ public sealed class BtfContextTests(ITestOutputHelper output)
         Assert.Equal(boolHook, one.IsAccepted);
         Assert.Equal(!boolHook, errno.IsAccepted);
         Assert.True(Returning(0).IsAccepted);
+        // The context's messages name the hook's BTF function (bpf_lsm_...), as the kernel's btf_ctx_access does.
+        var past = BpfVerifier.Verify(Assembler.Assemble("r0 = *(u64 *)(r1 + 88)\nr0 = 0\nexit", AsmDialect.Llvm),
+            new VerifierOptions { ProgramType = ProgramType.Lsm, ExpectedAttachType = AttachType.LsmMac, AttachTarget = hook, KernelBtf = btf });
+        Assert.StartsWith($"func 'bpf_lsm_{hook}' doesn't have ", past.Error?.Message, StringComparison.Ordinal);
     }
 }

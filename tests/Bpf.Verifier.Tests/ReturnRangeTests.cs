@@ -96,6 +96,26 @@ public sealed class ReturnRangeTests
         Assert.True(disagreements.Count == 0, string.Join("\n", disagreements));
     }
 
+    /// <summary>The refusal names the bounds that are not the type's limits (verbose_invalid_scalar): a value known only
+    /// to be at most 1 is "smax=1", not an unknown scalar. Checked word for word against the kernel's log.</summary>
+    [Fact]
+    public void The_message_names_the_known_bound()
+    {
+        Instruction[] program =
+        [
+            Instruction.CallHelper(5), // bpf_ktime_get_ns: any 64-bit value
+            Instruction.JumpImm(OpClass.Jmp, JumpOp.Jsgt, Register.R0, 1, 1),
+            Instruction.ExitInsn(),
+            Instruction.AluImm(OpClass.Alu64, AluOp.Mov, Register.R0, 0),
+            Instruction.ExitInsn(),
+        ];
+        var r = BpfVerifier.Verify(program, new VerifierOptions { ProgramType = ProgramType.SkLookup, ExpectedAttachType = AttachType.SkLookup });
+        Assert.Equal("At program exit the register R0 has smax=1 should have been in [0, 1]", r.Error?.Message);
+        Need.Kernel();
+        var e = Assert.Throws<ProgramRejectedException>(() => BpfProgram.Load(ProgramType.SkLookup, program, "GPL", new LoadOptions { ExpectedAttachType = AttachType.SkLookup }).Dispose());
+        Assert.Contains(r.Error!.Message + "\n", e.Log, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void The_kernel_agrees(ProgramType type, AttachType? attach, int value, bool accepted)

@@ -1168,6 +1168,23 @@ out:
 r0 = 0
 exit
 
+### atomic-alignment-counts-both-offsets
+# An atomic's address is the pointer's offset plus the instruction's: value + 6 + 2 is 8-byte aligned.
+# expect: accept
+.map m array key=4 value=16 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r0 += 6
+r1 = 1
+lock *(u64 *)(r0 + 2) += r1
+out:
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
