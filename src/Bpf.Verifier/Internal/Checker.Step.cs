@@ -546,7 +546,7 @@ internal sealed partial class Checker
         }
         if (_cur.Refs is { Count: > 0 })
         {
-            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+            throw Fail(VerifierErrorCode.UnreleasedReference, "BPF_LD_[ABS|IND] would lead to reference leak");
         }
         if (_cur.RcuLock)
         {

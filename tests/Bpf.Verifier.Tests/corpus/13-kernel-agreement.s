@@ -1185,6 +1185,25 @@ out:
 r0 = 0
 exit
 
+### ld-abs-holding-a-reference
+# A legacy packet load may end the program (a packet too short), so no reference may be held across it.
+# expect: reject UnreleasedReference
+.map rb ringbuf key=0 value=0 entries=4096
+r6 = r1
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto out
+r7 = r0
+r0 = *(u8 *)skb[12]
+r1 = r7
+r2 = 0
+call 132
+out:
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
