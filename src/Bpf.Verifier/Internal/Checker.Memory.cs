@@ -481,10 +481,11 @@ internal sealed partial class Checker
             if (t is SlotType.Misc or SlotType.Zero) continue;
             if (t == SlotType.Spill)
             {
+                // A spilled pointer is readable by a helper only where pointers may leak (check_stack_range_initialized
+                // refuses it as it refuses uninitialized bytes).
                 if (!frame.Spill(b / 8).IsPointer || _allowPtrLeaks || allowSpilledPointers) continue;
-                throw Fail(VerifierErrorCode.PointerLeak, $"R{regno} leaks addr into helper function", regno);
             }
-            if (_allowUninitStack) continue;
+            else if (_allowUninitStack) continue;
             throw Fail(VerifierErrorCode.InvalidStackAccess,
                 $"invalid read from stack R{regno} off {lo - Frame.StackSize}+{b - lo} size {hi - lo}", regno);
         }

@@ -1204,6 +1204,20 @@ out:
 r0 = 0
 exit
 
+### helper-reads-a-spilled-pointer-as-a-key
+# A map key read from a stack slot holding a spilled pointer: allowed with CAP_PERFMON (pointer leaks are), refused
+# without it.
+# expect: accept
+# expect-cap: reject
+.map h hash key=8 value=8 entries=4
+*(u64 *)(r10 - 8) = r10
+r1 = map:h ll
+r2 = r10
+r2 += -8
+call 1
+r0 = 0
+exit
+
 ### neg-of-pointer-is-unknown
 # Negating a pointer (allowed with CAP_PERFMON) gives an unknown scalar, not 0 - its offset: the branch below is not
 # decided, and the fall-through dereferences a scalar.
