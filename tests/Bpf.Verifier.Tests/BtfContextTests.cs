@@ -1,4 +1,3 @@
-using System.Text;
 using Bpf.Asm;
 using Bpf.Btf;
 using Bpf.Loader;
@@ -126,40 +125,23 @@ public sealed class BtfContextTests(ITestOutputHelper output)
     /// </summary>
     private static BtfSpec HandWrittenKernelBtf()
     {
-        var strings = new List<byte> { 0 };
-        var types = new List<uint>();
-        var next = 1u;
-        uint Str(string text)
-        {
-            if (text.Length == 0) return 0;
-            var off = (uint)strings.Count;
-            strings.AddRange(Encoding.ASCII.GetBytes(text));
-            strings.Add(0);
-            return off;
-        }
-        uint Type(string name, uint kind, uint vlen, uint sizeOrType, bool kindFlag = false, params uint[] rest)
-        {
-            types.AddRange([Str(name), (kindFlag ? 1u << 31 : 0) | kind << 24 | vlen, sizeOrType]);
-            types.AddRange(rest);
-            return next++;
-        }
-        const uint Int = 1, Ptr = 2, Struct = 4, Typedef = 8, Func = 12, FuncProto = 13;
-        var i32 = Type("int", Int, 0, 4, rest: 1u << 24 | 32);
-        var task = Type("task_struct", Struct, 1, 4, rest: [Str("pid"), i32, 0]);
-        var holder = Type("holder", Struct, 1, 4, rest: [Str("t"), task, 0]);
-        var shifted = Type("shifted", Struct, 1, 8, rest: [Str("t"), task, 32]);
-        var bits = Type("bits", Struct, 1, 4, kindFlag: true, rest: [Str("t"), task, 32u << 24]);
-        var loopA = Type("loop_a", Typedef, 0, next + 1);
-        Type("loop_b", Typedef, 0, loopA);
+        var btf = new BtfWriter();
+        var i32 = btf.Type("int", BtfWriter.Int, 0, 4, rest: 1u << 24 | 32);
+        var task = btf.Type("task_struct", BtfWriter.Struct, 1, 4, rest: [btf.Str("pid"), i32, 0]);
+        var holder = btf.Type("holder", BtfWriter.Struct, 1, 4, rest: [btf.Str("t"), task, 0]);
+        var shifted = btf.Type("shifted", BtfWriter.Struct, 1, 8, rest: [btf.Str("t"), task, 32]);
+        var bits = btf.Type("bits", BtfWriter.Struct, 1, 4, kindFlag: true, rest: [btf.Str("t"), task, 32u << 24]);
+        var loopA = btf.Type("loop_a", BtfWriter.Typedef, 0, btf.NextId + 1);
+        btf.Type("loop_b", BtfWriter.Typedef, 0, loopA);
         foreach (var (name, id) in new[] { ("task_struct", task), ("holder", holder), ("shifted", shifted), ("bits", bits) })
         {
-            var ptr = Type("", Ptr, 0, id);
-            var proto = Type("", FuncProto, 1, i32, rest: [Str("p"), ptr]);
-            Type("f_" + name, Func, 1, proto);
+            var ptr = btf.Type("", BtfWriter.Ptr, 0, id);
+            var proto = btf.Type("", BtfWriter.FuncProto, 1, i32, rest: [btf.Str("p"), ptr]);
+            btf.Type("f_" + name, BtfWriter.Func, 1, proto);
         }
-        var loopProto = Type("", FuncProto, 1, i32, rest: [Str("p"), loopA]);
-        Type("f_loop", Func, 1, loopProto);
-        return BtfSpec.Parse(KernelOracle.BtfBlob(types, [.. strings]));
+        var loopProto = btf.Type("", BtfWriter.FuncProto, 1, i32, rest: [btf.Str("p"), loopA]);
+        btf.Type("f_loop", BtfWriter.Func, 1, loopProto);
+        return BtfSpec.Parse(btf.Blob());
     }
 
     private static VerificationResult VerifyFentry(string text, string target) => BpfVerifier.Verify(

@@ -234,23 +234,17 @@ public static unsafe class KernelOracle
             if (insn.IsWide && insn.SrcRaw == (byte)PseudoSource.Func) starts.Add(i + insn.Imm + 1);
             if (insn.IsWide) i++;
         }
-        var strings = new List<byte>("\0int\0"u8.ToArray());
-        var types = new List<uint>();
-        void Type(uint name, uint kind, uint vlen, uint sizeOrType) { types.Add(name); types.Add(kind << 24 | vlen); types.Add(sizeOrType); }
-        Type(1, 1, 0, 4); types.Add(1u << 24 | 32);   // [1] int
-        Type(0, 13, 0, 1);                              // [2] int (void)
+        var btf = new BtfWriter();
+        btf.Type("int", BtfWriter.Int, 0, 4, rest: 1u << 24 | 32);   // [1] int
+        btf.Type("", BtfWriter.FuncProto, 0, 1);                     // [2] int (void)
         var records = new List<byte>();
-        var n = 0;
         foreach (var start in starts)
         {
-            var name = (uint)strings.Count;
-            strings.AddRange(System.Text.Encoding.ASCII.GetBytes($"f{n}\0"));
-            Type(name, 12, 0, 2);                       // [3 + n] static FUNC fN
+            var id = btf.Type($"f{records.Count / 8}", BtfWriter.Func, 0, 2);   // [3 + n] static FUNC fN
             records.AddRange(BitConverter.GetBytes((uint)start));
-            records.AddRange(BitConverter.GetBytes((uint)(3 + n)));
-            n++;
+            records.AddRange(BitConverter.GetBytes(id));
         }
-        return (BtfBlob(types, [.. strings]), records.ToArray());
+        return (btf.Blob(), records.ToArray());
     }
 
     /// <summary>The error line(s) of a verifier log: the last lines before the statistics.</summary>
@@ -308,4 +302,37 @@ public static unsafe class KernelOracle
             throw new InvalidOperationException("CAP_BPF or CAP_NET_ADMIN missing; the CAP_BPF-only mode needs both");
         }
     }
+}
+
+/// <summary>Raw BTF written by hand for tests: names added to the string section as they come, types appended in id
+/// order from 1 (<see cref="KernelOracle.BtfBlob"/> adds the header).</summary>
+internal sealed class BtfWriter
+{
+    public const uint Int = 1, Ptr = 2, Struct = 4, Typedef = 8, Func = 12, FuncProto = 13;
+
+    private readonly List<byte> _strings = [0];
+    private readonly List<uint> _types = [];
+
+    /// <summary>The id the next <see cref="Type"/> gets.</summary>
+    public uint NextId { get; private set; } = 1;
+
+    /// <summary>The string's offset (0 for the empty name).</summary>
+    public uint Str(string text)
+    {
+        if (text.Length == 0) return 0;
+        var off = (uint)_strings.Count;
+        _strings.AddRange(System.Text.Encoding.ASCII.GetBytes(text));
+        _strings.Add(0);
+        return off;
+    }
+
+    /// <summary>Appends a type (name, kind, vlen, size or type, then the kind's trailing words) and returns its id.</summary>
+    public uint Type(string name, uint kind, uint vlen, uint sizeOrType, bool kindFlag = false, params uint[] rest)
+    {
+        _types.AddRange([Str(name), (kindFlag ? 1u << 31 : 0) | kind << 24 | vlen, sizeOrType]);
+        _types.AddRange(rest);
+        return NextId++;
+    }
+
+    public byte[] Blob() => KernelOracle.BtfBlob(_types, [.. _strings]);
 }
