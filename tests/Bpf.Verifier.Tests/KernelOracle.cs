@@ -104,7 +104,10 @@ public static unsafe class KernelOracle
         return result;
     }
 
-    public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type, bool funcInfo = false)
+    /// <summary>Loads one program; <paramref name="attach"/> and <paramref name="attachBtfId"/> (a vmlinux type id)
+    /// are its expected attach type and BTF target, for tracing and LSM programs.</summary>
+    public static KernelVerdict Load(Instruction[] insns, IReadOnlyList<MapDefinition> maps, ProgramType type, bool funcInfo = false,
+        AttachType? attach = null, uint attachBtfId = 0)
     {
         var created = new List<BpfMap>();
         var btfs = new List<BpfFd>();
@@ -160,7 +163,7 @@ public static unsafe class KernelOracle
                 i++;
             }
             if (insns.Length == 0) return new KernelVerdict(false, "empty program", 22);
-            using var prog = BpfProgram.Load(type, insns, "GPL", new LoadOptions { MapRelocations = relocs, ProgramBtf = programBtf });
+            using var prog = BpfProgram.Load(type, insns, "GPL", new LoadOptions { MapRelocations = relocs, ProgramBtf = programBtf, ExpectedAttachType = attach, AttachBtfId = attachBtfId });
             return new KernelVerdict(true, "", 0);
         }
         catch (ProgramRejectedException e)

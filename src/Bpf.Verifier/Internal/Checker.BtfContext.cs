@@ -156,7 +156,7 @@ internal sealed partial class Checker
         }
         var p = RegState.Pointer(RegType.BtfPointer);
         p.Range = (int)pointee.Id;
-        var trusted = iter || _o.ProgramType == ProgramType.Lsm;
+        var trusted = _o.ProgramType == ProgramType.Lsm || (iter && (arg == 0 || TrustedIteratorObjects.Contains(tname)));
         p.Map = trusted ? BtfTrust.Trusted : BtfTrust.Legacy;
         // An iterator's objects (every argument after the meta) are PTR_TO_BTF_ID_OR_NULL in its ctx_arg_info.
         if ((iter && arg > 0) || param?.Name.EndsWith("__nullable", StringComparison.Ordinal) == true)
@@ -166,6 +166,11 @@ internal sealed partial class Checker
         }
         return p;
     }
+
+    /// <summary>Iterators whose objects the kernel registers PTR_TRUSTED (their ctx_arg_info, 6.18, measured: a task,
+    /// cgroup, map, kmem_cache, tcp or udp iterator's object is trusted; a task_file, task_vma, bpf_prog, bpf_link,
+    /// dmabuf, ipv6_route, ksym, netlink or unix iterator's is a plain kernel pointer). The meta argument is always trusted.</summary>
+    private static readonly string[] TrustedIteratorObjects = ["bpf_iter_task", "bpf_iter_cgroup", "bpf_iter_bpf_map", "bpf_iter_kmem_cache", "bpf_iter_tcp", "bpf_iter_udp"];
 
     /// <summary>LSM hooks whose programs return 0 or 1 (the kernel's bool_lsm_hooks, 6.18); the others return 0 or an errno.</summary>
     private static readonly string[] BoolLsmHooks = ["bpf_lsm_xfrm_state_pol_flow_match", "bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"];
@@ -287,10 +292,15 @@ internal sealed partial class Checker
         return (BtfVoid.Instance, tag);
     }
 
-    /// <summary>The register a pointer member read through a BTF pointer (or a map pointer) of trust
-    /// <paramref name="baseTrust"/> yields: a BTF pointer to its struct, or a scalar when it points to anything else.
-    /// Found through a union of several members, it is untrusted (not passable to helpers).</summary>
-    private RegState WalkedPointer(BtfSpec btf, uint pointeeId, int baseTrust, bool throughUnion, string structName, string memberName)
+    /// <summary>The register a pointer member read through a BTF pointer of trust <paramref name="baseTrust"/> (the
+    /// kernel's check_ptr_to_btf_access, 6.18, in a non-sleepable program) or through a map pointer
+    /// (<paramref name="fromMap"/>: no trust rules, check_ptr_to_map_access) yields: a BTF pointer to its struct, or a
+    /// scalar when it points to anything else. Through a trusted pointer, the kernel's tables in its own BTF
+    /// (<c>STRUCT__safe_trusted</c>, <c>__safe_trusted_or_null</c>, <c>__safe_rcu</c>, <c>__safe_rcu_or_null</c>) keep a
+    /// named field trusted or RCU-protected (the _or_null ones, and <c>__rcu</c>-tagged fields, may be null); every
+    /// other pointer read through a BTF pointer is untrusted (readable, not passable to helpers), as is one found
+    /// through a union of several members.</summary>
+    private RegState WalkedPointer(BtfSpec btf, uint pointeeId, int baseTrust, bool throughUnion, string structName, string memberName, bool fromMap = false)
     {
         // A pointer to something other than a struct is untrusted read-only memory of unknown size for the kernel
         // (PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED); a scalar here, which no read may go through.
@@ -298,25 +308,45 @@ internal sealed partial class Checker
         if (pointee is not BtfComposite || tag is "user" or "percpu") return RegState.Unknown;
         var p = RegState.Pointer(RegType.BtfPointer);
         p.Range = (int)pointee.Id;
-        if (baseTrust == BtfTrust.Legacy)
+        if (fromMap)
         {
             p.Map = throughUnion ? BtfTrust.Untrusted : BtfTrust.Legacy;
+            return p;
         }
-        else if (baseTrust == BtfTrust.Trusted && !throughUnion && structName == "bpf_iter_meta" && memberName == "seq")
+        p.Map = BtfTrust.Untrusted;
+        if (throughUnion || baseTrust is not (BtfTrust.Trusted or BtfTrust.Rcu)) return p;
+        var maybeNull = false;
+        if (SafeField(btf, structName, "__safe_trusted", memberName, pointee.Name))
         {
-            // BTF_TYPE_SAFE_TRUSTED(struct bpf_iter_meta) { struct seq_file *seq; }
             p.Map = BtfTrust.Trusted;
         }
-        else
+        else if (SafeField(btf, structName, "__safe_trusted_or_null", memberName, pointee.Name))
         {
-            // Through a trusted pointer the kernel gives an untrusted one, or (RCU-protected fields, its *_OR_NULL
-            // tables) one that may be null: may be null here, untrusted once checked.
-            p.Map = BtfTrust.Untrusted;
+            p.Map = BtfTrust.Trusted;
+            maybeNull = true;
+        }
+        else if (SafeField(btf, structName, "__safe_rcu", memberName, pointee.Name))
+        {
+            p.Map = BtfTrust.Rcu;
+        }
+        else if (tag == "rcu" || SafeField(btf, structName, "__safe_rcu_or_null", memberName, pointee.Name))
+        {
+            p.Map = BtfTrust.Rcu;
+            maybeNull = true;
+        }
+        if (maybeNull)
+        {
             p.Type = RegType.BtfPointerOrNull;
             p.Id = NewId();
         }
         return p;
     }
+
+    /// <summary>Whether the kernel's BTF lists <paramref name="field"/> (a pointer to a struct named
+    /// <paramref name="pointeeName"/>) in the struct <c>STRUCT + suffix</c> (the kernel's btf_nested_type_is_trusted).</summary>
+    private static bool SafeField(BtfSpec btf, string structName, string suffix, string field, string pointeeName) =>
+        btf.FindType(structName + suffix, BtfKind.Struct) is BtfComposite safe
+        && safe.Members.Any(m => m.Name == field && BtfSpec.Underlying(m.Type) is BtfPointer ptr && PointeeFrom(ptr.Target).Pointee.Name == pointeeName);
 
     /// <summary>A load through a BTF pointer (the kernel's check_ptr_to_btf_access and btf_struct_access).</summary>
     private RegState BtfPointerAccess(int regno, in RegState reg, int insnOff, int size, bool write)

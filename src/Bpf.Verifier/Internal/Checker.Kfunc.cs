@@ -120,9 +120,9 @@ internal sealed partial class Checker
             var memSize = i + 1 < nargs && IsMemSizeParam(proto.Parameters[i + 1], F.Regs[r + 1]);
             var kind = KfuncArgKind(name, i, pointee, reg, nullable, memSize);
             if (kind == KfuncArg.Null) continue;
-            if (kind == KfuncArg.BtfId && !IsTrustedBtf(reg))
+            if (kind == KfuncArg.BtfId && !IsTrustedBtf(reg) && !(rcuArgs && reg is { Type: RegType.BtfPointer, Map: BtfTrust.Rcu }))
             {
-                // RCU-protected pointers (MEM_RCU) are not modelled: a KF_RCU kfunc takes trusted ones here.
+                // A KF_RCU kfunc also takes an RCU-protected pointer (MEM_RCU: a __safe_rcu field read through a trusted one).
                 throw Fail(VerifierErrorCode.InvalidHelperArgument, rcuArgs ? $"R{r} must be a rcu pointer" : $"R{r} must be referenced or trusted", r);
             }
             CheckKfuncArgOffset(r, reg, releasing: release && reg.RefId != 0);

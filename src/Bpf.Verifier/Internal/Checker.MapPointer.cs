@@ -41,7 +41,7 @@ internal sealed partial class Checker
         return result switch
         {
             WalkResult.Scalar => RegState.Unknown,
-            WalkResult.Pointer => WalkedPointer(btf, pointee, BtfTrust.Legacy, throughUnion, owner!, member!),
+            WalkResult.Pointer => WalkedPointer(btf, pointee, BtfTrust.Legacy, throughUnion, owner!, member!, fromMap: true),
             _ => throw Fail(VerifierErrorCode.InvalidMemoryAccess, message!, regno),
         };
     }
@@ -72,10 +72,25 @@ internal sealed partial class Checker
         throughUnion = false;
         for (var depth = 0; depth < BtfSpec.MaxResolveDepth; depth++)
         {
-            var tname = t.Name;
+            var tname = t.Name.Length == 0 ? "(anon)" : t.Name;
             if (t.IsUnion && t.Members.Count != 1) throughUnion = true;
             if (off + size > t.Size)
             {
+                // Past the end, a last member that is a flexible array of integers is read as a scalar, and one of
+                // structs is indexed (modulo its element).
+                if (t.Members.Count > 0 && t.Members[^1] is var last && BtfSpec.Underlying(last.Type) is BtfArray { Count: 0 } flex
+                    && off >= (int)last.ByteOffset)
+                {
+                    switch (BtfSpec.Underlying(flex.ElementType))
+                    {
+                        case BtfInt:
+                            return (WalkResult.Scalar, null, 0, null, null);
+                        case BtfComposite { Size: > 0 } elem:
+                            off = (off - (int)last.ByteOffset) % (int)elem.Size;
+                            t = elem;
+                            continue;
+                    }
+                }
                 return (WalkResult.Error, $"access beyond struct {tname} at off {off} size {size}", 0, null, null);
             }
             BtfComposite? inner = null;
@@ -132,7 +147,9 @@ internal sealed partial class Checker
                     }
                     return (WalkResult.Pointer, null, ((BtfPointer)mtype).TargetId, tname, m.Name);
                 }
-                if (off + size > mtrueEnd)
+                // Within a union of several members the kernel's walk marks the access untrusted and lets it run past
+                // the member (an integer of another member's bytes).
+                if (off + size > mtrueEnd && !throughUnion)
                 {
                     return (WalkResult.Error, $"access beyond the end of member {m.Name} (mend:{mtrueEnd}) in struct {tname} with off {off} size {size}", 0, null, null);
                 }

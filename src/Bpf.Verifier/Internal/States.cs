@@ -51,6 +51,9 @@ internal static class BtfTrust
     /// <summary>MEM_PERCPU (a per-CPU kernel variable loaded by a BTF-id lddw): not readable directly, not passable to
     /// kfuncs or struct helpers.</summary>
     public const int Percpu = 3;
+    /// <summary>MEM_RCU (a field the kernel's __safe_rcu tables name, read through a trusted pointer in an RCU
+    /// critical section): readable, passable to helpers and to KF_RCU kfuncs, not trusted.</summary>
+    public const int Rcu = 4;
 }
 
 /// <summary>The abstract value of one register (or one spilled stack slot).</summary>
@@ -145,8 +148,8 @@ internal struct RegState
         RegType.SockCommonOrNull => "sock_common_or_null",
         RegType.Func => "func",
         RegType.MapKey => "map_key",
-        RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", BtfTrust.Percpu => "percpu_ptr_", _ => "ptr_" },
-        RegType.BtfPointerOrNull => Map == BtfTrust.Trusted ? "trusted_ptr_or_null_" : "ptr_or_null_",
+        RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", BtfTrust.Percpu => "percpu_ptr_", BtfTrust.Rcu => "rcu_ptr_", _ => "ptr_" },
+        RegType.BtfPointerOrNull => Map switch { BtfTrust.Trusted => "trusted_ptr_or_null_", BtfTrust.Rcu => "rcu_ptr_or_null_", _ => "ptr_or_null_" },
         _ => "?",
     };
 }
