@@ -146,6 +146,73 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
     /// each aligned offset of fp-16..fp-1, returned (whether the fill is allowed) or deciding a branch to an
     /// uninitialized read (whether its value is known) — so the fill's type and value, not only its permission, must
     /// agree with the kernel.</summary>
+    /// <summary>Every atomic operation (add, or, and, xor with and without fetch, xchg, cmpxchg, load-acquire,
+    /// store-release) at each width it has, on each region (stack written, unwritten or holding a spilled pointer; a
+    /// map value, read-only or holding a spin lock; the context; a packet; a map pointer; a scalar), at an aligned, a
+    /// misaligned and an out-of-bounds offset, with a scalar, a pointer or an uninitialised operand, then the fetched
+    /// register returned.</summary>
+    internal static IEnumerable<(string Name, string Text)> AtomicPrograms()
+    {
+        var written = string.Concat(Enumerable.Range(1, 4).Select(i => $"*(u64 *)(r10 - {i * 8}) = 0\n"));
+        // Each region leaves its address in r6; "out:" ends the program.
+        var regions = new (string Name, string Setup, int[] Offsets)[]
+        {
+            ("stack written", written + "r6 = r10\n", [-8, -12, -4, 0]),
+            ("stack unwritten", "r6 = r10\n", [-8, -12]),
+            ("stack spilled pointer", "*(u64 *)(r10 - 8) = r1\nr6 = r10\n", [-8, -4]),
+            ("map value", MapValuePrologue, [0, 4, 8, 12]),
+            ("read-only map value", MapValuePrologue.Replace(".map m array key=4 value=12 entries=1", ".map m array key=4 value=12 entries=1 flags=128", StringComparison.Ordinal), [0]),
+            ("map value with a spin lock", MapValuePrologue.Replace(".map m array key=4 value=12 entries=1", ".map m array key=4 value=16 entries=1 btf spin_lock=0", StringComparison.Ordinal), [0, 8]),
+            ("context", "r6 = r1\n", [0]),
+            ("packet", PacketPrologue + "r6 = r2\n", [0, 2]),
+            ("map", ".map m array key=4 value=12 entries=1\nr6 = map:m ll\n", [0]),
+            ("scalar", "r6 = 0\n", [0]),
+        };
+        var operands = new (string Name, string Setup, string Reg)[] { ("scalar", "r1 = 1\nr0 = 1\n", "1"), ("pointer", "r1 = r10\nr0 = r10\n", "1"), ("uninit", "", "9") };
+        foreach (var (rname, setup, offsets) in regions)
+        {
+            foreach (var off in offsets)
+            {
+                var o = off < 0 ? $"- {-off}" : $"+ {off}";
+                foreach (var (oname, osetup, reg) in operands)
+                {
+                    foreach (var wide in new[] { false, true })
+                    {
+                        var (sz, r) = wide ? ("u64", "r") : ("u32", "w");
+                        var src = r + reg;
+                        var ops = new List<(string, string)>
+                        {
+                            ("add", $"lock *({sz} *)(r6 {o}) += {src}"),
+                            ("or", $"lock *({sz} *)(r6 {o}) |= {src}"),
+                            ("and", $"lock *({sz} *)(r6 {o}) &= {src}"),
+                            ("xor", $"lock *({sz} *)(r6 {o}) ^= {src}"),
+                            ("fetch add", $"{src} = atomic_fetch_add(({sz} *)(r6 {o}), {src})"),
+                            ("fetch or", $"{src} = atomic_fetch_or(({sz} *)(r6 {o}), {src})"),
+                            ("fetch and", $"{src} = atomic_fetch_and(({sz} *)(r6 {o}), {src})"),
+                            ("fetch xor", $"{src} = atomic_fetch_xor(({sz} *)(r6 {o}), {src})"),
+                            ("xchg", $"{src} = {(wide ? "xchg_64" : "xchg32_32")}(r6 {o}, {src})"),
+                            ("cmpxchg", $"{r}0 = {(wide ? "cmpxchg_64" : "cmpxchg32_32")}(r6 {o}, {r}0, {src})"),
+                            ("store-release", $"store_release(({sz} *)(r6 {o}), {src})"),
+                            ("load-acquire", $"{r}{reg} = load_acquire(({sz} *)(r6 {o}))"),
+                        };
+                        if (!wide)
+                        {
+                            ops.Add(("store-release u8", $"store_release((u8 *)(r6 {o}), w{reg})"));
+                            ops.Add(("load-acquire u16", $"w{reg} = load_acquire((u16 *)(r6 {o}))"));
+                        }
+                        var type = rname == "packet" ? "" : ".type socket_filter\n";
+                        foreach (var (op, insn) in ops)
+                        {
+                            var result = op.StartsWith("cmpxchg", StringComparison.Ordinal) ? "" : $"r0 = r{reg}\n";
+                            var end = setup.Contains("goto out", StringComparison.Ordinal) ? "out: r0 = 0\nexit\n" : "";
+                            yield return ($"atomic {op} {sz} {rname} {off} {oname}", $"{type}{setup}{osetup}{insn}\n{result}exit\n{end}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     internal static IEnumerable<(string Name, string Text)> StackSlotPrograms()
     {
         var slots = new (string Name, string Setup)[]
@@ -194,7 +261,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic"];
+    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic", "atomics"];
 
     [Theory]
     [MemberData(nameof(Sweeps))]
@@ -207,8 +274,11 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             "stack slots" => StackSlotPrograms(),
             "map value" => MapValuePrograms(),
             "packet" => PacketPrograms(),
+            "atomics" => AtomicPrograms(),
             _ => PointerArithmeticPrograms(),
         }).Select(p => (p.Name, Source: VerifierSource.Parse(p.Text, AsmDialect.Llvm, p.Name), p.Text)).ToList();
+        // The kernel judges map pointer reads by its own BTF: ours is given it too.
+        var kernelBtf = Bpf.Loader.KernelBtf.TryGet();
         foreach (var mode in new[] { PrivilegeMode.Privileged, PrivilegeMode.CapBpfOnly })
         {
             var kernel = KernelOracle.LoadAll(programs.Select(p => (p.Source.Instructions, p.Source.Maps, p.Source.ProgramType ?? ProgramType.SocketFilter)).ToList(), mode);
@@ -221,7 +291,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                 Assert.False(k.SetupFailed, $"{programs[i].Name}: the kernel could not be asked ({k.Message})");
                 compared++;
                 if (k.Accepted) kernelAccepted++;
-                var ours = BpfVerifier.Verify(programs[i].Source.Instructions, programs[i].Source.ToOptions(mode));
+                var ours = BpfVerifier.Verify(programs[i].Source.Instructions, programs[i].Source.ToOptions(mode, kernelBtf: kernelBtf));
                 var agree = ours.IsAccepted == k.Accepted
                             && (ours.IsAccepted || (ours.Error!.Code != VerifierErrorCode.NotSupported && RejectionClasses.Same(ours.Error, k.Message)));
                 if (agree) wording.Check(programs[i].Name, ours, k);

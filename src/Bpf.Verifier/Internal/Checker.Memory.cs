@@ -86,14 +86,20 @@ internal sealed partial class Checker
 
     /// <summary>Atomics demand natural alignment of every possible address (the kernel's strict alignment),
     /// including a variable offset whose low bits are not known to be zero.</summary>
+    /// <remarks>The kernel's check_ptr_alignment with strict set: a packet's address counts NET_IP_ALIGN (2); the
+    /// stack's alignment, always strict, is checked by the access itself.</remarks>
     private void CheckAtomicAlignment(int regno, in RegState reg, int insnOff, int size)
     {
-        if (reg.Type is not (RegType.MapValue or RegType.Mem)) return;
-        var t = reg.V.T + Tnum.Const((ulong)(long)(reg.Off + insnOff));
-        if (((t.Value | t.Mask) & (ulong)(size - 1)) != 0)
+        if (size == 1 || !reg.IsPointer || reg.Type == RegType.Stack) return;
+        var packet = reg.Type is RegType.Packet or RegType.PacketMeta;
+        var t = reg.V.T + Tnum.Const((ulong)(long)((packet ? 2 : 0) + reg.Off + insnOff));
+        if (((t.Value | t.Mask) & (ulong)(size - 1)) == 0) return;
+        if (packet)
         {
-            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"misaligned {(reg.Type == RegType.MapValue ? "value " : "")}access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
+            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"misaligned packet access off 2+{reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
         }
+        var desc = reg.Type switch { RegType.MapValue => "value ", RegType.MapKey => "key ", RegType.Ctx => "context ", _ => "" };
+        throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"misaligned {desc}access off {reg.V.T}+{reg.Off}+{insnOff} size {size}", regno);
     }
 
     private void DoAtomic(Instruction insn)
@@ -108,15 +114,17 @@ internal sealed partial class Checker
             if (IsLeakyPointer(r0)) throw Fail(VerifierErrorCode.PointerLeak, "R0 leaks addr into mem", 0);
         }
         if (IsLeakyPointer(src)) throw Fail(VerifierErrorCode.PointerLeak, $"R{s} leaks addr into mem", s);
-        if (dst.Type is not (RegType.Stack or RegType.MapValue or RegType.Mem))
-        {
-            if (!dst.IsPointer) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"R{d} invalid mem access '{dst.TypeName}'", d);
-            throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
-        }
+        // The kernel's atomic_ptr_type_ok refuses context, packet and socket pointers; any other destination is
+        // judged by the read and the write below (a map pointer, a kernel object or read-only memory refuse the write).
+        if (!AtomicPointerOk(dst)) throw Fail(VerifierErrorCode.InvalidMemoryAccess, $"BPF_ATOMIC stores into R{d} {dst.TypeName} is not allowed", d);
         var size = Opcodes.Bytes(insn.Size);
         CheckAtomicAlignment(d, dst, insn.Offset, size);
         var old = Access(d, dst, insn.Offset, size, write: false, value: default, valueReg: -1);
-        if (old.IsPointer && !_allowPtrLeaks) throw Fail(VerifierErrorCode.PointerLeak, $"R{d} leaks addr into mem", d);
+        if (old.IsPointer && !_allowPtrLeaks)
+        {
+            // The kernel's stack read asked whether a spilled pointer may be used as a scalar (check_stack_read_fixed_off).
+            throw Fail(VerifierErrorCode.PointerLeak, dst.Type == RegType.Stack ? $"leaking pointer from stack off {dst.Off + insn.Offset}" : $"R{d} leaks addr into mem", d);
+        }
         Access(d, dst, insn.Offset, size, write: true, RegState.Unknown, -1);
         var fetched = RegState.OfScalar(size == 4 ? Scalar.Unknown.Zext32() : Scalar.Unknown);
         var fetch = ((int)op & 0x01) != 0;
