@@ -213,6 +213,45 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Branch refinement: an unknown of some shape (a byte, a signed byte, any 64-bit value, a 32-bit value,
+    /// a signed 32-bit value, a mask, a small range) compared by every conditional jump, 64 and 32 bits, with an
+    /// immediate at the edges that matter or a register (a constant, a range), then used, on one branch, as the
+    /// offset of a one-byte read of a 16-byte map value: accepted only where both verifiers bound it to [0, 15].</summary>
+    internal static IEnumerable<(string Name, string Text)> BranchRefinementPrograms()
+    {
+        const string prologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
+        var shapes = new (string Name, string Code)[]
+        {
+            ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
+            ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"),
+        };
+        var operands = new (string Name, string Setup, string Use)[]
+        {
+            ("0", "", "0"), ("1", "", "1"), ("7", "", "7"), ("15", "", "15"), ("16", "", "16"), ("-1", "", "-1"), ("255", "", "255"),
+            ("0x7fffffff", "", "2147483647"), ("-0x80000000", "", "-2147483648"),
+            ("reg 8", "r2 = 8\n", "r2"), ("reg 4..12", "r2 &= 7\nr2 += 4\n", "r2"),
+        };
+        var ops = new[] { "==", "!=", ">", ">=", "<", "<=", "s>", "s>=", "s<", "s<=", "&" };
+        foreach (var (sname, shape) in shapes)
+        {
+            foreach (var (oname, osetup, use) in operands)
+            {
+                foreach (var op in ops)
+                {
+                    foreach (var w in new[] { "r", "w" })
+                    {
+                        var right = use.StartsWith('r') ? w + use[1..] : use;
+                        var cond = $"if {w}1 {op} {right} goto taken\n";
+                        const string read = "r6 += r1\nr0 = *(u8 *)(r6 + 0)\n";
+                        var head = $"{prologue}{shape}{osetup}{cond}";
+                        yield return ($"branch {sname} {w}{op} {oname} fallthrough", $"{head}{read}r0 = 0\nexit\ntaken: r0 = 0\nexit\nout: r0 = 0\nexit\n");
+                        yield return ($"branch {sname} {w}{op} {oname} taken", $"{head}r0 = 0\nexit\ntaken: {read}r0 = 0\nexit\nout: r0 = 0\nexit\n");
+                    }
+                }
+            }
+        }
+    }
+
     internal static IEnumerable<(string Name, string Text)> StackSlotPrograms()
     {
         var slots = new (string Name, string Setup)[]
@@ -261,7 +300,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic", "atomics"];
+    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic", "atomics", "branch refinement"];
 
     [Theory]
     [MemberData(nameof(Sweeps))]
@@ -275,6 +314,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             "map value" => MapValuePrograms(),
             "packet" => PacketPrograms(),
             "atomics" => AtomicPrograms(),
+            "branch refinement" => BranchRefinementPrograms(),
             _ => PointerArithmeticPrograms(),
         }).Select(p => (p.Name, Source: VerifierSource.Parse(p.Text, AsmDialect.Llvm, p.Name), p.Text)).ToList();
         // The kernel judges map pointer reads by its own BTF: ours is given it too.

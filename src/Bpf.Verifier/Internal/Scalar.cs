@@ -179,11 +179,22 @@ internal struct Scalar
                 S32Max = Math.Min(S32Max, (int)SMax);
             }
 
-            // Signed and unsigned 32-bit views agree when the range does not cross the sign boundary.
+            // Signed and unsigned 32-bit views agree when the range does not cross the sign boundary; when the unsigned
+            // range crosses it, it may still meet only one end of the signed range (the kernel's __reg32_deduce_bounds).
             if ((int)U32Min <= (int)U32Max)
             {
                 S32Min = Math.Max(S32Min, (int)U32Min);
                 S32Max = Math.Min(S32Max, (int)U32Max);
+            }
+            else if (U32Max < (uint)S32Min)
+            {
+                S32Min = Math.Max(S32Min, (int)U32Min);
+                U32Max = Math.Min(U32Max, (uint)S32Max);
+            }
+            else if ((uint)S32Max < U32Min)
+            {
+                S32Max = Math.Min(S32Max, (int)U32Max);
+                U32Min = Math.Max(U32Min, (uint)S32Min);
             }
             if ((uint)S32Min <= (uint)S32Max)
             {
@@ -205,11 +216,34 @@ internal struct Scalar
                 SMax = Math.Min(SMax, (long)(hi | U32Max));
             }
 
-            // Signed and unsigned 64-bit views.
+            // The 32-bit range in the low half of the 64-bit bounds (the kernel's __reg_deduce_mixed_bounds); and a
+            // 64-bit value within the s32 range whose low half is non-negative is that low half (a sign extension).
+            UMin = Math.Max(UMin, (UMin & 0xffff_ffff_0000_0000UL) | U32Min);
+            UMax = Math.Min(UMax, (UMax & 0xffff_ffff_0000_0000UL) | U32Max);
+            SMin = Math.Max(SMin, (long)(((ulong)SMin & 0xffff_ffff_0000_0000UL) | U32Min));
+            SMax = Math.Min(SMax, (long)(((ulong)SMax & 0xffff_ffff_0000_0000UL) | U32Max));
+            if (S32Min >= 0 && SMin >= int.MinValue && SMax <= int.MaxValue)
+            {
+                SMin = Math.Max(SMin, S32Min);
+                SMax = Math.Min(SMax, S32Max);
+            }
+
+            // Signed and unsigned 64-bit views (and, as above, an unsigned range crossing the sign boundary that meets
+            // only one end of the signed range: the kernel's __reg64_deduce_bounds).
             if ((long)UMin <= (long)UMax)
             {
                 SMin = Math.Max(SMin, (long)UMin);
                 SMax = Math.Min(SMax, (long)UMax);
+            }
+            else if (UMax < (ulong)SMin)
+            {
+                SMin = Math.Max(SMin, (long)UMin);
+                UMax = Math.Min(UMax, (ulong)SMax);
+            }
+            else if ((ulong)SMax < UMin)
+            {
+                SMax = Math.Min(SMax, (long)UMax);
+                UMin = Math.Max(UMin, (ulong)SMin);
             }
             if ((ulong)SMin <= (ulong)SMax)
             {

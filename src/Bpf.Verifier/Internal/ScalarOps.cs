@@ -144,8 +144,14 @@ internal static class ScalarOps
             case JumpOp.Jslt: return x.SMax < y.SMin ? 1 : x.SMin >= y.SMax ? 0 : -1;
             case JumpOp.Jsle: return x.SMax <= y.SMin ? 1 : x.SMin > y.SMax ? 0 : -1;
             case JumpOp.Jset:
+                // The kernel decides a JSET only against a constant (is_scalar_branch_taken).
+                if (!tb.IsConst)
+                {
+                    if (!ta.IsConst) return -1;
+                    (ta, tb) = (tb, ta);
+                }
                 if ((ta.Value & tb.Value) != 0) return 1;
-                if ((ta.Max & tb.Max) == 0) return 0;
+                if ((ta.Max & tb.Value) == 0) return 0;
                 return -1;
             default: return -1;
         }
@@ -296,6 +302,16 @@ internal static class ScalarOps
         c &= widthMask;
         if (negated)
         {
+            // A known bit of c set: the edge is dead (the kernel decides that branch before refining).
+            if ((a.T.Value & c) != 0)
+            {
+                a.UMin = 1;
+                a.UMax = 0;
+                return;
+            }
+            // The kernel (6.18) forgets the ranges before narrowing the known bits, against invariant violations on a
+            // dead branch: only the known bits remain.
+            a = a with { SMin = long.MinValue, SMax = long.MaxValue, UMin = 0, UMax = ulong.MaxValue, S32Min = int.MinValue, S32Max = int.MaxValue, U32Min = 0, U32Max = uint.MaxValue };
             a.T = a.T & Tnum.Const(~c);
         }
         else if (c != 0 && (c & (c - 1)) == 0)
