@@ -252,6 +252,51 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Scalar arithmetic: an unknown of some shape (as for branch refinement) put through every ALU
+    /// operation, 64 and 32 bits, with an immediate or a register operand, then used as the offset of a one-byte read
+    /// of a 16-byte map value — directly, after an unsigned check of its top (so its bottom must be known to be
+    /// non-negative) and after a signed check of its bottom (so its top must be known) — accepted only where both
+    /// verifiers bound the result alike.</summary>
+    internal static IEnumerable<(string Name, string Text)> ScalarArithmeticPrograms()
+    {
+        const string prologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
+        var shapes = new (string Name, string Code)[]
+        {
+            ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
+            ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"), ("-4..3", "r1 &= 7\nr1 += -4\n"),
+        };
+        var operands = new (string Name, string Setup, string Use)[]
+        {
+            ("1", "", "1"), ("3", "", "3"), ("8", "", "8"), ("-1", "", "-1"), ("31", "", "31"), ("63", "", "63"),
+            ("reg 2", "r2 = 2\n", "r2"), ("reg 0..3", "r2 &= 3\n", "r2"), ("reg any", "", "r2"),
+        };
+        var ops = new[] { "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=", "s>>=", "s/=", "s%=" };
+        var uses = new (string Name, string Code)[]
+        {
+            ("direct", ""), ("top checked", "if r1 > 15 goto out\n"), ("bottom checked", "if r1 s< 0 goto out\n"),
+        };
+        foreach (var (sname, shape) in shapes)
+        {
+            foreach (var w in new[] { "r", "w" })
+            {
+                var unary = new List<(string, string)>
+                {
+                    ("neg", $"{w}1 = -{w}1\n"), ("be16", "r1 = be16 r1\n"), ("le32", "r1 = le32 r1\n"), ("bswap64", "r1 = bswap64 r1\n"),
+                    ("movsx8", $"{w}1 = (s8){w}1\n"), ("movsx16", $"{w}1 = (s16){w}1\n"),
+                };
+                var binary = from o in operands from op in ops
+                             select ($"{op} {o.Name}", $"{o.Setup}{w}1 {op} {(o.Use.StartsWith('r') ? w + o.Use[1..] : o.Use)}\n");
+                foreach (var (oname, code) in unary.Concat(binary))
+                {
+                    foreach (var (uname, use) in uses)
+                    {
+                        yield return ($"alu {sname} {w}{oname} {uname}", $"{prologue}{shape}{code}{use}r6 += r1\nr0 = *(u8 *)(r6 + 0)\nout: r0 = 0\nexit\n");
+                    }
+                }
+            }
+        }
+    }
+
     internal static IEnumerable<(string Name, string Text)> StackSlotPrograms()
     {
         var slots = new (string Name, string Setup)[]
@@ -300,7 +345,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic", "atomics", "branch refinement"];
+    public static TheoryData<string> Sweeps() => ["stack", "stack slots", "map value", "packet", "pointer arithmetic", "atomics", "branch refinement", "scalar arithmetic"];
 
     [Theory]
     [MemberData(nameof(Sweeps))]
@@ -315,6 +360,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
             "packet" => PacketPrograms(),
             "atomics" => AtomicPrograms(),
             "branch refinement" => BranchRefinementPrograms(),
+            "scalar arithmetic" => ScalarArithmeticPrograms(),
             _ => PointerArithmeticPrograms(),
         }).Select(p => (p.Name, Source: VerifierSource.Parse(p.Text, AsmDialect.Llvm, p.Name), p.Text)).ToList();
         // The kernel judges map pointer reads by its own BTF: ours is given it too.

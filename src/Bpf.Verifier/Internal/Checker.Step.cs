@@ -227,9 +227,10 @@ internal sealed partial class Checker
             if (IsLeakyPointer(r)) throw Fail(VerifierErrorCode.PointerArithmetic, $"R{d} pointer arithmetic prohibited", d);
             CheckWritable(d);
             // Constants stay constants (the kernel folds them); a negated scalar is 0 - x (6.18 tracks BPF_NEG's range);
-            // other values lose their bounds.
+            // a byte swap keeps the known bits, swapped (scalar_byte_swap); a pointer loses everything.
             F.Regs[d] = r.IsScalar && r.V.IsConst ? RegState.Known(FoldUnary(insn, r.V.ConstValue))
                 : r.IsScalar && op == AluOp.Neg ? RegState.OfScalar(ScalarOps.Alu(AluOp.Sub, is32, Scalar.Const(0), r.V))
+                : r.IsScalar ? RegState.OfScalar(ScalarOps.ByteSwap(r.V, insn.Imm, swap: !is32 || insn.Source == Source.Reg))
                 : RegState.Unknown;
             return;
         }

@@ -6,14 +6,13 @@ internal static class ScalarOps
     /// <summary>The abstract result of <c>dst op= src</c> at 64 bits (is32 false) or 32 bits (zero-extended).</summary>
     public static Scalar Alu(AluOp op, bool is32, in Scalar dst, in Scalar src)
     {
-        if (op is AluOp.Div or AluOp.Mod)
+        // The kernel tracks nothing through division, nor through a shift by other than a constant below the width
+        // (is_safe_to_compute_dst_reg_range) — not even the zero upper half of a 32-bit result: its register is
+        // marked unknown before the zero extension.
+        if (op is AluOp.Div or AluOp.Mod) return Scalar.Unknown;
+        if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && !(is32 ? src.IsConst32 && src.U32Max < 32 : src.IsConst && src.UMax < 64))
         {
-            // The kernel tracks nothing through division (the ISA defines division by zero, so no error).
-            return is32 ? Scalar.Unknown.Zext32() : Scalar.Unknown;
-        }
-        if (op is AluOp.Lsh or AluOp.Rsh or AluOp.Arsh && !(src.IsConst && src.UMax < (is32 ? 32UL : 64UL)))
-        {
-            return is32 ? Scalar.Unknown.Zext32() : Scalar.Unknown;
+            return Scalar.Unknown;
         }
 
         var width = is32 ? 32 : 64;
@@ -155,6 +154,27 @@ internal static class ScalarOps
                 return -1;
             default: return -1;
         }
+    }
+
+    /// <summary>A byte swap or truncation (BPF_END) of <paramref name="v"/> to <paramref name="bits"/>: swapped, only the
+    /// known bits remain (the ranges are re-derived from them, the kernel's scalar_byte_swap); 16 and 32 bits are then
+    /// zero-extended.</summary>
+    public static Scalar ByteSwap(in Scalar v, int bits, bool swap)
+    {
+        var r = v;
+        if (swap)
+        {
+            var t = bits switch
+            {
+                16 => new Tnum(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v.T.Value), System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)v.T.Mask)),
+                32 => new Tnum(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v.T.Value), System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v.T.Mask)),
+                _ => new Tnum(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v.T.Value), System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v.T.Mask)),
+            };
+            r = Scalar.Unknown;
+            r.T = t;
+            r.Sync();
+        }
+        return bits < 64 ? r.Truncate(bits / 8) : r;
     }
 
     /// <summary>The condition that holds on the fall-through edge of <paramref name="op"/>.</summary>
