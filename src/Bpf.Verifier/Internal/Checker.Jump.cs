@@ -30,14 +30,18 @@ internal sealed partial class Checker
         {
             taken = ScalarOps.BranchTaken(op, is32, dst.V, src.V);
         }
-        else if (dst.IsPointer && src.IsScalar && src.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(dst))
+        else if (!is32 && dst.IsPointer && src.IsScalar && src.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(dst))
         {
             // A non-null pointer never equals zero.
             taken = op == JumpOp.Jne ? 1 : 0;
         }
-        else if (src.IsPointer && dst.IsScalar && dst.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(src))
+        else if (!is32 && src.IsPointer && dst.IsScalar && dst.V.IsZero && op is JumpOp.Jeq or JumpOp.Jne && IsNonNull(src))
         {
             taken = op == JumpOp.Jne ? 1 : 0;
+        }
+        else if (!is32 && IsPacketFamily(dst) && IsPacketFamily(src))
+        {
+            taken = PacketBranchTaken(op, dst, src);
         }
 
         // A decided branch depends on the scalar operands' values (a pointer compared with a register holding 0
@@ -102,7 +106,10 @@ internal sealed partial class Checker
     }
 
     /// <summary>Pointer types the kernel knows are never null (others compare with 0 both ways).</summary>
-    private static bool IsNonNull(in RegState r) => r.Type is RegType.MapValue or RegType.Mem or RegType.RdonlyMem;
+    /// <summary>The kernel's reg_not_null (a 64-bit comparison with 0 of such a pointer is decided; a 32-bit one is not).</summary>
+    private static bool IsNonNull(in RegState r) =>
+        r.Type is RegType.MapValue or RegType.Mem or RegType.RdonlyMem or RegType.MapKey or RegType.MapPtr
+        || (r.Type == RegType.BtfPointer && (r.RefId != 0 || r.Map == BtfTrust.Trusted));
 
     private static bool IsPacketFamily(in RegState r) => r.Type is RegType.Packet or RegType.PacketMeta or RegType.PacketEnd;
 
@@ -133,10 +140,34 @@ internal sealed partial class Checker
 
         if (!is32 && IsPacketFamily(dst) && IsPacketFamily(src))
         {
-            PacketCompare(st, op, dst, src);
+            PacketCompare(st, op, d, s, dst, src);
         }
         return true;
     }
+
+    /// <summary>A packet pointer known to be at or beyond data_end (its range <see cref="AtPacketEnd"/> or
+    /// <see cref="BeyondPacketEnd"/>) compared with data_end again: the kernel's is_pkt_ptr_branch_taken.</summary>
+    private static int PacketBranchTaken(JumpOp op, in RegState dst, in RegState src)
+    {
+        RegState pkt;
+        if (src.Type == RegType.PacketEnd) pkt = dst;
+        else if (dst.Type == RegType.PacketEnd)
+        {
+            pkt = src;
+            op = ScalarOps.Swap(op);
+        }
+        else return -1;
+        if (pkt.Range >= 0) return -1;
+        return op switch
+        {
+            JumpOp.Jle or JumpOp.Jgt when pkt.Range == BeyondPacketEnd => op == JumpOp.Jgt ? 1 : 0,
+            JumpOp.Jlt or JumpOp.Jge => op == JumpOp.Jge ? 1 : 0,
+            _ => -1,
+        };
+    }
+
+    /// <summary>The range of a packet pointer found (by a comparison with data_end) to be at data_end, or beyond it.</summary>
+    internal const int AtPacketEnd = -1, BeyondPacketEnd = -2;
 
     private static void SetScalar(VState st, int r, Scalar v)
     {
@@ -244,18 +275,19 @@ internal sealed partial class Checker
     /// Comparing a packet pointer with data_end (or a meta pointer with data) proves the bytes before it are in
     /// the packet on one edge. A strict comparison proves one byte less, as the kernel counts it.
     /// </summary>
-    private static void PacketCompare(VState st, JumpOp op, RegState dst, RegState src)
+    private static void PacketCompare(VState st, JumpOp op, int d, int s, RegState dst, RegState src)
     {
         // Normalise to "ptr OP end". A data_meta pointer gets a range only against the initial data pointer
         // (offset 0, never moved: the kernel's reg_is_init_pkt_pointer).
         RegState ptr;
+        int ptrReg;
         if ((dst.Type == RegType.Packet && src.Type == RegType.PacketEnd) || (dst.Type == RegType.PacketMeta && IsInitialPacket(src)))
         {
-            ptr = dst;
+            (ptr, ptrReg) = (dst, d);
         }
         else if ((src.Type == RegType.Packet && dst.Type == RegType.PacketEnd) || (src.Type == RegType.PacketMeta && IsInitialPacket(dst)))
         {
-            ptr = src;
+            (ptr, ptrReg) = (src, s);
             op = ScalarOps.Swap(op);
         }
         else
@@ -267,6 +299,11 @@ internal sealed partial class Checker
         {
             case JumpOp.Jle: strict = false; break; // ptr <= end
             case JumpOp.Jlt: strict = true; break;  // ptr < end
+            case JumpOp.Jgt or JumpOp.Jge:
+                // ptr > end, ptr >= end: that one register (a data pointer, not a meta one) is beyond or at the end
+                // (the kernel's mark_pkt_end).
+                if (ptr.Type == RegType.Packet && ptrReg >= 0) st.Cur.Regs[ptrReg].Range = op == JumpOp.Jgt ? BeyondPacketEnd : AtPacketEnd;
+                return;
             default: return;
         }
         if (ptr.Off < 0 || (ptr.Off == 0 && strict)) return;

@@ -206,7 +206,8 @@ internal sealed partial class Checker
                 var off = (long)reg.Off + insnOff;
                 if (off < 0 || off + size > reg.Range)
                 {
-                    throw Fail(VerifierErrorCode.PacketOutOfBounds,
+                    // A pointer at or beyond data_end (a negative range) is refused without the first line.
+                    throw Fail(VerifierErrorCode.PacketOutOfBounds, reg.Range < 0 ? $"R{regno} offset is outside of the packet" :
                         $"invalid access to packet, off={off} size={size}, R{regno}(id={reg.Id},off={off},r={reg.Range})\nR{regno} offset is outside of the packet", regno);
                 }
                 return RegState.Unknown;
