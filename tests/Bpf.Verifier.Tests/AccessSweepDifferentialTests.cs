@@ -241,11 +241,17 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                     foreach (var w in new[] { "r", "w" })
                     {
                         var right = use.StartsWith('r') ? w + use[1..] : use;
-                        var cond = $"if {w}1 {op} {right} goto taken\n";
                         const string read = "r6 += r1\nr0 = *(u8 *)(r6 + 0)\n";
-                        var head = $"{prologue}{shape}{osetup}{cond}";
-                        yield return ($"branch {sname} {w}{op} {oname} fallthrough", $"{head}{read}r0 = 0\nexit\ntaken: r0 = 0\nexit\nout: r0 = 0\nexit\n");
-                        yield return ($"branch {sname} {w}{op} {oname} taken", $"{head}r0 = 0\nexit\ntaken: {read}r0 = 0\nexit\nout: r0 = 0\nexit\n");
+                        // The unknown on the left, and (against a register) on the right: the refinement of the
+                        // second operand.
+                        var conds = new List<(string, string)> { ("", $"if {w}1 {op} {right} goto taken\n") };
+                        if (use.StartsWith('r')) conds.Add((" swapped", $"if {right} {op} {w}1 goto taken\n"));
+                        foreach (var (order, cond) in conds)
+                        {
+                            var head = $"{prologue}{shape}{osetup}{cond}";
+                            yield return ($"branch {sname} {w}{op} {oname}{order} fallthrough", $"{head}{read}r0 = 0\nexit\ntaken: r0 = 0\nexit\nout: r0 = 0\nexit\n");
+                            yield return ($"branch {sname} {w}{op} {oname}{order} taken", $"{head}r0 = 0\nexit\ntaken: {read}r0 = 0\nexit\nout: r0 = 0\nexit\n");
+                        }
                     }
                 }
             }

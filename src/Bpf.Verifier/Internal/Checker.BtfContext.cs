@@ -294,7 +294,7 @@ internal sealed partial class Checker
 
     /// <summary>The register a pointer member read through a BTF pointer of trust <paramref name="baseTrust"/> (the
     /// kernel's check_ptr_to_btf_access, 6.18, in a non-sleepable program) or through a map pointer
-    /// (<paramref name="fromMap"/>: no trust rules, check_ptr_to_map_access) yields: a BTF pointer to its struct, or a
+    /// (<paramref name="fromMap"/>: always untrusted, check_ptr_to_map_access) yields: a BTF pointer to its struct, or a
     /// scalar when it points to anything else. Through a trusted pointer, the kernel's tables in its own BTF
     /// (<c>STRUCT__safe_trusted</c>, <c>__safe_trusted_or_null</c>, <c>__safe_rcu</c>, <c>__safe_rcu_or_null</c>) keep a
     /// named field trusted or RCU-protected (the _or_null ones, and <c>__rcu</c>-tagged fields, may be null); every
@@ -308,13 +308,8 @@ internal sealed partial class Checker
         if (pointee is not BtfComposite || tag is "user" or "percpu") return RegState.Unknown;
         var p = RegState.Pointer(RegType.BtfPointer);
         p.Range = (int)pointee.Id;
-        if (fromMap)
-        {
-            p.Map = throughUnion ? BtfTrust.Untrusted : BtfTrust.Legacy;
-            return p;
-        }
         p.Map = BtfTrust.Untrusted;
-        if (throughUnion || baseTrust is not (BtfTrust.Trusted or BtfTrust.Rcu)) return p;
+        if (fromMap || throughUnion || baseTrust is not (BtfTrust.Trusted or BtfTrust.Rcu)) return p;
         var maybeNull = false;
         if (SafeField(btf, structName, "__safe_trusted", memberName, pointee.Name))
         {

@@ -202,20 +202,6 @@ internal struct Scalar
                 U32Max = Math.Min(U32Max, (uint)S32Max);
             }
 
-            // With the upper half fixed, the 32-bit range narrows the 64-bit one.
-            if ((UMin >> 32) == (UMax >> 32))
-            {
-                var hi = UMin & 0xffff_ffff_0000_0000UL;
-                UMin = Math.Max(UMin, hi | U32Min);
-                UMax = Math.Min(UMax, hi | U32Max);
-            }
-            if ((SMin >> 32) == (SMax >> 32))
-            {
-                var hi = (ulong)SMin & 0xffff_ffff_0000_0000UL;
-                SMin = Math.Max(SMin, (long)(hi | U32Min));
-                SMax = Math.Min(SMax, (long)(hi | U32Max));
-            }
-
             // The 32-bit range in the low half of the 64-bit bounds (the kernel's __reg_deduce_mixed_bounds); and a
             // 64-bit value within the s32 range whose low half is non-negative is that low half (a sign extension).
             UMin = Math.Max(UMin, (UMin & 0xffff_ffff_0000_0000UL) | U32Min);

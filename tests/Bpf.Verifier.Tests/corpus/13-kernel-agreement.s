@@ -1348,3 +1348,72 @@ r2 += -4
 call 1
 r0 = 0
 exit
+
+### join-map-pointers-of-different-maps
+# Pruning: the first path reaches the join holding the 64-byte array's map pointer (a read at +32 of its value fits),
+# the second the 8-byte array's. A pointer to another map is not covered by the first. (Padded as the other join cases.)
+# expect: reject MapValueOutOfBounds
+# expect-cap: reject MapValueOutOfBounds
+.map big array key=4 value=64 entries=1
+.map small array key=4 value=8 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r6 = *(u32 *)(r9 + 0)
+r3 = 0
+r1 = map:big ll
+if r6 > 5 goto other
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r6 == 1 goto join
+goto join
+other:
+r1 = map:small ll
+join:
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 32)
+out:
+r0 = 0
+exit
+
+### helper-key-from-a-short-packet
+# A map key the helper reads from a packet checked to be 8 bytes long: the 16-byte key reaches past the checked range.
+# expect: reject PacketOutOfBounds
+# expect-cap: reject PacketOutOfBounds
+.type xdp
+.map h hash key=16 value=8 entries=4
+r2 = *(u32 *)(r1 + 0)
+r3 = *(u32 *)(r1 + 4)
+r4 = r2
+r4 += 8
+if r4 > r3 goto out
+r1 = map:h ll
+call 1
+out:
+r0 = 2
+exit
+
+### helper-key-from-a-packet
+# A map key the helper reads from the start of a packet checked to be 8 bytes long: the 8-byte key fits.
+# expect: accept
+# expect-cap: accept
+.type xdp
+.map h hash key=8 value=8 entries=4
+r2 = *(u32 *)(r1 + 0)
+r3 = *(u32 *)(r1 + 4)
+r4 = r2
+r4 += 8
+if r4 > r3 goto out
+r1 = map:h ll
+call 1
+out:
+r0 = 2
+exit
