@@ -213,18 +213,24 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A 16-byte array value in r6 (null-checked), two unknown 64-bit values from it in r1 and r2.</summary>
+    private const string UnknownsPrologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
+
+    /// <summary>Shapes of the unknown in r1: a byte, a signed byte, anything, a 32-bit value, a signed one, a mask, two small ranges.</summary>
+    private static readonly (string Name, string Code)[] Shapes =
+    [
+        ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
+        ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"), ("-4..3", "r1 &= 7\nr1 += -4\n"),
+    ];
+
     /// <summary>Branch refinement: an unknown of some shape (a byte, a signed byte, any 64-bit value, a 32-bit value,
     /// a signed 32-bit value, a mask, a small range) compared by every conditional jump, 64 and 32 bits, with an
     /// immediate at the edges that matter or a register (a constant, a range), then used, on one branch, as the
     /// offset of a one-byte read of a 16-byte map value: accepted only where both verifiers bound it to [0, 15].</summary>
     internal static IEnumerable<(string Name, string Text)> BranchRefinementPrograms()
     {
-        const string prologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
-        var shapes = new (string Name, string Code)[]
-        {
-            ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
-            ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"),
-        };
+        const string prologue = UnknownsPrologue;
+        var shapes = Shapes[..^1];
         var operands = new (string Name, string Setup, string Use)[]
         {
             ("0", "", "0"), ("1", "", "1"), ("7", "", "7"), ("15", "", "15"), ("16", "", "16"), ("-1", "", "-1"), ("255", "", "255"),
@@ -265,12 +271,8 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
     /// verifiers bound the result alike.</summary>
     internal static IEnumerable<(string Name, string Text)> ScalarArithmeticPrograms()
     {
-        const string prologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
-        var shapes = new (string Name, string Code)[]
-        {
-            ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
-            ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"), ("-4..3", "r1 &= 7\nr1 += -4\n"),
-        };
+        const string prologue = UnknownsPrologue;
+        var shapes = Shapes;
         var operands = new (string Name, string Setup, string Use)[]
         {
             ("1", "", "1"), ("3", "", "3"), ("8", "", "8"), ("-1", "", "-1"), ("31", "", "31"), ("63", "", "63"),
