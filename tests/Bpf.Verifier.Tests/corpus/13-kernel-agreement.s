@@ -1352,6 +1352,7 @@ exit
 ### join-map-pointers-of-different-maps
 # Pruning: the first path reaches the join holding the 64-byte array's map pointer (a read at +32 of its value fits),
 # the second the 8-byte array's. A pointer to another map is not covered by the first. (Padded as the other join cases.)
+# (The lookup after the join: see join-unchecked-values-of-different-maps for the pointers the lookups return.)
 # expect: reject MapValueOutOfBounds
 # expect-cap: reject MapValueOutOfBounds
 .map big array key=4 value=64 entries=1
@@ -1416,4 +1417,41 @@ r1 = map:h ll
 call 1
 out:
 r0 = 2
+exit
+
+### join-unchecked-values-of-different-maps
+# Pruning: the first path reaches the join with a not yet null-checked value of the 64-byte hash map (a read at +32
+# fits once checked), the second with one of the 8-byte hash map. A maybe-null value of another map is not covered.
+# expect: reject MapValueOutOfBounds
+# expect-cap: reject MapValueOutOfBounds
+.map big hash key=4 value=64 entries=1
+.map small hash key=4 value=8 entries=1
+r9 = r1
+*(u32 *)(r10 - 4) = 0
+r6 = *(u32 *)(r9 + 0)
+r3 = 0
+r2 = r10
+r2 += -4
+if r6 > 5 goto other
+r1 = map:big ll
+call 1
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+r3 = 0
+if r6 == 1 goto join
+goto join
+other:
+r1 = map:small ll
+call 1
+r3 = 0
+join:
+if r0 == 0 goto out
+r1 = *(u64 *)(r0 + 32)
+out:
+r0 = 0
 exit
