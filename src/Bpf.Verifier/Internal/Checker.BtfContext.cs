@@ -293,14 +293,14 @@ internal sealed partial class Checker
     }
 
     /// <summary>The register a pointer member read through a BTF pointer of trust <paramref name="baseTrust"/> (the
-    /// kernel's check_ptr_to_btf_access, 6.18, in a non-sleepable program) or through a map pointer
-    /// (<paramref name="fromMap"/>: always untrusted, check_ptr_to_map_access) yields: a BTF pointer to its struct, or a
+    /// kernel's check_ptr_to_btf_access, 6.18, in a non-sleepable program) or through a map pointer (given as a
+    /// <see cref="BtfTrust.Legacy"/> base: always untrusted, check_ptr_to_map_access) yields: a BTF pointer to its struct, or a
     /// scalar when it points to anything else. Through a trusted pointer, the kernel's tables in its own BTF
     /// (<c>STRUCT__safe_trusted</c>, <c>__safe_trusted_or_null</c>, <c>__safe_rcu</c>, <c>__safe_rcu_or_null</c>) keep a
     /// named field trusted or RCU-protected (the _or_null ones, and <c>__rcu</c>-tagged fields, may be null); every
     /// other pointer read through a BTF pointer is untrusted (readable, not passable to helpers), as is one found
     /// through a union of several members.</summary>
-    private RegState WalkedPointer(BtfSpec btf, uint pointeeId, int baseTrust, bool throughUnion, string structName, string memberName, bool fromMap = false)
+    private RegState WalkedPointer(BtfSpec btf, uint pointeeId, int baseTrust, bool throughUnion, string structName, string memberName)
     {
         // A pointer to something other than a struct is untrusted read-only memory of unknown size for the kernel
         // (PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED); a scalar here, which no read may go through.
@@ -309,7 +309,7 @@ internal sealed partial class Checker
         var p = RegState.Pointer(RegType.BtfPointer);
         p.Range = (int)pointee.Id;
         p.Map = BtfTrust.Untrusted;
-        if (fromMap || throughUnion || baseTrust is not (BtfTrust.Trusted or BtfTrust.Rcu)) return p;
+        if (throughUnion || baseTrust is not (BtfTrust.Trusted or BtfTrust.Rcu)) return p;
         var maybeNull = false;
         if (SafeField(btf, structName, "__safe_trusted", memberName, pointee.Name))
         {

@@ -109,7 +109,7 @@ internal sealed partial class Checker
     /// <summary>The kernel's reg_not_null (a 64-bit comparison with 0 of such a pointer is decided; a 32-bit one is not).</summary>
     private static bool IsNonNull(in RegState r) =>
         r.Type is RegType.MapValue or RegType.Mem or RegType.RdonlyMem or RegType.MapKey or RegType.MapPtr
-        || (r.Type == RegType.BtfPointer && (r.RefId != 0 || r.Map == BtfTrust.Trusted));
+        || IsTrustedBtf(r);
 
     private static bool IsPacketFamily(in RegState r) => r.Type is RegType.Packet or RegType.PacketMeta or RegType.PacketEnd;
 

@@ -41,7 +41,7 @@ internal sealed partial class Checker
         return result switch
         {
             WalkResult.Scalar => RegState.Unknown,
-            WalkResult.Pointer => WalkedPointer(btf, pointee, BtfTrust.Legacy, throughUnion, owner!, member!, fromMap: true),
+            WalkResult.Pointer => WalkedPointer(btf, pointee, BtfTrust.Legacy, throughUnion, owner!, member!),
             _ => throw Fail(VerifierErrorCode.InvalidMemoryAccess, message!, regno),
         };
     }
