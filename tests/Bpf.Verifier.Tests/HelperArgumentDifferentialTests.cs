@@ -47,7 +47,19 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         ("map value", "{r} = r9\n"),
         ("ctx", "{r} = r6\n"),
         ("ctx+4", "{r} = r6\n{r} += 4\n"),
+        // Only where the program type reads packets directly (r8 = data, checked for 16 bytes; r5 = data unchecked).
+        ("packet 16 checked", "{r} = r8\n"),
+        ("packet unchecked", "{r} = r5\n"),
     ];
+
+    /// <summary>Loads data into r8 checked for 16 bytes against data_end (jumping out otherwise) and into r5
+    /// unchecked, for the program types that read packets directly; empty elsewhere.</summary>
+    private static string PacketPrologue(string type) => type switch
+    {
+        "tc" => "r8 = *(u32 *)(r6 + 76)\nr3 = *(u32 *)(r6 + 80)\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 76)\n",
+        "xdp" => "r8 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 0)\n",
+        _ => "",
+    };
 
     private static string Default(HelperArgKind kind) => kind switch
     {
@@ -78,6 +90,11 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         {
             var homes = new List<(string Type, string Unknown)> { Home(p) };
             if (homes[0].Type != "socket_filter") homes.Add(("socket_filter", "r7 = *(u32 *)(r6 + 0)\n"));
+            // Helpers offered everywhere meet packet pointers too (tc: the packet shapes).
+            else if ((p.Availability & (HelperAvailability.Base | HelperAvailability.BaseCapBpf | HelperAvailability.BasePerfmon)) != 0)
+            {
+                homes.Add(("tc", "r7 = *(u32 *)(r6 + 0)\n"));
+            }
             foreach (var (type, unknown) in homes)
             {
                 var prologue =
@@ -85,12 +102,14 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
                     ".map rb ringbuf key=0 value=0 entries=4096\n.map pa prog_array key=4 value=4 entries=4\n.map pe perf_event_array key=4 value=4 entries=4\n" +
                     "r6 = r1\n" + unknown +
                     string.Concat(Enumerable.Range(1, 8).Select(i => $"*(u64 *)(r10 - {i * 8}) = 0\n")) +
-                    "r1 = map:a ll\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr9 = r0\n";
+                    "r1 = map:a ll\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr9 = r0\n" + PacketPrologue(type);
+                var packets = PacketPrologue(type).Length > 0;
                 var argCount = p.Args.Length;
                 for (var i = 0; i < Math.Max(argCount, 1); i++)
                 {
                     foreach (var (shape, text) in argCount == 0 ? [("none", "")] : Shapes)
                     {
+                        if (shape.StartsWith("packet", StringComparison.Ordinal) && !packets) continue;
                         var args = "";
                         for (var a = 0; a < argCount; a++)
                         {

@@ -76,6 +76,7 @@ public static class RejectionClasses
         ("BPF_LD_[ABS|IND]", RejectionClass.Memory),
         ("LD_ABS|IND", RejectionClass.Memory),
         ("cannot use helper", RejectionClass.Call),
+        ("helper access to the packet is not allowed", RejectionClass.Call),
         ("cannot pass map_type", RejectionClass.Call),
         ("expected prog array map", RejectionClass.Call),
         ("reference leak", RejectionClass.Call),

@@ -118,6 +118,11 @@ public sealed record HelperPrototype(int Id, string Name, HelperReturnKind Retur
     /// tables for lightweight tunnels, sk_skb, sk_msg, sock_ops, the cgroup hooks and others, which have no flag).</summary>
     public IReadOnlyList<ProgramType> AlsoOfferedTo { get; init; } = [];
 
+    /// <summary>The helper may be handed packet pointers (the kernel's <c>pkt_access</c>): for every other helper, a
+    /// packet pointer in any argument but an <see cref="HelperArgKind.Anything"/> one is refused ("helper access to
+    /// the packet is not allowed").</summary>
+    public bool PacketAccess { get; init; }
+
     /// <summary>The kind of argument register R(<paramref name="index"/>+1).</summary>
     public HelperArgKind Arg(int index) => index < Args.Length ? Args[index] : HelperArgKind.None;
 }
@@ -135,9 +140,12 @@ public static class HelperPrototypes
 
     private static readonly HelperPrototype[] All =
     [
-        new(1, "map_lookup_elem", HelperReturnKind.MapValueOrNull, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base),
-        new(2, "map_update_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base),
-        new(3, "map_delete_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base),
+        new(1, "map_lookup_elem", HelperReturnKind.MapValueOrNull, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base)
+            { PacketAccess = true },
+        new(2, "map_update_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base)
+            { PacketAccess = true },
+        new(3, "map_delete_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapKey], HelperAvailability.Base)
+            { PacketAccess = true },
         new(4, "probe_read", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.Tracing, GplOnly: true),
         new(5, "ktime_get_ns", HelperReturnKind.Integer, [], HelperAvailability.Base),
         new(6, "trace_printk", HelperReturnKind.Integer, [HelperArgKind.ReadableMemory, HelperArgKind.Size], HelperAvailability.BasePerfmon, GplOnly: true),
@@ -162,7 +170,7 @@ public static class HelperPrototypes
         new(26, "skb_load_bytes", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything, HelperArgKind.WritableMemory, HelperArgKind.Size], Skb)
             { AlsoOfferedTo = [ProgramType.FlowDissector, ProgramType.SkReuseport, ProgramType.SkSkb, ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
         new(28, "csum_diff", HelperReturnKind.Integer, [HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.ReadableMemoryOrNull, HelperArgKind.SizeOrZero, HelperArgKind.Anything], Net)
-            { AlsoOfferedTo = [ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
+            { PacketAccess = true, AlsoOfferedTo = [ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
         new(35, "get_current_task", HelperReturnKind.Integer, [], HelperAvailability.BasePerfmon, GplOnly: true),
         new(39, "skb_pull_data", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Tc, ChangesPacketData: true)
             { AlsoOfferedTo = [ProgramType.SkSkb, ProgramType.LwtIn, ProgramType.LwtOut, ProgramType.LwtXmit, ProgramType.LwtSeg6Local] },
@@ -171,7 +179,8 @@ public static class HelperPrototypes
         new(51, "redirect_map", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.Anything, HelperArgKind.Anything], HelperAvailability.Xdp),
         new(54, "xdp_adjust_meta", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
         new(65, "xdp_adjust_tail", HelperReturnKind.Integer, [HelperArgKind.Context, HelperArgKind.Anything], HelperAvailability.Xdp, ChangesPacketData: true),
-        new(87, "map_push_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base),
+        new(87, "map_push_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.MapValue, HelperArgKind.Anything], HelperAvailability.Base)
+            { PacketAccess = true },
         new(88, "map_pop_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.UninitMapValue], HelperAvailability.Base),
         new(89, "map_peek_elem", HelperReturnKind.Integer, [HelperArgKind.MapPointer, HelperArgKind.UninitMapValue], HelperAvailability.Base),
         new(112, "probe_read_user", HelperReturnKind.Integer, [HelperArgKind.WritableMemory, HelperArgKind.SizeOrZero, HelperArgKind.Anything], HelperAvailability.BasePerfmon, GplOnly: true),

@@ -51,6 +51,7 @@ internal sealed partial class Checker
             if (kind == HelperArgKind.None) break;
             var r = a + 1;
             var reg = ReadReg(r);
+            if (kind != HelperArgKind.Anything) RequirePacketAccess(proto, r, reg);
             switch (kind)
             {
                 case HelperArgKind.Anything:
@@ -88,6 +89,7 @@ internal sealed partial class Checker
                 {
                     var sizeKind = proto.Arg(a + 1);
                     var sizeReg = ReadReg(r + 1);
+                    RequirePacketAccess(proto, r + 1, sizeReg);
                     if (!sizeReg.IsScalar) throw ArgType(r + 1, sizeReg, "scalar");
                     CheckSizeArg(r + 1, sizeReg, zeroAllowed: sizeKind == HelperArgKind.SizeOrZero);
                     var size = (long)sizeReg.V.UMax;
@@ -523,6 +525,16 @@ internal sealed partial class Checker
             }
             default:
                 throw ArgType(r, reg, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+        }
+    }
+
+    /// <summary>The kernel's check_func_arg: a packet pointer reaches only helpers marked pkt_access, in any argument
+    /// but an "anything" one, refused before the argument's kind is checked.</summary>
+    private void RequirePacketAccess(HelperPrototype proto, int r, in RegState reg)
+    {
+        if (reg.Type is RegType.Packet or RegType.PacketMeta && !proto.PacketAccess)
+        {
+            throw Fail(VerifierErrorCode.InvalidHelperArgument, "helper access to the packet is not allowed", r);
         }
     }
 

@@ -127,7 +127,7 @@ internal sealed class Structure
             if (o.HasFuncInfo || subOf[i] == 0) continue;
             if (insn.Class == OpClass.Ld && insn.Mode is MemMode.Abs or MemMode.Ind)
             {
-                throw new VerifyFailure(VerifierErrorCode.NotSupported, i, "LD_ABS is not allowed in subprogs without BTF");
+                throw new VerifyFailure(VerifierErrorCode.InvalidContextAccess, i, "LD_ABS is not allowed in subprogs without BTF");
             }
         }
         for (var s = 1; s < startArr.Length && !o.HasFuncInfo; s++)

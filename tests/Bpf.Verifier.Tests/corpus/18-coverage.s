@@ -1,0 +1,171 @@
+# program: checks no other corpus program reached, found by code coverage of the verifier's tests (docs/testing.md,
+# "Coverage"), each compared with the kernel in both privilege modes by DifferentialTests.Corpus.
+
+### ld-abs-in-a-subprogram
+# A legacy packet load in a subprogram needs BTF func_info, which raw instructions lack.
+# expect: reject InvalidContextAccess
+r6 = r1
+call f
+r0 = 0
+exit
+f: r0 = *(u8 *)skb[12]
+exit
+
+### lddw-first-half-last
+# The first half of an lddw as the last instruction: the kernel names the missing exit first.
+# expect: reject FallsOffEnd
+r0 = 0
+exit
+.insn 0x0000000000000018
+
+### map-direct-value-offset-too-large
+# A direct value offset of 2^29 or more is refused when the map is resolved.
+# expect: reject InvalidMap
+.map g array key=4 value=16 entries=1
+r1 = map_value:g+536870912 ll
+r0 = *(u64 *)(r1 + 0)
+exit
+
+### helper-size-argument-a-pointer
+# A size argument holding a stack pointer.
+# expect: reject InvalidHelperArgument
+r2 = 0
+r3 = r10
+r3 += -8
+r4 = r10
+call 26
+r0 = 0
+exit
+
+### helper-key-in-ringbuf-memory-too-short
+# A ringbuf record of 8 bytes passed as a 16-byte key.
+# expect: reject MemoryOutOfBounds
+.map rb ringbuf key=0 value=0 entries=4096
+.map h hash key=16 value=8 entries=4
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto +10
+r6 = r0
+r1 = map:h ll
+r2 = r6
+call 1
+r1 = r6
+r2 = 0
+call 133
+r0 = 0
+exit
+r0 = 0
+exit
+
+### helper-key-in-ringbuf-memory
+# A ringbuf record passed as a key of its own size.
+# expect: accept
+.map rb ringbuf key=0 value=0 entries=4096
+.map h hash key=8 value=8 entries=4
+r1 = map:rb ll
+r2 = 8
+r3 = 0
+call 131
+if r0 == 0 goto +11
+r6 = r0
+*(u64 *)(r6 + 0) = 0
+r1 = map:h ll
+r2 = r6
+call 1
+r1 = r6
+r2 = 0
+call 133
+r0 = 0
+exit
+r0 = 0
+exit
+
+### helper-writes-packet-in-cgroup-skb
+# A packet pointer passed to a helper the kernel does not mark pkt_access.
+# expect: reject InvalidHelperArgument
+.type cgroup_skb
+r2 = *(u32 *)(r1 + 76)
+r3 = *(u32 *)(r1 + 80)
+r4 = r2
+r4 += 8
+if r4 > r3 goto +6
+r3 = r2
+r2 = 0
+r4 = 4
+call 26
+r0 = 1
+exit
+r0 = 1
+exit
+
+### var-offset-stack-misaligned
+# A variable stack offset that may be 4 used for an 8-byte store.
+# expect: reject InvalidStackAccess
+r2 = *(u32 *)(r1 + 0)
+r2 &= 4
+r1 = r10
+r1 += r2
+r0 = 0
+*(u64 *)(r1 - 16) = r0
+r0 = *(u64 *)(r1 - 16)
+exit
+
+### spill-stack-pointer-into-caller-frame
+# A subprogram storing a pointer to its own stack into its caller's.
+# expect: reject InvalidStackAccess
+r1 = r10
+r1 += -8
+call f
+r0 = 0
+exit
+f: r2 = r10
+r2 += -8
+*(u64 *)(r1 + 0) = r2
+r0 = 0
+exit
+
+### byte-swap-32-of-a-constant
+# be32 of a constant is known: the branch to the bad read is never taken.
+# expect: accept
+r0 = 0x12345678
+r0 = be32 r0
+if r0 == 0x78563412 goto +1
+r0 = *(u64 *)(r10 - 8)
+r0 = 0
+exit
+
+### byte-swap-32-of-a-partly-known-value
+# be32 of a value below 256 leaves only the top byte unknown: never above 0xff000000.
+# expect: accept
+r0 = *(u32 *)(r1 + 0)
+r0 &= 0xff
+r0 = be32 r0
+if r0 > 0xff000000 goto +2
+r0 = 0
+exit
+r0 = *(u64 *)(r10 - 8)
+exit
+
+### call-depth-too-deep
+# Nine frames of bpf-to-bpf calls.
+# expect: reject CallDepthExceeded
+call f1
+exit
+f1: call f2
+exit
+f2: call f3
+exit
+f3: call f4
+exit
+f4: call f5
+exit
+f5: call f6
+exit
+f6: call f7
+exit
+f7: call f8
+exit
+f8: r0 = 0
+exit
