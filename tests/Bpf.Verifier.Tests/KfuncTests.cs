@@ -620,6 +620,119 @@ public sealed class KfuncTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A kernel BTF holding one kfunc of the table's name with the given prototype — prototypes this kernel
+    /// does not have, to reach the checks of the kernel's check_kfunc_args that its own kfuncs never trip. Types:
+    /// "int", "void", "task*" (struct task_struct { int pid; }), "int*", "void*", "foo" (struct foo { int a; } by value),
+    /// "ctx:NAME*" (a pointer to struct NAME { int a; }). Returns the BTF and the FUNC's id.</summary>
+    private static (BtfSpec Btf, uint Func) OneKfunc(string name, string ret, params (string Name, string Type)[] parameters)
+    {
+        var w = new BtfWriter();
+        var i32 = w.Type("int", BtfWriter.Int, 0, 4, false, 1u << 24 | 32);
+        var a = w.Str("a");
+        var task = w.Type("task_struct", BtfWriter.Struct, 1, 4, false, w.Str("pid"), i32, 0);
+        var taskPtr = w.Type("", BtfWriter.Ptr, 0, task);
+        var intPtr = w.Type("", BtfWriter.Ptr, 0, i32);
+        var voidPtr = w.Type("", BtfWriter.Ptr, 0, 0);
+        var foo = w.Type("foo", BtfWriter.Struct, 1, 4, false, a, i32, 0);
+        uint Of(string t)
+        {
+            if (t.StartsWith("ctx:", StringComparison.Ordinal))
+            {
+                var ctx = w.Type(t[4..^1], BtfWriter.Struct, 1, 4, false, w.Str("a"), i32, 0);
+                return w.Type("", BtfWriter.Ptr, 0, ctx);
+            }
+            return t switch
+            {
+                "int" => i32, "void" => 0, "task*" => taskPtr, "int*" => intPtr, "void*" => voidPtr, "foo" => foo,
+                _ => throw new ArgumentException(t),
+            };
+        }
+        var retId = Of(ret);
+        var rest = new List<uint>();
+        foreach (var (pname, ptype) in parameters)
+        {
+            var pt = Of(ptype);
+            rest.AddRange([w.Str(pname), pt]);
+        }
+        var proto = w.Type("", BtfWriter.FuncProto, (uint)parameters.Length, retId, false, [.. rest]);
+        var func = w.Type(name, BtfWriter.Func, 1, proto);
+        return (BtfSpec.Parse(w.Blob()), func);
+    }
+
+    public static TheoryData<string, string, string, string, string> KfuncPrototypeCases() => new()
+    {
+        // name, return, parameters ("name:type,..."), program ("{f}" the FUNC's id), expected message ("$not-supported", or null: accepted)
+        { "bpf_task_from_pid", "task*", "a:int,b:int,c:int,d:int,e:int,f:int", "r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall kfunc {f}\nr0 = 0\nexit", "Function bpf_task_from_pid has 6 > 5 args" },
+        { "bpf_cpumask_first", "int", "f:foo", "r1 = 0\ncall kfunc {f}\nr0 = 0\nexit", "Unrecognized arg#0 type STRUCT" },
+        { "bpf_cpumask_first", "int", "a__k:int,b__k:int", "r1 = 1\nr2 = 2\ncall kfunc {f}\nr0 = 0\nexit", "$not-supported" },
+        { "bpf_cpumask_first", "int", "a__k:int", "r1 = 1\ncall kfunc {f}\nexit", null! },
+        { "bpf_cpumask_first", "int", "a__k:int", "call 7\nr1 = r0\ncall kfunc {f}\nr0 = 0\nexit", "R1 must be a known constant" },
+        { "bpf_cpumask_first", "int", "s__str:int", "r1 = 1\ncall kfunc {f}\nr0 = 0\nexit", "$not-supported" },
+        { "bpf_cpumask_first", "int", "p__uninit:int*", "r1 = r10\nr1 += -8\ncall kfunc {f}\nr0 = 0\nexit", "$not-supported" },
+        { "bpf_cpumask_first", "int", "p:int*,sz__szk:int", "r1 = r10\nr1 += -8\nr2 = 4\ncall kfunc {f}\nr0 = 0\nexit", "$not-supported" },
+        // A pointer to an int: read and written through, its size the int's.
+        { "bpf_cpumask_first", "int", "p:int*", "*(u32 *)(r10 - 4) = 0\nr1 = r10\nr1 += -4\ncall kfunc {f}\nexit", null! },
+        { "bpf_cpumask_first", "int", "p:int*", "r1 = r10\nr1 += -2\ncall kfunc {f}\nr0 = 0\nexit", "invalid read from stack R1 off=-2 size=4" },
+        { "bpf_cpumask_first", "int", "p__nullable:int*", "r1 = 0\ncall kfunc {f}\nexit", null! },
+        // Return types: an acquire kfunc must return a struct pointer; memory of the pointee's size, read-only.
+        { "bpf_task_from_pid", "int", "pid:int", "r1 = 1\ncall kfunc {f}\nr0 = 0\nexit", "acquire kernel function does not return PTR_TO_BTF_ID" },
+        { "bpf_cpumask_first", "void*", "", "call kfunc {f}\nr0 = 0\nexit", "kernel function bpf_cpumask_first returns pointer type UNKN  is not supported" },
+        { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr0 = *(u32 *)(r0 + 0)\nexit", null! },
+        { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr0 = *(u32 *)(r0 + 2)\nexit", "invalid access to memory, mem_size=4 off=2 size=4" },
+        { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr1 = 0\n*(u32 *)(r0 + 0) = r1\nr0 = 0\nexit", "R0 cannot write into rdonly_mem" },
+        { "bpf_cpumask_first", "void", "", "call kfunc {f}\nexit", "R0 !read_ok" },
+    };
+
+    [Theory]
+    [MemberData(nameof(KfuncPrototypeCases))]
+    public void Kfunc_prototypes_this_kernel_lacks(string name, string ret, string parameters, string text, string? expected)
+    {
+        var ps = parameters.Length == 0 ? [] : parameters.Split(',').Select(x => (x.Split(':')[0], x.Split(':')[1])).ToArray();
+        var (btf, func) = OneKfunc(name, ret, ps);
+        var r = BpfVerifier.Verify(Assembler.Assemble(text.Replace("{f}", func.ToString(), StringComparison.Ordinal), AsmDialect.Llvm),
+            new VerifierOptions { ProgramType = ProgramType.Syscall, KernelBtf = btf });
+        output.WriteLine(r.ToString());
+        if (expected is null) Assert.True(r.IsAccepted, r.ToString());
+        else if (expected == "$not-supported")
+        {
+            Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+            Assert.Contains(name, r.Error!.Message, StringComparison.Ordinal);
+        }
+        else Assert.Equal(expected, r.Error?.Message);
+    }
+
+    /// <summary>A kfunc's context argument names the program type's context struct (the kernel's prog_ctx_type):
+    /// the context itself is accepted, a stack pointer is refused naming it.</summary>
+    [Theory]
+    [InlineData(ProgramType.SchedCls, "__sk_buff")]
+    [InlineData(ProgramType.Xdp, "xdp_md")]
+    [InlineData(ProgramType.CgroupSock, "bpf_sock")]
+    [InlineData(ProgramType.CgroupSockAddr, "bpf_sock_addr")]
+    [InlineData(ProgramType.SockOps, "bpf_sock_ops")]
+    [InlineData(ProgramType.SkMsg, "sk_msg_md")]
+    [InlineData(ProgramType.PerfEvent, "bpf_perf_event_data")]
+    [InlineData(ProgramType.RawTracepoint, "bpf_raw_tracepoint_args")]
+    [InlineData(ProgramType.CgroupSysctl, "bpf_sysctl")]
+    [InlineData(ProgramType.CgroupSockopt, "bpf_sockopt")]
+    [InlineData(ProgramType.SkReuseport, "sk_reuseport_md")]
+    [InlineData(ProgramType.SkLookup, "bpf_sk_lookup")]
+    [InlineData(ProgramType.Netfilter, "bpf_nf_ctx")]
+    public void A_kfunc_context_argument_names_the_program_types_context(ProgramType type, string ctx)
+    {
+        var (btf, func) = OneKfunc("bpf_rcu_read_lock", "void", ("ctx", $"ctx:{ctx}*"));
+        var options = new VerifierOptions { ProgramType = type, KernelBtf = btf };
+        var stack = BpfVerifier.Verify(Assembler.Assemble($"r1 = r10\nr1 += -8\ncall kfunc {func}\nr0 = 0\nexit", AsmDialect.Llvm), options);
+        Assert.Equal("arg#0 expected pointer to ctx, but got fp", stack.Error?.Message);
+        // The context passes; the section left open is what is refused then.
+        var context = BpfVerifier.Verify(Assembler.Assemble($"call kfunc {func}\nr0 = 0\nexit", AsmDialect.Llvm), options);
+        Assert.DoesNotContain("expected pointer to ctx", context.Error?.Message ?? "", StringComparison.Ordinal);
+        // Another type's context struct is a plain kernel struct: not the context.
+        var (other, otherFunc) = OneKfunc("bpf_rcu_read_lock", "void", ("ctx", ctx == "xdp_md" ? "ctx:__sk_buff*" : "ctx:xdp_md*"));
+        var wrong = BpfVerifier.Verify(Assembler.Assemble($"call kfunc {otherFunc}\nr0 = 0\nexit", AsmDialect.Llvm), new VerifierOptions { ProgramType = type, KernelBtf = other });
+        Assert.DoesNotContain("expected pointer to ctx", wrong.Error?.Message ?? "", StringComparison.Ordinal);
+        Assert.False(wrong.IsAccepted);
+    }
+
     [Fact]
     public void WithoutTheSymbolTable_VariablesAreNotJudged_FunctionsAre()
     {

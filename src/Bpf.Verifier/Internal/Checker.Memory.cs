@@ -434,23 +434,18 @@ internal sealed partial class Checker
         NoteStackDepth(reg.Frame, (int)min);
         var lo = (int)min + Frame.StackSize;
         var hi = (int)max + size + Frame.StackSize;
+        // A variable stack offset exists only with CAP_PERFMON (CheckSpeculativePointer refuses it otherwise), which
+        // also lets pointers leak and uninitialized stack be read: the kernel's checks for those in
+        // check_stack_write_var_off and check_stack_range_initialized never refuse here, so they are not written.
         if (write)
         {
             var zero = (valueReg >= 0 || isStImm) && value.IsScalar && value.V.IsZero;
-            if ((valueReg >= 0 || isStImm) && value.IsPointer && !_allowPtrLeaks)
-            {
-                throw Fail(VerifierErrorCode.PointerLeak, $"R{valueReg} leaks addr into stack", valueReg);
-            }
             for (var b = lo; b < hi; b++)
             {
                 var st = frame.Bytes[b];
                 if (st == SlotType.Spill)
                 {
                     var slot = b / 8;
-                    if (frame.Spill(slot).IsPointer && !_allowPtrLeaks)
-                    {
-                        throw Fail(VerifierErrorCode.PointerLeak, $"spilled ptr in range of var-offset stack write; insn {_cur.Insn}");
-                    }
                     // A zero that may land on a spilled scalar 0 leaves the spill as it is (the kernel's writing_zero
                     // in check_stack_write_var_off): the slot still reads back as the constant 0.
                     if (zero && frame.Bytes[slot * 8] == SlotType.Spill && frame.Spill(slot).IsScalar && frame.Spill(slot).IsZero()) continue;
@@ -460,16 +455,10 @@ internal sealed partial class Checker
                     }
                     st = SlotType.Misc;
                 }
-                if (st == SlotType.Invalid && !_allowUninitStack)
-                {
-                    throw Fail(VerifierErrorCode.InvalidStackAccess,
-                        $"uninit stack in range of var-offset write prohibited for !root; insn {_cur.Insn}, off: {b - Frame.StackSize}");
-                }
                 frame.WritableBytes[b] = zero && st == SlotType.Zero ? SlotType.Zero : SlotType.Misc;
             }
             return default;
         }
-        CheckStackInitialized(regno, frame, lo, hi, allowSpilledPointers: false);
         return RegState.Unknown;
     }
 
