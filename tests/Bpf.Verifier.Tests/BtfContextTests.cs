@@ -230,4 +230,106 @@ public sealed class BtfContextTests(ITestOutputHelper output)
             new VerifierOptions { ProgramType = ProgramType.Lsm, ExpectedAttachType = AttachType.LsmMac, AttachTarget = hook, KernelBtf = btf });
         Assert.StartsWith($"func 'bpf_lsm_{hook}' doesn't have ", past.Error?.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A second hand-written kernel BTF, for reads through kernel objects: struct task_struct { int pid; }; struct holder2
+    /// { task_struct *t; task_struct __rcu *r; int *ip; task_struct __user *uu; }; optionally the kernel's trust table
+    /// <c>holder2</c>+<paramref name="safeSuffix"/> naming <c>t</c>; functions f_h2(holder2 *), bpf_lsm_h2(holder2 *)
+    /// returning int, f_float(double), f_int_ptr(int *), f_ret_ptr() returning task_struct *.
+    /// </summary>
+    private static BtfSpec ObjectsKernelBtf(string? safeSuffix)
+    {
+        var btf = new BtfWriter();
+        var i32 = btf.Type("int", BtfWriter.Int, 0, 4, rest: 1u << 24 | 32);
+        var task = btf.Type("task_struct", BtfWriter.Struct, 1, 4, rest: [btf.Str("pid"), i32, 0]);
+        var taskPtr = btf.Type("", BtfWriter.Ptr, 0, task);
+        var rcuTag = btf.Type("rcu", 18, 0, task);
+        var rcuPtr = btf.Type("", BtfWriter.Ptr, 0, rcuTag);
+        var userTag = btf.Type("user", 18, 0, task);
+        var userPtr = btf.Type("", BtfWriter.Ptr, 0, userTag);
+        var intPtr = btf.Type("", BtfWriter.Ptr, 0, i32);
+        var holder = btf.Type("holder2", BtfWriter.Struct, 4, 32,
+            rest: [btf.Str("t"), taskPtr, 0, btf.Str("r"), rcuPtr, 64, btf.Str("ip"), intPtr, 128, btf.Str("uu"), userPtr, 192]);
+        if (safeSuffix is not null) btf.Type("holder2" + safeSuffix, BtfWriter.Struct, 1, 8, rest: [btf.Str("t"), taskPtr, 0]);
+        var holderPtr = btf.Type("", BtfWriter.Ptr, 0, holder);
+        var h2 = btf.Type("", BtfWriter.FuncProto, 1, i32, rest: [btf.Str("p"), holderPtr]);
+        btf.Type("f_h2", BtfWriter.Func, 1, h2);
+        btf.Type("bpf_lsm_h2", BtfWriter.Func, 1, h2);
+        var f64 = btf.Type("double", 16, 0, 8);
+        btf.Type("f_float", BtfWriter.Func, 1, btf.Type("", BtfWriter.FuncProto, 1, i32, rest: [btf.Str("d"), f64]));
+        btf.Type("f_int_ptr", BtfWriter.Func, 1, btf.Type("", BtfWriter.FuncProto, 1, i32, rest: [btf.Str("p"), intPtr]));
+        btf.Type("f_ret_ptr", BtfWriter.Func, 1, btf.Type("", BtfWriter.FuncProto, 0, taskPtr));
+        return BtfSpec.Parse(btf.Blob());
+    }
+
+    private const string GetTaskStack = "r2 = r10\nr2 += -16\nr3 = 16\nr4 = 0\ncall 141\nr0 = 0\nexit";
+
+    /// <summary>Reads through kernel objects and a tracing context's argument kinds, on <see cref="ObjectsKernelBtf"/>
+    /// (this kernel refuses fentry and LSM loads before verifying, so these are our rules, pinned: each message is the
+    /// kernel's wording for the check, as the BTF context sweep measures where it can load).</summary>
+    [Theory]
+    // A pointer read through an fentry argument is untrusted: readable, not passable to a helper.
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, "R1 type=untrusted_ptr_ expected=ptr_, trusted_ptr_, rcu_ptr_")]
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\nr0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", null)]
+    // Through an LSM argument (trusted), the kernel's trust tables decide.
+    [InlineData("lsm", "h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, "R1 type=untrusted_ptr_ expected=ptr_, trusted_ptr_, rcu_ptr_")]
+    [InlineData("lsm", "h2", "__safe_trusted", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, null)]
+    [InlineData("lsm", "h2", "__safe_trusted_or_null", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, "R1 type=trusted_ptr_or_null_ expected=ptr_, trusted_ptr_, rcu_ptr_")]
+    [InlineData("lsm", "h2", "__safe_trusted_or_null", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\nif r1 == 0 goto +5\n" + GetTaskStack, null)]
+    [InlineData("lsm", "h2", "__safe_rcu", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, null)]
+    [InlineData("lsm", "h2", "__safe_rcu_or_null", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\n" + GetTaskStack, "R1 type=rcu_ptr_or_null_ expected=ptr_, trusted_ptr_, rcu_ptr_")]
+    [InlineData("lsm", "h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 8)\n" + GetTaskStack, "R1 type=rcu_ptr_or_null_ expected=ptr_, trusted_ptr_, rcu_ptr_")]
+    [InlineData("lsm", "h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 8)\nif r1 == 0 goto +5\n" + GetTaskStack, null)]
+    // Pointers to other than a struct, and __user pointers, are scalars: nothing reads through them.
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 16)\nr0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", "R1 invalid mem access 'scalar'")]
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 24)\nr0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", "R1 invalid mem access 'scalar'")]
+    [InlineData("lsm", "h2", "__safe_trusted", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 24)\nr0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", "R1 invalid mem access 'scalar'")]
+    [InlineData("fentry", "f_int_ptr", null, "r1 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", "R1 invalid mem access 'scalar'")]
+    // Offsets: negative, variable, and a moved pointer passed to a helper.
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r6 - 4)\nr0 = 0\nexit", "R6 is ptr_holder2 invalid negative access: off=-4")]
+    [InlineData("fentry", "f_h2", null, "r6 = *(u64 *)(r1 + 0)\ncall 7\nr0 &= 8\nr6 += r0\nr0 = *(u32 *)(r6 + 0)\nr0 = 0\nexit", "R6 is ptr_holder2 invalid variable offset: off=0, var_off=(0x0; 0x8)")]
+    [InlineData("lsm", "h2", "__safe_trusted", "r6 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r6 + 0)\nr1 += 4\n" + GetTaskStack, "$not-supported")]
+    // The context's own kinds: a float argument, a narrow read of a pointer, fmod_ret on a pointer, fexit's return value.
+    [InlineData("fentry", "f_float", null, "r0 = *(u64 *)(r1 + 0)\nr0 = 0\nexit", "func 'f_float' arg0 'double' has type FLOAT. Only pointer access is allowed")]
+    [InlineData("fentry", "f_h2", null, "r0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit", "func 'f_h2' size 4 must be 8")]
+    [InlineData("fmod_ret", "f_ret_ptr", null, "r0 = *(u64 *)(r1 + 0)\nr0 = 0\nexit", "ret type PTR not allowed for fmod_ret")]
+    [InlineData("fmod_ret", "f_int_ptr", null, "r0 = *(u64 *)(r1 + 8)\nr0 = 0\nexit", null)]
+    [InlineData("fexit", "f_int_ptr", null, "r0 = *(u64 *)(r1 + 8)\nr0 = 0\nexit", null)]
+    [InlineData("fexit", "f_int_ptr", null, "r0 = *(u64 *)(r1 + 16)\nr0 = 0\nexit", "func 'f_int_ptr' doesn't have 3-th argument")]
+    [InlineData("fentry", "f_int_ptr", null, "r0 = *(u64 *)(r1 + 8)\nr0 = 0\nexit", "func 'f_int_ptr' doesn't have 2-th argument")]
+    // An LSM program's R0 at exit: a scalar in the hook's range.
+    [InlineData("lsm", "h2", null, "r0 = r10\nexit", "At program exit the register R0 is not a known value (fp)")]
+    [InlineData("fentry", "no_such_function", null, "r0 = *(u64 *)(r1 + 0)\nr0 = 0\nexit", "$not-supported")]
+    public void Reads_through_kernel_objects(string kind, string target, string? safeSuffix, string text, string? expected)
+    {
+        var (type, attach) = kind switch
+        {
+            "fentry" => (ProgramType.Tracing, AttachType.TraceFentry),
+            "fexit" => (ProgramType.Tracing, AttachType.TraceFexit),
+            "fmod_ret" => (ProgramType.Tracing, AttachType.ModifyReturn),
+            _ => (ProgramType.Lsm, AttachType.LsmMac),
+        };
+        var r = BpfVerifier.Verify(Assembler.Assemble(text, AsmDialect.Llvm),
+            new VerifierOptions { ProgramType = type, ExpectedAttachType = attach, AttachTarget = target, KernelBtf = ObjectsKernelBtf(safeSuffix) });
+        output.WriteLine(r.ToString());
+        if (expected is null) Assert.True(r.IsAccepted, r.ToString());
+        else if (expected == "$not-supported") Assert.Equal(VerifierErrorCode.NotSupported, r.Error?.Code);
+        else Assert.Equal(expected, r.Error?.Message);
+    }
+
+    /// <summary>Reading kernel objects needs CAP_PERFMON and a GPL-compatible program (check_ptr_to_btf_access).</summary>
+    [Fact]
+    public void Reading_kernel_objects_needs_perfmon_and_gpl()
+    {
+        var program = Assembler.Assemble("r6 = *(u64 *)(r1 + 0)\nr0 = *(u64 *)(r6 + 0)\nr0 = 0\nexit", AsmDialect.Llvm);
+        VerificationResult Verify(PrivilegeMode mode, bool gpl) => BpfVerifier.Verify(program, new VerifierOptions
+        {
+            ProgramType = ProgramType.Tracing, ExpectedAttachType = AttachType.TraceFentry, AttachTarget = "f_h2",
+            KernelBtf = ObjectsKernelBtf(null), Privilege = mode, GplCompatible = gpl,
+        });
+        var privileged = Verify(PrivilegeMode.Privileged, true);
+        Assert.True(privileged.IsAccepted, privileged.ToString());
+        Assert.Equal("'struct holder2' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", Verify(PrivilegeMode.CapBpfOnly, true).Error?.Message);
+        Assert.Equal("Cannot access kernel 'struct holder2' from non-GPL compatible program", Verify(PrivilegeMode.Privileged, false).Error?.Message);
+    }
 }

@@ -676,7 +676,7 @@ public sealed class KfuncTests(ITestOutputHelper output)
         { "bpf_cpumask_first", "int", "p__nullable:int*", "r1 = 0\ncall kfunc {f}\nexit", null! },
         // Return types: an acquire kfunc must return a struct pointer; memory of the pointee's size, read-only.
         { "bpf_task_from_pid", "int", "pid:int", "r1 = 1\ncall kfunc {f}\nr0 = 0\nexit", "acquire kernel function does not return PTR_TO_BTF_ID" },
-        { "bpf_cpumask_first", "void*", "", "call kfunc {f}\nr0 = 0\nexit", "kernel function bpf_cpumask_first returns pointer type UNKN  is not supported" },
+        { "bpf_cpumask_first", "void*", "", "call kfunc {f}\nr0 = 0\nexit", "kernel function bpf_cpumask_first returns pointer type UNKNOWN  is not supported" },
         { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr0 = *(u32 *)(r0 + 0)\nexit", null! },
         { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr0 = *(u32 *)(r0 + 2)\nexit", "invalid access to memory, mem_size=4 off=2 size=4" },
         { "bpf_cpumask_first", "int*", "", "call kfunc {f}\nr1 = 0\n*(u32 *)(r0 + 0) = r1\nr0 = 0\nexit", "R0 cannot write into rdonly_mem" },

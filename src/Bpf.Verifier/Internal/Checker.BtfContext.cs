@@ -261,10 +261,16 @@ internal sealed partial class Checker
 
     private static bool IsSmallInt(BtfType t) => t is BtfInt { Size: <= 8 };
 
-    private static string KindName(BtfType t) => t switch
+    /// <summary>The kernel's btf_type_str (btf_kind_str): void is kind 0, "UNKNOWN".</summary>
+    private static string KindName(BtfType t) => t.Kind switch
     {
-        BtfVoid => "UNKN",
-        _ => t.Kind.ToString().ToUpperInvariant(),
+        BtfKind.Void => "UNKNOWN",
+        BtfKind.Pointer => "PTR",
+        BtfKind.Forward => "FWD",
+        BtfKind.FuncProto => "FUNC_PROTO",
+        BtfKind.DeclTag => "DECL_TAG",
+        BtfKind.TypeTag => "TYPE_TAG",
+        var k => k.ToString().ToUpperInvariant(),
     };
 
     /// <summary>What a BTF pointer points to, modifiers skipped, and the first type tag on the way (user, percpu, rcu).</summary>
