@@ -64,7 +64,8 @@ internal sealed partial class Checker
                 case HelperArgKind.MapKey:
                 case HelperArgKind.MapValue:
                 {
-                    if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, $"invalid map_ptr to access map->{(kind == HelperArgKind.MapKey ? "key" : "value")}", r);
+                    // The map pointer argument came first (set above, or refused): the helper table's invariant, checked
+                    // by Bpf.Core.Tests (Map_key_and_value_arguments_follow_the_map_pointer).
                     var m = _o.Maps[map];
                     var size = kind == HelperArgKind.MapKey ? m.KeySize : m.ValueSize;
                     // A map without keys (queue, stack, bloom filter, ringbuf): the kernel's check_stack_range_initialized.
@@ -74,7 +75,6 @@ internal sealed partial class Checker
                     break;
                 }
                 case HelperArgKind.UninitMapValue:
-                    if (map < 0) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid map_ptr to access map->value", r);
                     if (_o.Maps[map].ValueSize == 0 && reg.Type == RegType.Stack) throw Fail(VerifierErrorCode.InvalidHelperArgument, "invalid zero-sized read", r);
                     CheckHelperMemory(r, reg, _o.Maps[map].ValueSize, write: true);
                     break;

@@ -6,9 +6,6 @@ namespace Bpf.Verifier.Internal;
 /// </summary>
 internal static class ContextLayouts
 {
-    /// <summary>The result of a successful context access check.</summary>
-    public readonly record struct Field(RegType LoadType);
-
     /// <summary>Checks a context access of <paramref name="size"/> bytes at <paramref name="off"/>.</summary>
     public static bool TryAccess(ProgramType type, int off, int size, bool write, bool bpfCapable, out RegType loadType)
     {

@@ -85,8 +85,6 @@ internal struct RegState
 
     public static RegState Pointer(RegType type, int off = 0) => new() { Type = type, Off = off, V = Scalar.Const(0) };
 
-    public readonly bool IsInit => Type != RegType.NotInit;
-
     public readonly bool IsPointer => Type is not (RegType.NotInit or RegType.Scalar);
 
     public readonly bool IsScalar => Type == RegType.Scalar;
@@ -94,8 +92,6 @@ internal struct RegState
     public readonly bool IsNullable => Type is RegType.MapValueOrNull or RegType.MapPtrOrNull or RegType.MemOrNull or RegType.SockCommonOrNull or RegType.BtfPointerOrNull or RegType.RdonlyMemOrNull;
 
     public readonly bool IsPacketLike => Type is RegType.Packet or RegType.PacketMeta;
-
-    public readonly bool HasConstOffset => V.IsConst;
 
     public readonly string Format(IReadOnlyList<MapDefinition> maps)
     {
@@ -150,7 +146,8 @@ internal struct RegState
         RegType.MapKey => "map_key",
         RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", BtfTrust.Percpu => "percpu_ptr_", BtfTrust.Rcu => "rcu_ptr_", _ => "ptr_" },
         RegType.BtfPointerOrNull => Map switch { BtfTrust.Trusted => "trusted_ptr_or_null_", BtfTrust.Rcu => "rcu_ptr_or_null_", _ => "ptr_or_null_" },
-        _ => "?",
+        // Every type is named above (RegisterNameTests checks each against the kernel's composition).
+        _ => throw new System.Diagnostics.UnreachableException($"register type {Type} has no name"),
     };
 }
 

@@ -10,7 +10,6 @@ namespace Bpf.Verifier.Internal;
 internal readonly record struct Tnum(ulong Value, ulong Mask)
 {
     public static readonly Tnum Unknown = new(0, ulong.MaxValue);
-    public static readonly Tnum Unknown32 = new(0, uint.MaxValue);
 
     public static Tnum Const(ulong v) => new(v, 0);
 

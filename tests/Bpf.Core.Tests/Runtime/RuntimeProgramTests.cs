@@ -328,6 +328,25 @@ public class HelperTableTests
         Assert.False(c.Helpers.TryGet(BpfHelperIds.ForEachMapElem, out _));
     }
 
+    /// <summary>The verifier reads a map key or value argument against the map an earlier argument named: every
+    /// helper with such an argument has its map pointer before it (the kernel's "invalid map_ptr to access map->key"
+    /// cannot arise from this table).</summary>
+    [Fact]
+    public void Map_key_and_value_arguments_follow_the_map_pointer()
+    {
+        foreach (var p in Bpf.Helpers.HelperPrototypes.Prototypes.Concat(Bpf.Helpers.HelperPrototypes.VerifierOnly))
+        {
+            var mapAt = Array.IndexOf(p.Args, Bpf.Helpers.HelperArgKind.MapPointer);
+            for (var i = 0; i < p.Args.Length; i++)
+            {
+                if (p.Args[i] is Bpf.Helpers.HelperArgKind.MapKey or Bpf.Helpers.HelperArgKind.MapValue or Bpf.Helpers.HelperArgKind.UninitMapValue)
+                {
+                    Assert.True(mapAt >= 0 && mapAt < i, $"helper {p.Id} {p.Name}: argument {i + 1} ({p.Args[i]}) has no map pointer before it");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Helper_table_ids_and_names_are_unique_and_within_the_kernels_range()
     {
