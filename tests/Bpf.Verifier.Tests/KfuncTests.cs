@@ -386,6 +386,14 @@ public sealed class KfuncTests(ITestOutputHelper output)
             r0 = 0
             exit
             """, "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region"),
+        new("tc_ld_abs_inside_rcu_read_lock", ProgramType.SchedCls, """
+            r6 = r1
+            call kfunc {bpf_rcu_read_lock}
+            r0 = *(u8 *)skb[12]
+            call kfunc {bpf_rcu_read_unlock}
+            r0 = 0
+            exit
+            """, "BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region"),
         new("socket_filter_rcu_read_lock_on_one_branch", ProgramType.SocketFilter, """
             call 7
             if r0 == 0 goto skip

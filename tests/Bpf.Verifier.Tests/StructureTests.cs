@@ -44,6 +44,48 @@ public sealed class StructureTests
         Assert.Equal("back-edge from insn 2 to 1", r.Error.Message);
     }
 
+    /// <summary>Without CAP_BPF, bpf-to-bpf calls, kfunc calls and function pointers are refused (the kernel's
+    /// add_subprog_and_kfunc), each naming what is refused.</summary>
+    [Theory]
+    [InlineData("call f\nr0 = 0\nexit\nf: r0 = 0\nexit", "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN")]
+    [InlineData("call kfunc 7\nr0 = 0\nexit", "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN")]
+    [InlineData("r2 = func +2 ll\nr0 = 0\nexit\nr0 = 0\nexit", "function pointers are allowed for CAP_BPF and CAP_SYS_ADMIN")]
+    public void Calls_and_function_pointers_need_cap_bpf(string text, string message)
+    {
+        var r = Verify(text, new VerifierOptions { Privilege = PrivilegeMode.Unprivileged });
+        Assert.Equal(VerifierErrorCode.InvalidCallTarget, r.Error?.Code);
+        Assert.Equal(message, r.Error!.Message);
+        Assert.NotEqual(message, Verify(text, new VerifierOptions { Privilege = PrivilegeMode.CapBpfOnly }).Error?.Message);
+    }
+
+    /// <summary>A map named by file descriptor (pseudo source 1, or 2 for its value) is the declared map with that
+    /// descriptor; a map index (5, 6) must be a declared map.</summary>
+    [Fact]
+    public void Maps_are_found_by_descriptor_or_index()
+    {
+        var maps = new[] { new MapDefinition("a", MapType.Array, 4, 8, 1, Fd: 40), new MapDefinition("b", MapType.Array, 4, 16, 1, Fd: 41) };
+        var options = new VerifierOptions { Maps = maps };
+        // lddw r1, map_fd 41 (then a read of its value through map_value: fd 41 + 8 is inside b's 16 bytes, not a's 8).
+        static Instruction Insn(byte opcode, byte dst, byte src, int imm) => new(opcode, dst, src, (short)0, imm);
+        static Instruction[] Lddw(byte src, int imm, int next) =>
+        [
+            Insn(Opcodes.LdDw, 1, src, imm), Insn(0, 0, 0, next),
+            Insn(0x79, 0, 1, 0), Insn(Opcodes.Exit, 0, 0, 0), // r0 = *(u64 *)(r1 + 0); exit
+        ];
+        var byValue = BpfVerifier.Verify(Lddw(2, 41, 8), options);
+        Assert.True(byValue.IsAccepted, byValue.ToString());
+        var pastA = BpfVerifier.Verify(Lddw(2, 40, 8), options);
+        Assert.Equal("invalid access to map value pointer, value_size=8 off=8", pastA.Error?.Message);
+        var unknownFd = BpfVerifier.Verify(Lddw(1, 42, 0), options);
+        Assert.Equal("fd 42 is not pointing to valid bpf_map", unknownFd.Error?.Message);
+        var index = BpfVerifier.Verify(Lddw(6, 1, 8), options);
+        Assert.True(index.IsAccepted, index.ToString());
+        var undeclared = BpfVerifier.Verify(Lddw(5, 2, 0), options);
+        Assert.Equal("map index 2 is not a declared map", undeclared.Error?.Message);
+        var negative = BpfVerifier.Verify(Lddw(5, -1, 0), options);
+        Assert.Equal("map index -1 is not a declared map", negative.Error?.Message);
+    }
+
     [Fact]
     public void Error_CarriesInstructionRegisterStateAndPath()
     {

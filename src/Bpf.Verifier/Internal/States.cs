@@ -147,7 +147,7 @@ internal struct RegState
         RegType.BtfPointer => Map switch { BtfTrust.Trusted => "trusted_ptr_", BtfTrust.Untrusted => "untrusted_ptr_", BtfTrust.Percpu => "percpu_ptr_", BtfTrust.Rcu => "rcu_ptr_", _ => "ptr_" },
         RegType.BtfPointerOrNull => Map switch { BtfTrust.Trusted => "trusted_ptr_or_null_", BtfTrust.Rcu => "rcu_ptr_or_null_", _ => "ptr_or_null_" },
         // Every type is named above (RegisterNameTests checks each against the kernel's composition).
-        _ => throw new System.Diagnostics.UnreachableException($"register type {Type} has no name"),
+        _ => throw new System.Diagnostics.UnreachableException(),
     };
 }
 

@@ -246,8 +246,8 @@ internal sealed class Structure
                 CheckDirectValue(insn, next, i, o.Maps[insn.Imm]);
                 return insn.Imm;
             default:
-                throw new VerifyFailure(VerifierErrorCode.NotSupported, i,
-                    $"lddw with pseudo source {insn.SrcRaw} (BTF ids, function pointers) is not modelled");
+                // Sources past MapIndexValue were refused above; BtfId is resolved by the caller.
+                throw new System.Diagnostics.UnreachableException();
         }
     }
 
