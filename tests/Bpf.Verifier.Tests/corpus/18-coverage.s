@@ -169,3 +169,35 @@ f7: call f8
 exit
 f8: r0 = 0
 exit
+
+### pointer-offset-exactly-minus-2-to-the-29
+# A map value pointer moved by constants to an offset of exactly -2^29: the kernel's check_reg_sane_offset refuses it.
+# expect: reject PointerArithmetic
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=8 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto +3
+r0 += -536870911
+r0 += -1
+r0 = 0
+exit
+
+### pointer-offset-just-inside-minus-2-to-the-29
+# One byte less: allowed where pointers may leave their object (never read through).
+# expect: accept
+# expect-cap: reject PointerArithmetic
+.map m array key=4 value=8 entries=1
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto +3
+r0 += -536870911
+r0 += 0
+r0 = 0
+exit
