@@ -682,6 +682,9 @@ public sealed class KfuncTests(ITestOutputHelper output)
         { "bpf_cpumask_first", "int", "p:int*", "*(u32 *)(r10 - 4) = 0\nr1 = r10\nr1 += -4\ncall kfunc {f}\nexit", null! },
         { "bpf_cpumask_first", "int", "p:int*", "r1 = r10\nr1 += -2\ncall kfunc {f}\nr0 = 0\nexit", "invalid read from stack R1 off=-2 size=4" },
         { "bpf_cpumask_first", "int", "p__nullable:int*", "r1 = 0\ncall kfunc {f}\nexit", null! },
+        // A pointer to void with no size after it: neither memory of a known size nor a kernel object.
+        { "bpf_cpumask_first", "int", "p:void*", "r1 = r10\nr1 += -8\ncall kfunc {f}\nr0 = 0\nexit", "arg#0 pointer type UNKNOWN  must point to scalar, or struct with scalar" },
+        { "bpf_cpumask_first", "int", "p:void*,p__sz:int", "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 8\ncall kfunc {f}\nexit", null! },
         // Return types: an acquire kfunc must return a struct pointer; memory of the pointee's size, read-only.
         { "bpf_task_from_pid", "int", "pid:int", "r1 = 1\ncall kfunc {f}\nr0 = 0\nexit", "acquire kernel function does not return PTR_TO_BTF_ID" },
         { "bpf_cpumask_first", "void*", "", "call kfunc {f}\nr0 = 0\nexit", "kernel function bpf_cpumask_first returns pointer type UNKNOWN  is not supported" },

@@ -424,8 +424,9 @@ internal sealed partial class Checker
                 r.Id = NewId();
                 r.Range = 0;
             }
-            // The result (check_reg_sane_offset_ptr, 6.18): its constant offset, else its minimum, within 2^29.
-            var resultOff = r.V.IsConst ? (long)r.V.ConstValue : r.V.SMin;
+            // The result (check_reg_sane_offset_ptr, 6.18): its constant offset, else its minimum, within 2^29 (a
+            // constant's minimum is itself).
+            var resultOff = r.V.SMin;
             if (resultOff <= -MaxVarOff || resultOff >= MaxVarOff)
             {
                 throw Fail(VerifierErrorCode.PointerArithmetic, $"{ptr.TypeName} pointer offset {resultOff} is not allowed", d);
