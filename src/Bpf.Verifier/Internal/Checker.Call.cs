@@ -87,6 +87,8 @@ internal sealed partial class Checker
                 case HelperArgKind.WritableMemory:
                 case HelperArgKind.ReadWriteMemory:
                 {
+                    // The size is the next argument (every size argument of the table follows a memory argument:
+                    // Bpf.Core.Tests' Size_arguments_follow_a_memory_argument), checked here and skipped below.
                     var sizeKind = proto.Arg(a + 1);
                     var sizeReg = ReadReg(r + 1);
                     RequirePacketAccess(proto, r + 1, sizeReg);
@@ -107,11 +109,6 @@ internal sealed partial class Checker
                     a++;
                     break;
                 }
-                case HelperArgKind.Size:
-                case HelperArgKind.SizeOrZero:
-                    if (!reg.IsScalar) throw ArgType(r, reg, "scalar");
-                    CheckSizeArg(r, reg, zeroAllowed: kind == HelperArgKind.SizeOrZero);
-                    break;
                 case HelperArgKind.AllocSize:
                     if (!reg.IsScalar) throw ArgType(r, reg, "scalar");
                     if (!reg.V.IsConst)

@@ -347,6 +347,34 @@ public class HelperTableTests
         }
     }
 
+    /// <summary>The verifier checks a memory argument together with the size argument after it: every size argument
+    /// of the table has a memory argument just before it (a size alone would go unchecked).</summary>
+    [Fact]
+    public void Size_arguments_follow_a_memory_argument()
+    {
+        foreach (var p in Bpf.Helpers.HelperPrototypes.Prototypes.Concat(Bpf.Helpers.HelperPrototypes.VerifierOnly))
+        {
+            for (var i = 0; i < p.Args.Length; i++)
+            {
+                var memory = i > 0 && p.Args[i - 1] is Bpf.Helpers.HelperArgKind.ReadableMemory or Bpf.Helpers.HelperArgKind.ReadableMemoryOrNull
+                    or Bpf.Helpers.HelperArgKind.WritableMemory or Bpf.Helpers.HelperArgKind.ReadWriteMemory;
+                if (p.Args[i] is Bpf.Helpers.HelperArgKind.Size or Bpf.Helpers.HelperArgKind.SizeOrZero)
+                {
+                    Assert.True(memory, $"helper {p.Id} {p.Name}: size argument {i + 1} follows no memory argument");
+                }
+                // And a memory argument is followed by its size.
+                if (i > 0 && p.Args[i - 1] is Bpf.Helpers.HelperArgKind.ReadableMemory or Bpf.Helpers.HelperArgKind.ReadableMemoryOrNull
+                    or Bpf.Helpers.HelperArgKind.WritableMemory or Bpf.Helpers.HelperArgKind.ReadWriteMemory)
+                {
+                    Assert.True(p.Args[i] is Bpf.Helpers.HelperArgKind.Size or Bpf.Helpers.HelperArgKind.SizeOrZero,
+                        $"helper {p.Id} {p.Name}: memory argument {i} is not followed by a size");
+                }
+            }
+            Assert.False(p.Args.Length > 0 && p.Args[^1] is Bpf.Helpers.HelperArgKind.ReadableMemory or Bpf.Helpers.HelperArgKind.ReadableMemoryOrNull
+                or Bpf.Helpers.HelperArgKind.WritableMemory or Bpf.Helpers.HelperArgKind.ReadWriteMemory, $"helper {p.Id} {p.Name}: its last argument is memory without a size");
+        }
+    }
+
     [Fact]
     public void Helper_table_ids_and_names_are_unique_and_within_the_kernels_range()
     {

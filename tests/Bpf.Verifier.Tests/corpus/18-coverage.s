@@ -201,3 +201,34 @@ r0 += -536870911
 r0 += 0
 r0 = 0
 exit
+
+### loop-changing-only-a-dead-register
+# r7 changes on the first pass only and is never read: the exact comparison that detects the loop counts it (as the
+# kernel's does), so the loop is found on the third visit, not the second (outcomes.txt pins the instructions).
+# expect: reject InfiniteLoop
+r7 = 1
+loop:
+call 7
+if r0 == 0 goto out
+r7 = 2
+goto loop
+out:
+r0 = 0
+exit
+
+### loop-changing-only-a-dead-register-in-a-subprogram
+# The same in a subprogram's frame.
+# expect: reject InfiniteLoop
+call f
+r0 = 0
+exit
+f:
+r7 = 1
+loop:
+call 7
+if r0 == 0 goto out
+r7 = 2
+goto loop
+out:
+r0 = 0
+exit
