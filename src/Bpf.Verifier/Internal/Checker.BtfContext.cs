@@ -15,7 +15,6 @@ internal sealed partial class Checker
     /// <summary>The kernel's MAX_BPF_FUNC_ARGS: a tracing context holds at most 12 u64 arguments.</summary>
     private const int MaxFuncArgs = 12;
 
-    private bool _ctxProtoResolved;
     private BtfFuncProto? _ctxProto;
     private string _ctxTargetName = "";
 
@@ -24,16 +23,13 @@ internal sealed partial class Checker
 
     private BtfFuncProto CtxPrototype(int regno)
     {
-        if (!_ctxProtoResolved)
+        // Resolved once: a target without a prototype ends the verification below.
+        if (_ctxProto is null && _o.KernelBtf is { } btf && _o.AttachTarget is { Length: > 0 } target)
         {
-            _ctxProtoResolved = true;
-            if (_o.KernelBtf is { } btf && _o.AttachTarget is { Length: > 0 } target)
-            {
-                _ctxProto = BtfAttachTargets.Prototype(btf, _o.ProgramType, _o.ExpectedAttachType, target);
-                _ctxTargetName = _o.ProgramType == ProgramType.Lsm || _o.ExpectedAttachType == AttachType.TraceIter
-                    ? BtfAttachTargets.KernelName(_o.ProgramType, _o.ExpectedAttachType, target).Name
-                    : target;
-            }
+            _ctxProto = BtfAttachTargets.Prototype(btf, _o.ProgramType, _o.ExpectedAttachType, target);
+            _ctxTargetName = _o.ProgramType == ProgramType.Lsm || _o.ExpectedAttachType == AttachType.TraceIter
+                ? BtfAttachTargets.KernelName(_o.ProgramType, _o.ExpectedAttachType, target).Name
+                : target;
         }
         if (_ctxProto is not null) return _ctxProto;
         if (_o.KernelBtf is null || _o.AttachTarget is null)

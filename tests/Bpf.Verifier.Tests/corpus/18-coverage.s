@@ -232,3 +232,10 @@ goto loop
 out:
 r0 = 0
 exit
+
+### function-pointer-out-of-range
+# A function pointer (lddw src=4) whose target is past the end: the kernel's add_subprog refuses it.
+# expect: reject InvalidCallTarget
+r2 = func +100 ll
+r0 = 0
+exit
