@@ -7,7 +7,7 @@ namespace Bpf.Verifier.Tests;
 /// <summary>
 /// Every helper of our table whose arguments need no special setup, called with each argument in turn replaced by
 /// each of a set of argument shapes (zero, constants, an unknown scalar, stack pointers initialized or not and at
-/// the frame's edge, map pointers of six map types, a map value, the context, a modified context), the others left
+/// the frame's edge, map pointers of fourteen map types (one read-only for programs), a map value, the context, a modified context), the others left
 /// as the helper expects them — against the kernel, in both privilege modes, in a program type that offers the
 /// helper and in socket filters. The kernel's verdict is the oracle; both refusing, the reason must be of the same
 /// class.
@@ -44,6 +44,15 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         ("map ringbuf", "{r} = map:rb ll\n"),
         ("map prog_array", "{r} = map:pa ll\n"),
         ("map perf_event_array", "{r} = map:pe ll\n"),
+        // Map types no helper of a plain prototype is made for: each helper's map checks, both ways.
+        ("map stack_trace", "{r} = map:st ll\n"),
+        ("map cpumap", "{r} = map:cm ll\n"),
+        ("map devmap", "{r} = map:dm ll\n"),
+        ("map percpu_array", "{r} = map:pca ll\n"),
+        ("map lru_hash", "{r} = map:lh ll\n"),
+        ("map bloom_filter", "{r} = map:bf ll\n"),
+        ("map xskmap", "{r} = map:xm ll\n"),
+        ("map read-only array", "{r} = map:ro ll\n"),
         ("map value", "{r} = r9\n"),
         ("ctx", "{r} = r6\n"),
         ("ctx+4", "{r} = r6\n{r} += 4\n"),
@@ -100,6 +109,9 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
                 var prologue =
                     $".type {type}\n.map a array key=4 value=16 entries=4\n.map h hash key=4 value=16 entries=4\n.map q queue key=0 value=16 entries=4\n" +
                     ".map rb ringbuf key=0 value=0 entries=4096\n.map pa prog_array key=4 value=4 entries=4\n.map pe perf_event_array key=4 value=4 entries=4\n" +
+                    ".map st stack_trace key=4 value=16 entries=4\n.map cm cpumap key=4 value=4 entries=4\n.map dm devmap key=4 value=4 entries=4\n" +
+                    ".map pca percpu_array key=4 value=16 entries=4\n.map lh lru_hash key=4 value=16 entries=4\n.map bf bloom_filter key=0 value=16 entries=4\n" +
+                    ".map xm xskmap key=4 value=4 entries=4\n.map ro array key=4 value=16 entries=4 flags=128\n" +
                     "r6 = r1\n" + unknown +
                     string.Concat(Enumerable.Range(1, 8).Select(i => $"*(u64 *)(r10 - {i * 8}) = 0\n")) +
                     "r1 = map:a ll\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr9 = r0\n" + PacketPrologue(type);

@@ -157,7 +157,11 @@ internal sealed partial class Checker
 
         // The kernel checks the map against the helper (check_map_func_compatibility) after every argument: a bad
         // argument is reported first, even with a map the helper does not take.
-        if (map >= 0) CheckMapCompatible(proto, _o.Maps[map]);
+        if (map >= 0)
+        {
+            CheckMapWritableByHelper(proto, _o.Maps[map]);
+            CheckMapCompatible(proto, _o.Maps[map]);
+        }
         if (releaseRef != 0) ReleaseReference(releaseRef);
         if (proto.Id == 12 && _cur.Refs is { Count: > 0 })
         {
@@ -557,9 +561,25 @@ internal sealed partial class Checker
         return 0;
     }
 
+    /// <summary>The kernel's check_map_func_compatibility: a map type usable only with its own helpers (the map's
+    /// side), then a helper usable only with its own map types (the helper's side).</summary>
     private void CheckMapCompatible(HelperPrototype p, MapDefinition m)
     {
-        var ok = p.Name switch
+        var mapSide = m.Type switch
+        {
+            MapType.ProgArray => p.Name == "tail_call",
+            MapType.PerfEventArray => p.Name == "perf_event_output",
+            MapType.RingBuf => p.Name is "ringbuf_output" or "ringbuf_reserve" or "ringbuf_query",
+            // Their helpers (get_stackid; skb_under_cgroup, current_task_under_cgroup) are not in the table.
+            MapType.StackTrace or MapType.CgroupArray => false,
+            MapType.DevMap or MapType.DevMapHash or MapType.XskMap => p.Name is "redirect_map" or "map_lookup_elem",
+            MapType.CpuMap => p.Name == "redirect_map",
+            MapType.ArrayOfMaps or MapType.HashOfMaps => p.Name == "map_lookup_elem",
+            MapType.Queue or MapType.Stack => p.Name is "map_push_elem" or "map_pop_elem" or "map_peek_elem",
+            MapType.BloomFilter => p.Name is "map_push_elem" or "map_peek_elem",
+            _ => true,
+        };
+        var helperSide = p.Name switch
         {
             "tail_call" => m.Type == MapType.ProgArray,
             "for_each_map_elem" => m.Type is MapType.Hash or MapType.PerCpuHash or MapType.LruHash or MapType.LruPerCpuHash or MapType.Array or MapType.PerCpuArray,
@@ -568,22 +588,23 @@ internal sealed partial class Checker
             "map_push_elem" or "map_peek_elem" => m.Type is MapType.Queue or MapType.Stack or MapType.BloomFilter,
             "map_pop_elem" => m.Type is MapType.Queue or MapType.Stack,
             "redirect_map" => m.Type is MapType.DevMap or MapType.DevMapHash or MapType.CpuMap or MapType.XskMap,
-            "map_lookup_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.CpuMap or MapType.StackTrace),
-            "map_update_elem" or "map_delete_elem" => m.Type is not (MapType.RingBuf or MapType.ProgArray or MapType.PerfEventArray or MapType.Queue or MapType.Stack or MapType.StackTrace),
             _ => true,
         };
-        // The converse: these map types are usable only with their own helpers.
-        if (ok && m.Type is MapType.RingBuf && p.Name is not ("ringbuf_output" or "ringbuf_reserve" or "ringbuf_query")) ok = false;
-        if (ok && m.Type is (MapType.Queue or MapType.Stack) && p.Name is not ("map_push_elem" or "map_pop_elem" or "map_peek_elem")) ok = false;
-        if (ok && m.Type is MapType.BloomFilter && p.Name is not ("map_push_elem" or "map_peek_elem")) ok = false;
-        if (ok && m.Type is MapType.ProgArray && p.Name != "tail_call") ok = false;
-        if (ok && m.Type is MapType.PerfEventArray && p.Name != "perf_event_output") ok = false;
-        if (!ok && p.Name == "tail_call") throw Fail(VerifierErrorCode.InvalidMap, "expected prog array map for tail call");
-        if (!ok)
+        if (mapSide && helperSide) return;
+        if (p.Name == "tail_call") throw Fail(VerifierErrorCode.InvalidMap, "expected prog array map for tail call");
+        // for_each sets up its callback first, refusing a map without a for_each iterator.
+        if (p.Name == "for_each_map_elem") throw Fail(VerifierErrorCode.InvalidMap, "callback function not allowed for map");
+        throw Fail(VerifierErrorCode.InvalidMap, $"cannot pass map_type {(int)m.Type} into func bpf_{p.Name}#{p.Id}");
+    }
+
+    /// <summary>The kernel's record_func_map: a map read-only for programs (BPF_F_RDONLY_PROG, which the kernel sets on
+    /// every devmap) may not be changed by a helper.</summary>
+    private void CheckMapWritableByHelper(HelperPrototype p, MapDefinition m)
+    {
+        var readOnly = ((uint)m.Flags & MapFlagRdonlyProg) != 0 || m.Type is MapType.DevMap or MapType.DevMapHash;
+        if (readOnly && p.Name is "map_update_elem" or "map_delete_elem" or "map_push_elem" or "map_pop_elem")
         {
-            // for_each accepts every map and refuses, when it sets up the callback, one without a for_each iterator.
-            if (p.Name == "for_each_map_elem") throw Fail(VerifierErrorCode.InvalidMap, "callback function not allowed for map");
-            throw Fail(VerifierErrorCode.InvalidMap, $"cannot pass map_type {(int)m.Type} into func bpf_{p.Name}#{p.Id}");
+            throw Fail(VerifierErrorCode.InvalidMap, "write into map forbidden");
         }
     }
 
