@@ -58,4 +58,45 @@ public sealed class MapInMapTests
         Assert.Equal(VerifierErrorCode.InvalidHelperArgument, r.Error!.Code);
         Assert.Contains("map_value_or_null", r.Error.Message);
     }
+
+    /// <summary>A map of maps is passed only to map_lookup_elem (the kernel's check_map_func_compatibility, map side):
+    /// update and delete from a program are refused — ours and the kernel's verdict and words, with real maps.</summary>
+    [Theory]
+    [InlineData(1, null)]
+    [InlineData(2, "cannot pass map_type 12 into func bpf_map_update_elem#2")]
+    [InlineData(3, "cannot pass map_type 12 into func bpf_map_delete_elem#3")]
+    public void Outer_maps_take_only_lookups(int helper, string? expected)
+    {
+        Need.Kernel();
+        var text = ".map o array_of_maps key=4 value=4 entries=2\n*(u64 *)(r10 - 8) = 0\n*(u64 *)(r10 - 16) = 0\nr1 = map:o ll\nr2 = r10\nr2 += -8\n"
+            + (helper == 2 ? "r3 = r10\nr3 += -16\nr4 = 0\n" : "") + $"call {helper}\nr0 = 0\nexit";
+        var src = VerifierSource.Parse(text, Bpf.Asm.AsmDialect.Llvm);
+        var insns = src.Instructions;
+        var ours = BpfVerifier.Verify(insns, new VerifierOptions
+        {
+            Maps = [src.Maps[0] with { InnerMap = new MapDefinition("i", MapType.Array, 4, 8, 1) }],
+        });
+        using var inner = Bpf.Loader.BpfMap.Create(new Bpf.Loader.MapCreateSpec { Type = MapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1 });
+        using var outer = Bpf.Loader.BpfMap.Create(new Bpf.Loader.MapCreateSpec { Type = MapType.ArrayOfMaps, KeySize = 4, ValueSize = 4, MaxEntries = 2, InnerMap = inner });
+        var lddw = Array.FindIndex(insns, x => x.IsWide);
+        string? kernel = null;
+        try
+        {
+            using var p = Bpf.Loader.BpfProgram.Load(ProgramType.SocketFilter, insns, "GPL", new Bpf.Loader.LoadOptions { MapRelocations = [new Bpf.Loader.MapRelocation(lddw, outer, false, 0)] });
+        }
+        catch (ProgramRejectedException e)
+        {
+            kernel = e.Log;
+        }
+        if (expected is null)
+        {
+            Assert.True(ours.IsAccepted, ours.ToString());
+            Assert.Null(kernel);
+        }
+        else
+        {
+            Assert.Equal(expected, ours.Error?.Message);
+            Assert.Contains(expected + "\n", kernel ?? "(the kernel accepted)", StringComparison.Ordinal);
+        }
+    }
 }
