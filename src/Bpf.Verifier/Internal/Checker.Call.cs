@@ -455,7 +455,10 @@ internal sealed partial class Checker
                 var max = reg.Off + reg.V.SMax;
                 if (min < -Frame.StackSize || max + size > 0 || size == 0 && min >= 0)
                 {
-                    throw Fail(VerifierErrorCode.InvalidStackAccess, $"invalid {(write ? "write to" : "read from")} stack R{r} off={min} size={size}", r);
+                    // The kernel's check_stack_access_within_bounds: a variable offset is named with its tnum.
+                    throw Fail(VerifierErrorCode.InvalidStackAccess, reg.V.IsConst
+                        ? $"invalid {(write ? "write to" : "read from")} stack R{r} off={min} size={size}"
+                        : $"invalid variable-offset {(write ? "write to" : "read from")} stack R{r} var_off={reg.V.T} off={reg.Off} size={size}", r);
                 }
                 if (!write && !_allowUninitStack && reg.V.IsConst && size > 0 && (int)min + Frame.StackSize < LowestWrittenSlot(frame))
                 {
