@@ -34,6 +34,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         ("const 100000", "{r} = 100000\n"),
         ("unknown", "{r} = r7\n"),
         ("unknown 0..15", "{r} = r7\n{r} &= 15\n"),
+        ("unknown -8..7", "{r} = r7\n{r} &= 15\n{r} += -8\n"),
         ("fp-16 written", "{r} = r10\n{r} += -16\n"),
         ("fp-8 written", "{r} = r10\n{r} += -8\n"),
         ("fp-200 unwritten", "{r} = r10\n{r} += -200\n"),
@@ -63,14 +64,16 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
         // Only where the program type reads packets directly (r8 = data, checked for 16 bytes; r5 = data unchecked).
         ("packet 16 checked", "{r} = r8\n"),
         ("packet unchecked", "{r} = r5\n"),
+        ("packet end", "{r} = *(u64 *)(r10 - 72)\n"),
+        ("packet meta", "{r} = *(u32 *)(r6 + {meta})\n"),
     ];
 
     /// <summary>Loads data into r8 checked for 16 bytes against data_end (jumping out otherwise) and into r5
-    /// unchecked, for the program types that read packets directly; empty elsewhere.</summary>
+    /// unchecked, and spills data_end at fp-72, for the program types that read packets directly; empty elsewhere.</summary>
     private static string PacketPrologue(string type) => type switch
     {
-        "tc" => "r8 = *(u32 *)(r6 + 76)\nr3 = *(u32 *)(r6 + 80)\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 76)\n",
-        "xdp" => "r8 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 0)\n",
+        "tc" => "r8 = *(u32 *)(r6 + 76)\nr3 = *(u32 *)(r6 + 80)\n*(u64 *)(r10 - 72) = r3\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 76)\n",
+        "xdp" => "r8 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\n*(u64 *)(r10 - 72) = r3\nr5 = r8\nr8 += 16\nif r8 > r3 goto out\nr8 = r5\nr5 = *(u32 *)(r6 + 0)\n",
         _ => "",
     };
 
@@ -129,7 +132,7 @@ public sealed class HelperArgumentDifferentialTests(ITestOutputHelper output)
                         var args = "";
                         for (var a = 0; a < argCount; a++)
                         {
-                            args += (a == i ? text : Default(p.Args[a])).Replace("{r}", $"r{a + 1}");
+                            args += (a == i ? text : Default(p.Args[a])).Replace("{r}", $"r{a + 1}").Replace("{meta}", type == "xdp" ? "8" : "140");
                         }
                         list.Add(($"{p.Name}({p.Id}) in {type}: arg {i + 1} = {shape}", $"{prologue}{args}call {p.Id}\nout: r0 = 0\nexit\n"));
                     }
