@@ -216,11 +216,14 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
     /// <summary>A 16-byte array value in r6 (null-checked), two unknown 64-bit values from it in r1 and r2.</summary>
     private const string UnknownsPrologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
 
-    /// <summary>Shapes of the unknown in r1: a byte, a signed byte, anything, a 32-bit value, a signed one, a mask, two small ranges.</summary>
+    /// <summary>Shapes of the unknown in r1: a byte, a signed byte, anything, a 32-bit value, a signed one, a mask, two small
+    /// ranges, a 32-bit signed range whose 64-bit value is unbounded in sign.</summary>
     private static readonly (string Name, string Code)[] Shapes =
     [
         ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
         ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"), ("-4..3", "r1 &= 7\nr1 += -4\n"),
+        // A 32-bit subtraction: s32 in [-5, 10] while the zero-extended 64-bit value is anywhere in [0, 2^32).
+        ("w -5..10", "w1 &= 15\nw1 -= 5\n"),
     ];
 
     /// <summary>Branch refinement: an unknown of some shape (a byte, a signed byte, any 64-bit value, a 32-bit value,
@@ -292,6 +295,7 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
                     ("neg", $"{w}1 = -{w}1\n"), ("be16", "r1 = be16 r1\n"), ("le32", "r1 = le32 r1\n"), ("bswap64", "r1 = bswap64 r1\n"),
                     ("movsx8", $"{w}1 = (s8){w}1\n"), ("movsx16", $"{w}1 = (s16){w}1\n"),
                 };
+                if (w == "r") unary.Add(("movsx32", "r1 = (s32)r1\n"));
                 var binary = from o in operands from op in ops
                              select ($"{op} {o.Name}", $"{o.Setup}{w}1 {op} {(o.Use.StartsWith('r') ? w + o.Use[1..] : o.Use)}\n");
                 foreach (var (oname, code) in unary.Concat(binary))

@@ -106,6 +106,16 @@ internal struct Scalar
             return Const((ulong)v);
         }
         if (SMin >= min && SMax <= max) return this;
+        // The low 32 bits within the narrower width: sign-extending them gives the 32-bit signed value itself
+        // (measured: the kernel keeps [s32_min, s32_max] for (s32) and (s16) of a register whose s32 range fits).
+        if (S32Min >= min && S32Max <= max) return SignedRange(S32Min, S32Max);
+        // The 64-bit bounds share their bits above the width: each end sign-extends on its own, when both land on
+        // the same side of zero (the kernel's coerce_reg_to_size_sx).
+        if ((ulong)SMin >> bits == (ulong)SMax >> bits)
+        {
+            long lo = (long)((ulong)SMin << (64 - bits)) >> (64 - bits), hi = (long)((ulong)SMax << (64 - bits)) >> (64 - bits);
+            if (lo <= hi && (lo >= 0) == (hi >= 0)) return SignedRange(lo, hi);
+        }
         return SignedRange(min, max);
     }
 
