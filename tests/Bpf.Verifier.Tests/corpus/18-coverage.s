@@ -239,3 +239,28 @@ exit
 r2 = func +100 ll
 r0 = 0
 exit
+
+### helper-write-into-part-of-a-spilled-slot
+# A helper writing 4 bytes over a spilled constant 0: the whole slot is data now (the kernel scrubs every byte of a
+# spilled slot a helper touches), so the other half reads back as an unknown, not as the spilled 0.
+# expect: reject UnboundedAccess
+# expect-cap: reject UnknownHelper
+.map m array key=4 value=16 entries=1
+r1 = 0
+*(u64 *)(r10 - 16) = r1
+r1 = r10
+r1 += -16
+r2 = 4
+r3 = 0
+call 113
+r7 = *(u32 *)(r10 - 12)
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto +3
+r0 += r7
+r0 = *(u8 *)(r0 + 0)
+r0 = 0
+exit
