@@ -21,6 +21,9 @@ public sealed class StructureTests
     {
         var r = BpfVerifier.Verify(ReadOnlySpan<Instruction>.Empty);
         Assert.Equal(VerifierErrorCode.EmptyProgram, r.Error!.Code);
+        // A whole-program error names no instruction.
+        Assert.Equal(-1, r.Error.InstructionIndex);
+        Assert.Equal("program has no instructions", r.Error.ToString());
     }
 
     [Fact]

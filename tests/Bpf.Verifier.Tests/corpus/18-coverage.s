@@ -264,3 +264,58 @@ r0 += r7
 r0 = *(u8 *)(r0 + 0)
 r0 = 0
 exit
+
+### jeq32-narrows-the-signed-32-bit-maximum
+# A 32-bit equality narrows both sides' s32 ranges to their intersection ([-5, 10]); sign-extended, the
+# value is a map value offset within bounds (the kernel accepts; we refused before sign extension kept the s32 range).
+# expect: accept
+.map m array key=4 value=16 entries=1
+r6 = *(u32 *)(r1 + 0)
+r7 = *(u32 *)(r1 + 4)
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+w1 = w6
+w1 &= 15
+w1 -= 5
+w2 = w7
+w2 &= 255
+w2 -= 100
+if w1 != w2 goto out
+r2 = (s32)r2
+r2 += 5
+r0 += r2
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
+
+### jeq32-narrows-the-signed-32-bit-minimum
+# The same with the operands swapped: the other register narrowed.
+# expect: accept
+.map m array key=4 value=16 entries=1
+r6 = *(u32 *)(r1 + 0)
+r7 = *(u32 *)(r1 + 4)
+*(u32 *)(r10 - 4) = 0
+r1 = map:m ll
+r2 = r10
+r2 += -4
+call 1
+if r0 == 0 goto out
+w1 = w6
+w1 &= 15
+w1 -= 5
+w2 = w7
+w2 &= 255
+w2 -= 100
+if w2 != w1 goto out
+r1 = (s32)r1
+r1 += 5
+r0 += r1
+r0 = *(u8 *)(r0 + 0)
+out:
+r0 = 0
+exit
