@@ -216,12 +216,13 @@ public sealed class AccessSweepDifferentialTests(ITestOutputHelper output)
     /// <summary>A 16-byte array value in r6 (null-checked), two unknown 64-bit values from it in r1 and r2.</summary>
     private const string UnknownsPrologue = ".map m array key=4 value=16 entries=1\n*(u32 *)(r10 - 4) = 0\nr1 = map:m ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr1 = *(u64 *)(r6 + 0)\nr2 = *(u64 *)(r6 + 8)\n";
 
-    /// <summary>Shapes of the unknown in r1: a byte, a signed byte, anything, a 32-bit value, a signed one, a mask, two small
-    /// ranges, a 32-bit signed range whose 64-bit value is unbounded in sign.</summary>
+    /// <summary>Shapes of the unknown in r1: a byte, a signed byte, anything, a 32-bit value, a signed one, a mask, three small
+    /// ranges (one negative), a 32-bit value with its top bit set, a 32-bit signed range whose 64-bit value is unbounded in sign.</summary>
     private static readonly (string Name, string Code)[] Shapes =
     [
         ("u8", "r1 &= 255\n"), ("s8", "r1 = (s8)r1\n"), ("any", ""), ("u32", "w1 = w1\n"), ("s32", "r1 = (s32)r1\n"),
         ("mask 0xf0", "r1 &= 240\n"), ("3..10", "r1 &= 7\nr1 += 3\n"), ("-4..3", "r1 &= 7\nr1 += -4\n"),
+        ("-7..0", "r1 &= 7\nr1 = -r1\n"), ("w top bit and 0..15", "w1 &= 15\nw1 |= 0x80000000\n"),
         // A 32-bit subtraction: s32 in [-5, 10] while the zero-extended 64-bit value is anywhere in [0, 2^32).
         ("w -5..10", "w1 &= 15\nw1 -= 5\n"),
     ];

@@ -70,6 +70,8 @@ internal static class ScalarOps
                 if (lo >= sLo && hi <= sHi) { r.SMin = (long)lo; r.SMax = (long)hi; }
                 UInt128 ulo = (UInt128)a.UMin + b.UMin, uhi = (UInt128)a.UMax + b.UMax;
                 if (uhi <= uHi) { r.UMin = (ulong)ulo; r.UMax = (ulong)uhi; }
+                // Every sum wraps: the range wraps whole (the kernel's scalar_min_max_add, 6.18).
+                else if (ulo > uHi) { r.UMin = (ulong)(ulo - uHi - 1); r.UMax = (ulong)(uhi - uHi - 1); }
                 break;
             }
             case AluOp.Sub:
@@ -77,6 +79,8 @@ internal static class ScalarOps
                 Int128 lo = (Int128)a.SMin - b.SMax, hi = (Int128)a.SMax - b.SMin;
                 if (lo >= sLo && hi <= sHi) { r.SMin = (long)lo; r.SMax = (long)hi; }
                 if (a.UMin >= b.UMax) { r.UMin = a.UMin - b.UMax; r.UMax = a.UMax - b.UMin; }
+                // Every difference wraps: the range wraps whole (the kernel's scalar_min_max_sub, 6.18).
+                else if (a.UMax < b.UMin) { r.UMin = (ulong)((UInt128)a.UMin + uHi + 1 - b.UMax); r.UMax = (ulong)((UInt128)a.UMax + uHi + 1 - b.UMin); }
                 break;
             }
             case AluOp.Mul:
