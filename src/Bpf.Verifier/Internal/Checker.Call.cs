@@ -604,7 +604,7 @@ internal sealed partial class Checker
     /// every devmap) may not be changed by a helper.</summary>
     private void CheckMapWritableByHelper(HelperPrototype p, MapDefinition m)
     {
-        var readOnly = ((uint)m.Flags & MapFlagRdonlyProg) != 0 || m.Type is MapType.DevMap or MapType.DevMapHash;
+        var readOnly = (m.Flags & MapFlags.ReadOnlyProgram) != 0 || m.Type is MapType.DevMap or MapType.DevMapHash;
         if (readOnly && p.Name is "map_update_elem" or "map_delete_elem" or "map_push_elem" or "map_pop_elem")
         {
             throw Fail(VerifierErrorCode.InvalidMap, "write into map forbidden");

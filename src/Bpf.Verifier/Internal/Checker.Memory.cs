@@ -227,14 +227,12 @@ internal sealed partial class Checker
         }
     }
 
-    private const uint MapFlagRdonlyProg = 1 << 7, MapFlagWronlyProg = 1 << 8;
-
     /// <summary>Maps created with BPF_F_RDONLY_PROG (BPF_F_WRONLY_PROG) may not be written (read) by programs.</summary>
     private void CheckMapAccessType(int regno, in RegState reg, int insnOff, int size, bool write)
     {
         var m = _o.Maps[reg.Map];
-        var forbidden = write ? MapFlagRdonlyProg : MapFlagWronlyProg;
-        if (((uint)m.Flags & forbidden) == 0) return;
+        var forbidden = write ? MapFlags.ReadOnlyProgram : MapFlags.WriteOnlyProgram;
+        if ((m.Flags & forbidden) == 0) return;
         throw Fail(VerifierErrorCode.InvalidMemoryAccess,
             $"{(write ? "write into" : "read from")} map forbidden, value_size={m.ValueSize} off={reg.V.SMin + reg.Off + insnOff} size={size}", regno);
     }

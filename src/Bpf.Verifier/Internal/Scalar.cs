@@ -100,11 +100,8 @@ internal struct Scalar
         var bits = bytes * 8;
         var min = -(1L << (bits - 1));
         var max = (1L << (bits - 1)) - 1;
-        if (T.IsConst)
-        {
-            var v = (long)(T.Value << (64 - bits)) >> (64 - bits);
-            return Const((ulong)v);
-        }
+        long Sext(ulong v) => (long)(v << (64 - bits)) >> (64 - bits);
+        if (T.IsConst) return Const((ulong)Sext(T.Value));
         if (SMin >= min && SMax <= max) return this;
         // The low 32 bits within the narrower width: sign-extending them gives the 32-bit signed value itself
         // (measured: the kernel keeps [s32_min, s32_max] for (s32) and (s16) of a register whose s32 range fits).
@@ -113,7 +110,7 @@ internal struct Scalar
         // the same side of zero (the kernel's coerce_reg_to_size_sx).
         if ((ulong)SMin >> bits == (ulong)SMax >> bits)
         {
-            long lo = (long)((ulong)SMin << (64 - bits)) >> (64 - bits), hi = (long)((ulong)SMax << (64 - bits)) >> (64 - bits);
+            long lo = Sext((ulong)SMin), hi = Sext((ulong)SMax);
             if (lo <= hi && (lo >= 0) == (hi >= 0)) return SignedRange(lo, hi);
         }
         return SignedRange(min, max);
